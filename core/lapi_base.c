@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * lapi_base — fields merged into `vibeml` itself, both profiles:
+ *   vibeml.null                the JSON null
+ *   vibeml.array(t), vibeml.object(t)   mark t's JSON shape; return t (a new table when nil)
+ *   vibeml.version             "0.1.0"
+ *   vibeml.time()              wall-clock seconds (float, UTC epoch)
+ *   vibeml.monotonic()         monotonic seconds (float), for durations
+ *   vibeml.log(level, fmt, ...) a line on stderr: "vibeml[<state name>] level: message"
+ *   vibeml.isnull(v)           v == vibeml.null
+ *
+ * Uses: conv, script, libuv.
+ */
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <uv.h>
+
+#include "conv.h"
+#include "script.h"
+
+static int mark(lua_State *L, char kind)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
+        lua_newtable(L);
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    vml_conv_mark(L, 1, kind);
+    return 1;
+}
+
+static int l_array(lua_State *L)
+{
+    return mark(L, 'a');
+}
+
+static int l_object(lua_State *L)
+{
+    return mark(L, 'o');
+}
+
+static int l_isnull(lua_State *L)
+{
+    lua_pushboolean(L, vml_conv_isnull(L, 1));
+    return 1;
+}
+
+static int l_time(lua_State *L)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    lua_pushnumber(L, (lua_Number)tv.tv_sec + (lua_Number)tv.tv_usec / 1e6);
+    return 1;
+}
+
+static int l_monotonic(lua_State *L)
+{
+    lua_pushnumber(L, (lua_Number)uv_hrtime() / 1e9);
+    return 1;
+}
+
+static int l_log(lua_State *L)
+{
+    static const char *const levels[] = {"debug", "info", "notice", "warning", "error",
+                                         NULL};
+    vml_script *s = vml_script_from(L);
+    int lvl = luaL_checkoption(L, 1, "info", levels);
+    int n = lua_gettop(L);
+    lua_getglobal(L, "string");
+    lua_getfield(L, -1, "format");
+    lua_remove(L, -2);
+    lua_rotate(L, 2, 1); /* [level, format, fmt, args...] */
+    lua_call(L, n - 1, 1);
+    fprintf(stderr, "vibeml[%s] %s: %s\n", s->name, levels[lvl], lua_tostring(L, -1));
+    return 0;
+}
+
+static const luaL_Reg base_funcs[] = {
+    {"array", l_array},     {"object", l_object}, {"isnull", l_isnull}, {"time", l_time},
+    {"monotonic", l_monotonic}, {"log", l_log},   {"null", NULL},       {"version", NULL},
+    {NULL, NULL},
+};
+
+static int open_base(lua_State *L)
+{
+    luaL_newlib(L, base_funcs);
+    vml_conv_push_null(L);
+    lua_setfield(L, -2, "null");
+    lua_pushstring(L, VML_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}
+
+const vml_lapi vml_lapi_base = {NULL, open_base, VML_PROFILE_ALL};
