@@ -456,8 +456,6 @@ static int do_spawn(lua_State *L, int capture_default)
         } else if (!lua_isnil(L, -1)) {
             return luaL_error(L, "vibeml.proc: opts.env must be a table");
         }
-        if (!r->env.v && env_push_copy(&r->env, "VIBEML_EMPTY_ENV", "1") < 0)
-            return luaL_error(L, "out of memory");
     }
     lua_pop(L, 1);
     lua_getfield(L, opts, "secrets");
@@ -474,6 +472,11 @@ static int do_spawn(lua_State *L, int capture_default)
         apply_secret(L, r, lua_gettop(L));
     }
     lua_pop(L, 1);
+    if (r->use_env && !r->env.v) { /* an empty environment, not "inherit ours" */
+        r->env.v = calloc(1, sizeof *r->env.v);
+        if (!r->env.v)
+            return luaL_error(L, "out of memory");
+    }
     lua_getfield(L, opts, "stdin");
     if (!lua_isnil(L, -1))
         stdin_data = luaL_checklstring(L, -1, &stdin_len); /* anchored by opts */

@@ -83,4 +83,14 @@ T.case("detached process with file output outlives its handle; liveness by pid +
   T.contains(P.self_exe(), "vibeml")
 end)
 
+T.case("secrets reach the child's environment from C (SecretEnv), never argv", function()
+  local V = vibeml.vault
+  local se = assert(V.from_environ({ "PATH" }))
+  local r = assert(P.run({ "/usr/bin/env" }, { clear_env = true, secrets = se }))
+  T.eq(r.stdout, "PATH=" .. os.getenv("PATH") .. "\n")
+  r = assert(P.run({ "/usr/bin/env" }, { clear_env = true, secrets = { se } }))
+  T.contains(r.stdout, "PATH=")
+  T.raises("SecretEnv", P.run, { "true" }, { secrets = "PATH" })
+end)
+
 return T.run()
