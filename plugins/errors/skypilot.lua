@@ -30,7 +30,7 @@ local function cloud_or(ctx, dflt) return ctx.cloud or dflt or "nebius" end
 
 local function add(list, more) for _, v in ipairs(more) do list[#list + 1] = v end return list end
 
-return {
+local D = {
   kind = "error_rules",
   name = "skypilot",
   version = "1.0.0",
@@ -206,3 +206,7 @@ return {
       fixes = function(ctx) return { relaunch(ctx, {}, "Relaunch the job") } end },
   },
 }
+
+-- the plugin loader's shape: every rule has `match` (its first Lua pattern); `patterns` holds all
+for _, r in ipairs(D.rules) do r.match = r.match or r.patterns[1] end
+return D

@@ -11,7 +11,7 @@ end
 
 local function hp(ctx, k, d) return (ctx.hp or {})[k] or d end
 
-return {
+local D = {
   kind = "error_rules",
   name = "training",
   version = "1.0.0",
@@ -78,3 +78,7 @@ return {
       fixes = function(ctx) return { relaunch(ctx, { min_memory_gb = 2 * (ctx.memory_gb or 32) }, "Use a machine with more RAM") } end },
   },
 }
+
+-- the plugin loader's shape: every rule has `match` (its first Lua pattern); `patterns` holds all
+for _, r in ipairs(D.rules) do r.match = r.match or r.patterns[1] end
+return D
