@@ -296,15 +296,43 @@ int vml_conv_encode(lua_State *L, int idx, size_t flags, char **out, vml_err *er
     return 0;
 }
 
+static int l_json_guard_gc(lua_State *L)
+{
+    json_t **slot = lua_touserdata(L, 1);
+    if (slot && *slot) {
+        json_decref(*slot);
+        *slot = NULL;
+    }
+    return 0;
+}
+
 int vml_conv_decode(lua_State *L, const char *text, size_t len, vml_err *err)
 {
     json_error_t je;
-    json_t *j = json_loadb(text, len, JSON_DECODE_ANY, &je);
+    json_t **slot;
     int rc;
-    if (!j)
+    /* guard first, resource second: a push below may raise (out of memory) and the guard's
+     * __gc then releases the document (STYLE.md B3) */
+    slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = NULL;
+    if (luaL_newmetatable(L, "vibeml.JsonGuard")) {
+        lua_pushcfunction(L, l_json_guard_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    *slot = json_loadb(text, len, JSON_DECODE_ANY, &je);
+    if (!*slot) {
+        lua_pop(L, 1);
         return vml_err_set(err, VML_EJSON, "invalid JSON at line %d, column %d: %s", je.line,
                            je.column, je.text);
-    rc = vml_conv_push(L, j, err);
-    json_decref(j);
-    return rc;
+    }
+    rc = vml_conv_push(L, *slot, err);
+    json_decref(*slot);
+    *slot = NULL;
+    if (rc < 0) {
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_remove(L, -2); /* the guard */
+    return 0;
 }

@@ -25,7 +25,8 @@ void vml_conv_push_null(lua_State *L);
 int vml_conv_isnull(lua_State *L, int idx);
 
 /* Pushes j as a Lua value [-0, +1, m]. Objects/arrays get the marker metatables, so they encode
- * back to the same shape. Returns 0, or VML_EJSON (nothing pushed) when too deep. */
+ * back to the same shape. Returns 0, or VML_EJSON (nothing pushed) when too deep. May raise a
+ * memory error: a caller holding j must guard it (see vml_conv_decode). */
 int vml_conv_push(lua_State *L, const json_t *j, vml_err *err);
 
 /* Converts the value at idx into *out (a new reference). Never raises. */

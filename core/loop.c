@@ -60,6 +60,13 @@ static void task_finish(vml_task *t, int status)
     int rc = 0;
 
     vml_err_clear(&err);
+    if (status == LUA_OK && s->trip && s->trip != VML_ECANCELED) {
+        /* the code swallowed a limit error and returned: the limit still stands */
+        char buf[128];
+        lua_settop(t->L, 0);
+        lua_pushstring(t->L, vml_script_trip_text(s, s->trip, buf, sizeof buf));
+        status = LUA_ERRRUN;
+    }
     if (status != LUA_OK) {
         const char *tb = NULL;
         int code = t->cancel_code ? t->cancel_code : vml_script_failcode(s, VML_ELUA);
@@ -91,9 +98,13 @@ static void task_step(vml_task *t, int nargs)
     vml_task *prev = g_current;
     int nres = 0, status;
 
+    lua_State *prev_running = t->s->running;
+
     g_current = t;
     t->running = 1;
+    t->s->running = t->L;
     status = lua_resume(t->L, NULL, nargs, &nres);
+    t->s->running = prev_running;
     t->running = 0;
     g_current = prev;
     if (status == LUA_YIELD) {

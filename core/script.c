@@ -31,6 +31,8 @@ char vml__script_await_token = 0; /* yielded by awaits; see loop.c */
 /* Task hooks installed by loop.c so the hook can see a cancelled task (NULL until used). */
 int (*vml__script_poll)(lua_State *L) = NULL;
 
+static void hook(lua_State *L, lua_Debug *ar);
+
 /* {===================================================================== allocator */
 
 static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -46,13 +48,15 @@ static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > old) {
         s->alloc_count++;
-        if (s->fail_at && s->alloc_count == s->fail_at)
+        if (s->fail_at && s->alloc_count >= s->fail_at)
             return NULL;
         if (s->limits.max_memory && s->mem_used - old + nsize > s->limits.max_memory) {
             /* Sticky: once code reaches past its limit it is stopped for good, so a pcall
              * cannot swallow a memory bomb and try again. */
             s->trip = VML_ELIMIT;
             s->mem_refused = 1;
+            if (s->L) /* stop at the very next instruction, even in a short loop */
+                lua_sethook(s->running ? s->running : s->L, hook, LUA_MASKCOUNT, 1);
             return NULL;
         }
     }
@@ -453,7 +457,9 @@ void vml_lua_guard_free(char **slot)
 void vml_lua_freeze(lua_State *L, int idx)
 {
     idx = lua_absindex(L, idx);
-    lua_newtable(L);             /* [proxy] */
+    /* A userdata, not a table: rawset() cannot write into it and setmetatable() cannot strip
+     * its metatable, so the only way in is __index. */
+    lua_newuserdatauv(L, 0, 0);  /* [proxy] */
     lua_createtable(L, 0, 6);    /* [proxy, mt] */
     lua_pushvalue(L, idx);
     lua_setfield(L, -2, "__index");
@@ -830,6 +836,15 @@ int vml_script_pcallx(vml_script *s, int nargs, int nres, int flags, vml_err *er
     lua_insert(L, base);
     status = lua_pcall(L, nargs, nres, base);
     lua_remove(L, base);
+    if (status == LUA_OK && s->trip && s->trip != VML_ECANCELED) {
+        /* the code caught a limit error and returned normally: the limit still stands */
+        char buf[128];
+        lua_pop(L, nres == LUA_MULTRET ? lua_gettop(L) - base + 1 : nres);
+        rc = vml_err_set(err, s->trip, "%s", vml_script_trip_text(s, s->trip, buf, sizeof buf));
+        if (flags & VML_PCALL_KEEPERR)
+            lua_pushstring(L, vml_err_msg(err));
+        return rc;
+    }
     if (status == LUA_OK)
         return 0;
     if (status == LUA_ERRMEM) {

@@ -42,11 +42,12 @@ typedef struct vml_script {
     vml_limits limits;
     size_t mem_used, mem_peak;
     long alloc_count;      /* allocations made (not frees); for fault injection */
-    long fail_at;          /* tests: fail the allocation whose count equals this; 0 = off */
+    long fail_at;          /* tests: fail every growth from this allocation count on; 0 = off */
     int mem_refused;       /* the last growth was refused (see l_alloc) */
     uint64_t deadline_ns;  /* uv_hrtime() value at which the time budget trips; 0 = none */
     unsigned long instr_used;
     int trip;              /* sticky: 0 or VML_ETIMEOUT / VML_EBUDGET / VML_ELIMIT / VML_ECANCELED */
+    lua_State *running;    /* the task thread now resumed (loop.c), else NULL: the main one */
     FILE *out;             /* where print() writes: stdout for `vibeml run`, stderr for servers */
     char *script_dir;      /* folder searched by require (owned); NULL = embedded modules only */
     void *host;            /* the owner's pointer (server, plugin); borrowed */
@@ -115,7 +116,8 @@ int vml_lua_raise(lua_State *L, const vml_err *err);
  * by the guard's __gc if a later call raises [-0, +1, m]. vml_lua_guard_free frees it now. */
 char **vml_lua_guard(lua_State *L);
 void vml_lua_guard_free(char **slot);
-/* Freezes the table at idx: returns (pushes) a read-only proxy whose __index is the table. */
+/* Freezes the table at idx: pushes a read-only proxy (a userdata; __index is the table, and
+ * pairs() and # work through __pairs and __len) [-0, +1, m]. */
 void vml_lua_freeze(lua_State *L, int idx);
 
 #endif

@@ -1,0 +1,31 @@
+-- compare_approaches — asks the assistant to price and compare fine-tuning methods for one
+-- model and dataset before choosing.
+local suggest = require "vibeml.prompts._suggest"
+
+return {
+  name = "compare_approaches",
+  title = "Compare fine-tuning approaches",
+  description = "Compare methods (QLoRA, LoRA, full fine-tuning) and GPU choices for one model "
+    .. "and dataset by VRAM, time and cost, then recommend one.",
+  requires_tools = { "plan_training" },
+  arguments = {
+    { name = "model", description = "base model, a Hugging Face id", required = true,
+      complete = function() return suggest.models end },
+    { name = "dataset", description = "training data, a Hugging Face dataset id", required = true,
+      complete = function() return suggest.datasets end },
+    { name = "priority", description = "what matters most: cost, speed or quality (optional)",
+      complete = function() return { "cost", "quality", "speed" } end },
+  },
+  get = function(a)
+    local wfs = table.concat(suggest.workflows(), ", ")
+    return table.concat({
+      string.format("Compare ways to fine-tune %s on %s.", a.model, a.dataset),
+      "For each workflow that fits (available: " .. wfs .. "), call plan_training and collect: "
+        .. "VRAM needed, the best GPU option, expected duration, and the cost range (spot and "
+        .. "on-demand). Use list_workflows or get_workflow for what each method trades off.",
+      "Put the results in one table, then recommend one approach"
+        .. ((a.priority and a.priority ~= "") and (", optimising for " .. a.priority) or "")
+        .. ", and say why. Do not launch anything; I will decide.",
+    }, "\n"), "Compare approaches for " .. a.model
+  end,
+}
