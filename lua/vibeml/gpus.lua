@@ -26,8 +26,17 @@ local function load_maps()
   if ok and type(plugins) == "table" and type(plugins.list) == "function" then
     local ok2, list = pcall(plugins.list, "gpu_map")
     if ok2 and type(list) == "table" and #list > 0 then
-      for _, p in ipairs(list) do maps[#maps + 1] = p.descriptor or p end
-      return maps, problems
+      for _, info in ipairs(list) do
+        local p = plugins.get(info.name)
+        if p and type(p.descriptor) == "table" and type(p.descriptor.gpus) == "table" then
+          maps[#maps + 1] = p.descriptor
+        end
+      end
+      local st = type(plugins.status) == "function" and plugins.status() or nil
+      for _, e in ipairs(st and st.errors or {}) do
+        problems[#problems + 1] = type(e) == "table" and (tostring(e.name) .. ": " .. tostring(e.message)) or tostring(e)
+      end
+      if #maps > 0 then return maps, problems end
     end
   end
   for _, path in ipairs(vibeml.embedded.list("plugins/gpus/")) do

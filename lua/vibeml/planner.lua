@@ -102,15 +102,18 @@ local function num(v) if v == nil then return nil end return tonumber(v) end
 -- Training shape from the request and the workflow's (validated) hyperparameters.
 local function shape(req, hp)
   hp = hp or {}
-  return {
+  local s = {
     seq_len = num(first(hp.max_seq_length, hp.max_length, hp.seq_len, req.seq_len)) or 2048,
-    batch = num(first(hp.per_device_train_batch_size, hp.batch_size, req.batch_size)) or 2,
+    batch = num(first(hp.per_device_batch_size, hp.per_device_train_batch_size, hp.batch_size,
+                      req.batch_size)) or 2,
     grad_accum = num(first(hp.gradient_accumulation_steps, hp.grad_accum)) or 4,
     rank = num(first(hp.lora_r, hp.lora_rank, hp.rank, hp.r)) or 16,
     optimizer = first(hp.optim, hp.optimizer),
     epochs = num(first(req.epochs, hp.num_train_epochs, hp.epochs)) or 1,
     max_steps = num(first(req.max_steps, hp.max_steps)),
   }
+  if s.max_steps and s.max_steps <= 0 then s.max_steps = nil end -- -1: "run the epochs"
+  return s
 end
 
 local function fmt_money(x) return string.format("$%.2f", x) end
@@ -180,9 +183,7 @@ function M.solve(ctx, cons, only_best)
                    parts = parts, tokens = tokens }
             break
           end
-          if not sizing.VRAM[method].shardable and not (ctx.wf.vram and ctx.wf.vram.shardable) then
-            break
-          end
+          if not sizing.shardable(method, vopts) then break end
           nodes = nodes * 2
         end
         memo[key] = ev
@@ -388,14 +389,16 @@ end
 
 ---------------------------------------------------------------------------------------------
 
-local function choose_workflow(req, params_b)
+local function choose_workflow(req, params_b, estimate)
   local w = workflows_module()
   if w and type(w.select) == "function" then
-    local ok, pick = pcall(w.select, { model = req.model, params_b = params_b,
-                                       max_cost = req.max_cost, deadline_h = req.deadline_h,
-                                       gpu = req.gpu, quality = req.quality })
-    if ok and type(pick) == "table" and pick.name then return pick.name, "selected by the workflow registry" end
-    if ok and type(pick) == "string" then return pick, "selected by the workflow registry" end
+    local ok, pick, why = pcall(w.select, { model = req.model, params_b = params_b,
+                                            max_cost = req.max_cost, deadline_h = req.deadline_h,
+                                            preference = req.preference }, estimate)
+    if ok and type(pick) == "table" and pick.name then pick = pick.name end
+    if ok and type(pick) == "string" and pick ~= "smoke" then
+      return pick, type(why) == "string" and why or "selected by the workflow registry"
+    end
   end
   -- QLoRA (Unsloth) is the cheapest per quality point at every size it supports; LoRA beyond.
   for _, name in ipairs({ "unsloth", "lora", "full" }) do
@@ -408,12 +411,21 @@ local function choose_workflow(req, params_b)
   return "unsloth", "default"
 end
 
-local function validate_params(name, hp)
+local function validate_params(name, hp, req)
   local w = workflows_module()
   if w and type(w.validate) == "function" then
-    local ok, clean, err = pcall(w.validate, name, hp or {})
-    if ok and clean then return clean end
-    if ok and not clean then return nil, err end
+    local h = {}
+    for k, v in pairs(hp or {}) do h[k] = v end
+    -- the request's epochs/max_steps are workflow hyperparameters too
+    if req.epochs ~= nil and h.epochs == nil then h.epochs = req.epochs end
+    if req.max_steps ~= nil and h.max_steps == nil then h.max_steps = req.max_steps end
+    -- planning may go without a dataset: a stand-in id lets the hyperparameters be checked
+    local ok, clean, err = pcall(w.validate, name, { model = req.model,
+                                                     dataset = req.dataset or "planning/no-dataset",
+                                                     hyperparameters = h })
+    if ok and clean then return clean.hyperparameters or {} end
+    if ok then return nil, err end
+    return nil, tostring(type(clean) == "table" and clean.message or clean)
   end
   return hp or {}
 end
@@ -430,7 +442,7 @@ local function context(req, wfname, mi, di)
   if not wf then return nil, "unknown workflow '" .. tostring(wfname) .. "'" end
   local method = method_of(wf)
   if not method then return nil, "workflow '" .. wfname .. "' does not train on GPUs" end
-  local hp, err = validate_params(wfname, req.hyperparameters or req.params)
+  local hp, err = validate_params(wfname, req.hyperparameters or req.params, req)
   if not hp then return nil, err end
   return { wf = wf, method = method, params_b = mi.params_b, shape = shape(req, hp), hp = hp,
            data = { rows = di.rows, mean_tokens = di.mean_tokens } }
@@ -594,7 +606,16 @@ function M.plan(req)
   if not di then return nil, derr, dcode end
 
   local wfname, why = req.workflow, "requested"
-  if not wfname or wfname == "" then wfname, why = choose_workflow(req, mi.params_b) end
+  if not wfname or wfname == "" then
+    -- the registry chooses with real numbers: the cheapest option of each workflow
+    local function estimate(name)
+      local ectx = context(req, name, mi, di)
+      local c = ectx and cheapest(ectx, cons)
+      if not c then return nil end
+      return { cost = c.cost.expected, duration_h = c.ev.duration.expected }
+    end
+    wfname, why = choose_workflow(req, mi.params_b, estimate)
+  end
   local ctx, cerr = context(req, wfname, mi, di)
   if not ctx then
     return nil, string.format("%s. Available workflows: %s", cerr, table.concat(workflow_names(), ", ")),

@@ -86,13 +86,39 @@ function M.constants(method, opts)
   return merged(M.VRAM[method], opts.vram), merged(M.THROUGHPUT[method], opts.throughput)
 end
 
+-- Workflow descriptors (workflows/*/init.lua) spell their constants in their own words; this
+-- turns them into the fields above. Memory model there: overhead + params × (weight + grad +
+-- optimizer bytes) + params × adapter_fraction_per_rank × rank × adapter_bytes + activation
+-- GB per 1k tokens per sqrt(B) × sqrt(params) × tokens / 1000, sharded or not.
+local function from_descriptor(v, opts)
+  if type(v) ~= "table" or v.weight_bytes_per_param == nil then return v end
+  local opt = opts.optimizer
+  local ob = v.optimizer_bytes_per_param or 0
+  if opt and v.optimizer_bytes_by_optim and v.optimizer_bytes_by_optim[opt] then
+    ob = v.optimizer_bytes_by_optim[opt]
+  elseif opt and (v.optimizer_bytes_per_param or 0) > 0 and M.OPTIMIZER_BYTES[opt] then
+    ob = M.OPTIMIZER_BYTES[opt]
+  end
+  return {
+    fixed_gb = v.overhead_gb or 1.0,
+    bytes_per_param = (v.weight_bytes_per_param or 0) + (v.grad_bytes_per_param or 0) + ob,
+    adapter_gb_per_rank_b = (v.adapter_fraction_per_rank or 0) * (v.adapter_bytes_per_param or 0),
+    act_sqrt_gb_per_1k = v.activation_gb_per_1k_tokens_per_sqrt_b or 0,
+    comm_gb = v.per_gpu_overhead_gb or 0,
+    shardable = v.sharded and true or false,
+    adapters = (v.adapter_fraction_per_rank or 0) > 0,
+    margin = v.margin,
+  }
+end
+M.from_descriptor = from_descriptor
+
 -- VRAM one GPU needs when n GPUs share the job (ZeRO-3/FSDP shards weights, grads and optimizer
 -- state of shardable methods; activations are per GPU).
 function M.vram_gb(method, params_b, opts)
   opts = opts or {}
   method = method_of(method)
   assert(type(params_b) == "number" and params_b > 0, "params_b must be a positive number")
-  local c = merged(M.VRAM[method], opts.vram)
+  local c = merged(M.VRAM[method], from_descriptor(opts.vram, opts))
   local n = opts.gpus or 1
   local seq, batch, rank = opts.seq_len or 2048, opts.batch or 2, opts.rank or 16
   local bpp = c.bytes_per_param
@@ -104,11 +130,15 @@ function M.vram_gb(method, params_b, opts)
   end
   local shards = c.shardable and n or 1
   local p75 = params_b ^ 0.75
+  local adapters = c.adapters and rank * p75 * 8.8e-3 or 0
+  local acts = (batch * seq / M.REF_TOKENS) * (c.act_coef * p75 + c.act_base_gb)
+  if c.adapter_gb_per_rank_b then adapters = c.adapters and params_b * rank * c.adapter_gb_per_rank_b or 0 end
+  if c.act_sqrt_gb_per_1k then acts = c.act_sqrt_gb_per_1k * math.sqrt(params_b) * seq * batch / 1000 end
   local parts = {
     fixed = c.fixed_gb,
     weights = params_b * bpp / shards,
-    adapters = c.adapters and rank * p75 * 8.8e-3 or 0,
-    activations = (batch * seq / M.REF_TOKENS) * (c.act_coef * p75 + c.act_base_gb),
+    adapters = adapters,
+    activations = acts,
     comm = (n > 1 and c.shardable) and (c.comm_gb or 0) or 0,
   }
   local need = parts.fixed + parts.weights + parts.adapters + parts.activations + parts.comm
@@ -123,10 +153,17 @@ function M.fits(method, params_b, usable_gb, n, opts)
   return need * M.MARGIN <= usable_gb, need, need * M.MARGIN
 end
 
+-- Whether the method (with the workflow's constants) shards across GPUs.
+function M.shardable(method, opts)
+  opts = opts or {}
+  local c = merged(M.VRAM[method_of(method)], from_descriptor(opts.vram, opts))
+  return c.shardable and true or false
+end
+
 -- Smallest GPU count from `counts` (default 1, 2, 4, 8, 16, 32, 64) on which the job fits.
 function M.min_gpus(method, params_b, usable_gb, opts)
   opts = opts or {}
-  local c = merged(M.VRAM[method_of(method)], opts.vram)
+  local c = merged(M.VRAM[method_of(method)], from_descriptor(opts.vram, opts))
   for _, n in ipairs(opts.counts or { 1, 2, 4, 8, 16, 32, 64 }) do
     if n > (opts.max_count or math.huge) then break end
     if n > 1 and not c.shardable then break end
@@ -156,6 +193,8 @@ end
 function M.throughput(method, params_b, gpu, n, opts)
   opts = opts or {}
   local t = merged(M.THROUGHPUT[method_of(method)], opts.throughput)
+  if type(t.k) ~= "number" then t.k = M.THROUGHPUT[method_of(method)].k end
+  if type(t.mfu) ~= "number" then t.mfu = M.THROUGHPUT[method_of(method)].mfu end
   n = n or 1
   local scale = 1.0
   if n > 1 then
@@ -173,6 +212,19 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
   opts = opts or {}
   local m = method_of(method)
   local s = merged(M.SETUP, opts.setup)
+  local th = type(opts.throughput) == "table" and opts.throughput or {}
+  -- a workflow descriptor's times: setup_s/warmup_s = {lo, hi} seconds, download_mb_s, export_s
+  if type(th.setup_s) == "table" then
+    s.install = { th.setup_s[1], (th.setup_s[1] + th.setup_s[2]) / 2, th.setup_s[2] }
+  end
+  if type(th.warmup_s) == "table" then
+    local w = { th.warmup_s[1], (th.warmup_s[1] + th.warmup_s[2]) / 2, th.warmup_s[2] }
+    s.warmup, s.warmup_unsloth = w, w
+  end
+  if type(th.download_mb_s) == "number" then
+    s.download_mb_s = { th.download_mb_s * 2, th.download_mb_s, th.download_mb_s / 2 }
+  end
+  if type(th.load_gb_s) == "number" then s.load_gb_s = th.load_gb_s end
   local tps = M.throughput(m, params_b, gpu, n, opts)
   local train_s = tokens / tps
   -- bytes moved: QLoRA pulls a pre-quantized 4-bit copy (~0.7 B/p), others bf16 (2 B/p)
@@ -188,7 +240,8 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
   local ckpt_bytes = m == "full" and params_b * 1e9 * 8 / (n or 1) or 2e8
   local n_ckpt = math.floor(train_s / 3600 / s.ckpt_every_h)
   local ckpt = n_ckpt * ckpt_bytes / (s.ckpt_mb_s * 1e6)
-  local export = m == "full" and model_bytes / 300e6 or 10
+  local export = type(th.export_s) == "number" and th.export_s
+    or (m == "full" and model_bytes / 300e6 or 10)
   local fixed = {
     pmin + imin + dl[1] + load + wmin + export,
     pexp + iexp + dl[2] + load + wexp + export,

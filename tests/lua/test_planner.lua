@@ -39,20 +39,21 @@ end)
 
 -- Brute force: price every offer independently and compare with the planner's best.
 local function brute_best(p)
-  local ctx = { method = p.method, params_b = p.model_info.params_b,
-                wf = planner.workflow(p.workflow), shape = nil }
+  local wf = planner.workflow(p.workflow)
+  local hp = p.hyperparameters
+  local P = p.model_info.params_b
+  local sh = { seq_len = hp.max_seq_length or 2048, batch = hp.per_device_batch_size or 2,
+               rank = hp.lora_r or 16, optimizer = hp.optim, vram = wf.vram }
   local best
-  local sh = { seq_len = 2048, batch = 2, rank = 16, grad_accum = 4, epochs = 1 }
   for _, o in ipairs(catalog.offers()) do
-    local wf = ctx.wf
     if o.count <= (wf.gpu.max_count or 8) then
       local spec = gpus.get(o.gpu)
-      if sizing.fits(p.method, ctx.params_b, gpus.usable_gb(spec), o.count, sh) then
+      if sizing.fits(p.method, P, gpus.usable_gb(spec), o.count, sh) then
         local tokens = sizing.tokens { rows = p.dataset_info.rows, mean_tokens = p.dataset_info.mean_tokens,
-                                       epochs = 1, seq_len = 2048 }
+                                       epochs = hp.epochs or 1, seq_len = sh.seq_len }
         local tflops, ic = gpus.instance_spec(spec, o.cloud, o.instance_type)
-        local d, parts = sizing.duration(p.method, ctx.params_b, spec, o.count, tokens,
-                                         { interconnect = ic, bf16_tflops = tflops })
+        local d, parts = sizing.duration(p.method, P, spec, o.count, tokens,
+          { interconnect = ic, bf16_tflops = tflops, throughput = wf.throughput })
         for _, spot in ipairs { false, true } do
           local rate = spot and o.spot_price or (not spot and o.price)
           if rate then
@@ -117,14 +118,15 @@ T.case("unknown GPU: the product's wording", function()
 end)
 
 T.case("70B full fine-tune needs 8 GPUs of the 80 GB class or more", function()
-  local p = assert(plan { model = "org/Model-70B", workflow = "full" })
+  local p = assert(plan { model = "org/Model-70B", workflow = "full",
+                          hyperparameters = { optim = "adamw_8bit" } })
   T.eq(p.best.count, 8)
   T.ok(p.best.vram.usable_gb >= 79, "80 GB class")
-  local p2 = assert(plan { model = "org/Model-70B", workflow = "full", hyperparameters = { optim = "adamw" } })
+  local p2 = assert(plan { model = "org/Model-70B", workflow = "full", hyperparameters = { optim = "adamw_torch" } })
   -- fp32 Adam: 16 B/p ≈ 1.13 TB → 8 GPUs only of the 192 GB class, else several nodes
   T.ok(p2.best.vram.usable_gb >= 180 or p2.best.nodes >= 2, "fp32 Adam needs more memory")
   local p3 = assert(plan { model = "org/Model-70B", workflow = "full", gpu = "H100",
-                           hyperparameters = { optim = "adamw" } })
+                           hyperparameters = { optim = "adamw_torch" } })
   T.ok(p3.best.count >= 16 and p3.best.nodes >= 2, "H100s: multi-node")
   local warned = false
   for _, w in ipairs(p3.warnings) do if w:find("multi-node", 1, true) then warned = true end end
@@ -159,7 +161,10 @@ end)
 
 T.case("workflow chosen when not given; alternatives priced", function()
   local p = assert(plan { model = "org/Model-8B" })
-  T.eq(p.workflow, "unsloth")
+  T.ok(p.workflow == "lora" or p.workflow == "unsloth" or p.workflow == "full", p.workflow)
+  T.ok(type(p.workflow_reason) == "string" and #p.workflow_reason > 0)
+  local c = assert(plan { model = "org/Model-8B", preference = "cheapest" })
+  T.eq(c.workflow, "unsloth")
   T.eq(#p.alternatives, 3)
   local bad, msg = plan { model = "org/Model-8B", workflow = "nope" }
   T.eq(bad, nil); T.contains(msg, "unknown workflow 'nope'")
