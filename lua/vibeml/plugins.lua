@@ -11,7 +11,11 @@
 --   plugins.start_watching([opts]) watch the folders (hot reload); opts.dirs sets them first
 --   plugins.wait([timeout])       waits for changes, announces them (events below), returns them
 --   plugins.rescan()              rescans now and announces the changes
---   plugins.run_forever()         start_watching + announce changes until the task ends (serve)
+--   plugins.start{dirs=}          for `vibeml serve`: the default folder plus dirs (--plugins),
+--                                 watched; tools plugins registered; returns at once (the service
+--                                 services/plugins.lua announces changes)
+--   plugins.errors()              { {name=, path=, message=, at=, serving_previous=} }
+--   plugins.run_forever()         start_watching + announce changes until the task ends
 --
 -- Announcing a change: events.emit("plugin_error", name, message) and events.emit("log", "error",
 -- message) for failures (the previous version keeps serving); events.emit("log", "info", ...)
@@ -156,6 +160,27 @@ function M.wait(timeout)
 end
 
 function M.stop_watching() return core.unwatch() end
+
+function M.watching() return core.status().watching end
+
+function M.errors() return core.status().errors end
+
+-- The user's default plugin folder: <config>/plugins.
+function M.default_dir()
+  return vibeml.fs.paths().config .. "/plugins"
+end
+
+function M.start(opts)
+  opts = opts or {}
+  local dirs = { M.default_dir() }
+  vibeml.fs.mkdirs(dirs[1])
+  for _, d in ipairs(opts.dirs or {}) do
+    if d ~= dirs[1] then dirs[#dirs + 1] = d end
+  end
+  local ok, e = M.start_watching({ dirs = dirs })
+  M.sync_all_tools()
+  return ok, e
+end
 
 -- For `vibeml serve` (services/plugins.lua): watch and announce until the task is cancelled.
 function M.run_forever(opts)
