@@ -589,9 +589,9 @@ static int table_has(sqlite3 *db, const char *table, const char *column)
 
 static int terminal_state(const char *s)
 {
-    static const char *const ended[] = {"succeeded", "failed",  "terminated", "cancelled",
-                                        "canceled",  "stopped", "error",      "lost",
-                                        NULL};
+    static const char *const ended[] = {"completed", "succeeded", "failed",  "terminated",
+                                        "cancelled", "canceled",  "stopped", "error",
+                                        "lost",      NULL};
     int i;
     for (i = 0; s && ended[i]; i++)
         if (strcmp(s, ended[i]) == 0)
@@ -611,8 +611,8 @@ int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err)
     open_row *rows = NULL;
     size_t n = 0, cap = 0, i;
     int rc = 0, count = 0, have_jobs;
-    const char *cost_col = NULL;
-    char myhost[256], sql[256];
+    const char *cost_col = NULL, *acc_col = NULL;
+    char myhost[256], sql[320];
     int64_t t = (int64_t)now_s();
 
     if (fixed)
@@ -660,10 +660,12 @@ int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err)
         goto out;
     have_jobs = table_has(b->db, "jobs", "id") && table_has(b->db, "jobs", "state");
     if (have_jobs) {
-        static const char *const costs[] = {"cost_usd", "final_cost", "cost", NULL};
+        static const char *const costs[] = {"cost_final", "cost_usd", "final_cost", "cost", NULL};
         for (i = 0; costs[i] && !cost_col; i++)
             if (table_has(b->db, "jobs", costs[i]))
                 cost_col = costs[i];
+        if (table_has(b->db, "jobs", "cost_accrued"))
+            acc_col = "cost_accrued";
     }
     for (i = 0; i < n; i++) {
         open_row *r = &rows[i];
@@ -671,8 +673,9 @@ int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err)
         int64_t job_cost = 0;
         const char *why = NULL;
         if (have_jobs) {
-            snprintf(sql, sizeof sql, "SELECT state, %s FROM jobs WHERE id = ?",
-                     cost_col ? cost_col : "NULL");
+            snprintf(sql, sizeof sql, "SELECT state, MAX(COALESCE(%s, 0), COALESCE(%s, 0)) FROM "
+                     "jobs WHERE id = ?",
+                     cost_col ? cost_col : "NULL", acc_col ? acc_col : "NULL");
             if (vml_store_prepare(b->db, sql, &st, NULL, "s", r->job_id) == 0 &&
                 vml_store_step(st, NULL) == 1) {
                 job_found = 1;
@@ -685,7 +688,7 @@ int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err)
         }
         if (job_found && ended) {
             why = "reconciled: the job had ended";
-        } else if (!job_found && (double)(t - r->created) >= grace) {
+        } else if (have_jobs && !job_found && (double)(t - r->created) >= grace) {
             int gone = strcmp(r->host, myhost) == 0 ? !pid_alive(r->pid, r->pid_start)
                                                      : t - r->created >= 24 * 3600;
             if (gone) {

@@ -21,14 +21,18 @@
  * Crash safety (vml_budget_reconcile, run when a ledger is opened and at most once a minute after
  * that): a process killed inside reserve or settle leaves the previous state (SQLite rolls the
  * transaction back). An open reservation is then resolved:
- *   - its job (table `jobs`, columns `id`, `state`, and when present a cost column `cost_usd`,
- *     `final_cost` or `cost`, in USD) has ended (succeeded, failed, terminated, cancelled,
- *     canceled, stopped, error, lost): settled at max(accrued, the job's cost), so no charge is
- *     lost;
- *   - no job row exists, the reservation is older than the grace period (VIBEML_MONEY_GRACE
- *     seconds, default 300) and the process that made it is gone (same host: pid and start time;
- *     another host: after 24 h): released, charged what had accrued (normally 0): the launch
- *     never got as far as recording its job, so nothing ran.
+ *   - its job (table `jobs` of the jobs component: `id` = the reservation's job_id, `state`, and
+ *     when present `cost_final` (or `cost_usd`/`final_cost`/`cost`) and `cost_accrued`, in USD)
+ *     has ended (completed, succeeded, failed, terminated, cancelled, canceled, stopped, error,
+ *     lost): settled at the largest of the ledger's accrued cost and the job's costs, so no
+ *     charge is lost;
+ *   - the `jobs` table exists but has no row for it, the reservation is older than the grace
+ *     period (VIBEML_MONEY_GRACE seconds, default 300) and the process that made it is gone (same
+ *     host: pid and start time; another host: after 24 h): released, charged what had accrued
+ *     (normally 0): the launch never recorded its job, so nothing ran. Without a `jobs` table
+ *     nothing is released (nobody could tell whether the job runs).
+ * The launch therefore records its job row (state pending) before or right after reserving, and
+ * uses the same id.
  *
  * Uses: store, err, jansson, SQLite.
  */
