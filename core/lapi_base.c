@@ -13,12 +13,14 @@
  */
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <uv.h>
 
 #include "conv.h"
 #include "script.h"
+#include "vault.h"
 
 static int mark(lua_State *L, char kind)
 {
@@ -74,7 +76,18 @@ static int l_log(lua_State *L)
     lua_remove(L, -2);
     lua_rotate(L, 2, 1); /* [level, format, fmt, args...] */
     lua_call(L, n - 1, 1);
-    fprintf(stderr, "vibeml[%s] %s: %s\n", s->name, levels[lvl], lua_tostring(L, -1));
+    {
+        /* log lines may quote a child's output: mask secret values first (vault.h) */
+        size_t len;
+        const char *text = lua_tolstring(L, -1, &len);
+        char *copy = malloc(len + 1);
+        if (copy) {
+            memcpy(copy, text, len + 1);
+            vml_vault_redact(copy, len);
+            fprintf(stderr, "vibeml[%s] %s: %s\n", s->name, levels[lvl], copy);
+            free(copy);
+        }
+    }
     return 0;
 }
 

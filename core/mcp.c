@@ -5,6 +5,7 @@
  * the outgoing-request records (freed when answered or cancelled) and the tool cache. Every
  * json_t built here is either sent (send_* steal it) or decref'd at the `out:` label. */
 #include "mcp.h"
+#include "vault.h"
 
 #include <lauxlib.h>
 #include <stdint.h>
@@ -139,11 +140,15 @@ static void log_stderr(const char *level, const char *fmt, ...)
 static void log_stderr(const char *level, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "vibeml serve %s: ", level);
+    char line[4096];
+    int n;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    if (n < 0)
+        return;
+    vml_vault_redact(line, strlen(line)); /* never a secret value on stderr (vault.h) */
+    fprintf(stderr, "vibeml serve %s: %s\n", level, line);
 }
 
 /* Writes msg (stolen) as one line. */
@@ -169,6 +174,7 @@ static void write_msg(vml_mcp *m, json_t *msg)
         }
         line[n] = '\n';
         line[n + 1] = '\0';
+        vml_vault_redact(line, n); /* no secret value leaves through MCP (vault.h) */
         if (m->o.write(m->o.write_ud, line, n + 1) < 0)
             log_stderr("warning", "the client's output is closed; a message was dropped");
     }
@@ -373,8 +379,14 @@ static int h_log(lua_State *L)
         data = json_string(lua_tostring(L, -1) ? lua_tostring(L, -1) : "");
         lua_pop(L, 1);
     }
-    if (li >= 1 && json_is_string(data))
-        fprintf(stderr, "vibeml[%s] %s: %s\n", logger, k_levels[li], json_string_value(data));
+    if (li >= 1 && json_is_string(data)) {
+        char *copy = strdup(json_string_value(data));
+        if (copy) {
+            vml_vault_redact(copy, strlen(copy)); /* never a secret value on stderr (vault.h) */
+            fprintf(stderr, "vibeml[%s] %s: %s\n", logger, k_levels[li], copy);
+            free(copy);
+        }
+    }
     if (!m->initialized || li < m->log_level) {
         json_decref(data);
         lua_pushboolean(L, 0);

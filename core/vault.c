@@ -1387,9 +1387,31 @@ out:
     pthread_mutex_unlock(&seen_lock);
 }
 
+/* Loads the vault's secrets into the set when the vault file changed since the last look
+ * (path, size, mtime), so a server masks secrets added while it runs. Quiet: no prompt. */
+static void auto_prime(void)
+{
+    static char last_path[4096];
+    static struct stat last;
+    static int busy;
+    char path[4096];
+    struct stat st;
+    if (busy || vml_vault_path(path, sizeof path, NULL) < 0 || stat(path, &st) != 0)
+        return;
+    if (strcmp(path, last_path) == 0 && st.st_size == last.st_size &&
+        st.st_mtim.tv_sec == last.st_mtim.tv_sec && st.st_mtim.tv_nsec == last.st_mtim.tv_nsec)
+        return;
+    snprintf(last_path, sizeof last_path, "%s", path);
+    last = st;
+    busy = 1;
+    vml_vault_redact_prime(NULL);
+    busy = 0;
+}
+
 size_t vml_vault_redact(char *buf, size_t len)
 {
     size_t n;
+    auto_prime();
     pthread_mutex_lock(&seen_lock);
     n = vml_secrets_redact(seen, buf, len);
     pthread_mutex_unlock(&seen_lock);

@@ -142,7 +142,10 @@ size_t vml_secrets_redact(const vml_secrets *s, char *buf, size_t len);
 /* Every secret this process has loaded (vml_vault_load, vml_vault_load_all,
  * vml_secrets_from_environ) is remembered, wiped only at exit, so anything the process emits
  * (logs it captured, tool results, error messages) can be masked without asking for the key
- * again. vml_vault_redact masks buf in place with all of them and returns the count.
+ * again. vml_vault_redact masks buf in place with all of them and returns the count; when the
+ * vault file changed since its last call it first loads the whole vault into the set, if the key
+ * is available without asking (key file or VIBEML_PASSPHRASE), so a long-running server also
+ * masks secrets that were added after it started.
  * vml_vault_redact_prime loads the whole vault into that set when the key is available without
  * asking (key file or VIBEML_PASSPHRASE); it returns 0 also when there is nothing to load. */
 size_t vml_vault_redact(char *buf, size_t len);

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * lapi_plugins — the plugin registry for the host (SCRIPT profile), as vibeml._plugins. Lua code
+ * uses it through require("vibeml.plugins"), which adds events and the MCP tool registry.
+ *   list([kind]) -> { {name=, kind=, version=, source=, path=, functions=, loaded_at=, hash=} }
+ *   status() -> {plugins=, errors=, dirs=, watching=, reloads=, failures=}
+ *   get(name) -> {name=, kind=, ..., descriptor=} | nil
+ *   call(name, fn, args) -> results (array) | nil, message, code   (JSON in, JSON out; runs in
+ *       the plugin's own state under the plugin limits)
+ *   set_dirs({dir, ...}) -> true | nil, message, code
+ *   rescan() -> number of changes
+ *   watch() -> true      unwatch() -> true
+ *   wait([timeout_s]) -> { change, ... }   waits (as a task) until plugins change or the time
+ *       is up (then {}); changes are handed out once
+ *
+ * Uses: plugin, conv, loop, script.
+ */
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv.h"
+#include "loop.h"
+#include "plugin.h"
+#include "script.h"
+
+static int push_json(lua_State *L, json_t *j) /* takes the reference */
+{
+    vml_err err;
+    int rc = vml_conv_push(L, j, &err);
+    json_decref(j);
+    if (rc < 0)
+        return vml_lua_raise(L, &err);
+    return 1;
+}
+
+static int l_list(lua_State *L)
+{
+    const char *kind = luaL_optstring(L, 1, NULL);
+    return push_json(L, vml_plugins_list(kind));
+}
+
+static int l_status(lua_State *L)
+{
+    return push_json(L, vml_plugins_status());
+}
+
+static int l_get(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    vml_plugin *p = vml_plugins_get(name);
+    json_t *list, *v, *out = NULL;
+    size_t i;
+    if (!p) {
+        lua_pushnil(L);
+        return 1;
+    }
+    list = vml_plugins_list(NULL);
+    json_array_foreach(list, i, v)
+        if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+            out = json_incref(v);
+    json_decref(list);
+    if (!out) {
+        lua_pushnil(L);
+        return 1;
+    }
+    json_object_set(out, "descriptor", (json_t *)vml_plugin_descriptor(p));
+    return push_json(L, out);
+}
+
+static int l_call(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    const char *fn = luaL_checkstring(L, 2);
+    vml_plugin *p;
+    json_t *args = NULL, *out = NULL;
+    vml_err err;
+    int rc;
+    vml_err_clear(&err);
+    if (!lua_isnoneornil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        if (vml_conv_to_json(L, 3, &args, &err) < 0)
+            return vml_lua_fail(L, &err);
+        if (json_is_object(args) && json_object_size(args) == 0) {
+            json_decref(args);
+            args = json_array();
+        }
+        if (!json_is_array(args)) {
+            json_decref(args);
+            return luaL_argerror(L, 3, "arguments must be a list");
+        }
+    }
+    p = vml_plugins_get(name);
+    if (!p) {
+        json_decref(args);
+        vml_err_set(&err, VML_ENOENT, "no plugin named '%s' is loaded", name);
+        return vml_lua_fail(L, &err);
+    }
+    rc = vml_plugin_call(p, fn, args, &out, &err);
+    json_decref(args);
+    if (rc < 0)
+        return vml_lua_fail(L, &err);
+    return push_json(L, out);
+}
+
+static int l_set_dirs(lua_State *L)
+{
+    const char *dirs[VML_PLUGIN_MAX_DIRS];
+    vml_err err;
+    int n, i;
+    luaL_checktype(L, 1, LUA_TTABLE);
+    n = (int)luaL_len(L, 1);
+    luaL_argcheck(L, n <= VML_PLUGIN_MAX_DIRS, 1, "too many folders");
+    for (i = 0; i < n; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        dirs[i] = luaL_checkstring(L, -1); /* kept alive by the table */
+        lua_pop(L, 1);
+    }
+    if (vml_plugins_set_dirs(dirs, n, &err) < 0)
+        return vml_lua_fail(L, &err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_rescan(lua_State *L)
+{
+    vml_err err;
+    int n = vml_plugins_rescan(&err);
+    if (n < 0)
+        return vml_lua_fail(L, &err);
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+static int l_watch(lua_State *L)
+{
+    vml_err err;
+    if (vml_plugins_watch(&err) < 0)
+        return vml_lua_fail(L, &err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int l_unwatch(lua_State *L)
+{
+    vml_plugins_unwatch();
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* {===================================================================== wait */
+
+typedef struct waiter {
+    vml_await await;
+    uv_timer_t timer;
+} waiter;
+
+static waiter *g_waiter; /* the one task waiting, or NULL */
+
+static void waiter_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void finish_wait(waiter *w)
+{
+    lua_State *T = vml_await_thread(&w->await);
+    vml_err err;
+    json_t *changes = vml_plugins_take_changes();
+    g_waiter = NULL;
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, waiter_closed);
+    if (vml_conv_push(T, changes, &err) < 0)
+        lua_newtable(T);
+    json_decref(changes);
+    vml_await_resume(&w->await, 1); /* last: the task may run anything now */
+}
+
+static void on_change(void *ud)
+{
+    (void)ud;
+    if (g_waiter)
+        finish_wait(g_waiter);
+}
+
+static void on_wait_timeout(uv_timer_t *t)
+{
+    finish_wait(t->data);
+}
+
+static void wait_cancel(vml_await *a)
+{
+    waiter *w = a->data;
+    g_waiter = NULL;
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, waiter_closed);
+}
+
+static int l_wait(lua_State *L)
+{
+    lua_Number secs = luaL_optnumber(L, 1, 3600);
+    json_t *pending;
+    waiter *w;
+    luaL_argcheck(L, secs >= 0 && secs <= 1e7, 1, "seconds must be between 0 and 1e7");
+    if (g_waiter)
+        return luaL_error(L, "another task is already waiting for plugin changes");
+    vml_plugins_init(NULL);
+    pending = vml_plugins_take_changes();
+    if (json_array_size(pending) > 0 || secs == 0)
+        return push_json(L, pending);
+    json_decref(pending);
+    w = calloc(1, sizeof *w);
+    if (!w)
+        return luaL_error(L, "out of memory");
+    uv_timer_init(vml_loop(), &w->timer);
+    w->timer.data = w;
+    w->await.data = w;
+    uv_timer_start(&w->timer, on_wait_timeout, (uint64_t)(secs * 1000.0 + 0.5), 0);
+    g_waiter = w;
+    vml_plugins_on_change(on_change, NULL);
+    return vml_await_yield(L, &w->await, wait_cancel);
+}
+
+/* }===================================================================== */
+
+static const luaL_Reg plugin_funcs[] = {
+    {"list", l_list},     {"status", l_status}, {"get", l_get},         {"call", l_call},
+    {"set_dirs", l_set_dirs}, {"rescan", l_rescan}, {"watch", l_watch}, {"unwatch", l_unwatch},
+    {"wait", l_wait},     {NULL, NULL},
+};
+
+static int open_plugins(lua_State *L)
+{
+    luaL_newlib(L, plugin_funcs);
+    return 1;
+}
+
+const vml_lapi vml_lapi_plugins = {"_plugins", open_plugins, VML_PROFILE_SCRIPT};

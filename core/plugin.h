@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * plugin — discovers, loads, validates and swaps VibeML plugins, and reloads them when their files
+ * change (STYLE.md B5).
+ *
+ * A plugin is `<name>.lua` or a folder `<name>/` holding `init.lua`, found first in the shipped
+ * trees compiled into the binary (`workflows/`, `plugins/` and their subfolders, see embed.h), then
+ * in the user's folders (`$XDG_CONFIG_HOME/vibeml/plugins`, or the folders given to
+ * vml_plugins_set_dirs, e.g. `vibeml serve --plugins DIR`). Each is visited in sorted order;
+ * dotfiles and `*.disabled` are skipped; names are cleaned to [a-z0-9_]. A user plugin with a
+ * shipped plugin's name overrides it (with a notice); removing the user's file brings the shipped
+ * version back.
+ *
+ * Every plugin VERSION runs in a fresh PLUGIN-profile Lua state under vml_limits_plugin: text
+ * chunks only, no files, processes or network, 64 MiB, 2 s and 200 M instructions per call. Its
+ * returned table is checked (kind, fields, types; a workflow's build() is tried with sample
+ * parameters) before the version goes live. A version that fails keeps the previous one serving;
+ * the failure (message with file:line) is kept for status() and reported as a change.
+ *
+ * Data crosses between a plugin and the host only as JSON (jansson values): the descriptor's data
+ * is copied out with its functions removed (their dotted paths are listed, e.g. "build",
+ * "tools.1.handler"), and vml_plugin_call() runs such a function inside the plugin's own state
+ * with JSON arguments and JSON results, under the plugin limits.
+ *
+ * Hot reload: vml_plugins_watch() puts libuv fs-event watchers on the user folders and their
+ * plugin subfolders; events are debounced (250 ms) and a rescan reloads only plugins whose
+ * content hash (crypto_generichash over their files) changed. Each rescan appends change
+ * records that vml_plugins_take_changes() hands out and that wake a waiter (lapi_plugins).
+ *
+ * Threading: everything runs on the loop thread. The registry is the process's one instance.
+ *
+ * Uses: script, conv, embed, paths, err, libuv, libsodium, jansson.
+ */
+#ifndef VML_PLUGIN_H
+#define VML_PLUGIN_H
+
+#include <jansson.h>
+
+#include "err.h"
+
+/* Debounce of file-system events before a rescan, milliseconds. */
+#define VML_PLUGIN_DEBOUNCE_MS 250
+#define VML_PLUGIN_NAME_MAX 64
+#define VML_PLUGIN_MAX_DIRS 8
+
+typedef struct vml_plugin vml_plugin;
+
+/* Loads the shipped plugins and the user folders (once; later calls return 0 at once). The
+ * default user folder is the config folder's plugins/ unless vml_plugins_set_dirs ran first.
+ * Failures of single plugins are not errors here (see status); returns 0 or a VML code. */
+int vml_plugins_init(vml_err *err);
+
+/* Replaces the user folders (copied; n <= VML_PLUGIN_MAX_DIRS) and rescans them. Folders that do
+ * not exist are reported in status. Returns 0 or a VML code. */
+int vml_plugins_set_dirs(const char *const *dirs, int n, vml_err *err);
+
+/* Rescans the user folders now: loads new and changed plugins, drops removed ones. Returns the
+ * number of change records it added (>= 0) or a VML code. */
+int vml_plugins_rescan(vml_err *err);
+
+/* Starts watching the user folders (creating the default one if missing). Idempotent. */
+int vml_plugins_watch(vml_err *err);
+/* Stops watching and closes the watchers (they close on the next loop turn). */
+void vml_plugins_unwatch(void);
+
+/* Called (once) whenever change records were added, e.g. to wake a waiting task. NULL clears. */
+void vml_plugins_on_change(void (*fn)(void *ud), void *ud);
+
+/* The change records since the last call: a new JSON array of {name, kind, action, source, path,
+ * version, message, at} where action is added|changed|removed|reverted|failed|overridden. */
+json_t *vml_plugins_take_changes(void);
+
+/* Live plugins, sorted by name: a new JSON array of {name, kind, version, source, path,
+ * functions, loaded_at, hash}. kind NULL = all kinds. */
+json_t *vml_plugins_list(const char *kind);
+/* status: a new JSON object {plugins=[list entries + error fields], errors=[{name, path,
+ * message, at}], dirs=[{path, exists, watched}], watching=bool, reloads=N, failures=N}. */
+json_t *vml_plugins_status(void);
+
+/* The live plugin of that name, or NULL. Borrowed: valid until the next rescan. */
+vml_plugin *vml_plugins_get(const char *name);
+/* Its descriptor data (functions removed). Borrowed. */
+const json_t *vml_plugin_descriptor(const vml_plugin *p);
+const char *vml_plugin_kind(const vml_plugin *p);
+
+/* Calls the plugin function at dotted path fn ("build", "tools.2.handler") with the JSON values
+ * of args (an array; NULL = no arguments) inside the plugin's state, under vml_limits_plugin.
+ * On success *out is a new JSON array of the function's results (nil -> null). Errors carry the
+ * plugin's name and the file:line of the failure. */
+int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
+                    vml_err *err);
+
+/* Loads one plugin from text into a fresh state and validates it, without registering it. For
+ * tests and `vibeml doctor`. On success *out is the caller's (vml_plugin_free). */
+int vml_plugin_load_text(const char *name, const char *text, size_t len, const char *chunkname,
+                         const char *dir, vml_plugin **out, vml_err *err);
+void vml_plugin_free(vml_plugin *p);
+
+/* Registers a plugin built by vml_plugin_load_text under its name as a user plugin (takes
+ * ownership), as a reload would. For tests. */
+int vml_plugins_put(vml_plugin *p, vml_err *err);
+
+/* Frees every plugin and watcher (process exit, tests). The registry can be initialised again. */
+void vml_plugins_shutdown(void);
+
+#endif

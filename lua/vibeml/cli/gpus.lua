@@ -1,0 +1,64 @@
+-- `vibeml gpus [--cloud C] [--region R] [--gpu G] [--min-memory GB] [--spot] [--limit N] [--json]`
+local api = require "vibeml.api.gpus"
+
+local USAGE = [[
+usage: vibeml gpus [--cloud C] [--region R] [--gpu G] [--min-memory GB] [--spot] [--limit N] [--json]
+
+GPU offers from the price catalog, cheapest GPU-hour first: one line per GPU type, count and cloud
+(the cheapest region), with on-demand and spot prices per node-hour.
+  --cloud C         only this cloud (aws, gcp, azure, lambda, nebius, vast, ...)
+  --region R        only this region
+  --gpu G           only this GPU type (name or alias, e.g. H100, A100-80GB, L40S)
+  --min-memory GB   GPUs with at least this much memory each
+  --spot            only offers with a spot price
+  --limit N         at most N lines (default 40; 0 = all)
+]]
+
+local function main(args)
+  local q, json, i = { limit = 40 }, false, 1
+  while i <= #args do
+    local a, v = args[i], args[i + 1]
+    if a == "--json" then json = true
+    elseif a == "--spot" then q.spot = true
+    elseif a == "--cloud" and v then q.cloud = v; i = i + 1
+    elseif a == "--region" and v then q.region = v; i = i + 1
+    elseif a == "--gpu" and v then q.gpu = v; i = i + 1
+    elseif a == "--min-memory" and tonumber(v) then q.min_memory = tonumber(v); i = i + 1
+    elseif a == "--limit" and tonumber(v) then q.limit = math.tointeger(tonumber(v)) or 40; i = i + 1
+    elseif a == "-h" or a == "--help" then print(USAGE); return 0
+    else
+      vibeml.eprint("vibeml gpus: unknown or incomplete option '" .. a .. "'")
+      vibeml.eprint(USAGE)
+      return 2
+    end
+    i = i + 1
+  end
+  if q.limit == 0 then q.limit = nil end
+  local res, err = api(q)
+  if not res then
+    vibeml.eprint("vibeml gpus: " .. err)
+    return 1
+  end
+  if json then
+    print(vibeml.json.encode(res))
+    return 0
+  end
+  if #res.offers == 0 then
+    print("no GPU offers match; try without --cloud/--region/--min-memory, or `vibeml catalog refresh`")
+    return 0
+  end
+  print(string.format("%-12s %5s %6s  %-8s %-22s %10s %10s %9s  %s", "GPU", "count", "mem GB",
+    "cloud", "region", "$/h", "spot $/h", "$/GPU-h", "instance type"))
+  for _, o in ipairs(res.offers) do
+    print(string.format("%-12s %5d %6d  %-8s %-22s %10.2f %10s %9.2f  %s", o.gpu, o.count, o.memory_gb,
+      o.cloud, o.region:sub(1, 22), o.price_hr, o.spot_price_hr and string.format("%.2f", o.spot_price_hr) or "-",
+      o.best_per_gpu_hr, o.instance_type or "-"))
+  end
+  if res.total > #res.offers then
+    print(string.format("... %d more (--limit 0 shows all, --json for machines)", res.total - #res.offers))
+  end
+  return 0
+end
+
+return { summary = "GPU offers by cloud and region with on-demand and spot prices",
+         usage = USAGE, main = main }

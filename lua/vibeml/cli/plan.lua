@@ -1,0 +1,157 @@
+-- `vibeml plan --model ID [--dataset ID] [options]`: ranked GPU options with VRAM, time and total
+-- cost; the task that would be launched.
+local planner = require "vibeml.planner"
+
+local USAGE = [[
+usage: vibeml plan --model ID [--dataset ID] [--workflow W] [--gpu G] [--gpus N] [--cloud C]
+                   [--region R] [--spot|--on-demand] [--max-cost USD] [--deadline HOURS]
+                   [--epochs N|--max-steps N] [--param K=V]... [--params-b B] [--offline]
+                   [--limit N] [--show-task] [--json]
+
+Ranks every GPU offer in the catalog by the expected TOTAL cost of the job (rate × duration ×
+count, plus expected spot recovery), not by $/hour, and shows the best options with the reasons.
+  --model ID        Hugging Face model id (size, gating looked up; offline: size from the name)
+  --dataset ID      Hugging Face dataset id (rows, format looked up)
+  --workflow W      unsloth (QLoRA), lora or full; chosen for you when left out
+  --gpu G / --gpus N   GPU type (name or alias) / total GPU count
+  --cloud C / --region R   restrict to one cloud / region
+  --spot | --on-demand     only spot / only on-demand capacity (default: both)
+  --max-cost USD    only options whose expected cost fits
+  --deadline HOURS  only options expected to finish in time
+  --epochs N | --max-steps N   training length
+  --param K=V       workflow hyperparameter (repeatable), e.g. --param lora_r=32
+  --params-b B      parameter count in billions (skips the Hub lookup)
+  --offline         do not contact Hugging Face
+Exit codes: 0 a plan, 1 no plan (the message says what would work), 2 usage.
+]]
+
+local function parse(args)
+  local req, flags, i = { hyperparameters = {} }, {}, 1
+  local function val(v)
+    if v == "true" then return true elseif v == "false" then return false end
+    return math.tointeger(tonumber(v)) or tonumber(v) or v
+  end
+  while i <= #args do
+    local a, v = args[i], args[i + 1]
+    local function take(field, conv)
+      if v == nil then error({ usage = "option " .. a .. " needs a value" }) end
+      local x = conv and conv(v) or v
+      if x == nil then error({ usage = "bad value '" .. v .. "' for " .. a }) end
+      req[field] = x
+      i = i + 1
+    end
+    if a == "--json" then flags.json = true
+    elseif a == "--show-task" then flags.task = true
+    elseif a == "--spot" then req.spot = true
+    elseif a == "--on-demand" then req.spot = false
+    elseif a == "--offline" then req.offline = true
+    elseif a == "--model" then take("model")
+    elseif a == "--dataset" then take("dataset")
+    elseif a == "--workflow" then take("workflow")
+    elseif a == "--gpu" then take("gpu")
+    elseif a == "--gpus" then take("gpus", math.tointeger)
+    elseif a == "--cloud" then take("cloud")
+    elseif a == "--region" then take("region")
+    elseif a == "--max-cost" then take("max_cost", tonumber)
+    elseif a == "--deadline" then take("deadline_h", tonumber)
+    elseif a == "--epochs" then take("epochs", tonumber)
+    elseif a == "--max-steps" then take("max_steps", math.tointeger)
+    elseif a == "--params-b" then take("params_b", tonumber)
+    elseif a == "--limit" then take("limit", math.tointeger)
+    elseif a == "--param" then
+      local k, x = (v or ""):match("^([%w_]+)=(.*)$")
+      if not k then error({ usage = "--param needs KEY=VALUE" }) end
+      req.hyperparameters[k] = val(x)
+      i = i + 1
+    elseif a == "-h" or a == "--help" then flags.help = true
+    else error({ usage = "unknown option '" .. a .. "'" }) end
+    i = i + 1
+  end
+  if next(req.hyperparameters) == nil then req.hyperparameters = nil end
+  return req, flags
+end
+
+local function money(x) return string.format("$%.2f", x) end
+
+local function human(p, flags)
+  local b = p.best
+  print(string.format("Plan: %s on %s (%.2f B parameters%s) with workflow %s (%s)", p.request.model,
+    p.request.dataset or "(no dataset)", p.model_info.params_b,
+    p.model_info.params_source == "name" and ", from the name" or "", p.workflow, p.method))
+  print(string.format("Best: %d× %s on %s %s, %s — expected %s (%s–%s), %.1f h (%.1f–%.1f h)",
+    b.count, b.gpu, b.cloud, b.region, b.spot and "spot" or "on-demand", money(b.cost.expected),
+    money(b.cost.min), money(b.cost.max), b.duration_h.expected, b.duration_h.min, b.duration_h.max))
+  print(string.format("VRAM: %.1f GB per GPU needed (%.1f with margin) of %.1f usable; %d feasible offers",
+    b.vram.need_gb, b.vram.with_margin_gb, b.vram.usable_gb, p.feasible_offers))
+  print("")
+  print(string.format("%-3s %-16s %-8s %-18s %-5s %9s %8s %10s %21s", "#", "GPUs", "cloud", "region",
+    "spot", "$/h", "hours", "expected", "range"))
+  for i, o in ipairs(p.options) do
+    local region = o.region .. (#o.regions > 1 and string.format(" +%d", #o.regions - 1) or "")
+    print(string.format("%-3d %-16s %-8s %-18s %-5s %9.2f %8.2f %10s %21s", i,
+      string.format("%d× %s", o.count, o.gpu), o.cloud, region:sub(1, 18), o.spot and "yes" or "no",
+      o.rate_hr, o.duration_h.expected, money(o.cost.expected),
+      money(o.cost.min) .. "–" .. money(o.cost.max)))
+  end
+  print("")
+  print("Why #1:")
+  for _, r in ipairs(b.reasons) do print("  - " .. r) end
+  if #p.alternatives > 0 then
+    print("Other workflows (cheapest option each):")
+    for _, a in ipairs(p.alternatives) do
+      if a.cost then
+        print(string.format("  %-8s %d× %-10s %s, %.1f h%s", a.workflow, a.count, a.gpu,
+          money(a.cost.expected), a.duration_h.expected, a.chosen and "  (chosen)" or ""))
+      else
+        print(string.format("  %-8s no feasible option", a.workflow))
+      end
+    end
+  end
+  if #p.warnings > 0 then
+    print("Warnings:")
+    for _, w in ipairs(p.warnings) do print("  ! " .. w) end
+  end
+  if #p.assumptions > 0 then
+    print("Assumptions:")
+    for _, a in ipairs(p.assumptions) do print("  * " .. a) end
+  end
+  if flags.task and p.task then
+    print("Task:")
+    print(vibeml.json.encode(p.task))
+  elseif p.task_note then
+    print(p.task_note)
+  end
+end
+
+local function main(args)
+  local ok, req, flags = pcall(parse, args)
+  if not ok then
+    local msg = type(req) == "table" and req.usage or tostring(req)
+    vibeml.eprint("vibeml plan: " .. msg)
+    vibeml.eprint(USAGE)
+    return 2
+  end
+  if flags.help then print(USAGE); return 0 end
+  if not req.model then
+    vibeml.eprint("vibeml plan: --model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)")
+    return 2
+  end
+  local p, err, code, info = planner.plan(req)
+  if not p then
+    if flags.json then
+      print(vibeml.json.encode { error = { message = err, code = code,
+        suggestions = info and info.suggestions or vibeml.array() } })
+    end
+    vibeml.eprint("vibeml plan: " .. err)
+    return code == "VML_EINVAL" and 2 or 1
+  end
+  if flags.json then
+    print(vibeml.json.encode(p))
+  else
+    human(p, flags)
+  end
+  return 0
+end
+
+return { summary = "rank GPU options for a fine-tuning job by total cost, with VRAM and time",
+         usage = USAGE, main = main }

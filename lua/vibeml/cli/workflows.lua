@@ -1,0 +1,124 @@
+-- vibeml workflows [list] [--json] | workflows show NAME [--json]
+local wf = require "vibeml.workflows"
+
+local USAGE = [[
+usage: vibeml workflows [list] [--json]
+       vibeml workflows show NAME [--json]
+
+Lists the training workflows (shipped and user plugins) or shows one: method, model sizes,
+GPUs, typical time and cost, secrets, and every hyperparameter with its default and range.
+User plugins live in the config folder's plugins/ (see `vibeml doctor`).
+Exit codes: 0 ok, 1 unknown workflow, 2 usage.
+]]
+
+local function err(text)
+  vibeml.eprint((text:gsub("\n$", "")))
+end
+
+local function range(a, b, unit)
+  return string.format("%s-%s%s", tostring(a), tostring(b), unit or "")
+end
+
+local function pad_table(rows)
+  local w = {}
+  for _, r in ipairs(rows) do
+    for i, c in ipairs(r) do w[i] = math.max(w[i] or 0, utf8.len(c) or #c) end
+  end
+  local out = {}
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for i, c in ipairs(r) do
+      cells[i] = i < #r and (c .. string.rep(" ", w[i] - (utf8.len(c) or #c))) or c
+    end
+    out[#out + 1] = table.concat(cells, "  ")
+  end
+  return table.concat(out, "\n")
+end
+
+local function gpus(g)
+  if not g or not g.required then return "none (CPU)" end
+  local s = g.min_count == g.max_count and tostring(g.min_count) or range(g.min_count, g.max_count)
+  return s .. (g.multi_node and " x nodes" or "")
+end
+
+local function list(json)
+  local all = wf.list()
+  if json then
+    print(vibeml.json.encode({ workflows = vibeml.array(all) }, { indent = 2, sort_keys = true }))
+    return 0
+  end
+  local rows = { { "NAME", "METHOD", "MODEL SIZES", "GPUS", "TYPICAL TIME", "TYPICAL COST", "SOURCE", "TITLE" } }
+  for _, d in ipairs(all) do
+    local t = d.typical or {}
+    rows[#rows + 1] = {
+      d.name, d.method, range(d.model_sizes.min_b, d.model_sizes.max_b, "B"), gpus(d.gpu),
+      t.duration_h and range(t.duration_h[1], t.duration_h[2], " h") or "-",
+      t.cost_usd and ("$" .. range(t.cost_usd[1], t.cost_usd[2])) or "-",
+      d.source or "-", d.title,
+    }
+  end
+  print(pad_table(rows))
+  return 0
+end
+
+local function show(name, json)
+  local d, e = wf.get(name)
+  if not d then
+    err("vibeml workflows: " .. e .. "\n")
+    return 1
+  end
+  if json then
+    print(vibeml.json.encode(d, { indent = 2, sort_keys = true }))
+    return 0
+  end
+  local t = d.typical or {}
+  print(string.format("%s %s — %s", d.name, d.version, d.title))
+  print(d.description)
+  print("")
+  local info = {
+    { "method", d.method },
+    { "model sizes", range(d.model_sizes.min_b, d.model_sizes.max_b, " B parameters") },
+    { "GPUs", gpus(d.gpu) },
+    { "typical time", t.duration_h and range(t.duration_h[1], t.duration_h[2], " h") or "-" },
+    { "typical cost", t.cost_usd and ("$" .. range(t.cost_usd[1], t.cost_usd[2])) or "-" },
+    { "secrets", ((d.secrets and #d.secrets.required > 0) and ("required " .. table.concat(d.secrets.required, ", ") .. "; ") or "")
+        .. "optional " .. table.concat((d.secrets or {}).optional or {}, ", ") },
+    { "source", (d.source or "-") .. (d.path and (" (" .. d.path .. ")") or "") },
+  }
+  print(pad_table(info))
+  print("")
+  local names = {}
+  for k in pairs(d.hyperparameters or {}) do names[#names + 1] = k end
+  table.sort(names)
+  local rows = { { "HYPERPARAMETER", "TYPE", "DEFAULT", "ALLOWED", "DESCRIPTION" } }
+  for _, k in ipairs(names) do
+    local s = d.hyperparameters[k]
+    local allowed = s.enum and table.concat(s.enum, "|")
+      or ((s.min or s.max) and range(s.min or "", s.max or "") or "")
+    rows[#rows + 1] = { k, s.type, s.default == nil and "-" or tostring(s.default), allowed,
+                        s.description or "" }
+  end
+  print(pad_table(rows))
+  return 0
+end
+
+return {
+  summary = "list training workflows, or show one",
+  usage = USAGE,
+  main = function(args)
+    local json, words = false, {}
+    for _, a in ipairs(args) do
+      if a == "--json" then json = true
+      elseif a == "-h" or a == "--help" then print((USAGE:gsub("\n$", ""))) return 0
+      elseif a:sub(1, 1) == "-" then
+        err("vibeml workflows: unknown option '" .. a .. "'\n" .. USAGE)
+        return 2
+      else words[#words + 1] = a end
+    end
+    local cmd = words[1] or "list"
+    if cmd == "list" and #words <= 1 then return list(json) end
+    if cmd == "show" and #words == 2 then return show(words[2], json) end
+    err(USAGE)
+    return 2
+  end,
+}

@@ -1,0 +1,145 @@
+-- vibeml.money — budgets that no assistant can overspend (contract 5).
+-- The ledger itself is C (core/budget.c, exact micro-dollars in SQLite); this module is the
+-- policy around it: who may go over the limit (a person, through MCP elicitation or the CLI),
+-- warnings at 80 % of the month's budget, and the numbers in refusals.
+--
+--   local money = require "vibeml.money"
+--   money.reserve{ job_id=, amount=, cap= }  -> true, info | nil, message, "VML_EMONEY", info
+--        amount: the plan's max estimate (USD); cap: the job's own cap. The reservation is the
+--        effective cap (min of the job's cap and the per-job cap) when there is one, else amount.
+--   money.authorize{ job_id=, amount=, cap=, ctx=, confirm= } -> true, info | nil, msg, code, info
+--        reserve, and when that is over budget: ask the person — ctx:elicit (MCP clients that
+--        support elicitation) or confirm(question) -> bool (a terminal prompt from the CLI) —
+--        and reserve anyway only on an explicit yes, recorded as an override in the ledger.
+--        Without a way to ask, refused with the numbers and the command that raises the budget.
+--   money.accrue(job_id, cost_so_far) -> over_cap, cap      (cost in USD, monotonic)
+--   money.over_cap(job_id, accrued) -> bool, cap            (accrue + "has it reached its cap?")
+--   money.settle(job_id, final_cost) -> true                (idempotent; never drops a charge)
+--   money.release(job_id) -> true                           (launch failed: charge what accrued)
+--   money.status([month]) -> { month=, monthly_limit=, spent=, reserved=, remaining=,
+--        used_percent=, per_job_cap=, jobs={...}, warnings={...} }   (absent limits are nil)
+--   money.set_limits{ monthly=USD|false, per_job=USD|false }   (CLI only: not exposed over MCP)
+--   money.format(usd) -> "$12.50"
+local M = {}
+local L = vibeml.ledger
+local events = require "vibeml.events"
+
+local function nulls_to_nil(t)
+  if type(t) ~= "table" then return t end
+  for k, v in pairs(t) do
+    if vibeml.isnull(v) then t[k] = nil
+    elseif type(v) == "table" then nulls_to_nil(v) end
+  end
+  return t
+end
+
+M.format = L.format_usd
+M.month = L.month
+
+local function warn(info)
+  if not (info and info.warn and info.limit) then return end
+  local pct = info.limit > 0 and math.floor((info.used + info.needed) * 100 / info.limit) or 100
+  local msg = string.format("Budget warning: %s of this month's %s budget is now spent or "
+    .. "reserved (%d%%).", M.format(info.used + info.needed), M.format(info.limit), pct)
+  events.emit("log", "warning", msg)
+  events.emit("budget_warning", { month = info.month, limit = info.limit,
+    used = info.used + info.needed, percent = pct, message = msg })
+end
+
+local function check_args(a, fname)
+  if type(a) ~= "table" then error(fname .. "{job_id=, amount=, cap=}: expected a table", 3) end
+  if type(a.job_id) ~= "string" or a.job_id == "" then
+    error(fname .. ": job_id (a string) is required", 3)
+  end
+  if a.amount == nil and a.cap == nil then
+    error(fname .. ": amount (the plan's max estimate in USD) or cap is required", 3)
+  end
+end
+
+function M.reserve(a)
+  check_args(a, "money.reserve")
+  local ok, info_or_msg, code, info = L.reserve(a.job_id, a.amount or a.cap, a.cap, a.override_by)
+  if not ok then return nil, info_or_msg, code, info end
+  warn(info_or_msg)
+  return true, info_or_msg
+end
+
+local CONFIRM_SCHEMA = {
+  type = "object",
+  properties = {
+    launch = { type = "boolean", title = "Launch anyway",
+      description = "Go over this month's budget for this job", default = false },
+  },
+  required = { "launch" },
+}
+
+local function question(info)
+  return string.format("Estimated %s exceeds the remaining %s of this month's budget. "
+    .. "Launch anyway?", M.format(info.needed), M.format(math.max(info.remaining or 0, 0)))
+end
+
+function M.authorize(a)
+  check_args(a, "money.authorize")
+  local ok, msg, code, info = M.reserve(a)
+  if ok then return true, msg end
+  if code ~= "VML_EMONEY" then return nil, msg, code, info end
+  local q = question(info)
+  local approved_by
+  local ctx = a.ctx
+  if ctx and ctx.supports and ctx:supports("elicitation") then
+    local res, why = ctx:elicit(q, CONFIRM_SCHEMA)
+    if not res then
+      return nil, msg .. " (could not ask: " .. tostring(why) .. ")", "VML_EMONEY", info
+    end
+    if res.action == "accept" and type(res.content) == "table" and res.content.launch == true then
+      approved_by = "elicitation"
+    else
+      local what = res.action == "accept" and "declined" or (res.action or "declined")
+      return nil, "The person " .. (what == "cancel" and "cancelled" or "declined")
+        .. " launching over budget. " .. msg, "VML_EMONEY", info
+    end
+  elseif type(a.confirm) == "function" then
+    if a.confirm(q) == true then approved_by = "cli"
+    else return nil, "Launch over budget declined. " .. msg, "VML_EMONEY", info end
+  else
+    return nil, msg, "VML_EMONEY", info
+  end
+  local ok2, info2_or_msg, code2, info2 = L.reserve(a.job_id, a.amount or a.cap, a.cap, approved_by)
+  if not ok2 then return nil, info2_or_msg, code2, info2 end
+  events.emit("log", "warning", string.format("Job %s was approved over budget (%s) by the "
+    .. "person (%s).", a.job_id, M.format(info2_or_msg.needed), approved_by))
+  return true, info2_or_msg
+end
+
+function M.accrue(job_id, cost)
+  return L.accrue(job_id, cost)
+end
+
+function M.over_cap(job_id, accrued)
+  local over, cap = L.accrue(job_id, accrued)
+  if over == nil then return false end
+  return over, cap
+end
+
+function M.settle(job_id, final) return L.settle(job_id, final) end
+
+function M.release(job_id) return L.release(job_id) end
+
+function M.status(month)
+  local st, msg, code = L.status(month)
+  if not st then return nil, msg, code end
+  return nulls_to_nil(st)
+end
+
+function M.warnings()
+  local st = M.status()
+  return st and st.warnings or {}
+end
+
+function M.set_limits(t) return L.set_limits(t) end
+
+function M.limits() return L.limits() end
+
+function M.reconcile(grace) return L.reconcile(grace) end
+
+return M

@@ -1,0 +1,761 @@
+-- vibeml.planner — picks the workflow and the GPU offer with the lowest TOTAL job cost (not the
+-- lowest $/hour) and says what the job will cost and take before a cent is spent (contract 3).
+--
+--   planner.plan(req) -> plan | nil, message, code, info
+-- req: model (HF id, required), dataset (HF id), workflow, gpu, gpus (total count), cloud, region,
+--      spot (true = spot only, false = on-demand only, nil = both), max_cost (USD), deadline_h,
+--      epochs, max_steps, hyperparameters (workflow parameters), limit (options shown, 8),
+--      offline (skip Hugging Face), params_b / model_info / dataset_info (skip the lookups),
+--      job_name, checkpoint_bucket, push_to_hub, no_task (skip the task preview).
+-- plan: { request=, model_info=, dataset_info=, workflow=, method=, tokens=, vram=,
+--         best = option, options = {option...}, alternatives = {per workflow}, warnings = {},
+--         assumptions = {}, catalog = {sources}, task = SkyPilot task | nil }
+-- option: { gpu=, count=, gpus_per_node=, nodes=, accelerators="H100:8", cloud=, region=,
+--           regions={...}, instance_type=, spot=, rate_hr= (all nodes), rate_per_gpu_hr=,
+--           duration_h={min=,expected=,max=}, cost={min=,expected=,max=}, tokens_per_s=,
+--           vram={need_gb=, with_margin_gb=, usable_gb=}, reasons={...} }
+-- When nothing fits the constraints: nil, a message that says what would work (a bigger GPU,
+-- fewer steps, QLoRA instead of full...) with its cost, "VML_ELIMIT", {suggestions = {...}}.
+local sizing = require "vibeml.sizing"
+local gpus = require "vibeml.gpus"
+local catalog = require "vibeml.catalog"
+
+local M = {}
+
+M.DEFAULT_LIMIT = 8
+M.DEFAULT_ROWS = 10000
+M.DEFAULT_MEAN_TOKENS = 256
+
+-- Used when vibeml.workflows is not installed (it owns the real descriptors).
+M.FALLBACK_WORKFLOWS = {
+  unsloth = { kind = "workflow", name = "unsloth", method = "qlora",
+              title = "Unsloth QLoRA (4-bit)", model_sizes = { min_b = 0.1, max_b = 120 },
+              gpu = { required = true, min_count = 1, max_count = 1, multi_node = false } },
+  lora = { kind = "workflow", name = "lora", method = "lora", title = "LoRA (bf16, TRL + PEFT)",
+           model_sizes = { min_b = 0.1, max_b = 80 },
+           gpu = { required = true, min_count = 1, max_count = 8, multi_node = false } },
+  full = { kind = "workflow", name = "full", method = "full", title = "Full fine-tune",
+           model_sizes = { min_b = 0.1, max_b = 80 },
+           gpu = { required = true, min_count = 1, max_count = 8, multi_node = true,
+                   max_nodes = 8 } },
+}
+M.GPU_WORKFLOWS = { "unsloth", "lora", "full" }
+
+-- Rows and mean tokens of datasets people start with, for offline planning.
+M.KNOWN_DATASETS = {
+  ["yahma/alpaca-cleaned"] = { rows = 51760, mean_tokens = 240, format = "alpaca" },
+  ["tatsu-lab/alpaca"] = { rows = 52002, mean_tokens = 230, format = "alpaca" },
+  ["databricks/databricks-dolly-15k"] = { rows = 15011, mean_tokens = 360, format = "dolly" },
+  ["mlabonne/FineTome-100k"] = { rows = 100000, mean_tokens = 700, format = "sharegpt" },
+  ["HuggingFaceH4/ultrachat_200k"] = { rows = 207865, mean_tokens = 1400, format = "messages" },
+  ["timdettmers/openassistant-guanaco"] = { rows = 9846, mean_tokens = 420, format = "text" },
+}
+
+local function workflows_module()
+  local ok, w = pcall(require, "vibeml.workflows")
+  if ok and type(w) == "table" and type(w.get) == "function" then return w end
+  return nil
+end
+
+function M.workflow(name)
+  local w = workflows_module()
+  if w then
+    local ok, d = pcall(w.get, name)
+    if ok and type(d) == "table" then return d end
+  end
+  return M.FALLBACK_WORKFLOWS[name]
+end
+
+local function workflow_names()
+  local w = workflows_module()
+  local out = {}
+  if w and type(w.list) == "function" then
+    local ok, l = pcall(w.list)
+    if ok and type(l) == "table" then
+      for _, d in ipairs(l) do
+        if d.method == "qlora" or d.method == "lora" or d.method == "full" then
+          out[#out + 1] = d.name
+        end
+      end
+    end
+  end
+  if #out == 0 then out = { "unsloth", "lora", "full" } end
+  return out
+end
+
+local function method_of(wf)
+  local m = wf.method
+  if m == "qlora" or m == "lora" or m == "full" then return m end
+  return nil
+end
+
+local function first(...)
+  for i = 1, select("#", ...) do
+    local v = select(i, ...)
+    if v ~= nil then return v end
+  end
+  return nil
+end
+
+local function num(v) if v == nil then return nil end return tonumber(v) end
+
+-- Training shape from the request and the workflow's (validated) hyperparameters.
+local function shape(req, hp)
+  hp = hp or {}
+  local s = {
+    seq_len = num(first(hp.max_seq_length, hp.max_length, hp.seq_len, req.seq_len)) or 2048,
+    batch = num(first(hp.per_device_batch_size, hp.per_device_train_batch_size, hp.batch_size,
+                      req.batch_size)) or 2,
+    grad_accum = num(first(hp.gradient_accumulation_steps, hp.grad_accum)) or 4,
+    rank = num(first(hp.lora_r, hp.lora_rank, hp.rank, hp.r)) or 16,
+    optimizer = first(hp.optim, hp.optimizer),
+    epochs = num(first(req.epochs, hp.num_train_epochs, hp.epochs)) or 1,
+    max_steps = num(first(req.max_steps, hp.max_steps)),
+  }
+  if s.max_steps and s.max_steps <= 0 then s.max_steps = nil end -- -1: "run the epochs"
+  return s
+end
+
+local function fmt_money(x) return string.format("$%.2f", x) end
+
+---------------------------------------------------------------------------------------------
+-- the solver: every catalog offer × {on-demand, spot}, cheapest expected total first
+
+-- Ranking: expected total cost, then expected duration, then names (a stable, total order).
+local function better(a, b)
+  if a.cost.expected ~= b.cost.expected then return a.cost.expected < b.cost.expected end
+  if a.ev.duration.expected ~= b.ev.duration.expected then
+    return a.ev.duration.expected < b.ev.duration.expected
+  end
+  if a.spot ~= b.spot then return not a.spot end
+  if a.offer.cloud ~= b.offer.cloud then return a.offer.cloud < b.offer.cloud end
+  if a.offer.region ~= b.offer.region then return a.offer.region < b.offer.region end
+  return a.offer.instance_type < b.offer.instance_type
+end
+
+-- ctx: method, params_b, wf, shape, data (rows, mean_tokens), vram/throughput constants.
+-- cons: gpu, gpus, cloud, region, spot, max_cost, deadline_h.
+-- Returns options (ranked, every offer), rejected counts.
+function M.solve(ctx, cons, only_best)
+  local method, P, sh = ctx.method, ctx.params_b, ctx.shape
+  local wfgpu = ctx.wf.gpu or {}
+  local per_node_max = wfgpu.max_count or 8
+  local max_nodes = wfgpu.multi_node and (wfgpu.max_nodes or 8) or 1
+  local vopts = { seq_len = sh.seq_len, batch = sh.batch, rank = sh.rank, optimizer = sh.optimizer,
+                  vram = ctx.wf.vram, throughput = ctx.wf.throughput }
+  local offers = cons.gpu and catalog.by_gpu(cons.gpu) or catalog.offers()
+  local memo = {}
+  local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0 }
+  local options = {}
+  local cloud, region, want_n, spot_pref = cons.cloud, cons.region, cons.gpus, cons.spot
+  for i = 1, #offers do
+    local o = offers[i]
+    if (cloud and o.cloud ~= cloud) or (region and o.region ~= region) then
+      rejected.filter = rejected.filter + 1
+    elseif o.count > per_node_max or (want_n and (want_n % o.count ~= 0
+            or want_n // o.count > max_nodes)) then
+      rejected.count = rejected.count + 1
+    else
+      local spec, tflops, ic = o.spec, o.tflops, o.interconnect
+      local key = o.evkey
+      local ev = memo[key]
+      if ev == nil then
+        ev = false
+        local usable = gpus.usable_gb(spec)
+        local n1 = want_n and want_n // o.count or 1
+        -- several nodes only of full 8-GPU machines (ZeRO-3 over slow links between small VMs
+        -- would cost more than it saves), in powers of two
+        local top = want_n and n1 or (o.count >= 8 and max_nodes or 1)
+        local nodes = n1
+        while nodes <= top do
+          local n = o.count * nodes
+          vopts.gpus = n
+          local need = sizing.vram_gb(method, P, vopts)
+          if need * sizing.MARGIN <= usable then
+            local dopts = { nodes = nodes, interconnect = ic, bf16_tflops = tflops,
+                            throughput = ctx.wf.throughput, unsloth = ctx.wf.name == "unsloth" }
+            local tokens = sizing.tokens { rows = ctx.data.rows, mean_tokens = ctx.data.mean_tokens,
+                                           epochs = sh.epochs, max_steps = sh.max_steps,
+                                           batch = sh.batch, grad_accum = sh.grad_accum,
+                                           gpus = n, seq_len = sh.seq_len }
+            local dur, parts = sizing.duration(method, P, spec, n, tokens, dopts)
+            ev = { nodes = nodes, n = n, need = need, usable = usable, duration = dur,
+                   parts = parts, tokens = tokens }
+            break
+          end
+          if not sizing.shardable(method, vopts) then break end
+          nodes = nodes * 2
+        end
+        memo[key] = ev
+      end
+      if not ev then
+        rejected.vram = rejected.vram + 1
+      else
+        for pass = 1, 2 do
+          local spot = pass == 2
+          local rate = spot and o.spot_price or (not spot and o.price)
+          if rate and (spot_pref == nil or spot_pref == spot) then
+            local cost = sizing.cost(rate, ev.duration,
+                                     { nodes = ev.nodes, spot = spot, recovery_h = ev.parts.recovery_h })
+            if cons.max_cost and cost.expected > cons.max_cost then
+              rejected.budget = rejected.budget + 1
+            elseif cons.deadline_h and ev.duration.expected > cons.deadline_h then
+              rejected.deadline = rejected.deadline + 1
+            else
+              local c = { offer = o, ev = ev, spot = spot, rate = rate, cost = cost }
+              if only_best then
+                local b = options[1]
+                if not b or cost.expected < b.cost.expected or (cost.expected == b.cost.expected
+                    and better(c, b)) then
+                  options[1] = c
+                end
+              else
+                options[#options + 1] = c
+              end
+            end
+          end
+        end
+      end
+    end
+  end
+  if not only_best then table.sort(options, better) end
+  return options, rejected
+end
+
+local function round(x, d)
+  local m = 10 ^ (d or 2)
+  return math.floor(x * m + 0.5) / m
+end
+
+-- The public shape of one ranked option, with the reasons it ranks where it does.
+local function present(c, cheapest_od_hr)
+  local o, ev = c.offer, c.ev
+  local reasons = {}
+  reasons[#reasons + 1] = string.format("fits VRAM: needs %.1f GB per GPU (%.1f with the 20%% margin) "
+    .. "of %.1f usable on %s", ev.need, ev.need * sizing.MARGIN, ev.usable, o.gpu)
+  reasons[#reasons + 1] = string.format("%s/h for %d× %s%s → %.1f h expected (%.0f tokens/s)",
+    fmt_money(c.rate * ev.nodes), ev.n, o.gpu, ev.nodes > 1 and (" on " .. ev.nodes .. " nodes") or "",
+    ev.duration.expected, ev.parts.tokens_per_s)
+  reasons[#reasons + 1] = string.format("region %s on %s (%s)", o.region, o.cloud,
+    o.instance_type ~= "" and o.instance_type or "GPU only")
+  if c.spot then
+    reasons[#reasons + 1] = string.format("spot: %.0f%% below on-demand; expected preemption "
+      .. "recovery adds %s (checkpoints resume the run)",
+      (1 - c.rate / o.price) * 100, fmt_money(c.cost.expected - c.rate * ev.nodes * ev.duration.expected))
+  else
+    reasons[#reasons + 1] = "on-demand: no preemption risk"
+  end
+  return {
+    gpu = o.gpu, count = ev.n, gpus_per_node = o.count, nodes = ev.nodes,
+    accelerators = o.gpu .. ":" .. o.count,
+    cloud = o.cloud, region = o.region, regions = { o.region }, zones = o.zones ~= "" and o.zones or nil,
+    instance_type = o.instance_type ~= "" and o.instance_type or nil,
+    spot = c.spot, rate_hr = round(c.rate * ev.nodes, 4), rate_per_gpu_hr = round(c.rate / o.count, 4),
+    on_demand_rate_hr = round(o.price * ev.nodes, 4),
+    duration_h = { min = round(ev.duration.min, 3), expected = round(ev.duration.expected, 3),
+                   max = round(ev.duration.max, 3) },
+    cost = { min = round(c.cost.min), expected = round(c.cost.expected), max = round(c.cost.max) },
+    tokens_per_s = math.floor(ev.parts.tokens_per_s + 0.5),
+    vram = { need_gb = round(ev.need, 1), with_margin_gb = round(ev.need * sizing.MARGIN, 1),
+             usable_gb = round(ev.usable, 1) },
+    reasons = reasons,
+  }
+end
+
+-- Ranked options, one per (cloud, instance type, spot); same-price regions folded in.
+local function dedupe(options, limit)
+  local out, seen = {}, {}
+  for _, c in ipairs(options) do
+    local key = c.offer.cloud .. "|" .. c.offer.instance_type .. "|" .. c.offer.gpu .. "|"
+      .. c.offer.count .. "|" .. tostring(c.spot)
+    local prev = seen[key]
+    if prev then
+      if math.abs(prev.cost.expected - c.cost.expected) < 0.005 and #prev.regions < 12 then
+        local dup = false
+        for _, r in ipairs(prev.regions) do if r == c.offer.region then dup = true end end
+        if not dup then prev.regions[#prev.regions + 1] = c.offer.region end
+      end
+    elseif #out < limit then
+      local p = present(c)
+      seen[key] = p
+      out[#out + 1] = p
+    end
+  end
+  return out
+end
+
+---------------------------------------------------------------------------------------------
+-- model and dataset facts
+
+local function model_facts(req, warnings, assumptions)
+  if req.model_info then
+    local mi = req.model_info
+    if not mi.params_b then
+      mi.params_b = tonumber(req.params_b) or sizing.params_from_name(req.model)
+    end
+    return mi
+  end
+  local mi, msg, code
+  if req.params_b then
+    mi = { id = req.model, params_b = tonumber(req.params_b), params_source = "request" }
+  else
+    local hf = require "vibeml.hf"
+    mi, msg, code = hf.model_info(req.model, { offline = req.offline, timeout = req.timeout })
+    if not mi and (code == "VML_ENOENT" or code == "VML_EAUTH" or code == "VML_EINVAL") then
+      return nil, msg, code
+    end
+    if not mi then
+      local p = sizing.params_from_name(req.model)
+      if not p then
+        return nil, string.format("cannot tell the size of '%s': %s, and the name carries no size "
+          .. "(like 8B). Pass params_b (CLI: --params-b).", req.model,
+          req.offline and "planning offline" or tostring(msg)), "VML_EINVAL"
+      end
+      mi = { id = req.model, params_b = p, params_source = "name", gated = nil }
+      assumptions[#assumptions + 1] = string.format("%s; assumed %g B parameters from the model "
+        .. "name '%s'", req.offline and "Hugging Face not consulted (offline)"
+        or ("Hugging Face not reachable (" .. tostring(msg) .. ")"), p, req.model)
+    elseif not mi.params_b then
+      local p = sizing.params_from_name(req.model) or (mi.used_storage and mi.used_storage / 2e9)
+      if not p then
+        return nil, string.format("Hugging Face lists no parameter count for '%s' and the name "
+          .. "carries no size; pass params_b (CLI: --params-b)", req.model), "VML_EINVAL"
+      end
+      mi.params_b, mi.params_source = p, "name"
+      assumptions[#assumptions + 1] = string.format("the Hub lists no safetensors parameter count "
+        .. "for '%s'; assumed %g B from its name or size", req.model, p)
+    end
+  end
+  if mi.quantized then
+    assumptions[#assumptions + 1] = string.format("'%s' is a pre-quantized 4-bit repo: counted "
+      .. "%.2f B parameters after unpacking", req.model, mi.params_b)
+  end
+  if mi.gated then
+    local has_token = os.getenv("HF_TOKEN") ~= nil
+    local ok, secrets = pcall(require, "vibeml.secrets")
+    if ok and type(secrets) == "table" and type(secrets.has) == "function" then
+      local ok2, h = pcall(secrets.has, "HF_TOKEN")
+      has_token = has_token or (ok2 and h)
+    end
+    if mi.access == "denied" then
+      warnings[#warnings + 1] = string.format("Model '%s' is gated and your HF_TOKEN has no access "
+        .. "yet: accept its license at %s/%s, then plan again", req.model,
+        os.getenv("HF_ENDPOINT") or "https://huggingface.co", req.model)
+    elseif not has_token then
+      warnings[#warnings + 1] = string.format("Model '%s' is gated: accept its license on Hugging "
+        .. "Face and store a token with `vibeml secrets set HF_TOKEN` before launching", req.model)
+    end
+  end
+  return mi
+end
+
+local function dataset_facts(req, warnings, assumptions)
+  if req.dataset_info then return req.dataset_info end
+  local known = req.dataset and M.KNOWN_DATASETS[req.dataset]
+  if not req.dataset then
+    assumptions[#assumptions + 1] = string.format("no dataset given: assumed %d rows of %d tokens",
+      M.DEFAULT_ROWS, M.DEFAULT_MEAN_TOKENS)
+    return { rows = M.DEFAULT_ROWS, mean_tokens = M.DEFAULT_MEAN_TOKENS, source = "assumed" }
+  end
+  local hf = require "vibeml.hf"
+  local di, msg, code = hf.dataset_info(req.dataset, { offline = req.offline, timeout = req.timeout })
+  if not di and (code == "VML_ENOENT" or code == "VML_EAUTH" or code == "VML_EINVAL") then
+    return nil, msg, code
+  end
+  if not di then
+    di = { id = req.dataset, source = "assumed" }
+    assumptions[#assumptions + 1] = string.format("dataset '%s' not looked up (%s)", req.dataset,
+      req.offline and "offline" or tostring(msg))
+  end
+  if not di.rows then
+    di.rows = known and known.rows or M.DEFAULT_ROWS
+    assumptions[#assumptions + 1] = string.format("assumed %d rows for '%s'%s", di.rows, req.dataset,
+      known and " (known size)" or "")
+  end
+  if not di.mean_tokens then
+    di.mean_tokens = known and known.mean_tokens or M.DEFAULT_MEAN_TOKENS
+    assumptions[#assumptions + 1] = string.format("assumed %d tokens per row", di.mean_tokens)
+  end
+  di.format = di.format or (known and known.format)
+  if di.format == "preference" then
+    warnings[#warnings + 1] = string.format("dataset '%s' holds preference pairs (chosen/rejected); "
+      .. "the supervised workflows need instruction, chat or text data", req.dataset)
+  end
+  if di.gated then
+    warnings[#warnings + 1] = string.format("dataset '%s' is gated: the job needs HF_TOKEN", req.dataset)
+  end
+  return di
+end
+
+---------------------------------------------------------------------------------------------
+
+local function choose_workflow(req, params_b, estimate)
+  local w = workflows_module()
+  if w and type(w.select) == "function" then
+    local ok, pick, why = pcall(w.select, { model = req.model, params_b = params_b,
+                                            max_cost = req.max_cost, deadline_h = req.deadline_h,
+                                            preference = req.preference }, estimate)
+    if ok and type(pick) == "table" and pick.name then pick = pick.name end
+    if ok and type(pick) == "string" and pick ~= "smoke" then
+      return pick, type(why) == "string" and why or "selected by the workflow registry"
+    end
+  end
+  -- QLoRA (Unsloth) is the cheapest per quality point at every size it supports; LoRA beyond.
+  for _, name in ipairs({ "unsloth", "lora", "full" }) do
+    local wf = M.workflow(name)
+    local sz = wf and wf.model_sizes or {}
+    if wf and params_b >= (sz.min_b or 0) and params_b <= (sz.max_b or math.huge) then
+      return name, string.format("%s: the lowest cost for a %g B model", wf.title or name, params_b)
+    end
+  end
+  return "unsloth", "default"
+end
+
+local function validate_params(name, hp, req)
+  local w = workflows_module()
+  if w and type(w.validate) == "function" then
+    local h = {}
+    for k, v in pairs(hp or {}) do h[k] = v end
+    -- the request's epochs/max_steps are workflow hyperparameters too
+    if req.epochs ~= nil and h.epochs == nil then h.epochs = req.epochs end
+    if req.max_steps ~= nil and h.max_steps == nil then h.max_steps = req.max_steps end
+    -- planning may go without a dataset: a stand-in id lets the hyperparameters be checked
+    local ok, clean, err = pcall(w.validate, name, { model = req.model,
+                                                     dataset = req.dataset or "planning/no-dataset",
+                                                     hyperparameters = h })
+    if ok and clean then return clean.hyperparameters or {} end
+    if ok then return nil, err end
+    return nil, tostring(type(clean) == "table" and clean.message or clean)
+  end
+  return hp or {}
+end
+
+local function gpu_constraint(req)
+  if req.gpu == nil or req.gpu == "" then return nil end
+  local name, err = gpus.resolve(req.gpu)
+  if not name then return nil, err end
+  return name
+end
+
+local function context(req, wfname, mi, di)
+  local wf = M.workflow(wfname)
+  if not wf then return nil, "unknown workflow '" .. tostring(wfname) .. "'" end
+  local method = method_of(wf)
+  if not method then return nil, "workflow '" .. wfname .. "' does not train on GPUs" end
+  local hp, err = validate_params(wfname, req.hyperparameters or req.params, req)
+  if not hp then return nil, err end
+  return { wf = wf, method = method, params_b = mi.params_b, shape = shape(req, hp), hp = hp,
+           data = { rows = di.rows, mean_tokens = di.mean_tokens } }
+end
+
+local function cheapest(ctx, cons)
+  local opts = M.solve(ctx, cons, true)
+  return opts[1]
+end
+
+local function describe(c)
+  return string.format("%d× %s on %s %s (%s) ≈ %s, %.1f h", c.ev.n, c.offer.gpu, c.offer.cloud,
+    c.offer.region, c.spot and "spot" or "on-demand", fmt_money(c.cost.expected),
+    c.ev.duration.expected)
+end
+
+-- What would work when nothing fits: relax one constraint at a time and price the result.
+local function suggestions(req, ctx, cons, rejected, mi, di)
+  local out = {}
+  local function add(text, c, extra)
+    local s = { text = text }
+    if c then s.option = present(c); s.cost = s.option.cost.expected end
+    for k, v in pairs(extra or {}) do s[k] = v end
+    out[#out + 1] = s
+  end
+  local nofilter = { spot = cons.spot }
+  local free = cheapest(ctx, nofilter)
+  if cons.gpu or cons.gpus then
+    local c = cheapest(ctx, { spot = cons.spot, cloud = cons.cloud, region = cons.region,
+                              max_cost = cons.max_cost, deadline_h = cons.deadline_h })
+    if c then
+      add(string.format("a bigger or different GPU: %s", describe(c)), c, { gpu = c.offer.gpu, gpus = c.ev.n })
+    end
+  end
+  if cons.cloud or cons.region then
+    local c = cheapest(ctx, { spot = cons.spot, gpu = cons.gpu, gpus = cons.gpus,
+                              max_cost = cons.max_cost, deadline_h = cons.deadline_h })
+    if c then add(string.format("another cloud or region: %s", describe(c)), c) end
+  end
+  if cons.spot ~= nil then
+    local relaxed = {}
+    for k, v in pairs(cons) do relaxed[k] = v end
+    relaxed.spot = nil
+    local c = cheapest(ctx, relaxed)
+    if c then add(string.format("%s: %s", cons.spot and "on-demand" or "spot", describe(c)), c) end
+  end
+  if ctx.method ~= "qlora" then
+    local qctx = context(req, "unsloth", mi, di)
+    local c = qctx and cheapest(qctx, cons)
+    if not c and qctx and (cons.gpu or cons.gpus) then
+      c = cheapest(qctx, { spot = cons.spot, cloud = cons.cloud, region = cons.region,
+                           max_cost = cons.max_cost, deadline_h = cons.deadline_h })
+    end
+    if c then
+      add(string.format("QLoRA (workflow unsloth) instead of %s: %s", ctx.method, describe(c)), c,
+        { workflow = "unsloth" })
+    end
+  end
+  if cons.max_cost and free then
+    -- fewer training tokens: scale steps so the cheapest offer fits the budget
+    local c = free
+    local setup_cost = c.rate * c.ev.nodes * (c.ev.duration.expected - c.ev.parts.train_h)
+    local train_cost = c.cost.expected - setup_cost
+    if c.cost.expected > cons.max_cost and cons.max_cost > setup_cost and train_cost > 0 then
+      local f = (cons.max_cost - setup_cost) / train_cost * 0.95
+      local sh = ctx.shape
+      local global = sh.batch * sh.grad_accum * c.ev.n
+      local padded = math.min(sh.seq_len, 1.2 * ctx.data.mean_tokens)
+      local steps = math.floor(c.ev.tokens * f / (global * padded))
+      if steps >= 10 then
+        local r2 = {}
+        for k, v in pairs(req) do r2[k] = v end
+        local ctx2 = {}
+        for k, v in pairs(ctx) do ctx2[k] = v end
+        ctx2.shape = {}
+        for k, v in pairs(ctx.shape) do ctx2.shape[k] = v end
+        ctx2.shape.max_steps = steps
+        local c2 = cheapest(ctx2, cons)
+        if c2 then
+          add(string.format("fewer steps: max_steps=%d (%.0f%% of the data) fits the budget: %s",
+            steps, f * 100, describe(c2)), c2, { max_steps = steps })
+        end
+      end
+    end
+    if free.cost.expected > cons.max_cost then
+      add(string.format("a larger budget: the cheapest way costs %s (max_cost %s)",
+        fmt_money(free.cost.expected), fmt_money(cons.max_cost)), free)
+    end
+  end
+  if cons.deadline_h then
+    local relaxed = {}
+    for k, v in pairs(cons) do relaxed[k] = v end
+    relaxed.deadline_h = nil
+    local opts = M.solve(ctx, relaxed)
+    local fastest
+    for _, c in ipairs(opts) do
+      if not fastest or c.ev.duration.expected < fastest.ev.duration.expected then fastest = c end
+    end
+    if fastest then
+      add(string.format("a later deadline: the fastest option takes %.1f h: %s",
+        fastest.ev.duration.expected, describe(fastest)), fastest)
+    end
+  end
+  return out
+end
+
+local function task_preview(req, wfname, mi, di, ctx, ranked, best)
+  local w = workflows_module()
+  if not w or type(w.build) ~= "function" then return nil, "workflow module not installed" end
+  local cands, seen = {}, {}
+  for _, c in ipairs(ranked) do
+    local o = c.offer
+    local key = table.concat({ o.gpu, o.count, o.cloud, o.region, tostring(c.spot), o.instance_type }, "|")
+    if not seen[key] and c.ev.nodes == best.nodes then
+      seen[key] = true
+      -- marketplace "regions" (Vast: "Japan, JP, AS") are locations, not names a task can carry
+      local region = o.region:match("^[%w_.:%-]+$") and o.region or nil
+      cands[#cands + 1] = { accelerator = o.gpu, count = o.count, cloud = o.cloud, region = region,
+                            spot = c.spot, instance_type = o.instance_type ~= "" and o.instance_type or nil }
+      if #cands >= 5 then break end
+    end
+  end
+  local p = {
+    job_name = req.job_name, model = req.model, dataset = req.dataset,
+    dataset_format = di.format, hyperparameters = ctx.hp,
+    model_info = { params_b = mi.params_b, gated = mi.gated and true or false },
+    candidates = cands, num_nodes = best.nodes,
+    checkpoint_bucket = req.checkpoint_bucket, push_to_hub = req.push_to_hub,
+  }
+  local ok, task, err = pcall(w.build, wfname, p)
+  if not ok then return nil, tostring(type(task) == "table" and task.message or task) end
+  if not task then return nil, err end
+  return task
+end
+
+function M.plan(req)
+  if type(req) ~= "table" then return nil, "plan needs a request table", "VML_EINVAL" end
+  if type(req.model) ~= "string" or req.model == "" then
+    return nil, "model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)", "VML_EINVAL"
+  end
+  local warnings, assumptions = {}, {}
+  local cons = { cloud = req.cloud, region = req.region, spot = req.spot,
+                 max_cost = tonumber(req.max_cost), deadline_h = tonumber(req.deadline_h),
+                 gpus = req.gpus and math.tointeger(tonumber(req.gpus)) or nil }
+  if req.gpus and (not cons.gpus or cons.gpus < 1) then
+    return nil, "gpus must be a whole number ≥ 1", "VML_EINVAL"
+  end
+  local gerr
+  cons.gpu, gerr = gpu_constraint(req)
+  if gerr then return nil, gerr, "VML_EINVAL" end
+  if cons.cloud then
+    local known = false
+    for _, c in ipairs(gpus.clouds()) do if c == cons.cloud then known = true end end
+    for _, o in ipairs(catalog.offers()) do if o.cloud == cons.cloud then known = true break end end
+    if not known then
+      return nil, string.format("cloud '%s' has no GPU offers in the catalog. Available: %s",
+        cons.cloud, table.concat(gpus.clouds(), ", ")), "VML_EINVAL"
+    end
+  end
+  local mi, merr, mcode = model_facts(req, warnings, assumptions)
+  if not mi then return nil, merr, mcode end
+  local di, derr, dcode = dataset_facts(req, warnings, assumptions)
+  if not di then return nil, derr, dcode end
+
+  local wfname, why = req.workflow, "requested"
+  if not wfname or wfname == "" then
+    -- the registry chooses with real numbers: the cheapest option of each workflow
+    local function estimate(name)
+      local ectx = context(req, name, mi, di)
+      local c = ectx and cheapest(ectx, cons)
+      if not c then return nil end
+      return { cost = c.cost.expected, duration_h = c.ev.duration.expected }
+    end
+    wfname, why = choose_workflow(req, mi.params_b, estimate)
+  end
+  local ctx, cerr = context(req, wfname, mi, di)
+  if not ctx then
+    return nil, string.format("%s. Available workflows: %s", cerr, table.concat(workflow_names(), ", ")),
+      "VML_EINVAL"
+  end
+  local sz = ctx.wf.model_sizes or {}
+  if sz.max_b and mi.params_b > sz.max_b * 1.05 then
+    warnings[#warnings + 1] = string.format("workflow '%s' is meant for models up to %g B; this one "
+      .. "has %.1f B", wfname, sz.max_b, mi.params_b)
+  end
+  local ranked, rejected = M.solve(ctx, cons)
+  if #ranked == 0 then
+    local sugg = suggestions(req, ctx, cons, rejected, mi, di)
+    local parts = {}
+    if rejected.vram > 0 then parts[#parts + 1] = string.format("%d too small for the VRAM needed", rejected.vram) end
+    if rejected.budget > 0 then parts[#parts + 1] = string.format("%d over max_cost %s", rejected.budget, fmt_money(cons.max_cost)) end
+    if rejected.deadline > 0 then parts[#parts + 1] = string.format("%d past the %g h deadline", rejected.deadline, cons.deadline_h) end
+    if rejected.count > 0 then parts[#parts + 1] = string.format("%d with another GPU count", rejected.count) end
+    if rejected.filter > 0 then parts[#parts + 1] = string.format("%d in other clouds/regions", rejected.filter) end
+    local need = sizing.vram_gb(ctx.method, mi.params_b, { seq_len = ctx.shape.seq_len,
+      batch = ctx.shape.batch, rank = ctx.shape.rank, optimizer = ctx.shape.optimizer, vram = ctx.wf.vram })
+    local msg = string.format("No GPU offer fits %s of %s (%.1f B parameters, %.0f GB on one GPU) "
+      .. "within the constraints (offers ruled out: %s).", wfname, req.model, mi.params_b, need,
+      #parts > 0 and table.concat(parts, ", ") or "none in the catalog")
+    if #sugg > 0 then
+      local lines = {}
+      for _, s in ipairs(sugg) do lines[#lines + 1] = "  - " .. s.text end
+      msg = msg .. " What would work:\n" .. table.concat(lines, "\n")
+    end
+    for _, sg in ipairs(sugg) do
+      if sg.option then vibeml.array(sg.option.reasons); vibeml.array(sg.option.regions) end
+    end
+    return nil, msg, "VML_ELIMIT", { suggestions = vibeml.array(sugg), rejected = rejected }
+  end
+  local options = dedupe(ranked, tonumber(req.limit) or M.DEFAULT_LIMIT)
+  local best = options[1]
+  local top = ranked[1]
+  if best.spot then
+    warnings[#warnings + 1] = "the cheapest option is spot capacity: it can be preempted; the job "
+      .. "checkpoints and SkyPilot resumes it, and the estimate includes the expected recovery cost"
+  end
+  if cons.max_cost and best.cost.max > cons.max_cost then
+    warnings[#warnings + 1] = string.format("the expected cost %s is within max_cost %s, but the "
+      .. "pessimistic estimate %s is not", fmt_money(best.cost.expected), fmt_money(cons.max_cost),
+      fmt_money(best.cost.max))
+  end
+  if best.nodes > 1 then
+    warnings[#warnings + 1] = string.format("the model needs %d GPUs on %d nodes (multi-node training)",
+      best.count, best.nodes)
+  end
+  assumptions[#assumptions + 1] = string.format("training tokens: %s", select(2, sizing.tokens {
+    rows = di.rows, mean_tokens = di.mean_tokens, epochs = ctx.shape.epochs,
+    max_steps = ctx.shape.max_steps, batch = ctx.shape.batch, grad_accum = ctx.shape.grad_accum,
+    gpus = best.count, seq_len = ctx.shape.seq_len }))
+  -- the cheapest plan per GPU workflow, for comparison
+  local alternatives = {}
+  for _, name in ipairs(M.GPU_WORKFLOWS) do
+    if name == wfname then
+      alternatives[#alternatives + 1] = { workflow = name, method = ctx.method, chosen = true,
+        cost = best.cost, gpu = best.gpu, count = best.count, duration_h = best.duration_h }
+    else
+      local actx = context(req, name, mi, di)
+      local c = actx and cheapest(actx, cons)
+      if c then
+        local p = present(c)
+        alternatives[#alternatives + 1] = { workflow = name, method = actx.method, cost = p.cost,
+          gpu = p.gpu, count = p.count, duration_h = p.duration_h }
+      elseif actx then
+        alternatives[#alternatives + 1] = { workflow = name, method = actx.method, feasible = false }
+      end
+    end
+  end
+  for _, o in ipairs(options) do vibeml.array(o.reasons); vibeml.array(o.regions) end
+  local plan = {
+    request = req,
+    model_info = { id = mi.id or req.model, params_b = mi.params_b, params_source = mi.params_source,
+                   gated = mi.gated or false, private = mi.private, quantized = mi.quantized,
+                   access = mi.access, cached = mi.cached },
+    dataset_info = di,
+    workflow = wfname,
+    workflow_reason = why,
+    method = ctx.method,
+    hyperparameters = ctx.hp,
+    tokens = math.floor(top.ev.tokens),
+    vram = best.vram,
+    best = best,
+    options = vibeml.array(options),
+    feasible_offers = #ranked,
+    alternatives = vibeml.array(alternatives),
+    warnings = vibeml.array(warnings),
+    assumptions = vibeml.array(assumptions),
+    catalog = catalog.info().sources,
+  }
+  if not req.no_task then
+    local task, terr = task_preview(req, wfname, mi, di, ctx, ranked, best)
+    plan.task = task
+    if not task then plan.task_note = "no task preview: " .. tostring(terr) end
+  end
+  return plan
+end
+
+-- A lighter entry point for tools: price GPU × count × hours (prd "Cost Estimation").
+-- req: gpu, count (1), hours, spot (nil = both), cloud, region. Returns {rows = {...}} | nil, err.
+function M.estimate(req)
+  local name, err = gpus.resolve(req.gpu)
+  if not name then return nil, err, "VML_EINVAL" end
+  local hours = tonumber(req.hours)
+  if not hours or hours <= 0 then return nil, "hours must be a positive number", "VML_EINVAL" end
+  local count = math.tointeger(tonumber(req.count or 1))
+  if not count or count < 1 then return nil, "count must be a whole number ≥ 1", "VML_EINVAL" end
+  local rows = {}
+  for _, o in ipairs(catalog.by_gpu(name)) do
+    if (not req.cloud or o.cloud == req.cloud) and (not req.region or o.region == req.region)
+       and count % o.count == 0 then
+      local nodes = count // o.count
+      local d = { min = hours, expected = hours, max = hours * 1.15 }
+      for pass = 1, 2 do
+        local spot = pass == 2
+        local rate = spot and o.spot_price or (not spot and o.price)
+        if rate and (req.spot == nil or req.spot == spot) then
+          local c = sizing.cost(rate, d, { nodes = nodes, spot = spot, recovery_h = 0.25 })
+          rows[#rows + 1] = { cloud = o.cloud, region = o.region, instance_type = o.instance_type,
+            gpus_per_node = o.count, nodes = nodes, spot = spot, rate_hr = round(rate * nodes, 4),
+            cost = { min = round(c.min), expected = round(c.expected), max = round(c.max) } }
+        end
+      end
+    end
+  end
+  table.sort(rows, function(a, b)
+    if a.cost.expected ~= b.cost.expected then return a.cost.expected < b.cost.expected end
+    return a.cloud .. a.region < b.cloud .. b.region
+  end)
+  if #rows == 0 then
+    return nil, string.format("no %s offer with %d GPU%s in total%s%s", name, count,
+      count == 1 and "" or "s", req.cloud and (" on " .. req.cloud) or "",
+      req.region and (" in " .. req.region) or ""), "VML_ENOENT"
+  end
+  return { gpu = name, count = count, hours = hours, rows = vibeml.array(rows) }
+end
+
+return M

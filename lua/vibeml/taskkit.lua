@@ -1,0 +1,207 @@
+-- vibeml.taskkit — pieces every workflow plugin's build(p) uses to make a SkyPilot task
+-- (reference/skypilot.md §1, §7). Pure functions, no globals: it runs inside a plugin's sandboxed
+-- state (require "vibeml.taskkit") as well as in the host.
+--
+-- The rules it keeps for every workflow:
+--   * user-supplied values (model, dataset, hyperparameters, hub repo) travel ONLY inside the one
+--     JSON document in envs.VIBEML_PARAMS, which the static training script reads; setup and run
+--     are constant text chosen by the workflow (they never splice a parameter);
+--   * envs are strings; secrets are listed by name (value vibeml.null) and never carried;
+--   * the candidates become resources.any_of so SkyPilot can fail over; spot runs get
+--     job_recovery (managed jobs), and checkpoints go to a persistent MOUNT_CACHED bucket when one
+--     is given, else to a folder beside the job.
+local M = {}
+
+M.CHECKPOINT_MOUNT = "/checkpoint"
+M.MAX_RESTARTS_ON_ERRORS = 2
+
+-- Shell prelude of setup and run: a function printing @@VIBEML phase events (training.md §3b).
+M.PHASE_FN = [[vibeml_phase() { printf '@@VIBEML {"v":1,"event":"phase","ts":%s,"phase":"%s","status":"%s"}\n' "$(date +%s)" "$1" "$2"; }]]
+
+-- resources.any_of entries from the ranked candidates (best first).
+local function any_of(p, need_gpu)
+  local out = {}
+  for _, c in ipairs(p.candidates or {}) do
+    local r = {}
+    if c.cloud then
+      r.infra = c.region and (c.cloud .. "/" .. c.region) or c.cloud
+    end
+    if need_gpu and c.accelerator then
+      r.accelerators = c.accelerator .. ":" .. math.tointeger(c.count or 1)
+    end
+    if c.instance_type then r.instance_type = c.instance_type end
+    if c.cpus then r.cpus = tostring(c.cpus) end
+    r.use_spot = c.spot and true or false
+    out[#out + 1] = r
+  end
+  return out
+end
+
+-- Disk for the model download, caches and local checkpoint copies, in GiB.
+function M.disk_gb(params_b, method)
+  local weights = (params_b or 1) * 2              -- bf16 download
+  local factor = method == "full" and 3 or 2       -- full: local shards of optimizer state
+  local gb = math.ceil(weights * factor + 64)
+  if gb < 100 then gb = 100 end
+  if gb > 4096 then gb = 4096 end
+  return math.tointeger(gb)
+end
+
+-- The resources table: any_of from candidates, disk, recovery for managed spot runs.
+function M.resources(p, opts)
+  opts = opts or {}
+  local list = any_of(p, opts.gpu ~= false)
+  local res = { disk_size = opts.disk_size or M.disk_gb((p.model_info or {}).params_b, opts.method) }
+  local spot = false
+  for _, r in ipairs(list) do if r.use_spot then spot = true end end
+  if #list == 1 then
+    for k, v in pairs(list[1]) do res[k] = v end
+  elseif #list > 1 then
+    res.any_of = list
+  end
+  if spot then
+    -- preemptions recover by default; a crash of the training code is retried a few times,
+    -- and the script resumes from its last checkpoint (training.md §7)
+    res.job_recovery = { strategy = "EAGER_NEXT_REGION",
+                         max_restarts_on_errors = opts.max_restarts or M.MAX_RESTARTS_ON_ERRORS }
+  end
+  if opts.cpus then res.cpus = opts.cpus end
+  return res
+end
+
+-- file_mounts for the checkpoint bucket and the folder the script checkpoints into.
+function M.checkpoints(p)
+  if p.checkpoint_bucket then
+    return { [M.CHECKPOINT_MOUNT] = { name = p.checkpoint_bucket, mode = "MOUNT_CACHED",
+                                      persistent = true } }, M.CHECKPOINT_MOUNT
+  end
+  return nil, "checkpoints"
+end
+
+-- Secrets by name only: required ones plus HF_TOKEN when the model is gated or a push is asked.
+function M.secrets(p, desc_secrets)
+  local names, seen = {}, {}
+  local function add(n) if n and not seen[n] then seen[n] = true; names[#names + 1] = n end end
+  for _, n in ipairs((desc_secrets or {}).required or {}) do add(n) end
+  if (p.model_info or {}).gated or p.push_to_hub then add("HF_TOKEN") end
+  for _, n in ipairs(p.secrets or {}) do add(n) end
+  if #names == 0 then return nil end
+  local out = {}
+  for _, n in ipairs(names) do out[n] = vibeml.null end
+  return out
+end
+
+-- The one JSON document the training script reads (env VIBEML_PARAMS).
+function M.params_doc(workflow, p, ckpt_dir, extra)
+  local doc = {
+    v = 1,
+    workflow = workflow,
+    job_name = p.job_name,
+    model = p.model,
+    dataset = p.dataset,
+    dataset_format = p.dataset_format or "auto",
+    hyperparameters = vibeml.object(p.hyperparameters or {}),
+    checkpoint_dir = ckpt_dir,
+    push_to_hub = p.push_to_hub or vibeml.null,
+    num_nodes = math.tointeger(p.num_nodes or 1),
+  }
+  for k, v in pairs(extra or {}) do doc[k] = v end
+  return vibeml.json.encode(doc, { sort_keys = true })
+end
+
+-- Assembles a task. spec = {workflow=, p=, desc_secrets=, setup=, run=, files={...},
+-- gpu=bool, method=, envs={...constant extra envs}}.
+function M.task(spec)
+  local p = spec.p
+  local mounts, ckpt = M.checkpoints(p)
+  local envs = { VIBEML_PARAMS = M.params_doc(spec.workflow, p, ckpt, spec.extra),
+                 VIBEML_WORKFLOW = spec.workflow,
+                 PYTHONUNBUFFERED = "1" }
+  for k, v in pairs(spec.envs or {}) do envs[k] = v end
+  local files = {}
+  for _, f in ipairs(spec.files or {}) do files[#files + 1] = { path = f[1], embedded = f[2] } end
+  return {
+    name = p.job_name,
+    num_nodes = math.tointeger(p.num_nodes or 1),
+    resources = M.resources(p, { gpu = spec.gpu, method = spec.method, disk_size = spec.disk_size,
+                                 cpus = spec.cpus }),
+    envs = envs,
+    secrets = M.secrets(p, spec.desc_secrets),
+    file_mounts = mounts,
+    setup = spec.setup,
+    run = spec.run,
+    vibeml = { workflow = spec.workflow, checkpoint_dir = ckpt, files = files },
+  }
+end
+
+-- Hyperparameters shared by the Hugging Face workflows (unsloth, lora, full). `over` replaces
+-- or adds entries (a value false removes one).
+function M.hf_hyperparameters(over)
+  local hp = {
+    epochs = { type = "number", default = 1, min = 0.01, max = 100,
+               description = "passes over the dataset (ignored when max_steps > 0)" },
+    max_steps = { type = "integer", default = -1, min = -1, max = 10000000,
+                  description = "optimizer steps to run; -1 = use epochs" },
+    learning_rate = { type = "number", default = 2e-4, min = 1e-7, max = 1e-2,
+                      description = "peak learning rate" },
+    lr_scheduler = { type = "string", default = "linear",
+                     enum = { "linear", "cosine", "constant", "constant_with_warmup" },
+                     description = "learning-rate schedule" },
+    warmup_ratio = { type = "number", default = 0.03, min = 0, max = 0.5,
+                     description = "fraction of steps used to warm the learning rate up" },
+    weight_decay = { type = "number", default = 0.01, min = 0, max = 1,
+                     description = "AdamW weight decay" },
+    max_seq_length = { type = "integer", default = 2048, min = 64, max = 131072,
+                       description = "tokens per training sequence (longer ones are cut)" },
+    per_device_batch_size = { type = "integer", default = 2, min = 1, max = 256,
+                              description = "sequences per GPU per micro-step" },
+    gradient_accumulation_steps = { type = "integer", default = 4, min = 1, max = 1024,
+                                    description = "micro-steps per optimizer step" },
+    packing = { type = "boolean", default = false,
+                description = "pack short examples into full-length sequences (faster on short data)" },
+    save_steps = { type = "integer", default = 100, min = 1, max = 1000000,
+                   description = "save a checkpoint every N optimizer steps" },
+    save_total_limit = { type = "integer", default = 2, min = 1, max = 20,
+                         description = "checkpoints kept (older ones are deleted)" },
+    logging_steps = { type = "integer", default = 5, min = 1, max = 100000,
+                      description = "report progress every N steps" },
+    seed = { type = "integer", default = 3407, min = 0, max = 2147483647,
+             description = "random seed" },
+    dataset_split = { type = "string", default = "train",
+                      description = "dataset split, e.g. train or train[:1000]" },
+    dataset_config = { type = "string", description = "dataset configuration (subset) name" },
+    max_samples = { type = "integer", default = 0, min = 0, max = 1000000000,
+                    description = "use at most N examples; 0 = all" },
+    lora_r = { type = "integer", default = 16, min = 1, max = 1024, description = "LoRA rank" },
+    lora_alpha = { type = "integer", default = 32, min = 1, max = 2048, description = "LoRA alpha" },
+    lora_dropout = { type = "number", default = 0.05, min = 0, max = 0.5,
+                     description = "LoRA dropout" },
+    merge_adapter = { type = "boolean", default = false,
+                      description = "also save a merged 16-bit model next to the adapter" },
+  }
+  for k, v in pairs(over or {}) do
+    if v == false then hp[k] = nil else hp[k] = v end
+  end
+  return hp
+end
+
+-- The run line for the Hugging Face workflows: one process on one GPU, accelerate across the
+-- GPUs of a node, and across nodes with SkyPilot's node variables. Constant text: GPU and node
+-- counts come from SkyPilot's environment at run time, whichever candidate was picked.
+function M.launch_line(script, accelerate_config)
+  local cfg = accelerate_config and ("--config_file " .. accelerate_config .. " ") or "--multi_gpu "
+  return table.concat({
+    'NODES="${SKYPILOT_NUM_NODES:-1}"',
+    'GPUS="${SKYPILOT_NUM_GPUS_PER_NODE:-1}"',
+    'if [ "$NODES" -gt 1 ] || [ "$GPUS" -gt 1 ]; then',
+    '  MASTER_ADDR="$(echo "$SKYPILOT_NODE_IPS" | head -n1)"',
+    '  accelerate launch ' .. cfg .. '--num_machines "$NODES" --machine_rank "${SKYPILOT_NODE_RANK:-0}" '
+      .. '--main_process_ip "${MASTER_ADDR:-127.0.0.1}" --main_process_port 29500 '
+      .. '--num_processes "$((NODES * GPUS))" ' .. script,
+    'else',
+    '  python ' .. script,
+    'fi',
+  }, "\n")
+end
+
+return M

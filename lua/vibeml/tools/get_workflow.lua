@@ -1,0 +1,54 @@
+-- get_workflow — one workflow in full: hyperparameters with defaults and allowed ranges, the VRAM
+-- and throughput constants the planner uses, GPU needs, secrets, typical time and cost. Read-only.
+local wf = require "vibeml.workflows"
+
+return {
+  name = "get_workflow",
+  title = "Get a training workflow",
+  description = "Returns everything about one workflow (unsloth, lora, full, smoke or a user "
+    .. "plugin): what it does, supported model sizes, GPU count and multi-node support, required "
+    .. "and optional secrets, typical duration and cost, every hyperparameter with its type, "
+    .. "default and allowed range or values (use these names and ranges in plan_training's "
+    .. "hyperparameters), and the memory/throughput constants used for planning.",
+  inputSchema = {
+    type = "object",
+    properties = {
+      name = { type = "string", minLength = 1, maxLength = 64,
+               description = "workflow name, e.g. lora (see list_workflows)" },
+    },
+    required = { "name" },
+    additionalProperties = false,
+  },
+  outputSchema = {
+    type = "object",
+    properties = {
+      name = { type = "string" }, title = { type = "string" }, description = { type = "string" },
+      version = { type = "string" }, method = { type = "string" }, source = { type = "string" },
+      model_sizes = { type = "object" }, gpu = { type = "object" }, typical = { type = "object" },
+      hyperparameters = { type = "object" }, secrets = { type = "object" },
+      vram = { type = "object" }, throughput = { type = "object" },
+    },
+    required = { "name", "method", "hyperparameters" },
+  },
+  annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
+                  openWorldHint = false },
+  handler = function(args, ctx)
+    local d, e = wf.get(args.name)
+    if not d then return nil, e end
+    d.path = nil -- where the file lives on this machine is not the assistant's business
+    local hp = {}
+    for k, v in pairs(d.hyperparameters or {}) do hp[#hp + 1] = k end
+    table.sort(hp)
+    local lines = { string.format("%s %s — %s (%s, %g-%gB)", d.name, d.version, d.title, d.method,
+      d.model_sizes.min_b, d.model_sizes.max_b), d.description, "hyperparameters:" }
+    for _, k in ipairs(hp) do
+      local s = d.hyperparameters[k]
+      local range = s.enum and ("one of " .. table.concat(s.enum, ", "))
+        or ((s.min or s.max) and string.format("%s..%s", tostring(s.min or ""), tostring(s.max or "")) or "")
+      lines[#lines + 1] = string.format("  %s (%s, default %s%s): %s", k, s.type,
+        s.default == nil and "none" or tostring(s.default), range ~= "" and ("; " .. range) or "",
+        s.description or "")
+    end
+    return d, table.concat(lines, "\n")
+  end,
+}

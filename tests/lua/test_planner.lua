@@ -1,0 +1,197 @@
+-- vibeml.planner, vibeml.gpus, vibeml.catalog (snapshot only, no network: offline plans).
+local T = require "vibeml.test"
+local planner = require "vibeml.planner"
+local gpus = require "vibeml.gpus"
+local catalog = require "vibeml.catalog"
+local sizing = require "vibeml.sizing"
+
+local function plan(req)
+  req.offline = true
+  req.no_task = true
+  return planner.plan(req)
+end
+
+T.case("GPU maps: one per cloud, aliases resolve, unknown GPU wording", function()
+  for _, c in ipairs { "aws", "gcp", "azure", "lambda", "nebius", "vast" } do
+    T.ok(gpus.cloud_map(c), "map for " .. c)
+  end
+  T.eq(gpus.resolve("a100-80g"), "A100-80GB")
+  T.eq(gpus.resolve("h100_sxm"), "H100")
+  T.eq(gpus.resolve("RTX 4090"), "RTX4090")
+  T.eq(gpus.get("H200").memory_gb, 141)
+  T.eq(gpus.get("L40S").bf16_tflops, 362)
+  local neb = gpus.cloud_map("nebius").gpus.H100.instance_types
+  T.eq(neb["gpu-h100-sxm_1gpu-16vcpu-200gb"], 1)
+  local n, msg = gpus.resolve("RTX9000")
+  T.eq(n, nil)
+  T.contains(msg, "GPU type 'RTX9000' not supported. Available: ")
+  T.contains(msg, "H100")
+  T.eq(#gpus.problems(), 0)
+end)
+
+T.case("catalog: snapshot parsed once, old accelerators skipped", function()
+  local offers = catalog.offers()
+  T.ok(#offers > 2000, "offers: " .. #offers)
+  T.ok(catalog.info().skipped.K80 > 0)
+  T.eq(catalog.info().sources.nebius.kind, "snapshot")
+  T.ok(#catalog.by_gpu("H100") > 100)
+end)
+
+-- Brute force: price every offer independently and compare with the planner's best.
+local function brute_best(p)
+  local wf = planner.workflow(p.workflow)
+  local hp = p.hyperparameters
+  local P = p.model_info.params_b
+  local sh = { seq_len = hp.max_seq_length or 2048, batch = hp.per_device_batch_size or 2,
+               rank = hp.lora_r or 16, optimizer = hp.optim, vram = wf.vram }
+  local best
+  for _, o in ipairs(catalog.offers()) do
+    if o.count <= (wf.gpu.max_count or 8) then
+      local spec = gpus.get(o.gpu)
+      if sizing.fits(p.method, P, gpus.usable_gb(spec), o.count, sh) then
+        local tokens = sizing.tokens { rows = p.dataset_info.rows, mean_tokens = p.dataset_info.mean_tokens,
+                                       epochs = hp.epochs or 1, seq_len = sh.seq_len }
+        local tflops, ic = gpus.instance_spec(spec, o.cloud, o.instance_type)
+        local d, parts = sizing.duration(p.method, P, spec, o.count, tokens,
+          { interconnect = ic, bf16_tflops = tflops, throughput = wf.throughput })
+        for _, spot in ipairs { false, true } do
+          local rate = spot and o.spot_price or (not spot and o.price)
+          if rate then
+            local c = sizing.cost(rate, d, { spot = spot, recovery_h = parts.recovery_h })
+            if not best or c.expected < best then best = c.expected end
+          end
+        end
+      end
+    end
+  end
+  return best
+end
+
+T.case("the best option is the cheapest feasible offer (brute force)", function()
+  for _, req in ipairs {
+    { model = "org/Model-1B", workflow = "unsloth" },
+    { model = "org/Model-8B", workflow = "lora", dataset = "yahma/alpaca-cleaned" },
+    { model = "org/Model-3B", workflow = "full" },
+  } do
+    local p = assert(plan(req))
+    local b = brute_best(p)
+    T.ok(math.abs(p.best.cost.expected - math.floor(b * 100 + 0.5) / 100) < 0.006,
+      string.format("%s: planner %.4f vs brute force %.4f", req.model, p.best.cost.expected, b))
+    for i = 2, #p.options do
+      T.ok(p.options[i].cost.expected >= p.options[i - 1].cost.expected, "ranked by expected cost")
+    end
+  end
+end)
+
+T.case("ranked by total cost, not $/hour", function()
+  local p = assert(plan { model = "org/Model-8B", workflow = "lora", dataset = "yahma/alpaca-cleaned",
+                          spot = false })
+  local cheapest_hr = math.huge
+  for _, o in ipairs(catalog.offers()) do
+    if o.count == 1 and sizing.fits("lora", 8, gpus.usable_gb(o.spec), 1) then
+      cheapest_hr = math.min(cheapest_hr, o.price)
+    end
+  end
+  -- a pricier GPU-hour can finish sooner and cost less in total
+  T.ok(p.best.rate_hr >= cheapest_hr)
+  for _, o in ipairs(p.options) do T.eq(o.spot, false) end
+  T.ok(#p.best.reasons >= 4)
+  T.contains(p.best.reasons[1], "fits VRAM")
+end)
+
+T.case("constraints: GPU type, count, cloud, region, spot", function()
+  local p = assert(plan { model = "org/Model-8B", gpu = "h100", cloud = "nebius", spot = true })
+  for _, o in ipairs(p.options) do
+    T.eq(o.gpu, "H100"); T.eq(o.cloud, "nebius"); T.eq(o.spot, true)
+  end
+  T.eq(p.best.instance_type, "gpu-h100-sxm_1gpu-16vcpu-200gb")
+  local p2 = assert(plan { model = "org/Model-8B", workflow = "lora", gpus = 8, region = "eu-north1" })
+  for _, o in ipairs(p2.options) do T.eq(o.count, 8) end
+  local bad, msg = plan { model = "org/Model-8B", cloud = "nowhere" }
+  T.eq(bad, nil); T.contains(msg, "cloud 'nowhere'")
+end)
+
+T.case("unknown GPU: the product's wording", function()
+  local p, msg, code = plan { model = "org/Model-8B", gpu = "RTX9000" }
+  T.eq(p, nil); T.eq(code, "VML_EINVAL")
+  T.contains(msg, "GPU type 'RTX9000' not supported. Available: ")
+end)
+
+T.case("70B full fine-tune needs 8 GPUs of the 80 GB class or more", function()
+  local p = assert(plan { model = "org/Model-70B", workflow = "full",
+                          hyperparameters = { optim = "adamw_8bit" } })
+  T.eq(p.best.count, 8)
+  T.ok(p.best.vram.usable_gb >= 79, "80 GB class")
+  local p2 = assert(plan { model = "org/Model-70B", workflow = "full", hyperparameters = { optim = "adamw_torch" } })
+  -- fp32 Adam: 16 B/p ≈ 1.13 TB → 8 GPUs only of the 192 GB class, else several nodes
+  T.ok(p2.best.vram.usable_gb >= 180 or p2.best.nodes >= 2, "fp32 Adam needs more memory")
+  local p3 = assert(plan { model = "org/Model-70B", workflow = "full", gpu = "H100",
+                           hyperparameters = { optim = "adamw_torch" } })
+  T.ok(p3.best.count >= 16 and p3.best.nodes >= 2, "H100s: multi-node")
+  local warned = false
+  for _, w in ipairs(p3.warnings) do if w:find("multi-node", 1, true) then warned = true end end
+  T.ok(warned)
+end)
+
+T.case("nothing feasible: says what would work, with its cost", function()
+  local p, msg, code, info = plan { model = "org/Model-70B", workflow = "full", gpu = "T4", gpus = 1 }
+  T.eq(p, nil); T.eq(code, "VML_ELIMIT")
+  T.contains(msg, "What would work")
+  T.contains(msg, "a bigger or different GPU")
+  T.contains(msg, "QLoRA (workflow unsloth) instead of full")
+  T.ok(#info.suggestions >= 2)
+  T.ok(info.suggestions[1].cost > 0)
+  local p2, msg2 = plan { model = "org/Model-8B", workflow = "lora", dataset = "yahma/alpaca-cleaned",
+                          max_cost = 0.5, epochs = 3 }
+  T.eq(p2, nil)
+  T.contains(msg2, "max_steps=")
+  T.contains(msg2, "fits the budget")
+  local p3, msg3 = plan { model = "org/Model-8B", workflow = "full", deadline_h = 0.05 }
+  T.eq(p3, nil)
+  T.contains(msg3, "later deadline")
+end)
+
+T.case("max_cost and deadline filter options", function()
+  local p = assert(plan { model = "org/Model-8B", dataset = "yahma/alpaca-cleaned", max_cost = 1.0,
+                          deadline_h = 2 })
+  for _, o in ipairs(p.options) do
+    T.ok(o.cost.expected <= 1.0); T.ok(o.duration_h.expected <= 2)
+  end
+end)
+
+T.case("workflow chosen when not given; alternatives priced", function()
+  local p = assert(plan { model = "org/Model-8B" })
+  T.ok(p.workflow == "lora" or p.workflow == "unsloth" or p.workflow == "full", p.workflow)
+  T.ok(type(p.workflow_reason) == "string" and #p.workflow_reason > 0)
+  local c = assert(plan { model = "org/Model-8B", preference = "cheapest" })
+  T.eq(c.workflow, "unsloth")
+  T.eq(#p.alternatives, 3)
+  local bad, msg = plan { model = "org/Model-8B", workflow = "nope" }
+  T.eq(bad, nil); T.contains(msg, "unknown workflow 'nope'")
+end)
+
+T.case("offline: size from the name, stated as an assumption", function()
+  local p = assert(plan { model = "meta-llama/Llama-3.1-8B" })
+  T.eq(p.model_info.params_b, 8)
+  T.contains(p.assumptions[1], "assumed 8 B parameters from the model name")
+end)
+
+T.case("estimate: GPU × count × hours", function()
+  local e = assert(planner.estimate { gpu = "H100", count = 8, hours = 2, cloud = "nebius" })
+  local od
+  for _, r in ipairs(e.rows) do if not r.spot then od = r end end
+  T.eq(od.rate_hr, 23.6); T.eq(od.cost.expected, 47.2)
+  local none, msg = planner.estimate { gpu = "RTX9000", hours = 1 }
+  T.eq(none, nil); T.contains(msg, "not supported")
+end)
+
+T.case("vibeml.gpus{} filters", function()
+  local r = assert(vibeml.gpus { cloud = "nebius", min_memory = 100 })
+  T.ok(#r.offers >= 2)
+  for _, o in ipairs(r.offers) do T.eq(o.cloud, "nebius"); T.ok(o.memory_gb >= 100) end
+  local s = assert(vibeml.gpus { spot = true, limit = 5 })
+  T.eq(#s.offers, 5)
+  for _, o in ipairs(s.offers) do T.ok(o.spot_price_hr ~= nil) end
+end)
+
+return T.run()

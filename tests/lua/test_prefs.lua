@@ -1,0 +1,110 @@
+-- vibeml.prefs and the get_preferences / set_preferences tools.
+local T = require "vibeml.test"
+local prefs = require "vibeml.prefs"
+local money = require "vibeml.money"
+
+T.case("created with defaults when missing", function()
+  T.eq(vibeml.fs.exists(prefs.path()), nil)
+  local p = assert(prefs.get())
+  T.eq(p.backend, "skypilot")
+  T.eq(p.spot, true)
+  T.eq(p.cloud, nil)
+  T.eq(vibeml.fs.exists(prefs.path()), "file")
+  T.eq(vibeml.fs.stat(prefs.path()).mode, 384) -- 0600
+  local text = vibeml.fs.read(prefs.path())
+  T.contains(text, '"backend": "skypilot"')
+  T.contains(text, '"_doc"')
+end)
+
+T.case("set and get, null clears, all or nothing", function()
+  T.ok(prefs.set{ cloud = "nebius", region = "eu-north1", gpu = "H100", spot = false })
+  local p = prefs.get()
+  T.eq(p.cloud, "nebius")
+  T.eq(p.region, "eu-north1")
+  T.eq(p.spot, false)
+  T.ok(prefs.set{ gpu = vibeml.null })
+  T.eq(prefs.get().gpu, nil)
+  local before = vibeml.fs.read(prefs.path())
+  local ok, msg = prefs.set{ cloud = "aws", backend = "mainframe" }
+  T.eq(ok, nil)
+  T.contains(msg, "'backend' cannot be 'mainframe' (allowed: skypilot, local)")
+  T.eq(vibeml.fs.read(prefs.path()), before)
+  T.eq(prefs.get().cloud, "nebius")
+  -- no temp files left beside it
+  for _, name in ipairs(vibeml.fs.list(vibeml.fs.paths().config)) do
+    T.ok(not name:find("tmp", 1, true), "no temp file: " .. name)
+  end
+end)
+
+T.case("validation lists the allowed values", function()
+  local _, m1 = prefs.set{ colour = "blue" }
+  T.contains(m1, "unknown preference 'colour' (allowed: backend, cloud, region, gpu, spot, workflow)")
+  local _, m2 = prefs.set{ spot = "yes" }
+  T.contains(m2, "'spot' must be a boolean")
+  local _, m3 = prefs.set{ cloud = "mars" }
+  T.contains(m3, "allowed: aws")
+  local _, m4 = prefs.set{ region = "eu north; rm -rf" }
+  T.contains(m4, "expected a region name")
+  local _, m5 = prefs.set{ backend = vibeml.null }
+  T.contains(m5, "cannot be null")
+end)
+
+T.case("a hand-edited file is validated on every load", function()
+  local path = prefs.path()
+  vibeml.fs.write(path, '{"_note": "mine", "backend": "local", "spot": true, "gpu": "L40S"}')
+  local p = assert(prefs.get())
+  T.eq(p.backend, "local")
+  T.eq(p.gpu, "L40S")
+  T.ok(prefs.set{ cloud = "gcp" })
+  T.contains(vibeml.fs.read(path), '"_note": "mine"')     -- comments survive a set
+  vibeml.fs.write(path, '{"backend": "local", "budget": 5, "cloud": 3}')
+  local none, msg = prefs.get()
+  T.eq(none, nil)
+  T.contains(msg, path)
+  T.contains(msg, "'cloud' must be a string")
+  T.contains(msg, "money limit")
+  vibeml.fs.write(path, '{"backend": ')
+  local _, msg2 = prefs.get()
+  T.contains(msg2, "not valid JSON")
+  vibeml.fs.remove(path)
+end)
+
+T.case("money limits: shown, never set through prefs or MCP", function()
+  T.ok(money.set_limits{ per_job = 25, monthly = 300 })
+  local p = prefs.get()
+  T.eq(p.per_job_cap, 25)
+  T.eq(p.monthly_budget, 300)
+  local ok, msg = prefs.set{ per_job_cap = 1000 }
+  T.eq(ok, nil)
+  T.contains(msg, "vibeml budget set")
+  local setp = require "vibeml.tools.set_preferences"
+  local r, m = setp.handler({ per_job_cap = 1000, cloud = "aws" }, {})
+  T.eq(r, nil)
+  T.contains(m, "vibeml budget set")
+  T.eq(money.limits().per_job, 25)
+  T.eq(prefs.get().cloud, nil)                      -- nothing changed
+  local r2, m2 = setp.handler({ monthly_budget = vibeml.null }, {})
+  T.eq(r2, nil)
+  T.contains(m2, "Money limits cannot be changed by an assistant")
+  T.eq(money.limits().monthly, 300)
+end)
+
+T.case("tools: set_preferences then get_preferences", function()
+  local setp = require "vibeml.tools.set_preferences"
+  local getp = require "vibeml.tools.get_preferences"
+  local r = assert(setp.handler({ cloud = "nebius", spot = true }, {}))
+  T.eq(r.preferences.cloud, "nebius")
+  local g = getp.handler({}, {})
+  T.eq(g.preferences.cloud, "nebius")
+  T.ok(vibeml.isnull(g.preferences.gpu))
+  T.eq(g.money.per_job_cap, 25)
+  T.contains(vibeml.json.encode(g), '"gpu":null')
+  local bad, msg = setp.handler({ backend = "ssh" }, {})
+  T.eq(bad, nil)
+  T.contains(msg, "allowed: skypilot, local")
+  T.eq(getp.annotations.readOnlyHint, true)
+  T.eq(setp.annotations.readOnlyHint, false)
+  T.eq(setp.inputSchema.additionalProperties, false)
+end)
+
+return T.run()

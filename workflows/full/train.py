@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""VibeML full workflow: full fine-tune with TRL (reference/training.md §2c). Several GPUs and
+nodes shard the model with DeepSpeed ZeRO-3 or FSDP2; accelerate is started by the task's run
+line with the config file VIBEML_PARAMS names (accelerate_zero3.json or accelerate_fsdp2.json)
+and SkyPilot's node variables. Every parameter comes from the JSON document in VIBEML_PARAMS /
+VIBEML_PARAMS_FILE (see vibeml_hf.py)."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vibeml_hf as vh  # noqa: E402
+
+
+def main():
+    params = vh.load_params()
+    vh.install_signal_handlers()
+    started = time.time()
+    from transformers import AutoTokenizer
+    from trl import SFTConfig, SFTTrainer
+
+    hp = params.hp
+    vh.emit("phase", phase="load_model", status="start")
+    tok = AutoTokenizer.from_pretrained(params.model, token=vh.hf_token())
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    vh.emit("phase", phase="load_model", status="end")
+
+    vh.emit("phase", phase="tokenize", status="start")
+    ds, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
+    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds))
+
+    kw = vh.training_args_common(params)
+    kw.update(bf16=True, max_length=int(hp("max_seq_length", 2048)),
+              optim=hp("optim", "adamw_torch_fused"),
+              learning_rate=float(hp("learning_rate", 2e-5)),
+              # the model is loaded by the trainer (inside the ZeRO-3/FSDP context when sharded)
+              model_init_kwargs={"dtype": "bfloat16", "token": vh.hf_token()})
+    if kind == "text":
+        kw["dataset_text_field"] = "text"
+    args = SFTConfig(**kw)
+    progress = vh.VibeMLProgress("full", params.model)
+    trainer = SFTTrainer(model=params.model, args=args, train_dataset=ds, processing_class=tok,
+                         callbacks=[progress])
+
+    resume = vh.latest_checkpoint(params.checkpoint_dir)
+    if resume:
+        vh.log("resuming from %s" % resume)
+    vh.emit("phase", phase="train", status="start")
+    result = trainer.train(resume_from_checkpoint=resume)
+    vh.emit("phase", phase="train", status="end")
+    code = vh.finish(trainer, progress, params, started)
+    if code is not None:
+        return code
+
+    vh.emit("phase", phase="save", status="start")
+    # with ZeRO-3 / FSDP every rank takes part in gathering the full weights
+    trainer.save_model(params.output_dir)
+    if trainer.is_world_process_zero():
+        tok.save_pretrained(params.output_dir)
+    vh.emit("phase", phase="save", status="end")
+    if params.push_to_hub and trainer.is_world_process_zero():
+        vh.emit("phase", phase="upload", status="start")
+        from huggingface_hub import HfApi
+        api = HfApi(token=vh.hf_token())
+        api.create_repo(params.push_to_hub, private=True, exist_ok=True)
+        api.upload_folder(repo_id=params.push_to_hub, folder_path=params.output_dir,
+                          commit_message="VibeML full fine-tune")
+        vh.emit("phase", phase="upload", status="end", repo=params.push_to_hub)
+    vh.emit("artifact", path=params.output_dir, kind="model")
+    vh.emit("end", status="completed", step=trainer.state.global_step,
+            total_steps=trainer.state.max_steps,
+            train_runtime_s=vh._num(result.metrics.get("train_runtime")),
+            train_loss=vh._num(result.metrics.get("train_loss")), output_dir=params.output_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    vh.run_main(main)

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""VibeML unsloth workflow: 4-bit QLoRA with Unsloth on one GPU (reference/training.md §1).
+Every parameter comes from the JSON document in VIBEML_PARAMS / VIBEML_PARAMS_FILE (see
+vibeml_hf.py)."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vibeml_hf as vh  # noqa: E402
+
+
+def main():
+    params = vh.load_params()
+    vh.install_signal_handlers()
+    started = time.time()
+    # Unsloth must be imported before trl/transformers/peft: it patches them
+    from unsloth import FastLanguageModel
+    from trl import SFTConfig, SFTTrainer
+
+    hp = params.hp
+    max_len = int(hp("max_seq_length", 2048))
+    vh.emit("phase", phase="load_model", status="start")
+    model, tok = FastLanguageModel.from_pretrained(model_name=params.model, max_seq_length=max_len,
+                                                   dtype=None, load_in_4bit=True,
+                                                   token=vh.hf_token())
+    model = FastLanguageModel.get_peft_model(
+        model, r=int(hp("lora_r", 16)), lora_alpha=int(hp("lora_alpha", 16)),
+        lora_dropout=float(hp("lora_dropout", 0)), bias="none",
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
+                        "down_proj"],
+        use_gradient_checkpointing="unsloth", random_state=int(hp("seed", 3407)))
+    vh.emit("phase", phase="load_model", status="end")
+
+    vh.emit("phase", phase="tokenize", status="start")
+    ds, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
+    if kind == "messages":
+        template = hp("chat_template", "auto")
+        if template != "auto":
+            from unsloth.chat_templates import get_chat_template
+            tok = get_chat_template(tok, chat_template=template)
+
+        def to_text(row):
+            return {"text": tok.apply_chat_template(row["messages"], tokenize=False,
+                                                    add_generation_prompt=False)}
+        ds = ds.map(to_text, remove_columns=ds.column_names)
+    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds))
+
+    kw = vh.training_args_common(params)
+    kw.update(max_length=max_len, dataset_text_field="text", optim=hp("optim", "adamw_8bit"))
+    kw.pop("gradient_checkpointing", None)  # Unsloth's own checkpointing is on (above)
+    args = SFTConfig(**kw)
+    progress = vh.VibeMLProgress("unsloth", params.model)
+    trainer = SFTTrainer(model=model, tokenizer=tok, train_dataset=ds, args=args,
+                         callbacks=[progress])
+
+    resume = vh.latest_checkpoint(params.checkpoint_dir)
+    if resume:
+        vh.log("resuming from %s" % resume)
+    vh.emit("phase", phase="train", status="start")
+    result = trainer.train(resume_from_checkpoint=resume)
+    vh.emit("phase", phase="train", status="end")
+    code = vh.finish(trainer, progress, params, started)
+    if code is not None:
+        return code
+
+    vh.emit("phase", phase="save", status="start")
+    model.save_pretrained(params.output_dir)
+    tok.save_pretrained(params.output_dir)
+    vh.emit("phase", phase="save", status="end")
+    if hp("merge_adapter", False):
+        vh.emit("phase", phase="merge", status="start")
+        model.save_pretrained_merged(os.path.join(params.output_dir, "merged"), tok,
+                                     save_method="merged_16bit")
+        vh.emit("phase", phase="merge", status="end")
+    gguf = hp("save_gguf", "none")
+    if gguf != "none":
+        vh.emit("phase", phase="export", status="start", format="gguf", quantization=gguf)
+        model.save_pretrained_gguf(os.path.join(params.output_dir, "gguf"), tok,
+                                   quantization_method=gguf)
+        vh.emit("phase", phase="export", status="end")
+    if params.push_to_hub:
+        vh.emit("phase", phase="upload", status="start")
+        model.push_to_hub(params.push_to_hub, token=vh.hf_token(), private=True)
+        tok.push_to_hub(params.push_to_hub, token=vh.hf_token(), private=True)
+        vh.emit("phase", phase="upload", status="end", repo=params.push_to_hub)
+    vh.emit("artifact", path=params.output_dir, kind="lora_adapter")
+    vh.emit("end", status="completed", step=trainer.state.global_step,
+            total_steps=trainer.state.max_steps,
+            train_runtime_s=vh._num(result.metrics.get("train_runtime")),
+            train_loss=vh._num(result.metrics.get("train_loss")), output_dir=params.output_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    vh.run_main(main)
