@@ -154,7 +154,9 @@ static void check_broken_reload(const char *broken_text, const char *needle)
     assert_serving("1.0.0");
     write_file("mywf.lua", broken_text);
     assert_string_equal(rescan_action(msg, sizeof msg), "failed");
-    if (!strstr(msg, needle))
+    /* an infinite loop stops at whichever limit trips first on a busy machine */
+    if (!strstr(msg, needle) &&
+        !(strcmp(needle, "instruction budget") == 0 && strstr(msg, "time limit of 2 s")))
         fail_msg("expected '%s' in: %s", needle, msg);
     assert_serving("1.0.0"); /* v1 still answers */
     st = vml_plugins_status();
