@@ -312,6 +312,8 @@ function M.refresh(opts)
     local wok, werr = vibeml.fs.write(metapath, vibeml.json.encode(meta), { atomic = true })
     if not wok then return nil, "cannot write " .. metapath .. ": " .. tostring(werr) end
     M.reload()
+    local ok3, events = pcall(require, "vibeml.events")
+    if ok3 then events.emit("resource_updated", "vibeml://catalog/gpus") end
   end
   return report
 end

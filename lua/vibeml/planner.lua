@@ -558,7 +558,9 @@ local function task_preview(req, wfname, mi, di, ctx, ranked, best)
     local key = table.concat({ o.gpu, o.count, o.cloud, o.region, tostring(c.spot), o.instance_type }, "|")
     if not seen[key] and c.ev.nodes == best.nodes then
       seen[key] = true
-      cands[#cands + 1] = { accelerator = o.gpu, count = o.count, cloud = o.cloud, region = o.region,
+      -- marketplace "regions" (Vast: "Japan, JP, AS") are locations, not names a task can carry
+      local region = o.region:match("^[%w_.:%-]+$") and o.region or nil
+      cands[#cands + 1] = { accelerator = o.gpu, count = o.count, cloud = o.cloud, region = region,
                             spot = c.spot, instance_type = o.instance_type ~= "" and o.instance_type or nil }
       if #cands >= 5 then break end
     end
@@ -645,7 +647,10 @@ function M.plan(req)
       for _, s in ipairs(sugg) do lines[#lines + 1] = "  - " .. s.text end
       msg = msg .. " What would work:\n" .. table.concat(lines, "\n")
     end
-    return nil, msg, "VML_ELIMIT", { suggestions = sugg, rejected = rejected }
+    for _, sg in ipairs(sugg) do
+      if sg.option then vibeml.array(sg.option.reasons); vibeml.array(sg.option.regions) end
+    end
+    return nil, msg, "VML_ELIMIT", { suggestions = vibeml.array(sugg), rejected = rejected }
   end
   local options = dedupe(ranked, tonumber(req.limit) or M.DEFAULT_LIMIT)
   local best = options[1]
@@ -685,6 +690,7 @@ function M.plan(req)
       end
     end
   end
+  for _, o in ipairs(options) do vibeml.array(o.reasons); vibeml.array(o.regions) end
   local plan = {
     request = req,
     model_info = { id = mi.id or req.model, params_b = mi.params_b, params_source = mi.params_source,
@@ -698,11 +704,11 @@ function M.plan(req)
     tokens = math.floor(top.ev.tokens),
     vram = best.vram,
     best = best,
-    options = options,
+    options = vibeml.array(options),
     feasible_offers = #ranked,
-    alternatives = alternatives,
-    warnings = warnings,
-    assumptions = assumptions,
+    alternatives = vibeml.array(alternatives),
+    warnings = vibeml.array(warnings),
+    assumptions = vibeml.array(assumptions),
     catalog = catalog.info().sources,
   }
   if not req.no_task then
@@ -749,7 +755,7 @@ function M.estimate(req)
       count == 1 and "" or "s", req.cloud and (" on " .. req.cloud) or "",
       req.region and (" in " .. req.region) or ""), "VML_ENOENT"
   end
-  return { gpu = name, count = count, hours = hours, rows = rows }
+  return { gpu = name, count = count, hours = hours, rows = vibeml.array(rows) }
 end
 
 return M
