@@ -43,6 +43,9 @@ static int l_sleep(lua_State *L)
     sl = calloc(1, sizeof *sl);
     if (!sl)
         return luaL_error(L, "out of memory");
+    /* the loop's clock is cached per iteration; Lua may have run since, so refresh it or the
+     * sleep would end early by however long that was */
+    uv_update_time(vml_loop());
     uv_timer_init(vml_loop(), &sl->timer);
     sl->timer.data = sl;
     sl->await.data = sl;

@@ -1370,7 +1370,7 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
     luaL_setfuncs(L, hooks, 1);
     if ((rc = vml_script_pcall(m->s, 2, 0, err)) < 0)
         goto fail;
-    if ((rc = start_services(m, err)) < 0)
+    if (!opts->no_services && (rc = start_services(m, err)) < 0)
         goto fail;
     *out = m;
     return 0;

@@ -1075,30 +1075,61 @@ static int load_user(const found *f, const unsigned char hash[HASH_LEN], vml_plu
     return 0;
 }
 
-int vml_plugins_rescan(vml_err *err)
+/* A rescan in three steps, so that loading (which may run a hostile plugin up to its limits)
+ * can happen off the loop thread: prepare (loop thread: discover, hash, decide what to load),
+ * load (any thread: fresh states, nothing shared), apply (loop thread: swap, record changes). */
+typedef struct load_job {
+    found f;
+    unsigned char hash[HASH_LEN];
+    vml_plugin *p; /* the loaded version, or NULL with err */
+    vml_err err;
+} load_job;
+
+typedef struct scan {
+    uv_work_t req;
+    load_job *jobs;
+    int njobs;
+    int before;    /* change count when the scan started */
+    long gen;      /* registry generation it belongs to */
+} scan;
+
+static long g_gen = 1;  /* bumps at shutdown: a scan of an old registry is dropped */
+static int g_in_flight; /* an asynchronous scan is loading */
+static int g_pending;   /* events arrived meanwhile: scan again when it is done */
+
+static void ensure_inited(void)
+{
+    if (g.inited)
+        return;
+    g.inited = 1;
+    load_shipped();
+    if (!g.dirs_set) {
+        char buf[PATH_MAX_LEN];
+        if (vml_paths_join(VML_PATH_CONFIG, "plugins", buf, sizeof buf, 0, NULL) == 0 &&
+            (g.dirs[0] = strdup(buf)))
+            g.ndirs = 1;
+    }
+}
+
+/* Loop thread. Returns the scan (caller's; scan_apply frees it) or NULL when out of memory. */
+static scan *scan_prepare(void)
 {
     found *list = NULL;
-    int n = 0, i, before;
+    int n = 0, i;
     size_t k;
-    (void)err;
-    if (!g.inited) {
-        g.inited = 1;
-        load_shipped();
-        if (!g.dirs_set) {
-            char buf[PATH_MAX_LEN];
-            if (vml_paths_join(VML_PATH_CONFIG, "plugins", buf, sizeof buf, 0, NULL) == 0 &&
-                (g.dirs[0] = strdup(buf)))
-                g.ndirs = 1;
-        }
-    }
-    before = g.changes ? (int)json_array_size(g.changes) : 0;
+    scan *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    ensure_inited();
+    sc->gen = g_gen;
+    sc->before = g.changes ? (int)json_array_size(g.changes) : 0;
     for (k = 0; k < g.n; k++)
         g.entries[k].user_on_disk = 0;
     discover_user(&list, &n);
+    sc->jobs = n ? calloc((size_t)n, sizeof *sc->jobs) : NULL;
     for (i = 0; i < n; i++) {
         const found *f = &list[i];
         unsigned char hash[HASH_LEN];
-        vml_plugin *p = NULL;
         vml_err e;
         entry *en = find_entry(f->name);
         vml_err_clear(&e);
@@ -1122,36 +1153,74 @@ int vml_plugins_rescan(vml_err *err)
             continue; /* this exact content failed already */
         en->has_tried = 1;
         memcpy(en->tried, hash, HASH_LEN);
+        if (!sc->jobs)
+            continue;
+        sc->jobs[sc->njobs].f = *f;
+        memcpy(sc->jobs[sc->njobs].hash, hash, HASH_LEN);
+        sc->njobs++;
+    }
+    free(list);
+    return sc;
+}
+
+/* Any thread: touches only the jobs and fresh Lua states. */
+static void scan_load(scan *sc)
+{
+    int i;
+    for (i = 0; i < sc->njobs; i++) {
+        load_job *j = &sc->jobs[i];
+        vml_err_clear(&j->err);
+        if (load_user(&j->f, j->hash, &j->p, &j->err) < 0)
+            j->p = NULL;
+    }
+}
+
+/* Loop thread: swaps the loaded versions in, drops removed plugins, frees sc. Returns the number
+ * of change records added. */
+static int scan_apply(scan *sc)
+{
+    int i, added;
+    size_t k;
+    if (sc->gen != g_gen) { /* the registry was shut down meanwhile */
+        for (i = 0; i < sc->njobs; i++)
+            vml_plugin_free(sc->jobs[i].p);
+        free(sc->jobs);
+        free(sc);
+        return 0;
+    }
+    for (i = 0; i < sc->njobs; i++) {
+        load_job *j = &sc->jobs[i];
+        const found *f = &j->f;
+        entry *en = find_entry(f->name);
+        if (!en) {
+            vml_plugin_free(j->p);
+            continue;
+        }
         g.reloads++;
-        if (load_user(f, hash, &p, &e) < 0) {
+        if (!j->p) {
             g.failures++;
-            set_error(en, vml_err_msg(&e));
+            set_error(en, vml_err_msg(&j->err));
             fprintf(stderr, "vibeml: plugin '%s' (%s) failed to load; %s: %s\n", f->name,
                     f->path,
                     en->live ? "the previous version keeps serving" : "it is not available",
-                    vml_err_msg(&e));
-            note_change(f->name, "failed", en->live, f->path, vml_err_msg(&e));
+                    vml_err_msg(&j->err));
+            note_change(f->name, "failed", en->live, f->path, vml_err_msg(&j->err));
             continue;
         }
-        {
-            int overrides = en->live && strcmp(en->live->source, "shipped") == 0;
+        if (en->live && strcmp(en->live->source, "shipped") == 0) {
+            char msg[PATH_MAX_LEN + 128];
+            snprintf(msg, sizeof msg, "user plugin %s overrides the shipped plugin '%s'", f->path,
+                     f->name);
+            fprintf(stderr, "vibeml: notice: %s\n", msg);
+            swap_in(en, j->p);
+            note_change(f->name, "overridden", j->p, f->path, msg);
+        } else {
             const char *action = en->live ? "changed" : "added";
-            if (overrides) {
-                char msg[PATH_MAX_LEN + 128];
-                snprintf(msg, sizeof msg, "user plugin %s overrides the shipped plugin '%s'",
-                         f->path, f->name);
-                fprintf(stderr, "vibeml: notice: %s\n", msg);
-                action = "overridden";
-                swap_in(en, p);
-                note_change(f->name, action, p, f->path, msg);
-            } else {
-                swap_in(en, p);
-                note_change(f->name, action, p, f->path, NULL);
-            }
-            set_error(en, NULL);
+            swap_in(en, j->p);
+            note_change(f->name, action, j->p, f->path, NULL);
         }
+        set_error(en, NULL);
     }
-    free(list);
     /* user plugins that disappeared */
     for (k = 0; k < g.n;) {
         entry *en = &g.entries[k];
@@ -1179,12 +1248,25 @@ int vml_plugins_rescan(vml_err *err)
         }
         k++;
     }
-    {
-        int added = (g.changes ? (int)json_array_size(g.changes) : 0) - before;
-        if (added > 0 && g.on_change)
-            g.on_change(g.on_change_ud);
-        return added;
+    added = (g.changes ? (int)json_array_size(g.changes) : 0) - sc->before;
+    free(sc->jobs);
+    free(sc);
+    if (added > 0 && g.on_change)
+        g.on_change(g.on_change_ud);
+    return added;
+}
+
+int vml_plugins_rescan(vml_err *err)
+{
+    scan *sc;
+    if (g_in_flight) {
+        g_pending = 1; /* the running scan is followed by another one */
+        return 0;
     }
+    if (!(sc = scan_prepare()))
+        return vml_err_set(err, VML_ENOMEM, "out of memory scanning plugin folders");
+    scan_load(sc);
+    return scan_apply(sc);
 }
 
 int vml_plugins_put(vml_plugin *p, vml_err *err)
@@ -1300,15 +1382,56 @@ static void watcher_closed(uv_handle_t *h)
     free(h->data);
 }
 
-static void on_debounce(uv_timer_t *t)
+static void on_debounce(uv_timer_t *t);
+
+static void scan_work(uv_work_t *req)
 {
+    scan_load(req->data);
+}
+
+static void scan_done(uv_work_t *req, int status)
+{
+    scan *sc = req->data;
     vml_err err;
-    (void)t;
-    vml_err_clear(&err);
-    vml_plugins_rescan(&err);
+    (void)status;
+    g_in_flight = 0;
+    scan_apply(sc);
     /* new folder plugins need their own watcher; vanished ones drop theirs */
     if (g.watching)
         vml_plugins_watch(&err);
+    if (g_pending && g.debounce_init) {
+        g_pending = 0;
+        uv_timer_start(&g.debounce, on_debounce, 0, 0);
+    }
+}
+
+/* The debounced rescan after file-system events: plugins are loaded on libuv's thread pool, so
+ * a plugin that runs into its limits (an infinite loop stops only after its instruction budget)
+ * never stalls the loop; the server keeps answering meanwhile. */
+static void on_debounce(uv_timer_t *t)
+{
+    scan *sc;
+    vml_err err;
+    (void)t;
+    if (g_in_flight) {
+        g_pending = 1;
+        return;
+    }
+    if (!(sc = scan_prepare()))
+        return;
+    if (sc->njobs == 0) {
+        scan_apply(sc);
+        if (g.watching)
+            vml_plugins_watch(&err);
+        return;
+    }
+    sc->req.data = sc;
+    if (uv_queue_work(vml_loop(), &sc->req, scan_work, scan_done) < 0) {
+        scan_load(sc); /* no thread pool: load here */
+        scan_apply(sc);
+        return;
+    }
+    g_in_flight = 1;
 }
 
 static void on_fs_event(uv_fs_event_t *h, const char *filename, int events, int status)
@@ -1430,6 +1553,8 @@ void vml_plugins_shutdown(void)
         free(g.dirs[d]);
     json_decref(g.changes);
     memset(&g, 0, sizeof g);
+    g_gen++; /* a scan still loading belongs to the old registry */
+    g_pending = 0;
 }
 
 /* }===================================================================== */

@@ -111,7 +111,7 @@ static void hook(lua_State *L, lua_Debug *ar)
             code = VML_EBUDGET;
         else if (s->deadline_ns && uv_hrtime() >= s->deadline_ns)
             code = VML_ETIMEOUT;
-        else if (vml__script_poll)
+        else if (vml__script_poll && s->profile == VML_PROFILE_SCRIPT) /* tasks: SCRIPT only */
             code = vml__script_poll(L);
         if (code != VML_ECANCELED && code)
             s->trip = code;

@@ -12,7 +12,7 @@ Exit codes: 0 ok, 1 unknown workflow, 2 usage.
 ]]
 
 local function err(text)
-  if not vibeml.fs.append("/dev/stderr", text) then vibeml.log("error", "%s", text) end
+  vibeml.eprint((text:gsub("\n$", "")))
 end
 
 local function range(a, b, unit)
