@@ -1145,7 +1145,7 @@ void vml_mcp_handle(vml_mcp *m, const char *text, size_t len)
         ;
     if (i == len)
         return; /* blank line */
-    msg = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+    msg = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!msg) {
         reply(m, NULL, NULL, NULL,
               error_obj(E_PARSE, "parse error: the line is not valid JSON (UTF-8)",

@@ -63,6 +63,7 @@ local tools = {
       level = { type = "string", enum = { "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency" } },
       message = { type = "string" } }, required = { "level", "message" } },
     handler = function(args, ctx)
+      print("test_log printed this")  -- must reach stderr, never the protocol stream
       local sent = ctx:log(args.level, args.message)
       events.emit("log", args.level, "event: " .. args.message)
       return { sent = sent }
