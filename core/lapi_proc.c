@@ -14,7 +14,8 @@
  *         graceful stop: SIGTERM, SIGKILL after grace = 5 seconds), max_output = bytes kept per
  *         stream for run (default 16 MiB; the rest is counted, not kept).
  *   Process: p:pid(), p:wait([timeout]) -> result table | nil, "timeout", "VML_ETIMEOUT",
- *            p:read() -> "stdout"|"stderr", chunk  (waits; nil once both streams ended),
+ *            p:read([timeout]) -> "stdout"|"stderr", chunk  (waits; nil once both streams
+ *                ended; nil, "timeout", "VML_ETIMEOUT" when nothing came within timeout),
  *            p:kill([signal name or number, default "TERM"]) -> true | nil, msg, code,
  *            p:stop([grace]) -> SIGTERM to the group, SIGKILL after grace seconds,
  *            p:exited() -> bool, p:release() (stop caring; the process keeps running).
@@ -65,6 +66,7 @@ typedef struct lproc {
     int rd_waiting, wt_waiting;
     uv_timer_t timer;    /* opts.timeout: stop the process */
     uv_timer_t wtimer;   /* p:wait(timeout) */
+    uv_timer_t rtimer;   /* p:read(timeout) */
     int timers_open;
 } lproc;
 
@@ -159,6 +161,7 @@ static void on_data(vml_proc *p, int stream, const char *buf, size_t n, void *ud
     if (lp->rd_waiting && (b->n || (lp->out[1].eof && lp->out[2].eof))) {
         lua_State *T = vml_await_thread(&lp->rd);
         lp->rd_waiting = 0;
+        uv_timer_stop(&lp->rtimer);
         vml_await_resume(&lp->rd, push_chunk(T, lp));
     }
 }
@@ -175,6 +178,7 @@ static void proc_exited(vml_proc *p, int64_t code, int sig, void *ud)
     if (lp->rd_waiting) {
         lua_State *T = vml_await_thread(&lp->rd);
         lp->rd_waiting = 0;
+        uv_timer_stop(&lp->rtimer);
         vml_await_resume(&lp->rd, push_chunk(T, lp));
     }
     if (lp->wt_waiting) {
@@ -503,8 +507,9 @@ static int do_spawn(lua_State *L, int capture_default)
     lp->grace = opt_number(L, opts, "grace", 5);
     uv_timer_init(vml_loop(), &lp->timer);
     uv_timer_init(vml_loop(), &lp->wtimer);
-    lp->timer.data = lp->wtimer.data = lp;
-    lp->timers_open = 2;
+    uv_timer_init(vml_loop(), &lp->rtimer);
+    lp->timer.data = lp->wtimer.data = lp->rtimer.data = lp;
+    lp->timers_open = 3;
     o.argv = (const char *const *)r->argv;
     o.env = r->use_env ? (const char *const *)r->env.v : NULL;
     o.stdin_data = stdin_data;
@@ -529,6 +534,7 @@ static int do_spawn(lua_State *L, int capture_default)
     if (o.detached) {
         uv_unref((uv_handle_t *)&lp->timer);
         uv_unref((uv_handle_t *)&lp->wtimer);
+        uv_unref((uv_handle_t *)&lp->rtimer);
     }
     return 1;
 }
@@ -554,6 +560,21 @@ static void rd_cancel(vml_await *a)
 {
     lproc *lp = a->data;
     lp->rd_waiting = 0;
+    uv_timer_stop(&lp->rtimer);
+}
+
+static void on_read_timeout(uv_timer_t *t)
+{
+    lproc *lp = t->data;
+    lua_State *T;
+    if (!lp->rd_waiting)
+        return;
+    lp->rd_waiting = 0;
+    T = vml_await_thread(&lp->rd);
+    lua_pushnil(T);
+    lua_pushliteral(T, "timeout");
+    lua_pushliteral(T, "VML_ETIMEOUT");
+    vml_await_resume(&lp->rd, 3);
 }
 
 static void on_wait_timeout(uv_timer_t *t)
@@ -595,12 +616,15 @@ static int l_wait(lua_State *L)
 static int l_read(lua_State *L)
 {
     lproc *lp = check_proc(L);
+    double timeout = luaL_optnumber(L, 2, 0);
     if (lp->out[1].n || lp->out[2].n || (lp->out[1].eof && lp->out[2].eof))
         return push_chunk(L, lp);
     if (lp->rd_waiting)
         return luaL_error(L, "vibeml.proc: another task is already reading this process");
     lp->rd_waiting = 1;
     lp->rd.data = lp;
+    if (timeout > 0)
+        uv_timer_start(&lp->rtimer, on_read_timeout, (uint64_t)(timeout * 1000.0), 0);
     return vml_await_yield(L, &lp->rd, rd_cancel);
 }
 
@@ -679,8 +703,10 @@ static int l_release(lua_State *L)
     lp->gone = 1;
     uv_timer_stop(&lp->timer);
     uv_timer_stop(&lp->wtimer);
+    uv_timer_stop(&lp->rtimer);
     uv_close((uv_handle_t *)&lp->timer, timer_closed);
     uv_close((uv_handle_t *)&lp->wtimer, timer_closed);
+    uv_close((uv_handle_t *)&lp->rtimer, timer_closed);
     return 0;
 }
 

@@ -469,14 +469,33 @@ static void outreq_cancel(vml_await *a)
     free(o);
 }
 
+/* Sends a request to the client and suspends the calling task until its answer (see
+ * handle_response). Takes ownership of params. */
+static int await_client(lua_State *L, vml_mcp *m, const char *method, json_t *params)
+{
+    outreq *o = calloc(1, sizeof *o);
+    json_t *msg;
+    if (!o) {
+        json_decref(params);
+        return luaL_error(L, "out of memory");
+    }
+    o->m = m;
+    o->await.data = o;
+    snprintf(o->key, sizeof o->key, "vml-%ld", ++m->next_out);
+    msg = json_pack("{s:s, s:s, s:s, s:o}", "jsonrpc", "2.0", "id", o->key, "method", method,
+                    "params", params);
+    json_object_set_new(m->pending, o->key, ptr_json(o));
+    write_msg(m, msg);
+    return vml_await_yield(L, &o->await, outreq_cancel);
+}
+
 /* hooks.elicit(serial, message, requested_schema) -> result table | nil, message */
 static int h_elicit(lua_State *L)
 {
     vml_mcp *m = hook_server(L);
     req *r = req_by_serial(m, (long)luaL_checkinteger(L, 1));
     const char *message = luaL_checkstring(L, 2);
-    json_t *schema = NULL, *params, *msg;
-    outreq *o;
+    json_t *schema = NULL, *params;
     vml_err err;
     if (!r)
         return luaL_error(L, "ctx:elicit: the request this context belongs to has ended");
@@ -497,22 +516,35 @@ static int h_elicit(lua_State *L)
         json_object_set_new(schema, "type", json_string("object"));
     if (!json_object_get(schema, "properties"))
         json_object_set_new(schema, "properties", json_object());
-    o = calloc(1, sizeof *o);
-    if (!o) {
-        json_decref(schema);
-        return luaL_error(L, "out of memory");
-    }
-    o->m = m;
-    o->await.data = o;
-    snprintf(o->key, sizeof o->key, "vml-%ld", ++m->next_out);
     params = json_pack("{s:s, s:o}", "message", message, "requestedSchema", schema);
     if (ver_at_least(m, "2025-11-25"))
         json_object_set_new(params, "mode", json_string("form"));
-    msg = json_pack("{s:s, s:s, s:s, s:o}", "jsonrpc", "2.0", "id", o->key, "method",
-                    "elicitation/create", "params", params);
-    json_object_set_new(m->pending, o->key, ptr_json(o));
-    write_msg(m, msg);
-    return vml_await_yield(L, &o->await, outreq_cancel);
+    return await_client(L, m, "elicitation/create", params);
+}
+
+/* hooks.sample(serial, params) -> result table | nil, message: sampling/createMessage. */
+static int h_sample(lua_State *L)
+{
+    vml_mcp *m = hook_server(L);
+    req *r = req_by_serial(m, (long)luaL_checkinteger(L, 1));
+    json_t *params = NULL;
+    vml_err err;
+    if (!r)
+        return luaL_error(L, "ctx:sample: the request this context belongs to has ended");
+    if (!client_supports(m, "sampling")) {
+        luaL_pushfail(L);
+        lua_pushliteral(L, "client does not support sampling");
+        return 2;
+    }
+    if (!lua_isyieldable(L))
+        return luaL_error(L, "ctx:sample must be called from the tool handler's own flow");
+    if (vml_conv_to_json(L, 2, &params, &err) < 0)
+        return vml_lua_raise(L, &err);
+    if (!json_is_object(params)) {
+        json_decref(params);
+        return luaL_error(L, "ctx:sample: params must be a table ({messages=, maxTokens=})");
+    }
+    return await_client(L, m, "sampling/createMessage", params);
 }
 
 /* A response to one of our requests arrived. */
@@ -806,6 +838,25 @@ static void tool_done(vml_task *t, int rc, const vml_err *err, void *ud)
     }
     if (lua_type(co, 1) == LUA_TSTRING) {
         result = json_pack("{s:o}", "content", text_content(lua_tostring(co, 1)));
+        goto send;
+    }
+    if (lua_gettop(co) >= 2 && lua_istable(co, 2)) {
+        /* handler returned (structured|false, {content items}): images, audio, resources */
+        json_t *content = NULL;
+        vml_err_clear(&e);
+        if (vml_conv_to_json(co, 2, &content, &e) < 0 || !json_is_array(content)) {
+            json_decref(content);
+            reply_error(m, r->batch, r->id, E_INTERNAL,
+                        "tool '%s' returned content that is not a list of content items%s%s",
+                        r->tool, e.code ? ": " : "", e.code ? vml_err_msg(&e) : "");
+            goto out;
+        }
+        result = json_pack("{s:o}", "content", content);
+        if (lua_toboolean(co, 1) && vml_conv_to_json(co, 1, &structured, &e) == 0 &&
+            json_is_object(structured) && ver_at_least(m, "2025-06-18")) {
+            json_object_set_new(result, "structuredContent", structured);
+            structured = NULL;
+        }
         goto send;
     }
     if (vml_conv_to_json(co, 1, &structured, &e) < 0) {
@@ -1317,7 +1368,7 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
     static const luaL_Reg hooks[] = {
         {"progress", h_progress},   {"log", h_log},           {"notify", h_notify},
         {"tools_changed", h_tools_changed}, {"supports", h_supports}, {"cancelled", h_cancelled},
-        {"elicit", h_elicit},       {NULL, NULL}};
+        {"elicit", h_elicit},       {"sample", h_sample},    {NULL, NULL}};
 
     *out = NULL;
     if (!m)

@@ -61,6 +61,13 @@ function Ctx:elicit(message, requested_schema)
   return res
 end
 
+-- Asks the client's model for a completion (sampling/createMessage): params as the spec's
+-- CreateMessageRequest params ({messages=, maxTokens=, ...}) -> result table | nil, message.
+function Ctx:sample(params)
+  assert(type(params) == "table", "ctx:sample(params)")
+  return hooks.sample(self._serial, params)
+end
+
 function Ctx:supports(capability) return hooks.supports(capability) end
 
 local function new_ctx(serial, tool)
@@ -129,6 +136,10 @@ function M.init(opts, h)
   if opts.test then
     local ok, err = pcall(function() require("vibeml.mcp.testing").install(M) end)
     if not ok then note_error("vibeml.mcp.testing", err) end
+  end
+  if opts.conformance then
+    local ok, err = pcall(function() require("vibeml.mcp.conformance").install(M) end)
+    if not ok then note_error("vibeml.mcp.conformance", err) end
   end
   -- the plugin system (issue 4) may not be built yet
   local okp, plugins = pcall(require, "vibeml.plugins")
