@@ -128,6 +128,7 @@ local function build()
     o.spec = gpus.get(o.gpu)
     o.tflops, o.interconnect = gpus.instance_spec(o.spec, o.cloud, o.instance_type)
     o.evkey = o.gpu .. "|" .. o.count .. "|" .. o.interconnect .. "|" .. o.tflops
+    o.dkey = o.cloud .. "|" .. o.instance_type .. "|" .. o.gpu .. "|" .. o.count
     local l = by_gpu[o.gpu]
     if not l then l = {}; by_gpu[o.gpu] = l end
     l[#l + 1] = o

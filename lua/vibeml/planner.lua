@@ -123,7 +123,7 @@ local function fmt_money(x) return string.format("$%.2f", x) end
 
 -- Ranking: expected total cost, then expected duration, then names (a stable, total order).
 local function better(a, b)
-  if a.cost.expected ~= b.cost.expected then return a.cost.expected < b.cost.expected end
+  if a.exp ~= b.exp then return a.exp < b.exp end
   if a.ev.duration.expected ~= b.ev.duration.expected then
     return a.ev.duration.expected < b.ev.duration.expected
   end
@@ -148,6 +148,8 @@ function M.solve(ctx, cons, only_best)
   local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0 }
   local options = {}
   local cloud, region, want_n, spot_pref = cons.cloud, cons.region, cons.gpus, cons.spot
+  local max_cost, deadline = cons.max_cost, cons.deadline_h
+  local by_od, by_spot, feasible = {}, {}, 0
   for i = 1, #offers do
     local o = offers[i]
     if (cloud and o.cloud ~= cloud) or (region and o.region ~= region) then
@@ -179,8 +181,12 @@ function M.solve(ctx, cons, only_best)
                                            batch = sh.batch, grad_accum = sh.grad_accum,
                                            gpus = n, seq_len = sh.seq_len }
             local dur, parts = sizing.duration(method, P, spec, n, tokens, dopts)
+            -- cost per unit of node rate, so each offer costs two multiplications
+            local od = sizing.cost(1, dur, { nodes = nodes })
+            local sp = sizing.cost(1, dur, { nodes = nodes, spot = true, recovery_h = parts.recovery_h })
             ev = { nodes = nodes, n = n, need = need, usable = usable, duration = dur,
-                   parts = parts, tokens = tokens }
+                   parts = parts, tokens = tokens, dur_exp = dur.expected,
+                   od = { od.min, od.expected, od.max }, sp = { sp.min, sp.expected, sp.max } }
             break
           end
           if not sizing.shardable(method, vopts) then break end
@@ -190,27 +196,43 @@ function M.solve(ctx, cons, only_best)
       end
       if not ev then
         rejected.vram = rejected.vram + 1
+      elseif deadline and ev.dur_exp > deadline then
+        rejected.deadline = rejected.deadline + (o.spot_price and spot_pref == nil and 2 or 1)
       else
         for pass = 1, 2 do
           local spot = pass == 2
-          local rate = spot and o.spot_price or (not spot and o.price)
+          local rate
+          if spot then rate = o.spot_price else rate = o.price end
           if rate and (spot_pref == nil or spot_pref == spot) then
-            local cost = sizing.cost(rate, ev.duration,
-                                     { nodes = ev.nodes, spot = spot, recovery_h = ev.parts.recovery_h })
-            if cons.max_cost and cost.expected > cons.max_cost then
+            local f = spot and ev.sp or ev.od
+            local exp = rate * f[2]
+            if max_cost and exp > max_cost then
               rejected.budget = rejected.budget + 1
-            elseif cons.deadline_h and ev.duration.expected > cons.deadline_h then
-              rejected.deadline = rejected.deadline + 1
             else
-              local c = { offer = o, ev = ev, spot = spot, rate = rate, cost = cost }
+              feasible = feasible + 1
               if only_best then
                 local b = options[1]
-                if not b or cost.expected < b.cost.expected or (cost.expected == b.cost.expected
-                    and better(c, b)) then
-                  options[1] = c
+                if not b or exp < b.exp or (exp == b.exp and better({ offer = o, ev = ev, spot = spot, exp = exp }, b)) then
+                  options[1] = { offer = o, ev = ev, spot = spot, rate = rate, exp = exp, f = f }
                 end
               else
-                options[#options + 1] = c
+                -- one entry per (cloud, instance type, GPU, count, spot): its cheapest region,
+                -- with the regions that cost the same folded in
+                local map = spot and by_spot or by_od
+                local g = map[o.dkey]
+                if not g then
+                  g = { offer = o, ev = ev, spot = spot, rate = rate, exp = exp, f = f, regions = { o.region } }
+                  map[o.dkey] = g
+                  options[#options + 1] = g
+                elseif exp < g.exp - 0.005 then
+                  g.offer, g.ev, g.rate, g.exp, g.f, g.regions = o, ev, rate, exp, f, { o.region }
+                elseif exp <= g.exp + 0.005 then
+                  local c = { offer = o, ev = ev, spot = spot, exp = exp }
+                  if exp < g.exp or better(c, g) then
+                    g.offer, g.ev, g.rate, g.exp, g.f = o, ev, rate, exp, f
+                  end
+                  if #g.regions < 12 then g.regions[#g.regions + 1] = o.region end
+                end
               end
             end
           end
@@ -219,6 +241,10 @@ function M.solve(ctx, cons, only_best)
     end
   end
   if not only_best then table.sort(options, better) end
+  for _, c in ipairs(options) do
+    c.cost = { min = c.rate * c.f[1], expected = c.exp, max = c.rate * c.f[3] }
+  end
+  rejected.feasible = feasible
   return options, rejected
 end
 
@@ -262,24 +288,14 @@ local function present(c, cheapest_od_hr)
   }
 end
 
--- Ranked options, one per (cloud, instance type, spot); same-price regions folded in.
+-- The first `limit` ranked options (already one per cloud, instance type and spot), presented.
 local function dedupe(options, limit)
-  local out, seen = {}, {}
-  for _, c in ipairs(options) do
-    local key = c.offer.cloud .. "|" .. c.offer.instance_type .. "|" .. c.offer.gpu .. "|"
-      .. c.offer.count .. "|" .. tostring(c.spot)
-    local prev = seen[key]
-    if prev then
-      if math.abs(prev.cost.expected - c.cost.expected) < 0.005 and #prev.regions < 12 then
-        local dup = false
-        for _, r in ipairs(prev.regions) do if r == c.offer.region then dup = true end end
-        if not dup then prev.regions[#prev.regions + 1] = c.offer.region end
-      end
-    elseif #out < limit then
-      local p = present(c)
-      seen[key] = p
-      out[#out + 1] = p
-    end
+  local out = {}
+  for i = 1, math.min(limit, #options) do
+    local c = options[i]
+    local p = present(c)
+    p.regions = { table.unpack(c.regions or { c.offer.region }) }
+    out[#out + 1] = p
   end
   return out
 end
@@ -608,11 +624,17 @@ function M.plan(req)
   if not di then return nil, derr, dcode end
 
   local wfname, why = req.workflow, "requested"
+  -- the cheapest option per workflow, computed once per plan (selection and alternatives)
+  local cheap_memo = {}
+  local function cheapest_of(name, c)
+    if cheap_memo[name] == nil then cheap_memo[name] = cheapest(c, cons) or false end
+    return cheap_memo[name] or nil
+  end
   if not wfname or wfname == "" then
     -- the registry chooses with real numbers: the cheapest option of each workflow
     local function estimate(name)
       local ectx = context(req, name, mi, di)
-      local c = ectx and cheapest(ectx, cons)
+      local c = ectx and cheapest_of(name, ectx)
       if not c then return nil end
       return { cost = c.cost.expected, duration_h = c.ev.duration.expected }
     end
@@ -680,7 +702,7 @@ function M.plan(req)
         cost = best.cost, gpu = best.gpu, count = best.count, duration_h = best.duration_h }
     else
       local actx = context(req, name, mi, di)
-      local c = actx and cheapest(actx, cons)
+      local c = actx and cheapest_of(name, actx)
       if c then
         local p = present(c)
         alternatives[#alternatives + 1] = { workflow = name, method = actx.method, cost = p.cost,
@@ -705,7 +727,7 @@ function M.plan(req)
     vram = best.vram,
     best = best,
     options = vibeml.array(options),
-    feasible_offers = #ranked,
+    feasible_offers = rejected.feasible,
     alternatives = vibeml.array(alternatives),
     warnings = vibeml.array(warnings),
     assumptions = vibeml.array(assumptions),
