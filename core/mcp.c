@@ -110,7 +110,13 @@ struct vml_mcp {
     json_t *tools;          /* array of rendered tool definitions (for this version) */
     json_t *tool_index;     /* name -> {"def":..., "input":schema, "output":schema|null} */
     int shutting_down;
+    int lua_started;        /* 0 not yet, 1 running, -1 failed (lua_err says why) */
+    vml_err lua_err;
+    uv_timer_t *warm;       /* starts the Lua side right after the initialize reply */
 };
+
+static int ensure_lua(vml_mcp *m);
+static void warm_fired(uv_timer_t *t);
 
 /* {===================================================================== small helpers */
 
@@ -684,7 +690,6 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
     json_t *info = json_object_get(params, "clientInfo");
     json_t *result, *scaps, *sinfo;
     int i, chosen = 0;
-    vml_err err;
     if (m->initialized) {
         reply_error(m, b, id, E_INVALID_REQUEST,
                     "already initialized (protocol %s); start a new session to initialize again",
@@ -712,8 +717,6 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
     m->version = chosen; /* an unknown version gets our latest (the client may then disconnect) */
     m->client_caps = json_incref(caps);
     m->client_info = json_incref(info);
-    if (tools_refresh(m, &err) < 0)
-        log_stderr("error", "tools: %s", vml_err_msg(&err));
     scaps = json_pack("{s:{}, s:{s:b}, s:{s:b, s:b}, s:{s:b}}", "logging", "prompts",
                       "listChanged", 1, "resources", "subscribe", 1, "listChanged", 1, "tools",
                       "listChanged", 1);
@@ -730,6 +733,12 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
                        k_instructions);
     m->initialized = 1;
     reply(m, b, id, result, NULL);
+    /* the reply is out: load the Lua side on the next loop turn */
+    if (m->lua_started == 0 && !m->warm && (m->warm = malloc(sizeof *m->warm))) {
+        uv_timer_init(vml_loop(), m->warm);
+        m->warm->data = m;
+        uv_timer_start(m->warm, warm_fired, 0, 0);
+    }
 }
 
 static void do_set_level(vml_mcp *m, batch *b, json_t *id, json_t *params)
@@ -1100,6 +1109,11 @@ static void handle_request(vml_mcp *m, batch *b, json_t *id, const char *method,
         reply_error(m, b, id, E_INTERNAL, "the server is shutting down");
         goto out;
     }
+    if (ensure_lua(m) < 0) {
+        reply_error(m, b, id, E_INTERNAL, "the server could not start its tools: %s",
+                    vml_err_msg(&m->lua_err));
+        goto out;
+    }
     if (strcmp(method, "logging/setLevel") == 0)
         do_set_level(m, b, id, params);
     else if (strcmp(method, "tools/list") == 0)
@@ -1359,9 +1373,11 @@ static int start_services(vml_mcp *m, vml_err *err)
     return 0;
 }
 
-int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
+/* Starts the Lua side: the state, vibeml.mcp.server with the tools, resources, prompts and
+ * services. Deferred until the initialize reply is out (or the first request that needs it), so
+ * a client's spawn -> initialize round trip never waits on module loading. */
+static int lua_start(vml_mcp *m, vml_err *err)
 {
-    vml_mcp *m = calloc(1, sizeof *m);
     lua_State *L;
     size_t i;
     int rc;
@@ -1369,21 +1385,10 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
         {"progress", h_progress},   {"log", h_log},           {"notify", h_notify},
         {"tools_changed", h_tools_changed}, {"supports", h_supports}, {"cancelled", h_cancelled},
         {"elicit", h_elicit},       {"sample", h_sample},    {NULL, NULL}};
+    const vml_mcp_opts *opts = &m->o;
 
-    *out = NULL;
-    if (!m)
-        return vml_err_set(err, VML_ENOMEM, "out of memory");
-    m->o = *opts;
-    m->version = -1;
-    m->log_level = 1; /* info until the client says otherwise */
-    m->inflight = json_object();
-    m->pending = json_object();
-    m->tools = json_array();
-    m->tool_index = json_object();
-    m->tools_dirty = 1;
-    m->lua_server = LUA_NOREF;
     if ((rc = vml_script_new(VML_PROFILE_SCRIPT, NULL, &m->s, err)) < 0)
-        goto fail;
+        return rc;
     m->s->out = stderr; /* print() must never reach the protocol stream */
     m->s->host = m;
     snprintf(m->s->name, sizeof m->s->name, "serve");
@@ -1391,7 +1396,7 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
     lua_getglobal(L, "require");
     lua_pushliteral(L, "vibeml.mcp.server");
     if ((rc = vml_script_pcall(m->s, 1, 1, err)) < 0)
-        goto fail;
+        return rc;
     m->lua_server = luaL_ref(L, LUA_REGISTRYINDEX);
     /* server.init(opts, hooks) */
     push_server_fn(m, "init");
@@ -1420,14 +1425,57 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
     lua_pushlightuserdata(L, m);
     luaL_setfuncs(L, hooks, 1);
     if ((rc = vml_script_pcall(m->s, 2, 0, err)) < 0)
-        goto fail;
-    if (!opts->no_services && (rc = start_services(m, err)) < 0)
-        goto fail;
+        return rc;
+    return start_services(m, err);
+}
+
+static int ensure_lua(vml_mcp *m)
+{
+    if (m->lua_started == 0) {
+        m->lua_started = 1; /* before starting: services may call back into the server */
+        if (lua_start(m, &m->lua_err) < 0) {
+            m->lua_started = -1;
+            log_stderr("error", "the Lua side did not start: %s", vml_err_msg(&m->lua_err));
+        }
+    }
+    return m->lua_started > 0 ? 0 : -1;
+}
+
+static void warm_fired(uv_timer_t *t)
+{
+    vml_mcp *m = t->data;
+    if (!m->shutting_down)
+        ensure_lua(m);
+}
+
+static void warm_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
+{
+    vml_mcp *m = calloc(1, sizeof *m);
+
+    *out = NULL;
+    if (!m)
+        return vml_err_set(err, VML_ENOMEM, "out of memory");
+    m->o = *opts;
+    m->version = -1;
+    m->log_level = 1; /* info until the client says otherwise */
+    m->inflight = json_object();
+    m->pending = json_object();
+    m->tools = json_array();
+    m->tool_index = json_object();
+    m->tools_dirty = 1;
+    m->lua_server = LUA_NOREF;
+    if (getenv("VIBEML_MCP_EAGER") && ensure_lua(m) < 0) { /* start-up errors at once */
+        int rc = vml_err_set(err, m->lua_err.code, "%s", m->lua_err.msg);
+        vml_mcp_free(m);
+        return rc;
+    }
     *out = m;
     return 0;
-fail:
-    vml_mcp_free(m);
-    return rc;
 }
 
 void vml_mcp_cancel_all(vml_mcp *m)
@@ -1451,6 +1499,11 @@ void vml_mcp_free(vml_mcp *m)
     service *sv;
     if (!m)
         return;
+    if (m->warm) {
+        uv_timer_stop(m->warm);
+        uv_close((uv_handle_t *)m->warm, warm_closed);
+        m->warm = NULL;
+    }
     vml_mcp_cancel_all(m);
     while (m->reqs) /* requests without a task (should be none) */
         req_free(m->reqs);

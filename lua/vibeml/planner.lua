@@ -385,12 +385,13 @@ local function dataset_facts(req, warnings, assumptions)
   end
   if not di.rows then
     di.rows = known and known.rows or M.DEFAULT_ROWS
-    assumptions[#assumptions + 1] = string.format("assumed %d rows for '%s'%s", di.rows, req.dataset,
-      known and " (known size)" or "")
+    assumptions[#assumptions + 1] = string.format("%d rows in '%s'%s", di.rows, req.dataset,
+      known and " (its known size)" or " (a default)")
   end
   if not di.mean_tokens then
     di.mean_tokens = known and known.mean_tokens or M.DEFAULT_MEAN_TOKENS
-    assumptions[#assumptions + 1] = string.format("assumed %d tokens per row", di.mean_tokens)
+    assumptions[#assumptions + 1] = string.format("%d tokens per row%s", di.mean_tokens,
+      known and "" or " (a default)")
   end
   di.format = di.format or (known and known.format)
   if di.format == "preference" then
@@ -568,6 +569,7 @@ end
 local function task_preview(req, wfname, mi, di, ctx, ranked, best)
   local w = workflows_module()
   if not w or type(w.build) ~= "function" then return nil, "workflow module not installed" end
+  if not req.dataset then return nil, "give a dataset to see the task that would be launched" end
   local cands, seen = {}, {}
   for _, c in ipairs(ranked) do
     local o = c.offer
