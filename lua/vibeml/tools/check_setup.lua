@@ -33,6 +33,9 @@ local M = {
         properties = { name = { type = "string" }, set = { type = { "boolean", "null" } } },
         required = { "name" } } },
       problems = { type = "array", items = { type = "string" } },
+      cloud_credentials = { type = "array", items = { type = "object",
+        properties = { cloud = { type = "string" }, present = { type = "boolean" } },
+        required = { "cloud", "present" } } },
     },
     required = { "ready", "version", "state_dir", "backends", "plugins", "secrets", "problems" },
   },
@@ -200,11 +203,23 @@ function M.handler(args, ctx)
     problems[#problems + 1] = "plugin " .. tostring(e.name) .. " failed to load: " .. tostring(e.message)
   end
   local secrets, vault = secret_report(problems)
+  -- cloud credentials SkyPilot reads from the clouds' own files (never copied, never shown)
+  local clouds = vibeml.array{}
+  local okc, sec = pcall(require, "vibeml.secrets")
+  if okc and type(sec) == "table" and type(sec.cloud_credentials) == "function" then
+    local okl, list = pcall(sec.cloud_credentials)
+    if okl and type(list) == "table" then
+      for _, c in ipairs(list) do
+        clouds[#clouds + 1] = { cloud = c.cloud, present = c.present and true or false,
+                                what = c.what, fix = not c.present and c.fix or nil }
+      end
+    end
+  end
   local result = {
     ready = #problems == 0,
     version = vibeml.version,
     state_dir = paths.state, config_dir = paths.config, data_dir = paths.data,
-    backends = backends, plugins = plugins, secrets = secrets,
+    backends = backends, plugins = plugins, secrets = secrets, cloud_credentials = clouds,
     secrets_vault = vault and "available" or "not part of this build (secrets are read from the environment)",
     problems = problems,
   }
@@ -218,6 +233,11 @@ function M.handler(args, ctx)
     local state = s.set == true and "set" or s.set == false and "missing"
       or (s.in_environment and "in environment" or "not set")
     lines[#lines + 1] = string.format("secret %s: %s", s.name, state)
+  end
+  local have = {}
+  for _, c in ipairs(clouds) do if c.present then have[#have + 1] = c.cloud end end
+  if #clouds > 0 then
+    lines[#lines + 1] = "cloud credentials found for: " .. (#have > 0 and table.concat(have, ", ") or "none")
   end
   if #problems == 0 then lines[#lines + 1] = "Ready."
   else
