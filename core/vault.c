@@ -677,7 +677,8 @@ static int vault_write(vault *v, vml_err *err)
         rc = vml_err_set(err, VML_ENOMEM, "out of memory");
         goto out;
     }
-    qsort(v->e, v->n, sizeof *v->e, cmp_entry);
+    if (v->n)
+        qsort(v->e, v->n, sizeof *v->e, cmp_entry);
     json_object_set_new(root, "format", json_string("vibeml-vault"));
     json_object_set_new(root, "version", json_integer(1));
     if (v->passphrase) {
@@ -861,7 +862,8 @@ int vml_vault_list(vml_vault_index *idx, vml_err *err)
             goto out;
         idx->verified = 1;
     }
-    qsort(v.e, v.n, sizeof *v.e, cmp_entry);
+    if (v.n)
+        qsort(v.e, v.n, sizeof *v.e, cmp_entry);
     if (v.n) {
         idx->entries = calloc(v.n, sizeof *idx->entries);
         if (!idx->entries) {

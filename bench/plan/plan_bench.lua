@@ -45,7 +45,7 @@ for _, base in ipairs(LAT_REQS) do
   for i = 1, 25 do
     local r = {}
     for k, v in pairs(base) do r[k] = v end
-    r.offline, r.no_task = true, true
+    r.offline, r.no_task, r.ignore_preferences = true, true, true
     local s, c = vibeml.monotonic(), os.clock()
     assert(planner.plan(r))
     times[#times + 1] = (vibeml.monotonic() - s) * 1000
@@ -187,7 +187,7 @@ local rows, ratios, whole_ratios, od_ratios, brute_ok = {}, {}, {}, {}, 0
 for _, req in ipairs(REQS) do
   local r = {}
   for k, v in pairs(req) do r[k] = v end
-  r.offline, r.no_task = true, true
+  r.offline, r.no_task, r.ignore_preferences = true, true, true
   local p, err = planner.plan(r)
   assert(p, err)
   local b = baseline(p)

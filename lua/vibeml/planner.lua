@@ -21,6 +21,7 @@ local gpus = require "vibeml.gpus"
 local catalog = require "vibeml.catalog"
 
 local M = {}
+local apply_preferences
 
 M.DEFAULT_LIMIT = 8
 M.DEFAULT_ROWS = 10000
@@ -385,12 +386,13 @@ local function dataset_facts(req, warnings, assumptions)
   end
   if not di.rows then
     di.rows = known and known.rows or M.DEFAULT_ROWS
-    assumptions[#assumptions + 1] = string.format("assumed %d rows for '%s'%s", di.rows, req.dataset,
-      known and " (known size)" or "")
+    assumptions[#assumptions + 1] = string.format("%d rows in '%s'%s", di.rows, req.dataset,
+      known and " (its known size)" or " (a default)")
   end
   if not di.mean_tokens then
     di.mean_tokens = known and known.mean_tokens or M.DEFAULT_MEAN_TOKENS
-    assumptions[#assumptions + 1] = string.format("assumed %d tokens per row", di.mean_tokens)
+    assumptions[#assumptions + 1] = string.format("%d tokens per row%s", di.mean_tokens,
+      known and "" or " (a default)")
   end
   di.format = di.format or (known and known.format)
   if di.format == "preference" then
@@ -568,6 +570,7 @@ end
 local function task_preview(req, wfname, mi, di, ctx, ranked, best)
   local w = workflows_module()
   if not w or type(w.build) ~= "function" then return nil, "workflow module not installed" end
+  if not req.dataset then return nil, "give a dataset to see the task that would be launched" end
   local cands, seen = {}, {}
   for _, c in ipairs(ranked) do
     local o = c.offer
@@ -594,12 +597,58 @@ local function task_preview(req, wfname, mi, di, ctx, ranked, best)
   return task
 end
 
+-- The user's saved preferences (vibeml config / set_preferences) fill what the request leaves
+-- out: cloud, region, gpu and workflow narrow the plan; spot = false means on-demand only (spot =
+-- true only allows spot, it does not exclude on-demand). req.ignore_preferences skips them.
+apply_preferences = function(req, assumptions)
+  if req.ignore_preferences then return req end
+  local ok, prefs = pcall(require, "vibeml.prefs")
+  if not ok or type(prefs) ~= "table" or type(prefs.get) ~= "function" then return req end
+  local ok2, p = pcall(prefs.get)
+  if not ok2 or type(p) ~= "table" then return req end
+  local out, used = {}, {}
+  for k, v in pairs(req) do out[k] = v end
+  local function pref(key, field, value)
+    if value == nil or vibeml.isnull(value) or out[field] ~= nil then return end
+    out[field] = value
+    used[#used + 1] = key .. " " .. tostring(value)
+  end
+  pref("cloud", "cloud", p.cloud)
+  pref("region", "region", p.region)
+  pref("gpu", "gpu", p.gpu)
+  pref("workflow", "workflow", p.workflow)
+  if p.spot == false then pref("spot", "spot", false) end
+  if #used > 0 then
+    assumptions[#assumptions + 1] = "from your preferences: " .. table.concat(used, ", ")
+      .. " (change with `vibeml config set KEY VALUE`, or pass the option)"
+  end
+  return out
+end
+
+-- Warnings when the expected cost meets the money limits (vibeml.money), before any launch.
+local function budget_warnings(best, warnings)
+  local ok, money = pcall(require, "vibeml.money")
+  if not ok or type(money) ~= "table" or type(money.status) ~= "function" then return end
+  local ok2, st = pcall(money.status)
+  if not ok2 or type(st) ~= "table" then return end
+  local c = best.cost.expected
+  if st.per_job_cap and c > st.per_job_cap then
+    warnings[#warnings + 1] = string.format("the expected cost %s is over your per-job cap of %s: "
+      .. "a launch needs your approval (or set a lower max_cost)", fmt_money(c), fmt_money(st.per_job_cap))
+  end
+  if st.remaining and c > st.remaining then
+    warnings[#warnings + 1] = string.format("the expected cost %s is more than the %s left in this "
+      .. "month's budget", fmt_money(c), fmt_money(math.max(st.remaining, 0)))
+  end
+end
+
 function M.plan(req)
   if type(req) ~= "table" then return nil, "plan needs a request table", "VML_EINVAL" end
   if type(req.model) ~= "string" or req.model == "" then
     return nil, "model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)", "VML_EINVAL"
   end
   local warnings, assumptions = {}, {}
+  req = apply_preferences(req, assumptions)
   local cons = { cloud = req.cloud, region = req.region, spot = req.spot,
                  max_cost = tonumber(req.max_cost), deadline_h = tonumber(req.deadline_h),
                  gpus = req.gpus and math.tointeger(tonumber(req.gpus)) or nil }
@@ -686,6 +735,7 @@ function M.plan(req)
       .. "pessimistic estimate %s is not", fmt_money(best.cost.expected), fmt_money(cons.max_cost),
       fmt_money(best.cost.max))
   end
+  budget_warnings(best, warnings)
   if best.nodes > 1 then
     warnings[#warnings + 1] = string.format("the model needs %d GPUs on %d nodes (multi-node training)",
       best.count, best.nodes)

@@ -185,6 +185,13 @@ T.case("estimate: GPU × count × hours", function()
   T.eq(none, nil); T.contains(msg, "not supported")
 end)
 
+T.case("vibeml.plan{} is the planner", function()
+  local p = assert(vibeml.plan { model = "org/Model-3B", offline = true, no_task = true, max_cost = 5 })
+  T.ok(p.best.cost.expected <= 5)
+  local none, msg, code = vibeml.plan { model = "org/Model-3B", gpu = "RTX9000", offline = true }
+  T.eq(none, nil); T.eq(code, "VML_EINVAL")
+end)
+
 T.case("vibeml.gpus{} filters", function()
   local r = assert(vibeml.gpus { cloud = "nebius", min_memory = 100 })
   T.ok(#r.offers >= 2)

@@ -153,5 +153,7 @@ local function main(args)
   return 0
 end
 
+-- parse is shared with commands that take the same options (`vibeml launch`): it returns
+-- req, flags or raises {usage = message}; human prints a plan for people.
 return { summary = "rank GPU options for a fine-tuning job by total cost, with VRAM and time",
-         usage = USAGE, main = main }
+         usage = USAGE, main = main, parse = parse, human = human }
