@@ -185,6 +185,14 @@ T.case("estimate: GPU × count × hours", function()
   T.eq(none, nil); T.contains(msg, "not supported")
 end)
 
+T.case("CPU-only workflow (smoke): no GPU options, the task preview still comes", function()
+  local p = assert(planner.plan { model = "org/SmolLM2-135M", dataset = "yahma/alpaca-cleaned",
+                                  workflow = "smoke", offline = true })
+  T.eq(p.best.count, 0); T.eq(p.best.gpu, nil); T.eq(p.best.rate_hr, 0)
+  T.ok(p.best.cost.expected <= 0.05)
+  T.ok(p.task and p.task.resources and not p.task.resources.accelerators, "a CPU task")
+end)
+
 T.case("vibeml.plan{} is the planner", function()
   local p = assert(vibeml.plan { model = "org/Model-3B", offline = true, no_task = true, max_cost = 5 })
   T.ok(p.best.cost.expected <= 5)
