@@ -673,6 +673,15 @@ function M.plan(req)
   if not di then return nil, derr, dcode end
 
   local wfname, why = req.workflow, "requested"
+  if wfname and not M.workflow(wfname) then
+    -- a method name where a workflow is expected ("qlora"): the workflow that trains that way
+    local w = workflows_module()
+    local list = w and type(w.list) == "function" and select(2, pcall(w.list)) or nil
+    for _, d in ipairs(type(list) == "table" and list or {}) do
+      if d.method == wfname then wfname, why = d.name, "the workflow for method " .. req.workflow break end
+    end
+    if wfname == "qlora" and not M.workflow("qlora") then wfname = "unsloth" end
+  end
   -- the cheapest option per workflow, computed once per plan (selection and alternatives)
   local cheap_memo = {}
   local function cheapest_of(name, c)

@@ -166,6 +166,7 @@ T.case("workflow chosen when not given; alternatives priced", function()
   local c = assert(plan { model = "org/Model-8B", preference = "cheapest" })
   T.eq(c.workflow, "unsloth")
   T.eq(#p.alternatives, 3)
+  T.eq(assert(plan { model = "org/Model-8B", workflow = "qlora" }).workflow, "unsloth")
   local bad, msg = plan { model = "org/Model-8B", workflow = "nope" }
   T.eq(bad, nil); T.contains(msg, "unknown workflow 'nope'")
 end)
