@@ -1410,14 +1410,19 @@ static void auto_prime(void)
     busy = 0;
 }
 
-size_t vml_vault_redact(char *buf, size_t len)
+size_t vml_vault_redact_known(char *buf, size_t len)
 {
     size_t n;
-    auto_prime();
     pthread_mutex_lock(&seen_lock);
     n = vml_secrets_redact(seen, buf, len);
     pthread_mutex_unlock(&seen_lock);
     return n;
+}
+
+size_t vml_vault_redact(char *buf, size_t len)
+{
+    auto_prime();
+    return vml_vault_redact_known(buf, len);
 }
 
 int vml_vault_redact_prime(vml_err *err)

@@ -149,6 +149,9 @@ size_t vml_secrets_redact(const vml_secrets *s, char *buf, size_t len);
  * vml_vault_redact_prime loads the whole vault into that set when the key is available without
  * asking (key file or VIBEML_PASSPHRASE); it returns 0 also when there is nothing to load. */
 size_t vml_vault_redact(char *buf, size_t len);
+/* The same without looking at the vault file: only the secrets this process already loaded.
+ * Never slow (no key derivation), so it is safe inside a sandboxed plugin's vibeml.log. */
+size_t vml_vault_redact_known(char *buf, size_t len);
 int vml_vault_redact_prime(vml_err *err);
 
 /* }============================================================ */
