@@ -15,6 +15,8 @@
  *     is a terminal), chosen when the vault is created while VIBEML_PASSPHRASE is set; or
  *   - from a key file, `<data>/vault.key`: 32 random bytes, mode 0600, created with the vault when
  *     no passphrase is set. A key file readable by group or others is refused.
+ * VIBEML_PASSPHRASE is removed from the process's environment at start-up (kept in sodium
+ * memory), so child processes never inherit it.
  * Sub-keys come from crypto_kdf_derive_from_key(master, id, "vmlvault"): 1 entry encryption,
  * 2 file MAC, 3 key check.
  *
