@@ -55,7 +55,7 @@ local function add_rows(text, origin, offers, skipped, only_cloud)
   for _, r in ipairs(rows) do
     local cloud = r[col.cloud]
     if not only_cloud or cloud == only_cloud then
-      local spec = gpus.get(r[col.accelerator])
+      local spec = gpus.lookup(r[col.accelerator])
       local count = num(r[col.acc_count])
       local price = num(r[col.price_hr])
       if spec and count and count >= 1 and count == math.floor(count) and price and price > 0 then
@@ -125,7 +125,7 @@ local function build()
   local by_gpu = {}
   for _, o in ipairs(offers) do
     -- resolved once here so planning does no string work per offer
-    o.spec = gpus.get(o.gpu)
+    o.spec = gpus.lookup(o.gpu)
     o.tflops, o.interconnect = gpus.instance_spec(o.spec, o.cloud, o.instance_type)
     o.evkey = o.gpu .. "|" .. o.count .. "|" .. o.interconnect .. "|" .. o.tflops
     o.dkey = o.cloud .. "|" .. o.instance_type .. "|" .. o.gpu .. "|" .. o.count
@@ -138,7 +138,13 @@ local function build()
   return index
 end
 
-local function idx() return index or build() end
+local function idx()
+  local gen = gpus.generation()
+  if index and index.gen == gen then return index end
+  build()
+  index.gen = gen
+  return index
+end
 
 function M.offers() return idx().offers end
 function M.by_gpu(name) return idx().by_gpu[name] or {} end

@@ -673,6 +673,15 @@ function M.plan(req)
   if not di then return nil, derr, dcode end
 
   local wfname, why = req.workflow, "requested"
+  if wfname and not M.workflow(wfname) then
+    -- a method name where a workflow is expected ("qlora"): the workflow that trains that way
+    local w = workflows_module()
+    local list = w and type(w.list) == "function" and select(2, pcall(w.list)) or nil
+    for _, d in ipairs(type(list) == "table" and list or {}) do
+      if d.method == wfname then wfname, why = d.name, "the workflow for method " .. req.workflow break end
+    end
+    if wfname == "qlora" and not M.workflow("qlora") then wfname = "unsloth" end
+  end
   -- the cheapest option per workflow, computed once per plan (selection and alternatives)
   local cheap_memo = {}
   local function cheapest_of(name, c)
@@ -688,6 +697,10 @@ function M.plan(req)
       return { cost = c.cost.expected, duration_h = c.ev.duration.expected }
     end
     wfname, why = choose_workflow(req, mi.params_b, estimate)
+  end
+  local wfd = M.workflow(wfname)
+  if wfd and wfd.gpu and wfd.gpu.required == false then
+    return M.plan_cpu(req, wfname, wfd, mi, di, warnings, assumptions)
   end
   local ctx, cerr = context(req, wfname, mi, di)
   if not ctx then
@@ -787,6 +800,51 @@ function M.plan(req)
     local task, terr = task_preview(req, wfname, mi, di, ctx, ranked, best)
     plan.task = task
     if not task then plan.task_note = "no task preview: " .. tostring(terr) end
+  end
+  return plan
+end
+
+-- Workflows that need no GPU (smoke: a tiny CPU run that checks the whole pipeline): no GPU
+-- offers to rank; duration and cost come from the descriptor's typical ranges.
+function M.plan_cpu(req, wfname, wf, mi, di, warnings, assumptions)
+  local hp, err = validate_params(wfname, req.hyperparameters or req.params, req)
+  if not hp then return nil, err, "VML_EINVAL" end
+  local t = wf.typical or {}
+  local dh = t.duration_h or { 0.05, 0.2 }
+  local cu = t.cost_usd or { 0, 0 }
+  local best = {
+    gpu = nil, count = 0, gpus_per_node = 0, nodes = 1, cloud = req.cloud or "local",
+    region = req.region or "", regions = vibeml.array(), spot = false, rate_hr = 0,
+    rate_per_gpu_hr = 0, duration_h = { min = dh[1], expected = (dh[1] + dh[2]) / 2, max = dh[2] },
+    cost = { min = cu[1], expected = (cu[1] + cu[2]) / 2, max = cu[2] },
+    vram = { need_gb = 0, with_margin_gb = 0, usable_gb = 0 },
+    reasons = vibeml.array { string.format("workflow '%s' runs on CPU: no GPU to rent; on the "
+      .. "local backend it costs nothing, on a cloud VM its small hourly rate", wfname) },
+  }
+  assumptions[#assumptions + 1] = string.format("duration and cost from workflow '%s''s typical "
+    .. "ranges", wfname)
+  local plan = {
+    request = req, workflow = wfname, workflow_reason = "requested", method = wf.method or "other",
+    model_info = { id = mi.id or req.model, params_b = mi.params_b, params_source = mi.params_source,
+                   gated = mi.gated or false },
+    dataset_info = di, hyperparameters = hp, tokens = 0, vram = best.vram, best = best,
+    options = vibeml.array { best }, feasible_offers = 0, alternatives = vibeml.array(),
+    warnings = vibeml.array(warnings), assumptions = vibeml.array(assumptions),
+    catalog = catalog.info().sources,
+  }
+  if not req.no_task then
+    local w = workflows_module()
+    if w and type(w.build) == "function" and req.dataset then
+      local ok, task, terr = pcall(w.build, wfname, {
+        job_name = req.job_name, model = req.model, dataset = req.dataset,
+        dataset_format = di.format, hyperparameters = hp,
+        model_info = { params_b = mi.params_b, gated = mi.gated and true or false },
+        candidates = {}, num_nodes = 1 })
+      if ok and task then plan.task = task
+      else plan.task_note = "no task preview: " .. tostring(ok and terr or task) end
+    else
+      plan.task_note = "no task preview: give a dataset to see the task that would be launched"
+    end
   end
   return plan
 end

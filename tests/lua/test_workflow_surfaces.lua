@@ -114,4 +114,21 @@ T.case("check_setup sees plugin errors", function()
   T.ok(found, "check_setup reports the broken plugin")
 end)
 
+T.case("the example user workflow loads and builds", function()
+  local plugins = require "vibeml.plugins"
+  local src = (os.getenv("VML_SOURCE_DIR") or ".") .. "/examples/plugins/my_workflow.lua"
+  local dir = plugins.default_dir()
+  assert(vibeml.fs.write(dir .. "/my_workflow.lua", assert(vibeml.fs.read(src))))
+  local got
+  local t0 = vibeml.monotonic()
+  repeat
+    for _, c in ipairs(plugins.wait(3)) do if c.name == "my_workflow" then got = c end end
+  until got or vibeml.monotonic() - t0 > 5
+  T.eq(got and got.action, "added", got and got.message)
+  local wf = require "vibeml.workflows"
+  local task = assert(wf.build("my_workflow", { model = "Qwen/Qwen2.5-0.5B", dataset = "c/d",
+    candidates = { { accelerator = "L4", count = 1, cloud = "gcp", region = "us-central1", spot = true } } }))
+  T.eq(json.decode(task.envs.VIBEML_PARAMS).hyperparameters.max_steps, 200)
+end)
+
 return T.run()

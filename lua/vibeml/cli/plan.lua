@@ -75,6 +75,14 @@ local function money(x) return string.format("$%.2f", x) end
 
 local function human(p, flags)
   local b = p.best
+  if b.count == 0 then
+    print(string.format("Plan: %s on %s with workflow %s — runs on CPU, no GPU: expected %s, %.2f h",
+      p.request.model, p.request.dataset or "(no dataset)", p.workflow, money(b.cost.expected),
+      b.duration_h.expected))
+    print("  - " .. b.reasons[1])
+    if flags.task and p.task then print(vibeml.json.encode(p.task)) end
+    return
+  end
   print(string.format("Plan: %s on %s (%.2f B parameters%s) with workflow %s (%s)", p.request.model,
     p.request.dataset or "(no dataset)", p.model_info.params_b,
     p.model_info.params_source == "name" and ", from the name" or "", p.workflow, p.method))
