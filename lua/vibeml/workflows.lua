@@ -442,8 +442,12 @@ function M.select(req, estimate)
         d.model_sizes.max_b)
     else
       local est = estimate and estimate(name)
-      local ok, reason = true, nil
-      if est then
+      local ok = true
+      if estimate and not est then
+        -- the planner found no offer on which this workflow fits the request
+        ok = false
+        why_not[#why_not + 1] = name .. " has no GPU offer that fits"
+      elseif est then
         if budget and est.cost and est.cost > budget then
           ok = false
           why_not[#why_not + 1] = string.format("%s would cost about $%.2f, over the $%.2f budget",

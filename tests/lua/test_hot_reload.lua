@@ -165,6 +165,30 @@ T.case("a user plugin overrides a shipped one, removing it brings the shipped on
   T.eq(wf.get("smoke").version, "1.0.0")
 end)
 
+T.case("a folder plugin reloads when a file in a nested folder changes", function()
+  local root = dir .. "/nested"
+  assert(vibeml.fs.mkdirs(root .. "/lib/deep"))
+  local function helper(v)
+    assert(vibeml.fs.write(root .. "/lib/deep/ver.lua", "return '" .. v .. "'\n"))
+  end
+  helper("3.0.0")
+  local text = source("X"):gsub("hotwf", "nested"):gsub('version = "X"', 'version = require("lib.deep.ver")')
+  assert(vibeml.fs.write(root .. "/init.lua", text))
+  local function wait_for(name)
+    local t0 = vibeml.monotonic()
+    repeat
+      for _, c in ipairs(plugins.wait(5)) do if c.name == name then return c end end
+    until vibeml.monotonic() - t0 > 5
+  end
+  local c = wait_for("nested")
+  T.eq(c and c.action, "added", c and c.message)
+  T.eq(wf.get("nested").version, "3.0.0")
+  helper("3.1.0")
+  c = wait_for("nested")
+  T.eq(c and c.action, "changed")
+  T.eq(wf.get("nested").version, "3.1.0")
+end)
+
 local rc = T.run()
 local parts = {}
 for _, l in ipairs(latencies) do parts[#parts + 1] = string.format("%s %.0f ms", l.what, l.s * 1000) end

@@ -308,6 +308,9 @@ T.case("selection: model size, budget, preference, deadline, with the reason", f
   n, why = wf.select({ params_b = 8, preference = "cheapest", deadline_h = 3.5 },
     function(name) return est[name] end)
   T.eq(n, "lora"); T.contains(why, "past the 3.5 h deadline")
+  n, why = wf.select({ params_b = 8, preference = "best_quality" },
+    function(name) if name ~= "full" then return est[name] end end)
+  T.eq(n, "lora"); T.contains(why, "full has no GPU offer that fits")
   n, why = wf.select({ params_b = 8, preference = "cheapest", budget = 1 },
     function(name) return est[name] end)
   T.eq(n, nil); T.contains(why, "no workflow fits")
