@@ -112,6 +112,8 @@ local function shape(req, hp)
     optimizer = first(hp.optim, hp.optimizer),
     epochs = num(first(req.epochs, hp.num_train_epochs, hp.epochs)) or 1,
     max_steps = num(first(req.max_steps, hp.max_steps)),
+    packing = hp.packing == true,
+    max_samples = num(hp.max_samples),
   }
   if s.max_steps and s.max_steps <= 0 then s.max_steps = nil end -- -1: "run the epochs"
   return s
@@ -180,7 +182,8 @@ function M.solve(ctx, cons, only_best)
             local tokens = sizing.tokens { rows = ctx.data.rows, mean_tokens = ctx.data.mean_tokens,
                                            epochs = sh.epochs, max_steps = sh.max_steps,
                                            batch = sh.batch, grad_accum = sh.grad_accum,
-                                           gpus = n, seq_len = sh.seq_len }
+                                           gpus = n, seq_len = sh.seq_len, packing = sh.packing,
+                                           max_samples = sh.max_samples }
             local dur, parts = sizing.duration(method, P, spec, n, tokens, dopts)
             -- cost per unit of node rate, so each offer costs two multiplications
             local od = sizing.cost(1, dur, { nodes = nodes })
@@ -756,7 +759,8 @@ function M.plan(req)
   assumptions[#assumptions + 1] = string.format("training tokens: %s", select(2, sizing.tokens {
     rows = di.rows, mean_tokens = di.mean_tokens, epochs = ctx.shape.epochs,
     max_steps = ctx.shape.max_steps, batch = ctx.shape.batch, grad_accum = ctx.shape.grad_accum,
-    gpus = best.count, seq_len = ctx.shape.seq_len }))
+    gpus = best.count, seq_len = ctx.shape.seq_len, packing = ctx.shape.packing,
+    max_samples = ctx.shape.max_samples }))
   -- the cheapest plan per GPU workflow, for comparison
   local alternatives = {}
   for _, name in ipairs(M.GPU_WORKFLOWS) do
