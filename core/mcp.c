@@ -109,6 +109,7 @@ struct vml_mcp {
     int tools_dirty;
     json_t *tools;          /* array of rendered tool definitions (for this version) */
     json_t *tool_index;     /* name -> {"def":..., "input":schema, "output":schema|null} */
+    char *tools_text;       /* the whole first-page tools/list result, serialized once */
     int shutting_down;
     int lua_started;        /* 0 not yet, 1 running, -1 failed (lua_err says why) */
     vml_err lua_err;
@@ -232,8 +233,29 @@ static void notify(vml_mcp *m, const char *method, json_t *params)
     write_msg(m, msg);
 }
 
+/* The key of a request id in m->inflight: "i<integer>" or "s<string>" (so 1 and "1" differ).
+ * malloc'd. */
 static char *id_key(const json_t *id)
 {
+    char *k;
+    if (json_is_integer(id)) {
+        k = malloc(24);
+        if (k)
+            snprintf(k, 24, "i%lld", (long long)json_integer_value(id));
+        return k;
+    }
+    if (json_is_string(id)) {
+        size_t n = json_string_length(id);
+        const char *v = json_string_value(id);
+        if (memchr(v, '\0', n)) /* jansson keys are C strings: keep NULs distinct */
+            return json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+        k = malloc(n + 2);
+        if (k) {
+            k[0] = 's';
+            memcpy(k + 1, v, n + 1);
+        }
+        return k;
+    }
     return json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
@@ -642,6 +664,8 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
         return rc;
     json_decref(m->tools);
     json_decref(m->tool_index);
+    free(m->tools_text);
+    m->tools_text = NULL;
     m->tools = json_array();
     m->tool_index = json_object();
     json_array_foreach(list, i, t) {
@@ -791,6 +815,35 @@ static void do_tools_list(vml_mcp *m, batch *b, json_t *id, json_t *params)
                    "first page");
         return;
     }
+    if (off == 0 && n <= page && !b) {
+        /* the common case, served from text serialized once per tool-set change */
+        char *idt = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY), *line;
+        size_t len;
+        if (!m->tools_text) {
+            json_t *res = json_pack("{s:O}", "tools", m->tools);
+            m->tools_text = json_dumps(res, JSON_COMPACT);
+            json_decref(res);
+        }
+        if (!idt || !m->tools_text) {
+            free(idt);
+            reply_error(m, b, id, E_INTERNAL, "out of memory");
+            return;
+        }
+        len = strlen(idt) + strlen(m->tools_text) + 40;
+        line = malloc(len);
+        if (!line) {
+            free(idt);
+            reply_error(m, b, id, E_INTERNAL, "out of memory");
+            return;
+        }
+        len = (size_t)snprintf(line, len, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}\n", idt,
+                               m->tools_text);
+        free(idt);
+        vml_vault_redact(line, len - 1); /* as write_msg does */
+        if (m->o.write(m->o.write_ud, line, len) < 0)
+            log_stderr("warning", "the client's output is closed; a message was dropped");
+        return;
+    }
     if (off == 0 && n <= page) {
         reply(m, b, id, json_pack("{s:O}", "tools", m->tools), NULL);
         return;
@@ -932,7 +985,8 @@ static void do_tools_call(vml_mcp *m, batch *b, json_t *id, json_t *params)
         BAD_PARAMS("params.arguments: must be an object of the tool's arguments");
         return;
     }
-    copy = args && json_is_object(args) ? json_deep_copy(args) : json_object();
+    /* the request is ours and freed after dispatch: validate (and fill defaults) in place */
+    copy = args && json_is_object(args) ? json_incref(args) : json_object();
     if (vml_schema_validate(json_object_get(entry, "input"), copy, "arguments",
                             VML_SCHEMA_FILL_DEFAULTS, &err) < 0) {
         json_decref(copy);
@@ -1518,6 +1572,7 @@ void vml_mcp_free(vml_mcp *m)
     json_decref(m->pending);
     json_decref(m->tools);
     json_decref(m->tool_index);
+    free(m->tools_text);
     json_decref(m->client_caps);
     json_decref(m->client_info);
     free(m->buf);
