@@ -89,7 +89,7 @@ return { kind = "tools", name = "greeter", version = "1.0.0", tools = {
   local t0 = vibeml.monotonic()
   repeat
     for _, c in ipairs(plugins.wait(3)) do if c.name == "greeter" then gone = true end end
-  until gone or vibeml.monotonic() - t0 > 5
+  until gone or vibeml.monotonic() - t0 > 15
   T.ok(gone, "removal announced")
   T.eq(registry.get("greet"), nil)
 end)
@@ -102,7 +102,7 @@ T.case("check_setup sees plugin errors", function()
   local failed
   repeat
     for _, c in ipairs(plugins.wait(3)) do if c.name == "broken" then failed = c end end
-  until failed or vibeml.monotonic() - t0 > 5
+  until failed or vibeml.monotonic() - t0 > 15
   T.eq(failed.action, "failed")
   T.contains(plugins.errors()[1].message, "broken.lua:1:")
   local cs = require "vibeml.tools.check_setup"
@@ -123,7 +123,7 @@ T.case("the example user workflow loads and builds", function()
   local t0 = vibeml.monotonic()
   repeat
     for _, c in ipairs(plugins.wait(3)) do if c.name == "my_workflow" then got = c end end
-  until got or vibeml.monotonic() - t0 > 5
+  until got or vibeml.monotonic() - t0 > 15
   T.eq(got and got.action, "added", got and got.message)
   local wf = require "vibeml.workflows"
   local task = assert(wf.build("my_workflow", { model = "Qwen/Qwen2.5-0.5B", dataset = "c/d",
