@@ -107,25 +107,28 @@ local function decode(body)
   return nil
 end
 
--- Close matches for a missing id through the Hub's search (best effort, never fails).
+-- Close matches for a missing id through the Hub's search (best effort, never fails): the name
+-- as typed, then shorter prefixes of it ("Llama-3.1-8X" → "Llama-3.1" → "Llama"), as the Hub
+-- matches substrings of repo ids.
 local function close_matches(kind, id, opts)
   local name = id:match("[^/]+$") or id
-  local term = name:gsub("[%-_.]+", " "):gsub("%s+$", "")
-  local words = {}
-  for w in term:gmatch("%S+") do words[#words + 1] = w end
+  local tries, seen = {}, {}
+  local cur = name
+  while cur and #cur >= 3 and #tries < 3 do
+    if not seen[cur] then tries[#tries + 1] = cur; seen[cur] = true end
+    cur = cur:match("^(.+)[%-_.][^%-_.]*$")
+  end
   local out = {}
-  local tries = { term, words[1] and table.concat(words, " ", 1, math.min(2, #words)) or nil }
   for _, q in ipairs(tries) do
-    if q and q ~= "" and #out == 0 then
-      local r = get(("%s/api/%s?search=%s&limit=5"):format(endpoint(), kind, urlencode(q)),
-                    { timeout = math.min(opts.timeout or 10, 5), token = opts.token })
-      local list = r and r.status == 200 and decode(r.body)
-      if type(list) == "table" then
-        for _, m in ipairs(list) do
-          local mid = type(m) == "table" and (m.id or m.modelId)
-          if type(mid) == "string" and mid ~= id then out[#out + 1] = mid end
-          if #out >= 5 then break end
-        end
+    if #out > 0 then break end
+    local r = get(("%s/api/%s?search=%s&limit=5"):format(endpoint(), kind, urlencode(q)),
+                  { timeout = math.min(opts.timeout or 10, 5), token = opts.token })
+    local list = r and r.status == 200 and decode(r.body)
+    if type(list) == "table" then
+      for _, m in ipairs(list) do
+        local mid = type(m) == "table" and (m.id or m.modelId)
+        if type(mid) == "string" and mid ~= id then out[#out + 1] = mid end
+        if #out >= 5 then break end
       end
     end
   end
