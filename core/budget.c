@@ -744,7 +744,7 @@ static json_t *usd(int64_t micros)
 int vml_budget_status(vml_budget *b, const char *month, json_t **out, vml_err *err)
 {
     char m[8], a[32], c[32], d[32];
-    int64_t limit, per_job, spent = 0, held = 0;
+    int64_t limit = 0, per_job = 0, spent = 0, held = 0; /* -O2 cannot prove they are set */
     json_t *root = NULL, *jobs, *warnings;
     sqlite3_stmt *st = NULL;
     int rc;

@@ -109,8 +109,15 @@ struct vml_mcp {
     int tools_dirty;
     json_t *tools;          /* array of rendered tool definitions (for this version) */
     json_t *tool_index;     /* name -> {"def":..., "input":schema, "output":schema|null} */
+    char *tools_text;       /* the whole first-page tools/list result, serialized once */
     int shutting_down;
+    int lua_started;        /* 0 not yet, 1 running, -1 failed (lua_err says why) */
+    vml_err lua_err;
+    uv_timer_t *warm;       /* starts the Lua side right after the initialize reply */
 };
+
+static int ensure_lua(vml_mcp *m);
+static void warm_fired(uv_timer_t *t);
 
 /* {===================================================================== small helpers */
 
@@ -226,8 +233,29 @@ static void notify(vml_mcp *m, const char *method, json_t *params)
     write_msg(m, msg);
 }
 
+/* The key of a request id in m->inflight: "i<integer>" or "s<string>" (so 1 and "1" differ).
+ * malloc'd. */
 static char *id_key(const json_t *id)
 {
+    char *k;
+    if (json_is_integer(id)) {
+        k = malloc(24);
+        if (k)
+            snprintf(k, 24, "i%lld", (long long)json_integer_value(id));
+        return k;
+    }
+    if (json_is_string(id)) {
+        size_t n = json_string_length(id);
+        const char *v = json_string_value(id);
+        if (memchr(v, '\0', n)) /* jansson keys are C strings: keep NULs distinct */
+            return json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+        k = malloc(n + 2);
+        if (k) {
+            k[0] = 's';
+            memcpy(k + 1, v, n + 1);
+        }
+        return k;
+    }
     return json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
@@ -636,6 +664,8 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
         return rc;
     json_decref(m->tools);
     json_decref(m->tool_index);
+    free(m->tools_text);
+    m->tools_text = NULL;
     m->tools = json_array();
     m->tool_index = json_object();
     json_array_foreach(list, i, t) {
@@ -684,7 +714,6 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
     json_t *info = json_object_get(params, "clientInfo");
     json_t *result, *scaps, *sinfo;
     int i, chosen = 0;
-    vml_err err;
     if (m->initialized) {
         reply_error(m, b, id, E_INVALID_REQUEST,
                     "already initialized (protocol %s); start a new session to initialize again",
@@ -712,8 +741,6 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
     m->version = chosen; /* an unknown version gets our latest (the client may then disconnect) */
     m->client_caps = json_incref(caps);
     m->client_info = json_incref(info);
-    if (tools_refresh(m, &err) < 0)
-        log_stderr("error", "tools: %s", vml_err_msg(&err));
     scaps = json_pack("{s:{}, s:{s:b}, s:{s:b, s:b}, s:{s:b}}", "logging", "prompts",
                       "listChanged", 1, "resources", "subscribe", 1, "listChanged", 1, "tools",
                       "listChanged", 1);
@@ -730,6 +757,12 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
                        k_instructions);
     m->initialized = 1;
     reply(m, b, id, result, NULL);
+    /* the reply is out: load the Lua side on the next loop turn */
+    if (m->lua_started == 0 && !m->warm && (m->warm = malloc(sizeof *m->warm))) {
+        uv_timer_init(vml_loop(), m->warm);
+        m->warm->data = m;
+        uv_timer_start(m->warm, warm_fired, 0, 0);
+    }
 }
 
 static void do_set_level(vml_mcp *m, batch *b, json_t *id, json_t *params)
@@ -780,6 +813,35 @@ static void do_tools_list(vml_mcp *m, batch *b, json_t *id, json_t *params)
     if (parse_cursor(m, params, n, &off) < 0) {
         BAD_PARAMS("params.cursor: not a cursor this server gave out; omit it to start from the "
                    "first page");
+        return;
+    }
+    if (off == 0 && n <= page && !b) {
+        /* the common case, served from text serialized once per tool-set change */
+        char *idt = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY), *line;
+        size_t len;
+        if (!m->tools_text) {
+            json_t *res = json_pack("{s:O}", "tools", m->tools);
+            m->tools_text = json_dumps(res, JSON_COMPACT);
+            json_decref(res);
+        }
+        if (!idt || !m->tools_text) {
+            free(idt);
+            reply_error(m, b, id, E_INTERNAL, "out of memory");
+            return;
+        }
+        len = strlen(idt) + strlen(m->tools_text) + 40;
+        line = malloc(len);
+        if (!line) {
+            free(idt);
+            reply_error(m, b, id, E_INTERNAL, "out of memory");
+            return;
+        }
+        len = (size_t)snprintf(line, len, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}\n", idt,
+                               m->tools_text);
+        free(idt);
+        vml_vault_redact(line, len - 1); /* as write_msg does */
+        if (m->o.write(m->o.write_ud, line, len) < 0)
+            log_stderr("warning", "the client's output is closed; a message was dropped");
         return;
     }
     if (off == 0 && n <= page) {
@@ -923,7 +985,8 @@ static void do_tools_call(vml_mcp *m, batch *b, json_t *id, json_t *params)
         BAD_PARAMS("params.arguments: must be an object of the tool's arguments");
         return;
     }
-    copy = args && json_is_object(args) ? json_deep_copy(args) : json_object();
+    /* the request is ours and freed after dispatch: validate (and fill defaults) in place */
+    copy = args && json_is_object(args) ? json_incref(args) : json_object();
     if (vml_schema_validate(json_object_get(entry, "input"), copy, "arguments",
                             VML_SCHEMA_FILL_DEFAULTS, &err) < 0) {
         json_decref(copy);
@@ -1098,6 +1161,11 @@ static void handle_request(vml_mcp *m, batch *b, json_t *id, const char *method,
     }
     if (m->shutting_down) {
         reply_error(m, b, id, E_INTERNAL, "the server is shutting down");
+        goto out;
+    }
+    if (ensure_lua(m) < 0) {
+        reply_error(m, b, id, E_INTERNAL, "the server could not start its tools: %s",
+                    vml_err_msg(&m->lua_err));
         goto out;
     }
     if (strcmp(method, "logging/setLevel") == 0)
@@ -1359,9 +1427,11 @@ static int start_services(vml_mcp *m, vml_err *err)
     return 0;
 }
 
-int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
+/* Starts the Lua side: the state, vibeml.mcp.server with the tools, resources, prompts and
+ * services. Deferred until the initialize reply is out (or the first request that needs it), so
+ * a client's spawn -> initialize round trip never waits on module loading. */
+static int lua_start(vml_mcp *m, vml_err *err)
 {
-    vml_mcp *m = calloc(1, sizeof *m);
     lua_State *L;
     size_t i;
     int rc;
@@ -1369,21 +1439,10 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
         {"progress", h_progress},   {"log", h_log},           {"notify", h_notify},
         {"tools_changed", h_tools_changed}, {"supports", h_supports}, {"cancelled", h_cancelled},
         {"elicit", h_elicit},       {"sample", h_sample},    {NULL, NULL}};
+    const vml_mcp_opts *opts = &m->o;
 
-    *out = NULL;
-    if (!m)
-        return vml_err_set(err, VML_ENOMEM, "out of memory");
-    m->o = *opts;
-    m->version = -1;
-    m->log_level = 1; /* info until the client says otherwise */
-    m->inflight = json_object();
-    m->pending = json_object();
-    m->tools = json_array();
-    m->tool_index = json_object();
-    m->tools_dirty = 1;
-    m->lua_server = LUA_NOREF;
     if ((rc = vml_script_new(VML_PROFILE_SCRIPT, NULL, &m->s, err)) < 0)
-        goto fail;
+        return rc;
     m->s->out = stderr; /* print() must never reach the protocol stream */
     m->s->host = m;
     snprintf(m->s->name, sizeof m->s->name, "serve");
@@ -1391,7 +1450,7 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
     lua_getglobal(L, "require");
     lua_pushliteral(L, "vibeml.mcp.server");
     if ((rc = vml_script_pcall(m->s, 1, 1, err)) < 0)
-        goto fail;
+        return rc;
     m->lua_server = luaL_ref(L, LUA_REGISTRYINDEX);
     /* server.init(opts, hooks) */
     push_server_fn(m, "init");
@@ -1420,14 +1479,57 @@ int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
     lua_pushlightuserdata(L, m);
     luaL_setfuncs(L, hooks, 1);
     if ((rc = vml_script_pcall(m->s, 2, 0, err)) < 0)
-        goto fail;
-    if (!opts->no_services && (rc = start_services(m, err)) < 0)
-        goto fail;
+        return rc;
+    return start_services(m, err);
+}
+
+static int ensure_lua(vml_mcp *m)
+{
+    if (m->lua_started == 0) {
+        m->lua_started = 1; /* before starting: services may call back into the server */
+        if (lua_start(m, &m->lua_err) < 0) {
+            m->lua_started = -1;
+            log_stderr("error", "the Lua side did not start: %s", vml_err_msg(&m->lua_err));
+        }
+    }
+    return m->lua_started > 0 ? 0 : -1;
+}
+
+static void warm_fired(uv_timer_t *t)
+{
+    vml_mcp *m = t->data;
+    if (!m->shutting_down)
+        ensure_lua(m);
+}
+
+static void warm_closed(uv_handle_t *h)
+{
+    free(h);
+}
+
+int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err)
+{
+    vml_mcp *m = calloc(1, sizeof *m);
+
+    *out = NULL;
+    if (!m)
+        return vml_err_set(err, VML_ENOMEM, "out of memory");
+    m->o = *opts;
+    m->version = -1;
+    m->log_level = 1; /* info until the client says otherwise */
+    m->inflight = json_object();
+    m->pending = json_object();
+    m->tools = json_array();
+    m->tool_index = json_object();
+    m->tools_dirty = 1;
+    m->lua_server = LUA_NOREF;
+    if (getenv("VIBEML_MCP_EAGER") && ensure_lua(m) < 0) { /* start-up errors at once */
+        int rc = vml_err_set(err, m->lua_err.code, "%s", m->lua_err.msg);
+        vml_mcp_free(m);
+        return rc;
+    }
     *out = m;
     return 0;
-fail:
-    vml_mcp_free(m);
-    return rc;
 }
 
 void vml_mcp_cancel_all(vml_mcp *m)
@@ -1451,6 +1553,11 @@ void vml_mcp_free(vml_mcp *m)
     service *sv;
     if (!m)
         return;
+    if (m->warm) {
+        uv_timer_stop(m->warm);
+        uv_close((uv_handle_t *)m->warm, warm_closed);
+        m->warm = NULL;
+    }
     vml_mcp_cancel_all(m);
     while (m->reqs) /* requests without a task (should be none) */
         req_free(m->reqs);
@@ -1465,6 +1572,7 @@ void vml_mcp_free(vml_mcp *m)
     json_decref(m->pending);
     json_decref(m->tools);
     json_decref(m->tool_index);
+    free(m->tools_text);
     json_decref(m->client_caps);
     json_decref(m->client_info);
     free(m->buf);

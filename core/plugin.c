@@ -486,6 +486,21 @@ static int check_task(const json_t *task, vml_err *err)
         if (!json_is_string(v))
             return vml_err_set(err, VML_EINVAL, "build(): envs.%s must be a string (SkyPilot "
                                                 "accepts only string values)", k);
+    if (json_object_get(task, "workdir"))
+        return vml_err_set(err, VML_EPERM, "build(): a workflow must not set workdir (the backend "
+                                           "gives the job its own folder)");
+    v = json_object_get(task, "file_mounts");
+    if (v) {
+        json_t *src;
+        json_object_foreach(v, k, src) {
+            const char *url = json_is_string(src) ? json_string_value(src)
+                                                  : json_string_value(json_object_get(src, "source"));
+            if (url && !strstr(url, "://"))
+                return vml_err_set(err, VML_EPERM, "build(): file_mounts.%s = %s: only buckets "
+                                                   "may be mounted, never a path on this machine",
+                                   k, url);
+        }
+    }
     v = json_object_get(task, "secrets");
     if (v) {
         if (!json_is_object(v))
@@ -945,19 +960,13 @@ static void load_shipped(void)
     }
 }
 
+static void ensure_inited(void);
+
 int vml_plugins_init(vml_err *err)
 {
     if (g.inited)
         return 0;
-    g.inited = 1;
-    load_shipped();
-    if (!g.dirs_set) {
-        char buf[PATH_MAX_LEN];
-        if (vml_paths_join(VML_PATH_CONFIG, "plugins", buf, sizeof buf, 0, NULL) == 0) {
-            g.dirs[0] = strdup(buf);
-            g.ndirs = g.dirs[0] ? 1 : 0;
-        }
-    }
+    ensure_inited();
     vml_plugins_rescan(err);
     json_decref(g.changes); /* the first load is not a change */
     g.changes = NULL;
@@ -1470,6 +1479,29 @@ static int watch_path(const char *path)
     return 0;
 }
 
+/* A folder plugin and its subfolders (inotify watches one folder at a time; the hash covers the
+ * tree to the same depth). */
+static void watch_tree(const char *dir, int depth)
+{
+    char **names;
+    vml_err e;
+    int n, i, count = 0;
+    watcher *w;
+    for (w = g.watchers; w; w = w->next)
+        count++;
+    if (count >= 256 || watch_path(dir) < 0 || depth >= 4)
+        return;
+    n = list_dir(dir, &names, &e);
+    for (i = 0; i < n; i++) {
+        char path[PATH_MAX_LEN];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (is_dir(path))
+            watch_tree(path, depth + 1);
+    }
+    if (n > 0)
+        free_names(names, n);
+}
+
 int vml_plugins_watch(vml_err *err)
 {
     watcher *w, **pw;
@@ -1497,7 +1529,7 @@ int vml_plugins_watch(vml_err *err)
             char path[PATH_MAX_LEN];
             snprintf(path, sizeof path, "%s/%s", g.dirs[d], names[i]);
             if (is_dir(path))
-                watch_path(path);
+                watch_tree(path, 1);
         }
         if (n > 0)
             free_names(names, n);

@@ -54,6 +54,12 @@ static void on_done(vml_task *t, int rc, const vml_err *err, void *ud)
                 r->err.code = VML_EUSAGE;
             else if (code && strcmp(code, "VML_EMONEY") == 0)
                 r->err.code = VML_EMONEY;
+            if (code) {
+                /* a structured error is an answer for the person, not a crash: no traceback */
+                char *tb = strstr(r->err.msg, "\nstack traceback:");
+                if (tb)
+                    *tb = '\0';
+            }
             lua_pop(co, 1);
         }
         r->rc = r->err.code;

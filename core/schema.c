@@ -86,10 +86,16 @@ typedef struct vpath {
 
 static size_t path_push_key(vpath *p, const char *key)
 {
-    size_t old = p->len;
-    int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, ".%s", key);
-    if (n > 0)
-        p->len = p->len + (size_t)n >= sizeof p->buf ? sizeof p->buf - 1 : p->len + (size_t)n;
+    size_t old = p->len, n = strlen(key), room = sizeof p->buf - 1 - p->len;
+    if (room > 0) { /* runs for every property checked: no printf */
+        p->buf[p->len++] = '.';
+        room--;
+        if (n > room)
+            n = room;
+        memcpy(p->buf + p->len, key, n);
+        p->len += n;
+        p->buf[p->len] = '\0';
+    }
     return old;
 }
 

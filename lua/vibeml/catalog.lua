@@ -55,7 +55,7 @@ local function add_rows(text, origin, offers, skipped, only_cloud)
   for _, r in ipairs(rows) do
     local cloud = r[col.cloud]
     if not only_cloud or cloud == only_cloud then
-      local spec = gpus.get(r[col.accelerator])
+      local spec = gpus.lookup(r[col.accelerator])
       local count = num(r[col.acc_count])
       local price = num(r[col.price_hr])
       if spec and count and count >= 1 and count == math.floor(count) and price and price > 0 then
@@ -125,9 +125,10 @@ local function build()
   local by_gpu = {}
   for _, o in ipairs(offers) do
     -- resolved once here so planning does no string work per offer
-    o.spec = gpus.get(o.gpu)
+    o.spec = gpus.lookup(o.gpu)
     o.tflops, o.interconnect = gpus.instance_spec(o.spec, o.cloud, o.instance_type)
     o.evkey = o.gpu .. "|" .. o.count .. "|" .. o.interconnect .. "|" .. o.tflops
+    o.dkey = o.cloud .. "|" .. o.instance_type .. "|" .. o.gpu .. "|" .. o.count
     local l = by_gpu[o.gpu]
     if not l then l = {}; by_gpu[o.gpu] = l end
     l[#l + 1] = o
@@ -137,7 +138,13 @@ local function build()
   return index
 end
 
-local function idx() return index or build() end
+local function idx()
+  local gen = gpus.generation()
+  if index and index.gen == gen then return index end
+  build()
+  index.gen = gen
+  return index
+end
 
 function M.offers() return idx().offers end
 function M.by_gpu(name) return idx().by_gpu[name] or {} end
@@ -192,7 +199,8 @@ function M.parse_v8(cloud, text)
   if cloud == "gcp" then
     for _, r in ipairs(rows) do
       local it = get(r, "InstanceType")
-      if it ~= "" and get(r, "AcceleratorName") == "" then
+      -- every row with an instance type prices a host VM; GPU prices come from the GPU rows
+      if it ~= "" then
         local key = it .. "|" .. get(r, "Region")
         local p, sp = num(get(r, "Price")), num(get(r, "SpotPrice"))
         local h = host[key]
@@ -211,7 +219,10 @@ function M.parse_v8(cloud, text)
     local price, spot = num(get(r, "Price")), num(get(r, "SpotPrice"))
     local it, region = get(r, "InstanceType"), get(r, "Region")
     local vcpus, mem = num(get(r, "vCPUs")), num(get(r, "MemoryGiB"))
-    if acc ~= "" and count and count > 0 then
+    -- GCP: only GPU rows (no instance type) become offers, priced with their host; a row that
+    -- names both an instance type and a GPU would otherwise be taken at the host-only price
+    local gcp_host_row = cloud == "gcp" and it ~= ""
+    if acc ~= "" and count and count > 0 and not gcp_host_row then
       if cloud == "gcp" and it == "" then
         local n = math.tointeger(count)
         local hf = GCP_HOST[acc]

@@ -96,12 +96,43 @@ local function reg() return registry or build() end
 
 function M.reload() registry = nil end
 
-function M.get(name)
+-- The gpu_map plugins' names and content hashes: a user's map dropped in, edited or removed
+-- (hot reload) changes it, and the registry is rebuilt on the next generation() call.
+local generation, last_sig = 0, nil
+local function signature()
+  local ok, plugins = pcall(require, "vibeml.plugins")
+  if not ok or type(plugins) ~= "table" or type(plugins.list) ~= "function" then return "" end
+  local ok2, list = pcall(plugins.list, "gpu_map")
+  if not ok2 or type(list) ~= "table" then return "" end
+  local parts = {}
+  for _, p in ipairs(list) do parts[#parts + 1] = tostring(p.name) .. ":" .. tostring(p.hash) end
+  table.sort(parts)
+  return table.concat(parts, ",")
+end
+
+-- A number that changes whenever the GPU maps changed (callers that cache specs compare it).
+function M.generation()
+  local sig = signature()
+  if sig ~= last_sig then
+    last_sig = sig
+    registry = nil
+    generation = generation + 1
+  end
+  return generation
+end
+
+-- lookup: no change check (hot paths that already called generation(), e.g. a catalog build)
+function M.lookup(name)
   if name == nil then return nil end
   local r = reg()
   local key = norm(name)
   local canon = r.index[key] or r.index[(key:gsub("-", ""))]
   return canon and r.specs[canon] or nil
+end
+
+function M.get(name)
+  M.generation()
+  return M.lookup(name)
 end
 
 function M.list()

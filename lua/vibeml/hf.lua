@@ -107,25 +107,28 @@ local function decode(body)
   return nil
 end
 
--- Close matches for a missing id through the Hub's search (best effort, never fails).
+-- Close matches for a missing id through the Hub's search (best effort, never fails): the name
+-- as typed, then shorter prefixes of it ("Llama-3.1-8X" → "Llama-3.1" → "Llama"), as the Hub
+-- matches substrings of repo ids.
 local function close_matches(kind, id, opts)
   local name = id:match("[^/]+$") or id
-  local term = name:gsub("[%-_.]+", " "):gsub("%s+$", "")
-  local words = {}
-  for w in term:gmatch("%S+") do words[#words + 1] = w end
+  local tries, seen = {}, {}
+  local cur = name
+  while cur and #cur >= 3 and #tries < 3 do
+    if not seen[cur] then tries[#tries + 1] = cur; seen[cur] = true end
+    cur = cur:match("^(.+)[%-_.][^%-_.]*$")
+  end
   local out = {}
-  local tries = { term, words[1] and table.concat(words, " ", 1, math.min(2, #words)) or nil }
   for _, q in ipairs(tries) do
-    if q and q ~= "" and #out == 0 then
-      local r = get(("%s/api/%s?search=%s&limit=5"):format(endpoint(), kind, urlencode(q)),
-                    { timeout = math.min(opts.timeout or 10, 5), token = opts.token })
-      local list = r and r.status == 200 and decode(r.body)
-      if type(list) == "table" then
-        for _, m in ipairs(list) do
-          local mid = type(m) == "table" and (m.id or m.modelId)
-          if type(mid) == "string" and mid ~= id then out[#out + 1] = mid end
-          if #out >= 5 then break end
-        end
+    if #out > 0 then break end
+    local r = get(("%s/api/%s?search=%s&limit=5"):format(endpoint(), kind, urlencode(q)),
+                  { timeout = math.min(opts.timeout or 10, 5), token = opts.token })
+    local list = r and r.status == 200 and decode(r.body)
+    if type(list) == "table" then
+      for _, m in ipairs(list) do
+        local mid = type(m) == "table" and (m.id or m.modelId)
+        if type(mid) == "string" and mid ~= id then out[#out + 1] = mid end
+        if #out >= 5 then break end
       end
     end
   end
@@ -188,9 +191,14 @@ function M.model_info(id, opts)
   if not ok then return nil, why, "VML_EINVAL" end
   local c = cache_get("model", id, opts)
   if c then
-    if c.miss then return not_found("Model", "models", id, { offline = true, token = opts.token }) end
-    c.info.cached = true
-    return c.info
+    -- a miss recorded without a token says nothing once a token is there (private repos)
+    if c.miss and (c.with_token or not token(opts)) then
+      return not_found("Model", "models", id, { offline = true, token = opts.token })
+    end
+    if not c.miss then
+      c.info.cached = true
+      return c.info
+    end
   end
   if opts.offline then return nil, "offline: Hugging Face not consulted", "VML_EHTTP" end
   local fields = { "safetensors", "gated", "private", "disabled", "config", "cardData", "tags",
@@ -201,7 +209,7 @@ function M.model_info(id, opts)
   local r, msg = get(url, opts)
   if not r then return unreachable(r, msg) end
   if r.status == 404 then
-    cache_put("model", id, { miss = true })
+    cache_put("model", id, { miss = true, with_token = token(opts) ~= nil })
     return not_found("Model", "models", id, opts)
   end
   if r.status == 401 or r.status == 403 then
@@ -289,15 +297,19 @@ function M.dataset_info(id, opts)
   if not ok then return nil, why, "VML_EINVAL" end
   local c = cache_get("dataset", id, opts)
   if c then
-    if c.miss then return not_found("Dataset", "datasets", id, { offline = true, token = opts.token }) end
-    c.info.cached = true
-    return c.info
+    if c.miss and (c.with_token or not token(opts)) then
+      return not_found("Dataset", "datasets", id, { offline = true, token = opts.token })
+    end
+    if not c.miss then
+      c.info.cached = true
+      return c.info
+    end
   end
   if opts.offline then return nil, "offline: Hugging Face not consulted", "VML_EHTTP" end
   local r, msg = get(("%s/api/datasets/%s"):format(endpoint(), urlencode(id)), opts)
   if not r then return unreachable(r, msg) end
   if r.status == 404 then
-    cache_put("dataset", id, { miss = true })
+    cache_put("dataset", id, { miss = true, with_token = token(opts) ~= nil })
     return not_found("Dataset", "datasets", id, opts)
   end
   if r.status == 401 or r.status == 403 then

@@ -21,6 +21,7 @@ local gpus = require "vibeml.gpus"
 local catalog = require "vibeml.catalog"
 
 local M = {}
+local apply_preferences
 
 M.DEFAULT_LIMIT = 8
 M.DEFAULT_ROWS = 10000
@@ -111,6 +112,8 @@ local function shape(req, hp)
     optimizer = first(hp.optim, hp.optimizer),
     epochs = num(first(req.epochs, hp.num_train_epochs, hp.epochs)) or 1,
     max_steps = num(first(req.max_steps, hp.max_steps)),
+    packing = hp.packing == true,
+    max_samples = num(hp.max_samples),
   }
   if s.max_steps and s.max_steps <= 0 then s.max_steps = nil end -- -1: "run the epochs"
   return s
@@ -123,7 +126,7 @@ local function fmt_money(x) return string.format("$%.2f", x) end
 
 -- Ranking: expected total cost, then expected duration, then names (a stable, total order).
 local function better(a, b)
-  if a.cost.expected ~= b.cost.expected then return a.cost.expected < b.cost.expected end
+  if a.exp ~= b.exp then return a.exp < b.exp end
   if a.ev.duration.expected ~= b.ev.duration.expected then
     return a.ev.duration.expected < b.ev.duration.expected
   end
@@ -148,6 +151,8 @@ function M.solve(ctx, cons, only_best)
   local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0 }
   local options = {}
   local cloud, region, want_n, spot_pref = cons.cloud, cons.region, cons.gpus, cons.spot
+  local max_cost, deadline = cons.max_cost, cons.deadline_h
+  local by_od, by_spot, feasible = {}, {}, 0
   for i = 1, #offers do
     local o = offers[i]
     if (cloud and o.cloud ~= cloud) or (region and o.region ~= region) then
@@ -177,10 +182,15 @@ function M.solve(ctx, cons, only_best)
             local tokens = sizing.tokens { rows = ctx.data.rows, mean_tokens = ctx.data.mean_tokens,
                                            epochs = sh.epochs, max_steps = sh.max_steps,
                                            batch = sh.batch, grad_accum = sh.grad_accum,
-                                           gpus = n, seq_len = sh.seq_len }
+                                           gpus = n, seq_len = sh.seq_len, packing = sh.packing,
+                                           max_samples = sh.max_samples }
             local dur, parts = sizing.duration(method, P, spec, n, tokens, dopts)
+            -- cost per unit of node rate, so each offer costs two multiplications
+            local od = sizing.cost(1, dur, { nodes = nodes })
+            local sp = sizing.cost(1, dur, { nodes = nodes, spot = true, recovery_h = parts.recovery_h })
             ev = { nodes = nodes, n = n, need = need, usable = usable, duration = dur,
-                   parts = parts, tokens = tokens }
+                   parts = parts, tokens = tokens, dur_exp = dur.expected,
+                   od = { od.min, od.expected, od.max }, sp = { sp.min, sp.expected, sp.max } }
             break
           end
           if not sizing.shardable(method, vopts) then break end
@@ -190,27 +200,43 @@ function M.solve(ctx, cons, only_best)
       end
       if not ev then
         rejected.vram = rejected.vram + 1
+      elseif deadline and ev.dur_exp > deadline then
+        rejected.deadline = rejected.deadline + (o.spot_price and spot_pref == nil and 2 or 1)
       else
         for pass = 1, 2 do
           local spot = pass == 2
-          local rate = spot and o.spot_price or (not spot and o.price)
+          local rate
+          if spot then rate = o.spot_price else rate = o.price end
           if rate and (spot_pref == nil or spot_pref == spot) then
-            local cost = sizing.cost(rate, ev.duration,
-                                     { nodes = ev.nodes, spot = spot, recovery_h = ev.parts.recovery_h })
-            if cons.max_cost and cost.expected > cons.max_cost then
+            local f = spot and ev.sp or ev.od
+            local exp = rate * f[2]
+            if max_cost and exp > max_cost then
               rejected.budget = rejected.budget + 1
-            elseif cons.deadline_h and ev.duration.expected > cons.deadline_h then
-              rejected.deadline = rejected.deadline + 1
             else
-              local c = { offer = o, ev = ev, spot = spot, rate = rate, cost = cost }
+              feasible = feasible + 1
               if only_best then
                 local b = options[1]
-                if not b or cost.expected < b.cost.expected or (cost.expected == b.cost.expected
-                    and better(c, b)) then
-                  options[1] = c
+                if not b or exp < b.exp or (exp == b.exp and better({ offer = o, ev = ev, spot = spot, exp = exp }, b)) then
+                  options[1] = { offer = o, ev = ev, spot = spot, rate = rate, exp = exp, f = f }
                 end
               else
-                options[#options + 1] = c
+                -- one entry per (cloud, instance type, GPU, count, spot): its cheapest region,
+                -- with the regions that cost the same folded in
+                local map = spot and by_spot or by_od
+                local g = map[o.dkey]
+                if not g then
+                  g = { offer = o, ev = ev, spot = spot, rate = rate, exp = exp, f = f, regions = { o.region } }
+                  map[o.dkey] = g
+                  options[#options + 1] = g
+                elseif exp < g.exp - 0.005 then
+                  g.offer, g.ev, g.rate, g.exp, g.f, g.regions = o, ev, rate, exp, f, { o.region }
+                elseif exp <= g.exp + 0.005 then
+                  local c = { offer = o, ev = ev, spot = spot, exp = exp }
+                  if exp < g.exp or better(c, g) then
+                    g.offer, g.ev, g.rate, g.exp, g.f = o, ev, rate, exp, f
+                  end
+                  if #g.regions < 12 then g.regions[#g.regions + 1] = o.region end
+                end
               end
             end
           end
@@ -219,6 +245,10 @@ function M.solve(ctx, cons, only_best)
     end
   end
   if not only_best then table.sort(options, better) end
+  for _, c in ipairs(options) do
+    c.cost = { min = c.rate * c.f[1], expected = c.exp, max = c.rate * c.f[3] }
+  end
+  rejected.feasible = feasible
   return options, rejected
 end
 
@@ -262,24 +292,14 @@ local function present(c, cheapest_od_hr)
   }
 end
 
--- Ranked options, one per (cloud, instance type, spot); same-price regions folded in.
+-- The first `limit` ranked options (already one per cloud, instance type and spot), presented.
 local function dedupe(options, limit)
-  local out, seen = {}, {}
-  for _, c in ipairs(options) do
-    local key = c.offer.cloud .. "|" .. c.offer.instance_type .. "|" .. c.offer.gpu .. "|"
-      .. c.offer.count .. "|" .. tostring(c.spot)
-    local prev = seen[key]
-    if prev then
-      if math.abs(prev.cost.expected - c.cost.expected) < 0.005 and #prev.regions < 12 then
-        local dup = false
-        for _, r in ipairs(prev.regions) do if r == c.offer.region then dup = true end end
-        if not dup then prev.regions[#prev.regions + 1] = c.offer.region end
-      end
-    elseif #out < limit then
-      local p = present(c)
-      seen[key] = p
-      out[#out + 1] = p
-    end
+  local out = {}
+  for i = 1, math.min(limit, #options) do
+    local c = options[i]
+    local p = present(c)
+    p.regions = { table.unpack(c.regions or { c.offer.region }) }
+    out[#out + 1] = p
   end
   return out
 end
@@ -369,12 +389,13 @@ local function dataset_facts(req, warnings, assumptions)
   end
   if not di.rows then
     di.rows = known and known.rows or M.DEFAULT_ROWS
-    assumptions[#assumptions + 1] = string.format("assumed %d rows for '%s'%s", di.rows, req.dataset,
-      known and " (known size)" or "")
+    assumptions[#assumptions + 1] = string.format("%d rows in '%s'%s", di.rows, req.dataset,
+      known and " (its known size)" or " (a default)")
   end
   if not di.mean_tokens then
     di.mean_tokens = known and known.mean_tokens or M.DEFAULT_MEAN_TOKENS
-    assumptions[#assumptions + 1] = string.format("assumed %d tokens per row", di.mean_tokens)
+    assumptions[#assumptions + 1] = string.format("%d tokens per row%s", di.mean_tokens,
+      known and "" or " (a default)")
   end
   di.format = di.format or (known and known.format)
   if di.format == "preference" then
@@ -552,6 +573,7 @@ end
 local function task_preview(req, wfname, mi, di, ctx, ranked, best)
   local w = workflows_module()
   if not w or type(w.build) ~= "function" then return nil, "workflow module not installed" end
+  if not req.dataset then return nil, "give a dataset to see the task that would be launched" end
   local cands, seen = {}, {}
   for _, c in ipairs(ranked) do
     local o = c.offer
@@ -578,12 +600,58 @@ local function task_preview(req, wfname, mi, di, ctx, ranked, best)
   return task
 end
 
+-- The user's saved preferences (vibeml config / set_preferences) fill what the request leaves
+-- out: cloud, region, gpu and workflow narrow the plan; spot = false means on-demand only (spot =
+-- true only allows spot, it does not exclude on-demand). req.ignore_preferences skips them.
+apply_preferences = function(req, assumptions)
+  if req.ignore_preferences then return req end
+  local ok, prefs = pcall(require, "vibeml.prefs")
+  if not ok or type(prefs) ~= "table" or type(prefs.get) ~= "function" then return req end
+  local ok2, p = pcall(prefs.get)
+  if not ok2 or type(p) ~= "table" then return req end
+  local out, used = {}, {}
+  for k, v in pairs(req) do out[k] = v end
+  local function pref(key, field, value)
+    if value == nil or vibeml.isnull(value) or out[field] ~= nil then return end
+    out[field] = value
+    used[#used + 1] = key .. " " .. tostring(value)
+  end
+  pref("cloud", "cloud", p.cloud)
+  pref("region", "region", p.region)
+  pref("gpu", "gpu", p.gpu)
+  pref("workflow", "workflow", p.workflow)
+  if p.spot == false then pref("spot", "spot", false) end
+  if #used > 0 then
+    assumptions[#assumptions + 1] = "from your preferences: " .. table.concat(used, ", ")
+      .. " (change with `vibeml config set KEY VALUE`, or pass the option)"
+  end
+  return out
+end
+
+-- Warnings when the expected cost meets the money limits (vibeml.money), before any launch.
+local function budget_warnings(best, warnings)
+  local ok, money = pcall(require, "vibeml.money")
+  if not ok or type(money) ~= "table" or type(money.status) ~= "function" then return end
+  local ok2, st = pcall(money.status)
+  if not ok2 or type(st) ~= "table" then return end
+  local c = best.cost.expected
+  if st.per_job_cap and c > st.per_job_cap then
+    warnings[#warnings + 1] = string.format("the expected cost %s is over your per-job cap of %s: "
+      .. "a launch needs your approval (or set a lower max_cost)", fmt_money(c), fmt_money(st.per_job_cap))
+  end
+  if st.remaining and c > st.remaining then
+    warnings[#warnings + 1] = string.format("the expected cost %s is more than the %s left in this "
+      .. "month's budget", fmt_money(c), fmt_money(math.max(st.remaining, 0)))
+  end
+end
+
 function M.plan(req)
   if type(req) ~= "table" then return nil, "plan needs a request table", "VML_EINVAL" end
   if type(req.model) ~= "string" or req.model == "" then
     return nil, "model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)", "VML_EINVAL"
   end
   local warnings, assumptions = {}, {}
+  req = apply_preferences(req, assumptions)
   local cons = { cloud = req.cloud, region = req.region, spot = req.spot,
                  max_cost = tonumber(req.max_cost), deadline_h = tonumber(req.deadline_h),
                  gpus = req.gpus and math.tointeger(tonumber(req.gpus)) or nil }
@@ -608,15 +676,34 @@ function M.plan(req)
   if not di then return nil, derr, dcode end
 
   local wfname, why = req.workflow, "requested"
+  if wfname and not M.workflow(wfname) then
+    -- a method name where a workflow is expected ("qlora"): the workflow that trains that way
+    local w = workflows_module()
+    local list = w and type(w.list) == "function" and select(2, pcall(w.list)) or nil
+    for _, d in ipairs(type(list) == "table" and list or {}) do
+      if d.method == wfname then wfname, why = d.name, "the workflow for method " .. req.workflow break end
+    end
+    if wfname == "qlora" and not M.workflow("qlora") then wfname = "unsloth" end
+  end
+  -- the cheapest option per workflow, computed once per plan (selection and alternatives)
+  local cheap_memo = {}
+  local function cheapest_of(name, c)
+    if cheap_memo[name] == nil then cheap_memo[name] = cheapest(c, cons) or false end
+    return cheap_memo[name] or nil
+  end
   if not wfname or wfname == "" then
     -- the registry chooses with real numbers: the cheapest option of each workflow
     local function estimate(name)
       local ectx = context(req, name, mi, di)
-      local c = ectx and cheapest(ectx, cons)
+      local c = ectx and cheapest_of(name, ectx)
       if not c then return nil end
       return { cost = c.cost.expected, duration_h = c.ev.duration.expected }
     end
     wfname, why = choose_workflow(req, mi.params_b, estimate)
+  end
+  local wfd = M.workflow(wfname)
+  if wfd and wfd.gpu and wfd.gpu.required == false then
+    return M.plan_cpu(req, wfname, wfd, mi, di, warnings, assumptions)
   end
   local ctx, cerr = context(req, wfname, mi, di)
   if not ctx then
@@ -664,6 +751,7 @@ function M.plan(req)
       .. "pessimistic estimate %s is not", fmt_money(best.cost.expected), fmt_money(cons.max_cost),
       fmt_money(best.cost.max))
   end
+  budget_warnings(best, warnings)
   if best.nodes > 1 then
     warnings[#warnings + 1] = string.format("the model needs %d GPUs on %d nodes (multi-node training)",
       best.count, best.nodes)
@@ -671,7 +759,8 @@ function M.plan(req)
   assumptions[#assumptions + 1] = string.format("training tokens: %s", select(2, sizing.tokens {
     rows = di.rows, mean_tokens = di.mean_tokens, epochs = ctx.shape.epochs,
     max_steps = ctx.shape.max_steps, batch = ctx.shape.batch, grad_accum = ctx.shape.grad_accum,
-    gpus = best.count, seq_len = ctx.shape.seq_len }))
+    gpus = best.count, seq_len = ctx.shape.seq_len, packing = ctx.shape.packing,
+    max_samples = ctx.shape.max_samples }))
   -- the cheapest plan per GPU workflow, for comparison
   local alternatives = {}
   for _, name in ipairs(M.GPU_WORKFLOWS) do
@@ -680,7 +769,7 @@ function M.plan(req)
         cost = best.cost, gpu = best.gpu, count = best.count, duration_h = best.duration_h }
     else
       local actx = context(req, name, mi, di)
-      local c = actx and cheapest(actx, cons)
+      local c = actx and cheapest_of(name, actx)
       if c then
         local p = present(c)
         alternatives[#alternatives + 1] = { workflow = name, method = actx.method, cost = p.cost,
@@ -705,7 +794,7 @@ function M.plan(req)
     vram = best.vram,
     best = best,
     options = vibeml.array(options),
-    feasible_offers = #ranked,
+    feasible_offers = rejected.feasible,
     alternatives = vibeml.array(alternatives),
     warnings = vibeml.array(warnings),
     assumptions = vibeml.array(assumptions),
@@ -715,6 +804,51 @@ function M.plan(req)
     local task, terr = task_preview(req, wfname, mi, di, ctx, ranked, best)
     plan.task = task
     if not task then plan.task_note = "no task preview: " .. tostring(terr) end
+  end
+  return plan
+end
+
+-- Workflows that need no GPU (smoke: a tiny CPU run that checks the whole pipeline): no GPU
+-- offers to rank; duration and cost come from the descriptor's typical ranges.
+function M.plan_cpu(req, wfname, wf, mi, di, warnings, assumptions)
+  local hp, err = validate_params(wfname, req.hyperparameters or req.params, req)
+  if not hp then return nil, err, "VML_EINVAL" end
+  local t = wf.typical or {}
+  local dh = t.duration_h or { 0.05, 0.2 }
+  local cu = t.cost_usd or { 0, 0 }
+  local best = {
+    gpu = nil, count = 0, gpus_per_node = 0, nodes = 1, cloud = req.cloud or "local",
+    region = req.region or "", regions = vibeml.array(), spot = false, rate_hr = 0,
+    rate_per_gpu_hr = 0, duration_h = { min = dh[1], expected = (dh[1] + dh[2]) / 2, max = dh[2] },
+    cost = { min = cu[1], expected = (cu[1] + cu[2]) / 2, max = cu[2] },
+    vram = { need_gb = 0, with_margin_gb = 0, usable_gb = 0 },
+    reasons = vibeml.array { string.format("workflow '%s' runs on CPU: no GPU to rent; on the "
+      .. "local backend it costs nothing, on a cloud VM its small hourly rate", wfname) },
+  }
+  assumptions[#assumptions + 1] = string.format("duration and cost from workflow '%s''s typical "
+    .. "ranges", wfname)
+  local plan = {
+    request = req, workflow = wfname, workflow_reason = "requested", method = wf.method or "other",
+    model_info = { id = mi.id or req.model, params_b = mi.params_b, params_source = mi.params_source,
+                   gated = mi.gated or false },
+    dataset_info = di, hyperparameters = hp, tokens = 0, vram = best.vram, best = best,
+    options = vibeml.array { best }, feasible_offers = 0, alternatives = vibeml.array(),
+    warnings = vibeml.array(warnings), assumptions = vibeml.array(assumptions),
+    catalog = catalog.info().sources,
+  }
+  if not req.no_task then
+    local w = workflows_module()
+    if w and type(w.build) == "function" and req.dataset then
+      local ok, task, terr = pcall(w.build, wfname, {
+        job_name = req.job_name, model = req.model, dataset = req.dataset,
+        dataset_format = di.format, hyperparameters = hp,
+        model_info = { params_b = mi.params_b, gated = mi.gated and true or false },
+        candidates = {}, num_nodes = 1 })
+      if ok and task then plan.task = task
+      else plan.task_note = "no task preview: " .. tostring(ok and terr or task) end
+    else
+      plan.task_note = "no task preview: give a dataset to see the task that would be launched"
+    end
   end
   return plan
 end

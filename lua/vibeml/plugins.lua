@@ -20,7 +20,8 @@
 -- Announcing a change: events.emit("plugin_error", name, message) and events.emit("log", "error",
 -- message) for failures (the previous version keeps serving); events.emit("log", "info", ...)
 -- otherwise; "workflows_changed" and resource_updated("vibeml://workflows") when a workflow
--- changed; tools plugins are (re)registered in vibeml.mcp.registry when that module exists, and
+-- changed; resource_updated("vibeml://catalog/gpus") when a GPU map changed; tools plugins are
+-- (re)registered in vibeml.mcp.registry when that module exists, and
 -- "tools_changed" is emitted.
 local core = vibeml._plugins
 local events = require "vibeml.events"
@@ -110,7 +111,7 @@ end
 
 -- Announces change records (from wait/rescan) on the event bus. Returns them.
 function M.announce(changes)
-  local workflows, tools = false, false
+  local workflows, tools, gpus = false, false, false
   for _, c in ipairs(changes) do
     if c.action == "failed" then
       local msg = string.format("plugin '%s' (%s) failed to load%s: %s", c.name, c.path or "?",
@@ -123,6 +124,7 @@ function M.announce(changes)
           c.version and (" (version " .. c.version .. ")") or "",
           c.message and (": " .. c.message) or ""))
       if c.kind == "workflow" then workflows = true end
+      if c.kind == "gpu_map" then gpus = true end
       if c.kind == "tools" or registered[c.name] then
         sync_tools(c.name)
         tools = true
@@ -134,6 +136,7 @@ function M.announce(changes)
     events.emit("resource_updated", "vibeml://workflows")
   end
   if tools then events.emit("tools_changed") end
+  if gpus then events.emit("resource_updated", "vibeml://catalog/gpus") end
   return changes
 end
 

@@ -177,13 +177,17 @@ end
 function M.tokens(opts)
   local seq = opts.seq_len or 2048
   local mean = opts.mean_tokens or 256
-  local padded = math.min(seq, 1.2 * mean)
+  -- packing concatenates rows into full sequences: no padding; else dynamic padding (×1.2)
+  local padded = opts.packing and math.min(seq, mean) or math.min(seq, 1.2 * mean)
   if opts.max_steps and opts.max_steps > 0 then
     local global = (opts.batch or 2) * (opts.grad_accum or 4) * (opts.gpus or 1)
     local d = opts.max_steps * global * padded
     return d, string.format("%d steps × %d sequences × %.0f tokens", opts.max_steps, global, padded)
   end
   local rows, epochs = opts.rows or 10000, opts.epochs or 1
+  if opts.max_samples and opts.max_samples > 0 and opts.max_samples < rows then
+    rows = opts.max_samples
+  end
   local d = rows * epochs * padded
   return d, string.format("%d rows × %.0f tokens × %g epoch%s", rows, padded, epochs,
     epochs == 1 and "" or "s")

@@ -62,7 +62,7 @@ async function until(what, pred) {
   for (;;) {
     const w = await workflows();
     if (pred(w)) { latencies.push(`${what} ${Date.now() - t0} ms`); return w; }
-    if (Date.now() - t0 > 5000) assert.fail(`${what}: list did not follow within 5 s: ${JSON.stringify(w)}`);
+    if (Date.now() - t0 > 15000) assert.fail(`${what}: list did not follow within 15 s: ${JSON.stringify(w)}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -71,9 +71,10 @@ async function untilLog(what, needle) {
   const t0 = Date.now();
   const start = logs.length;
   for (;;) {
-    const hit = logs.slice(start).find((l) => l.level === 'error' && String(l.data).includes(needle));
+    const has = (m) => (needle instanceof RegExp ? needle.test(m) : m.includes(needle));
+    const hit = logs.slice(start).find((l) => l.level === 'error' && has(String(l.data)));
     if (hit) { latencies.push(`${what} ${Date.now() - t0} ms`); return hit; }
-    if (Date.now() - t0 > 5000) assert.fail(`${what}: no error log within 5 s; logs: ${JSON.stringify(logs.slice(start))}`);
+    if (Date.now() - t0 > 15000) assert.fail(`${what}: no error log within 15 s; logs: ${JSON.stringify(logs.slice(start))}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -92,7 +93,8 @@ test('add and change a workflow plugin', async () => {
 const broken = [
   ['syntax error', source('6.6.6', '', 'return {{{\n'), 'hotwf.lua:2:'],
   ['runtime error', 'local x = nil\nreturn x.y\n', 'hotwf.lua:2:'],
-  ['infinite loop', 'while true do end\n', 'instruction budget'],
+  // the instruction budget or the time limit trips first, depending on the machine's speed
+  ['infinite loop', 'while true do end\n', /instruction budget|time limit/],
   ['1 GB allocation', "local s = string.rep('x', 1 << 30)\nreturn {}\n", 'memory limit'],
 ];
 
@@ -108,7 +110,8 @@ for (const [what, text, needle] of broken) {
     assert.equal(after.hotwf, '1.1.0', 'the broken version never went live');
     const cs = await client.callTool({ name: 'check_setup', arguments: { skip_backends: true } });
     const errs = cs.structuredContent.plugins.errors;
-    assert.ok(errs.some((e) => e.name === 'hotwf' && e.message.includes(needle)), JSON.stringify(errs));
+    const has = (m) => (needle instanceof RegExp ? needle.test(m) : m.includes(needle));
+    assert.ok(errs.some((e) => e.name === 'hotwf' && has(e.message)), JSON.stringify(errs));
   });
 }
 
@@ -131,7 +134,7 @@ test('a tools plugin appears in tools/list and runs', async () => {
   for (;;) {
     const list = await client.listTools();
     if (list.tools.some((t) => t.name === 'greet')) break;
-    if (Date.now() - t0 > 5000) assert.fail('greet never appeared');
+    if (Date.now() - t0 > 15000) assert.fail('greet never appeared');
     await new Promise((r) => setTimeout(r, 25));
   }
   latencies.push(`tools plugin ${Date.now() - t0} ms`);

@@ -175,6 +175,20 @@ test('tools/list: tools with schemas and annotations, cursor pagination', async 
   assert.deepEqual(seen, names);
   assert.ok(pages >= 3);
   await expectMcpError(p.listTools({ cursor: 'nonsense' }), -32602, /cursor/);
+  await expectMcpError(p.listTools({ cursor: 'o:99999' }), -32602, /cursor/);
+  // prompts and resources page the same way
+  for (const [fn, key] of [['listPrompts', 'prompts'], ['listResources', 'resources']]) {
+    const all = (await c[fn]())[key].map((x) => x.name);
+    const got = [];
+    let cur;
+    do {
+      const r = await p[fn](cur ? { cursor: cur } : {});
+      got.push(...r[key].map((x) => x.name));
+      cur = r.nextCursor;
+    } while (cur);
+    assert.deepEqual(got, all, `${fn} pages`);
+  }
+  await expectMcpError(p.listPrompts({ cursor: 'bad' }), -32602, /cursor/);
 });
 
 test('check_setup reports version, state folder, backends and secrets by name', async () => {
@@ -447,4 +461,30 @@ test('elicitation round trip: accept and decline; a client without the capabilit
   const c2 = await connect();
   const n = await c2.callTool({ name: 'test_elicit', arguments: {} });
   assert.deepEqual(n.structuredContent, { supported: false, error: 'client does not support elicitation' });
+});
+
+test('cancelling a call that waits on elicitation cancels the server\'s own request too', async () => {
+  const s = await rawSession();
+  await s.request(1, 'initialize', { protocolVersion: '2025-11-25', capabilities: { elicitation: { form: {} } }, clientInfo: { name: 'raw', version: '1' } });
+  await s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  await s.send({ jsonrpc: '2.0', id: 'ask', method: 'tools/call', params: { name: 'test_elicit', arguments: {} } });
+  const req = await s.waitFor((m) => m.method === 'elicitation/create');
+  assert.equal(typeof req.id, 'string');
+  assert.equal(req.params.mode, 'form');
+  await s.send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'ask', reason: 'user gave up' } });
+  const note = await s.waitFor((m) => m.method === 'notifications/cancelled');
+  assert.equal(note.params.requestId, req.id);
+  // a late answer to the cancelled elicitation is ignored; the server keeps serving
+  await s.send({ jsonrpc: '2.0', id: req.id, result: { action: 'accept', content: { confirm: true } } });
+  const p = await s.request(2, 'ping');
+  assert.deepEqual(p.result, {});
+  assert.equal(s.inbox.find((m) => m.id === 'ask'), undefined, 'no response for the cancelled call');
+  // an error answer reaches the handler as a failure
+  await s.send({ jsonrpc: '2.0', id: 'ask2', method: 'tools/call', params: { name: 'test_elicit', arguments: {} } });
+  const req2 = await s.waitFor((m) => m.method === 'elicitation/create' && m.id !== req.id);
+  await s.send({ jsonrpc: '2.0', id: req2.id, error: { code: -32603, message: 'no display' } });
+  const r2 = await s.waitFor((m) => m.id === 'ask2');
+  assert.equal(r2.result.isError, true);
+  assert.match(r2.result.content[0].text, /no display/);
+  await s.close();
 });

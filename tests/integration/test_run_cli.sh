@@ -83,5 +83,12 @@ printf 'local T = require "vibeml.test" print(type(T.case))\n' > "$tmp/req.lua"
 out=$(cd / && "$tmp/vibeml-copy" run "$tmp/req.lua")
 check "embedded modules load from anywhere" "$(is "$out" function)" "$out"
 
+# doctor: every check reported, JSON parses, a usage error exits 2 without a traceback
+out=$(PATH=/usr/bin:/bin "$bin" doctor --json); rc=$?
+echo "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["database"]=="ok" and "backends" in d and "budget" in d and not d["ready"]' 2>/dev/null
+check "doctor --json reports database, backends, budget; not ready without sky" "$(is "$?:$rc" "0:1")" "rc=$rc $out"
+"$bin" doctor --bogus 2>"$tmp/err"; rc=$?; grep -q "stack traceback" "$tmp/err"; g=$?
+check "doctor usage error exits 2 without a traceback" "$(is "$rc:$g" "2:1")" "rc=$rc $(cat "$tmp/err")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

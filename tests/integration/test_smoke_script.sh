@@ -133,4 +133,56 @@ d["hyperparameters"]["max_steps"] = 20; d["hyperparameters"]["step_delay_s"] = 0
 open("params.json", "w").write(json.dumps(d))' "$(params 20 0)"
 VIBEML_PARAMS_FILE=params.json python3 "$script" > run5.out 2> run5.err || fail "file params: $(cat run5.err)"
 grep -q '"dataset_format":"alpaca"' run5.out || fail "alpaca format not detected"
+
+# 6. push to the Hub when asked, through HF_ENDPOINT (a loopback stand-in of the Hub's create-repo
+# and commit endpoints records what arrives)
+rm -rf checkpoints
+cat > hub.py <<'PY'
+import base64, json, sys, threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+log = []
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        log.append({"path": self.path, "auth": self.headers.get("Authorization"),
+                    "type": self.headers.get("Content-Type"), "body": body.decode()})
+        code = 409 if self.path == "/api/repos/create" and len(log) > 1 else 200
+        self.send_response(code); self.send_header("Content-Type", "application/json")
+        self.end_headers(); self.wfile.write(b"{}")
+        if "/commit/" in self.path:
+            json.dump(log, open("hub.log", "w"))
+srv = HTTPServer(("127.0.0.1", 0), H)
+open("hub.port", "w").write(str(srv.server_address[1]))
+srv.serve_forever()
+PY
+python3 hub.py & hub=$!
+for i in $(seq 1 100); do [ -s hub.port ] && break; sleep 0.05; done
+cat > push.lua <<'LUA'
+local wf = require "vibeml.workflows"
+print(assert(wf.build("smoke", { model = "a/b", dataset = "c/d", push_to_hub = "me/smoke-model",
+  hyperparameters = { max_steps = 10 } })).envs.VIBEML_PARAMS)
+LUA
+P=$("$bin" run push.lua)
+rc=0
+VIBEML_PARAMS=$P HF_ENDPOINT="http://127.0.0.1:$(cat hub.port)" HF_TOKEN=hf_test_token \
+  python3 "$script" > run6.out 2> run6.err || rc=$?
+kill $hub 2>/dev/null || true
+[ "$rc" = 0 ] || fail "push run failed: $(cat run6.err)"
+python3 - <<'PY' || fail "the Hub did not get the model"
+import base64, json
+log = json.load(open("hub.log"))
+create, commit = log[0], log[-1]
+assert create["path"] == "/api/repos/create", create
+assert json.loads(create["body"])["name"] == "smoke-model" and json.loads(create["body"])["organization"] == "me"
+assert commit["path"] == "/api/models/me/smoke-model/commit/main", commit["path"]
+assert commit["auth"] == "Bearer hf_test_token" and commit["type"] == "application/x-ndjson"
+lines = [json.loads(l) for l in commit["body"].splitlines()]
+assert lines[0]["key"] == "header"
+files = {l["value"]["path"]: base64.b64decode(l["value"]["content"]) for l in lines[1:]}
+assert json.loads(files["model.json"])["trained_steps"] == 10, files.keys()
+print("pushed", sorted(files))
+PY
+grep -q '"phase":"upload","status":"end","repo":"me/smoke-model"' run6.out || fail "no upload event"
+echo "push to the Hub checked"
 echo "all smoke script checks passed"

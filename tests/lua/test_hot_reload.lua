@@ -41,7 +41,7 @@ local function edit(text, opts)
   else
     assert(vibeml.fs.remove(file))
   end
-  local deadline = t0 + 5
+  local deadline = t0 + 15
   while vibeml.monotonic() < deadline do
     for _, c in ipairs(plugins.wait(deadline - vibeml.monotonic())) do
       if c.name == "hotwf" then
@@ -50,7 +50,7 @@ local function edit(text, opts)
       end
     end
   end
-  error("no change announced within 5 s for " .. tostring(opts.what))
+  error("no change announced within 15 s for " .. tostring(opts.what))
 end
 
 local function names()
@@ -88,7 +88,8 @@ end)
 local broken = {
   { what = "syntax error", text = source("6.6.6", nil, "return {{{\n"), needle = "hotwf.lua:2:" },
   { what = "runtime error", text = "local x = nil\nreturn x.y\n", needle = "hotwf.lua:2:" },
-  { what = "infinite loop", text = "while true do end\n", needle = "instruction budget" },
+  -- the instruction budget or the time limit trips first, depending on the machine's speed
+  { what = "infinite loop", text = "while true do end\n", needle = { "instruction budget", "time limit" } },
   { what = "1 GB allocation", text = "local s = string.rep('x', 1 << 30)\nreturn {}\n",
     needle = "memory limit" },
   { what = "build fails its trial", text = source("6.6.6", "error('nope')"),
@@ -100,7 +101,10 @@ for _, b in ipairs(broken) do
     local before = #seen.plugin_error
     local c = edit(b.text, { what = b.what })
     T.eq(c.action, "failed")
-    T.contains(c.message, b.needle)
+    local needles = type(b.needle) == "table" and b.needle or { b.needle }
+    local found = false
+    for _, n in ipairs(needles) do found = found or c.message:find(n, 1, true) ~= nil end
+    T.ok(found, "expected one of {" .. table.concat(needles, ", ") .. "} in: " .. c.message)
     serving("1.1.0")
     T.eq(names(), "full,hotwf,lora,smoke,unsloth")
     T.eq(#seen.plugin_error, before + 1, "plugin_error emitted")
@@ -109,7 +113,10 @@ for _, b in ipairs(broken) do
     T.eq(#st.errors, 1)
     T.eq(st.errors[1].name, "hotwf")
     T.eq(st.errors[1].serving_previous, true)
-    T.contains(plugins.errors()[1].message, b.needle)
+    local emsg = plugins.errors()[1].message
+    local efound = false
+    for _, n in ipairs(needles) do efound = efound or emsg:find(n, 1, true) ~= nil end
+    T.ok(efound, "plugins.errors() names the failure: " .. emsg)
   end)
 end
 
@@ -143,7 +150,7 @@ T.case("a user plugin overrides a shipped one, removing it brings the shipped on
   local c
   repeat
     for _, x in ipairs(plugins.wait(5)) do if x.name == "smoke" then c = x end end
-  until c or vibeml.monotonic() - t0 > 5
+  until c or vibeml.monotonic() - t0 > 15
   T.eq(c.action, "overridden")
   T.contains(c.message, "overrides the shipped plugin 'smoke'")
   T.eq(wf.get("smoke").version, "9.0.0")
@@ -153,9 +160,33 @@ T.case("a user plugin overrides a shipped one, removing it brings the shipped on
   t0 = vibeml.monotonic()
   repeat
     for _, x in ipairs(plugins.wait(5)) do if x.name == "smoke" then c = x end end
-  until c or vibeml.monotonic() - t0 > 5
+  until c or vibeml.monotonic() - t0 > 15
   T.eq(c.action, "reverted")
   T.eq(wf.get("smoke").version, "1.0.0")
+end)
+
+T.case("a folder plugin reloads when a file in a nested folder changes", function()
+  local root = dir .. "/nested"
+  assert(vibeml.fs.mkdirs(root .. "/lib/deep"))
+  local function helper(v)
+    assert(vibeml.fs.write(root .. "/lib/deep/ver.lua", "return '" .. v .. "'\n"))
+  end
+  helper("3.0.0")
+  local text = source("X"):gsub("hotwf", "nested"):gsub('version = "X"', 'version = require("lib.deep.ver")')
+  assert(vibeml.fs.write(root .. "/init.lua", text))
+  local function wait_for(name)
+    local t0 = vibeml.monotonic()
+    repeat
+      for _, c in ipairs(plugins.wait(5)) do if c.name == name then return c end end
+    until vibeml.monotonic() - t0 > 15
+  end
+  local c = wait_for("nested")
+  T.eq(c and c.action, "added", c and c.message)
+  T.eq(wf.get("nested").version, "3.0.0")
+  helper("3.1.0")
+  c = wait_for("nested")
+  T.eq(c and c.action, "changed")
+  T.eq(wf.get("nested").version, "3.1.0")
 end)
 
 local rc = T.run()

@@ -166,6 +166,7 @@ T.case("workflow chosen when not given; alternatives priced", function()
   local c = assert(plan { model = "org/Model-8B", preference = "cheapest" })
   T.eq(c.workflow, "unsloth")
   T.eq(#p.alternatives, 3)
+  T.eq(assert(plan { model = "org/Model-8B", workflow = "qlora" }).workflow, "unsloth")
   local bad, msg = plan { model = "org/Model-8B", workflow = "nope" }
   T.eq(bad, nil); T.contains(msg, "unknown workflow 'nope'")
 end)
@@ -183,6 +184,21 @@ T.case("estimate: GPU × count × hours", function()
   T.eq(od.rate_hr, 23.6); T.eq(od.cost.expected, 47.2)
   local none, msg = planner.estimate { gpu = "RTX9000", hours = 1 }
   T.eq(none, nil); T.contains(msg, "not supported")
+end)
+
+T.case("CPU-only workflow (smoke): no GPU options, the task preview still comes", function()
+  local p = assert(planner.plan { model = "org/SmolLM2-135M", dataset = "yahma/alpaca-cleaned",
+                                  workflow = "smoke", offline = true })
+  T.eq(p.best.count, 0); T.eq(p.best.gpu, nil); T.eq(p.best.rate_hr, 0)
+  T.ok(p.best.cost.expected <= 0.05)
+  T.ok(p.task and p.task.resources and not p.task.resources.accelerators, "a CPU task")
+end)
+
+T.case("vibeml.plan{} is the planner", function()
+  local p = assert(vibeml.plan { model = "org/Model-3B", offline = true, no_task = true, max_cost = 5 })
+  T.ok(p.best.cost.expected <= 5)
+  local none, msg, code = vibeml.plan { model = "org/Model-3B", gpu = "RTX9000", offline = true }
+  T.eq(none, nil); T.eq(code, "VML_EINVAL")
 end)
 
 T.case("vibeml.gpus{} filters", function()

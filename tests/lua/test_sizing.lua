@@ -82,6 +82,8 @@ T.case("training tokens: rows × padded mean × epochs, or steps × global batch
                              seq_len = 2048 }
   T.eq(d3, 60 * 16 * 120)
   T.contains(how, "60 steps")
+  T.eq(S.tokens { rows = 1000, mean_tokens = 300, packing = true }, 1000 * 300)
+  T.eq(S.tokens { rows = 1000, mean_tokens = 300, max_samples = 100 }, 100 * 360)
 end)
 
 T.case("throughput matches training.md §5 calibration points", function()

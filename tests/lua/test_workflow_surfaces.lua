@@ -89,7 +89,7 @@ return { kind = "tools", name = "greeter", version = "1.0.0", tools = {
   local t0 = vibeml.monotonic()
   repeat
     for _, c in ipairs(plugins.wait(3)) do if c.name == "greeter" then gone = true end end
-  until gone or vibeml.monotonic() - t0 > 5
+  until gone or vibeml.monotonic() - t0 > 15
   T.ok(gone, "removal announced")
   T.eq(registry.get("greet"), nil)
 end)
@@ -102,7 +102,7 @@ T.case("check_setup sees plugin errors", function()
   local failed
   repeat
     for _, c in ipairs(plugins.wait(3)) do if c.name == "broken" then failed = c end end
-  until failed or vibeml.monotonic() - t0 > 5
+  until failed or vibeml.monotonic() - t0 > 15
   T.eq(failed.action, "failed")
   T.contains(plugins.errors()[1].message, "broken.lua:1:")
   local cs = require "vibeml.tools.check_setup"
@@ -112,6 +112,23 @@ T.case("check_setup sees plugin errors", function()
     if e.name == "broken" then found = true; T.contains(e.message, "broken.lua:1:") end
   end
   T.ok(found, "check_setup reports the broken plugin")
+end)
+
+T.case("the example user workflow loads and builds", function()
+  local plugins = require "vibeml.plugins"
+  local src = (os.getenv("VML_SOURCE_DIR") or ".") .. "/examples/plugins/my_workflow.lua"
+  local dir = plugins.default_dir()
+  assert(vibeml.fs.write(dir .. "/my_workflow.lua", assert(vibeml.fs.read(src))))
+  local got
+  local t0 = vibeml.monotonic()
+  repeat
+    for _, c in ipairs(plugins.wait(3)) do if c.name == "my_workflow" then got = c end end
+  until got or vibeml.monotonic() - t0 > 15
+  T.eq(got and got.action, "added", got and got.message)
+  local wf = require "vibeml.workflows"
+  local task = assert(wf.build("my_workflow", { model = "Qwen/Qwen2.5-0.5B", dataset = "c/d",
+    candidates = { { accelerator = "L4", count = 1, cloud = "gcp", region = "us-central1", spot = true } } }))
+  T.eq(json.decode(task.envs.VIBEML_PARAMS).hyperparameters.max_steps, 200)
 end)
 
 return T.run()

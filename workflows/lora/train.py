@@ -7,7 +7,9 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_here = os.path.dirname(os.path.abspath(__file__))
+# vibeml_hf.py ships beside this script in a job; in the source tree it is one folder up
+sys.path[:0] = [_here, os.path.dirname(_here)]
 import vibeml_hf as vh  # noqa: E402
 
 

@@ -3,7 +3,7 @@
 local planner = require "vibeml.planner"
 
 local USAGE = [[
-usage: vibeml plan --model ID [--dataset ID] [--workflow W] [--gpu G] [--gpus N] [--cloud C]
+usage: vibeml plan --model ID [--dataset ID] [--workflow W|--preference P] [--gpu G] [--gpus N] [--cloud C]
                    [--region R] [--spot|--on-demand] [--max-cost USD] [--deadline HOURS]
                    [--epochs N|--max-steps N] [--param K=V]... [--params-b B] [--offline]
                    [--limit N] [--show-task] [--json]
@@ -13,6 +13,7 @@ count, plus expected spot recovery), not by $/hour, and shows the best options w
   --model ID        Hugging Face model id (size, gating looked up; offline: size from the name)
   --dataset ID      Hugging Face dataset id (rows, format looked up)
   --workflow W      unsloth (QLoRA), lora or full; chosen for you when left out
+  --preference P    how to choose it: cheapest, balanced (default) or best_quality
   --gpu G / --gpus N   GPU type (name or alias) / total GPU count
   --cloud C / --region R   restrict to one cloud / region
   --spot | --on-demand     only spot / only on-demand capacity (default: both)
@@ -48,6 +49,7 @@ local function parse(args)
     elseif a == "--model" then take("model")
     elseif a == "--dataset" then take("dataset")
     elseif a == "--workflow" then take("workflow")
+    elseif a == "--preference" then take("preference")
     elseif a == "--gpu" then take("gpu")
     elseif a == "--gpus" then take("gpus", math.tointeger)
     elseif a == "--cloud" then take("cloud")
@@ -75,6 +77,14 @@ local function money(x) return string.format("$%.2f", x) end
 
 local function human(p, flags)
   local b = p.best
+  if b.count == 0 then
+    print(string.format("Plan: %s on %s with workflow %s — runs on CPU, no GPU: expected %s, %.2f h",
+      p.request.model, p.request.dataset or "(no dataset)", p.workflow, money(b.cost.expected),
+      b.duration_h.expected))
+    print("  - " .. b.reasons[1])
+    if flags.task and p.task then print(vibeml.json.encode(p.task)) end
+    return
+  end
   print(string.format("Plan: %s on %s (%.2f B parameters%s) with workflow %s (%s)", p.request.model,
     p.request.dataset or "(no dataset)", p.model_info.params_b,
     p.model_info.params_source == "name" and ", from the name" or "", p.workflow, p.method))
@@ -153,5 +163,7 @@ local function main(args)
   return 0
 end
 
+-- parse is shared with commands that take the same options (`vibeml launch`): it returns
+-- req, flags or raises {usage = message}; human prints a plan for people.
 return { summary = "rank GPU options for a fine-tuning job by total cost, with VRAM and time",
-         usage = USAGE, main = main }
+         usage = USAGE, main = main, parse = parse, human = human }

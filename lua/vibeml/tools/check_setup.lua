@@ -177,6 +177,30 @@ local function secret_report(problems)
   return out, vault
 end
 
+-- The month's budget and the cloud credential files SkyPilot reads (checked, never read or
+-- copied). Informational: neither blocks readiness (issue 7's vibeml.money / vibeml.secrets).
+local function money_report()
+  local budget, clouds
+  local okm, money = pcall(require, "vibeml.money")
+  if okm and type(money) == "table" then
+    local ok, st = pcall(money.status)
+    if ok and type(st) == "table" then
+      local f = function(v) return v and money.format(v) or "none" end
+      budget = { monthly_limit = st.monthly_limit or vibeml.null, spent = st.spent,
+        reserved = st.reserved, remaining = st.remaining or vibeml.null,
+        per_job_cap = st.per_job_cap or vibeml.null, warnings = vibeml.array(st.warnings or {}),
+        summary = string.format("budget %s: limit %s, spent %s, reserved %s, per-job cap %s",
+          st.month, f(st.monthly_limit), f(st.spent), f(st.reserved), f(st.per_job_cap)) }
+    end
+  end
+  local oks, secrets = pcall(require, "vibeml.secrets")
+  if oks and type(secrets) == "table" and secrets.cloud_credentials then
+    local ok, rows = pcall(secrets.cloud_credentials)
+    if ok then clouds = vibeml.array(rows) end
+  end
+  return budget, clouds
+end
+
 function M.handler(args, ctx)
   local oks, srv = pcall(require, "vibeml.mcp.server")
   local server = oks and srv or nil
@@ -200,6 +224,7 @@ function M.handler(args, ctx)
     problems[#problems + 1] = "plugin " .. tostring(e.name) .. " failed to load: " .. tostring(e.message)
   end
   local secrets, vault = secret_report(problems)
+  local budget, clouds = money_report()
   local result = {
     ready = #problems == 0,
     version = vibeml.version,
@@ -207,6 +232,7 @@ function M.handler(args, ctx)
     backends = backends, plugins = plugins, secrets = secrets,
     secrets_vault = vault and "available" or "not part of this build (secrets are read from the environment)",
     problems = problems,
+    budget = budget, cloud_credentials = clouds,
   }
   local lines = { "VibeML " .. vibeml.version .. " — state folder " .. paths.state }
   for _, b in ipairs(backends) do
@@ -218,6 +244,13 @@ function M.handler(args, ctx)
     local state = s.set == true and "set" or s.set == false and "missing"
       or (s.in_environment and "in environment" or "not set")
     lines[#lines + 1] = string.format("secret %s: %s", s.name, state)
+  end
+  if budget then
+    lines[#lines + 1] = budget.summary
+    for _, w in ipairs(budget.warnings) do lines[#lines + 1] = "budget: " .. w end
+  end
+  for _, c in ipairs(clouds or {}) do
+    if c.present then lines[#lines + 1] = string.format("%s %s: %s", c.cloud, c.what, c.path) end
   end
   if #problems == 0 then lines[#lines + 1] = "Ready."
   else

@@ -12,13 +12,14 @@ end
 local option_schema = {
   type = "object",
   properties = {
-    gpu = { type = "string" }, count = { type = "integer" }, nodes = { type = "integer" },
+    gpu = { type = "string", description = "absent for CPU-only workflows (smoke)" },
+    count = { type = "integer" }, nodes = { type = "integer" },
     cloud = { type = "string" }, region = { type = "string" }, spot = { type = "boolean" },
     rate_hr = { type = "number" },
     duration_h = { type = "object" }, cost = { type = "object" },
     reasons = { type = "array", items = { type = "string" } },
   },
-  required = { "gpu", "count", "cloud", "region", "spot", "rate_hr", "duration_h", "cost" },
+  required = { "count", "cloud", "spot", "rate_hr", "duration_h", "cost" },
 }
 
 local M = {
@@ -87,6 +88,10 @@ local M = {
 
 local function summary(p)
   local b = p.best
+  if b.count == 0 then
+    return string.format("%s with workflow %s runs on CPU (no GPU): expected $%.2f, %.2f h. %s",
+      p.model_info.id, p.workflow, b.cost.expected, b.duration_h.expected, b.reasons[1])
+  end
   local lines = {
     string.format("%s (%.2f B parameters) with workflow %s: best is %d× %s on %s %s (%s), "
       .. "expected $%.2f ($%.2f–$%.2f) and %.1f h.", p.model_info.id, p.model_info.params_b,

@@ -90,6 +90,22 @@ T.case("answers are cached on disk", function()
   T.eq(vibeml.fs.exists(vibeml.fs.paths().data .. "/hf-cache/model__Qwen_Qwen2.5-0.5B.json"), "file")
 end)
 
+T.case("cached answers expire", function()
+  local path = vibeml.fs.paths().data .. "/hf-cache/model__Qwen_Qwen2.5-7B.json"
+  local a = assert(hf.model_info("Qwen/Qwen2.5-7B"))
+  local c = vibeml.json.decode(vibeml.fs.read(path))
+  c.at = vibeml.time() - 2 * 24 * 3600 -- two days old: past the one-day expiry
+  c.info.params_b = 1.0
+  vibeml.fs.write(path, vibeml.json.encode(c))
+  local b = assert(hf.model_info("Qwen/Qwen2.5-7B"))
+  T.eq(b.cached, nil)
+  T.eq(b.params_b, a.params_b)
+  -- a fresh entry is used as it is (no request)
+  c.at = vibeml.time()
+  vibeml.fs.write(path, vibeml.json.encode(c))
+  T.eq(assert(hf.model_info("Qwen/Qwen2.5-7B")).params_b, 1.0)
+end)
+
 T.case("plan uses the Hub's facts: size, gating warning, dataset rows", function()
   local p = assert(planner.plan { model = "meta-llama/Llama-3.1-8B", dataset = "yahma/alpaca-cleaned",
                                   no_task = true })

@@ -1,0 +1,85 @@
+-- `vibeml doctor [--json]`: checks the set-up — dependencies, state folder and database,
+-- plugins, SkyPilot and cloud credentials, secrets, budget — and says how to fix each problem.
+-- The core of it is the check_setup MCP tool, so the CLI and the assistant see the same answer.
+local check = require "vibeml.tools.check_setup"
+
+local usage = [[
+usage: vibeml doctor [--json]
+
+Checks VibeML's set-up and prints each problem with its fix: backends (local; SkyPilot when
+`sky` is installed), plugins, the state folder and database, cloud credentials SkyPilot reads,
+secrets (by name only), and the budget. Exit code 0 when ready, 1 when something needs fixing.
+]]
+
+-- A ctx for calling the tool handler outside the MCP server.
+local ctx = { progress = function() end, log = function() end,
+              supports = function() return false end,
+              elicit = function() return nil, "not interactive" end }
+
+local function extra_checks(result, lines)
+  local problems = result.problems
+  -- the state database opens and answers
+  local ok, store = pcall(require, "vibeml.store")
+  if ok and type(store) == "table" and store.db then
+    local okdb, db = pcall(store.db)
+    local okq = okdb and db and pcall(function() return db:first("SELECT 1 AS one") end)
+    result.database = okq and "ok" or tostring(db)
+    lines[#lines + 1] = "state database: " .. (okq and "ok" or ("cannot open: " .. tostring(db)))
+    if not okq then
+      problems[#problems + 1] = "the state database in " .. result.state_dir
+        .. " cannot be opened: check the folder's permissions and free disk space"
+    end
+  end
+  -- cloud credentials SkyPilot reads from files (never copied, only checked)
+  local oks, secrets = pcall(require, "vibeml.secrets")
+  if oks and type(secrets) == "table" and secrets.cloud_credentials then
+    local creds = secrets.cloud_credentials()
+    result.cloud_credentials = creds
+    local present = {}
+    for _, c in ipairs(creds) do if c.present then present[#present + 1] = c.cloud end end
+    lines[#lines + 1] = "cloud credentials found: "
+      .. (#present > 0 and table.concat(present, ", ") or "none")
+    if #present == 0 then
+      lines[#lines + 1] = "  (only needed for the skypilot backend; e.g. "
+        .. tostring(creds[1] and creds[1].fix or "see `sky check`") .. ")"
+    end
+  end
+  -- budget
+  local okm, money = pcall(require, "vibeml.money")
+  if okm and type(money) == "table" and money.status then
+    local st = money.status()
+    if st then
+      result.budget = st
+      if st.monthly_limit then
+        lines[#lines + 1] = string.format("budget: $%.2f of $%.2f used this month",
+          (st.spent or 0) + (st.reserved or 0), st.monthly_limit)
+      else
+        lines[#lines + 1] = "budget: no monthly limit set (set one with "
+          .. "`vibeml budget set --monthly USD`)"
+      end
+      for _, w in ipairs(st.warnings or {}) do lines[#lines + 1] = "! " .. tostring(w) end
+    end
+  end
+end
+
+return {
+  summary = "check the set-up and say how to fix each problem",
+  usage = usage,
+  main = function(args)
+    local json = false
+    for i = 1, #args do
+      if args[i] == "--json" then json = true
+      elseif args[i] == "-h" or args[i] == "--help" then print(usage) return 0
+      else
+        error({ code = "VML_EUSAGE", message = "vibeml doctor: unknown option '" .. args[i] .. "'\n" .. usage })
+      end
+    end
+    local result, text = check.handler({ skip_backends = false }, ctx)
+    local lines = { text }
+    extra_checks(result, lines)
+    result.ready = #result.problems == 0
+    if json then print(vibeml.json.encode(result, { indent = 2 }))
+    else print(table.concat(lines, "\n")) end
+    return result.ready and 0 or 1
+  end,
+}

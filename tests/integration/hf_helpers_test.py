@@ -1,0 +1,213 @@
+"""Unit tests of workflows/vibeml_hf.py and the HF training scripts' start-up (stdlib only)."""
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import types
+import unittest
+from contextlib import redirect_stdout
+
+WF = os.environ["VML_WORKFLOWS"]
+sys.path.insert(0, WF)
+import vibeml_hf as vh  # noqa: E402
+
+
+def events(text):
+    return [json.loads(l.split("@@VIBEML ", 1)[1]) for l in text.splitlines() if "@@VIBEML " in l]
+
+
+class Obj(types.SimpleNamespace):
+    pass
+
+
+def stub_state(**kw):
+    d = dict(global_step=0, max_steps=100, epoch=0.0, is_world_process_zero=True,
+             num_input_tokens_seen=0)
+    d.update(kw)
+    return Obj(**d)
+
+
+def stub_args(out):
+    return Obj(num_train_epochs=1.0, world_size=2, per_device_train_batch_size=2,
+               gradient_accumulation_steps=4, output_dir=out)
+
+
+class ParamsTest(unittest.TestCase):
+    def setUp(self):
+        os.environ.pop("VIBEML_PARAMS", None)
+        os.environ.pop("VIBEML_PARAMS_FILE", None)
+        os.environ.pop("VIBEML_CHECKPOINT_DIR", None)
+
+    def test_env_and_file(self):
+        doc = {"model": "a/b", "dataset": "c/d", "hyperparameters": {"lora_r": 8},
+               "checkpoint_dir": "/checkpoint", "push_to_hub": None}
+        os.environ["VIBEML_PARAMS"] = json.dumps(doc)
+        p = vh.load_params()
+        self.assertEqual((p.model, p.dataset, p.hp("lora_r"), p.hp("nope", 3)), ("a/b", "c/d", 8, 3))
+        self.assertEqual(p.output_dir, "/checkpoint/final")
+        del os.environ["VIBEML_PARAMS"]
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            json.dump(doc, f)
+        os.environ["VIBEML_PARAMS_FILE"] = f.name
+        self.assertEqual(vh.load_params().model, "a/b")
+        os.unlink(f.name)
+
+    def test_missing(self):
+        with self.assertRaises(ValueError):
+            vh.load_params()
+        os.environ["VIBEML_PARAMS"] = json.dumps({"model": "a/b"})
+        with self.assertRaises(ValueError):
+            vh.load_params()
+
+    def test_training_args(self):
+        os.environ["VIBEML_PARAMS"] = json.dumps({"model": "a/b", "dataset": "c/d", "hyperparameters": {
+            "learning_rate": 1e-5, "save_steps": 7, "max_steps": 50, "per_device_batch_size": 3}})
+        kw = vh.training_args_common(vh.load_params())
+        self.assertEqual(kw["learning_rate"], 1e-5)
+        self.assertEqual(kw["save_steps"], 7)
+        self.assertEqual(kw["max_steps"], 50)
+        self.assertEqual(kw["per_device_train_batch_size"], 3)
+        self.assertEqual(kw["save_strategy"], "steps")
+        self.assertEqual(kw["output_dir"], "checkpoints")
+        self.assertTrue(kw["disable_tqdm"])
+
+
+class FormatTest(unittest.TestCase):
+    def test_detect(self):
+        self.assertEqual(vh.detect_format(["instruction", "input", "output"]), "alpaca")
+        self.assertEqual(vh.detect_format(["instruction", "context", "response"]), "alpaca")
+        self.assertEqual(vh.detect_format(["conversations"]), "sharegpt")
+        self.assertEqual(vh.detect_format(["messages", "id"]), "messages")
+        self.assertEqual(vh.detect_format(["prompt", "completion"]), "prompt_completion")
+        self.assertEqual(vh.detect_format(["text", "meta"]), "text")
+        with self.assertRaisesRegex(ValueError, "preference dataset"):
+            vh.detect_format(["prompt", "chosen", "rejected"])
+        with self.assertRaisesRegex(ValueError, "cannot tell the dataset format"):
+            vh.detect_format(["a", "b"])
+
+    def test_sharegpt(self):
+        m = vh.sharegpt_to_messages([{"from": "human", "value": "hi"}, {"from": "gpt", "value": "yo"},
+                                     {"from": "system", "value": "s"}])
+        self.assertEqual(m, [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
+                             {"role": "system", "content": "s"}])
+
+
+class CheckpointTest(unittest.TestCase):
+    def test_latest_complete(self):
+        d = tempfile.mkdtemp()
+        self.assertIsNone(vh.latest_checkpoint(os.path.join(d, "missing")))
+        self.assertIsNone(vh.latest_checkpoint(d))
+        for step, complete in ((10, True), (20, True), (30, False)):
+            p = os.path.join(d, "checkpoint-%d" % step)
+            os.makedirs(p)
+            with open(os.path.join(p, "trainer_state.json"), "w") as f:
+                f.write("{}")
+            if complete:
+                with open(os.path.join(p, vh.COMPLETE), "w") as f:
+                    f.write("x")
+        # 30 has the Trainer's state but no VibeML marker: a save cut short
+        self.assertEqual(vh.latest_checkpoint(d), os.path.join(d, "checkpoint-20"))
+
+    def test_without_markers_trainer_state_counts(self):
+        d = tempfile.mkdtemp()
+        for step, state in ((5, True), (9, False)):
+            p = os.path.join(d, "checkpoint-%d" % step)
+            os.makedirs(p)
+            if state:
+                with open(os.path.join(p, "trainer_state.json"), "w") as f:
+                    f.write("{}")
+        self.assertEqual(vh.latest_checkpoint(d), os.path.join(d, "checkpoint-5"))
+
+
+class ProgressTest(unittest.TestCase):
+    def test_events(self):
+        out = tempfile.mkdtemp()
+        cb = vh.VibeMLProgress("lora", "a/b")
+        args = stub_args(out)
+        st = stub_state()
+        ctl = Obj(should_save=False, should_training_stop=False)
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            cb.on_train_begin(args, st, ctl)
+            for step in range(1, 6):
+                st.global_step = step
+                st.epoch = step / 100
+                cb.on_step_end(args, st, ctl)
+                cb.on_log(args, st, ctl, logs={"loss": "1.25", "learning_rate": 0.0002,
+                                                 "grad_norm": float("nan"), "num_tokens": 1000 * step})
+            cb.on_log(args, st, ctl, logs={"eval_loss": 0.9})
+            os.makedirs(os.path.join(out, "checkpoint-5"))
+            cb.on_save(args, st, ctl)
+        ev = events(buf.getvalue())
+        self.assertEqual(ev[0]["event"], "start")
+        self.assertEqual(ev[0]["world_size"], 2)
+        steps = [e for e in ev if e["event"] == "step"]
+        self.assertEqual(len(steps), 5)
+        self.assertEqual(steps[-1]["loss"], 1.25)  # transformers v5 prints floats as strings
+        self.assertNotIn("grad_norm", steps[-1])   # non-finite values are left out
+        self.assertEqual(steps[-1]["progress"], 0.05)
+        self.assertIn("eta_s", steps[-1])
+        self.assertEqual([e for e in ev if e["event"] == "eval"][0]["eval_loss"], 0.9)
+        ck = [e for e in ev if e["event"] == "checkpoint"][0]
+        self.assertEqual(ck["step"], 5)
+        self.assertTrue(os.path.exists(os.path.join(out, "checkpoint-5", vh.COMPLETE)))
+        for line in buf.getvalue().splitlines():
+            self.assertTrue(line.startswith("@@VIBEML {"), line)
+        self.assertFalse(ctl.should_training_stop)
+
+    def test_sigterm_saves_and_stops(self):
+        cb = vh.VibeMLProgress("full", "a/b")
+        args, st = stub_args(tempfile.mkdtemp()), stub_state()
+        ctl = Obj(should_save=False, should_training_stop=False)
+        vh.install_signal_handlers()
+        with redirect_stdout(io.StringIO()):
+            cb.on_train_begin(args, st, ctl)
+            os.kill(os.getpid(), signal.SIGTERM)
+            st.global_step = 1
+            cb.on_step_end(args, st, ctl)
+        self.assertTrue(ctl.should_save and ctl.should_training_stop and cb.stopped)
+        vh._stop["sig"] = None
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def test_rank_nonzero_is_silent(self):
+        os.environ["RANK"] = "1"
+        try:
+            buf = io.StringIO()
+            with redirect_stdout(buf):
+                vh.emit("step", step=1)
+            self.assertEqual(buf.getvalue(), "")
+        finally:
+            del os.environ["RANK"]
+
+
+class ScriptStartTest(unittest.TestCase):
+    def run_script(self, name, params):
+        env = dict(os.environ, VIBEML_PARAMS=json.dumps(params) if params is not None else "")
+        env.pop("VIBEML_PARAMS_FILE", None)
+        r = subprocess.run([sys.executable, os.path.join(WF, name, "train.py")], env=env,
+                           capture_output=True, text=True, timeout=120)
+        return r.returncode, events(r.stdout), r.stderr
+
+    def test_bad_params_error_event(self):
+        for name in ("unsloth", "lora", "full"):
+            rc, ev, _ = self.run_script(name, None)
+            self.assertEqual(rc, 1, name)
+            self.assertEqual(ev[-1]["event"], "error")
+            self.assertIn("VIBEML_PARAMS", ev[-1]["message"])
+
+    def test_missing_packages_error_event(self):
+        for name in ("unsloth", "lora", "full"):
+            rc, ev, err = self.run_script(name, {"model": "a/b", "dataset": "c/d", "hyperparameters": {}})
+            if rc == 0:
+                self.skipTest("the ML packages are installed here")
+            self.assertEqual(rc, 1, name + err)
+            self.assertEqual(ev[-1]["event"], "error", name)
+            self.assertIn(ev[-1]["exc_type"], ("ModuleNotFoundError", "ImportError"))
+
+
+if __name__ == "__main__":
+    unittest.main()
