@@ -83,7 +83,7 @@ static int l_log(lua_State *L)
         char *copy = malloc(len + 1);
         if (copy) {
             memcpy(copy, text, len + 1);
-            vml_vault_redact(copy, len);
+            vml_vault_redact_known(copy, len);
             fprintf(stderr, "vibeml[%s] %s: %s\n", s->name, levels[lvl], copy);
             free(copy);
         }

@@ -39,6 +39,45 @@ void vml_vault_set_kdf_cost(unsigned long long opslimit, size_t memlimit)
     kdf_mem = memlimit;
 }
 
+/* {============================================================ the passphrase from the environment
+ * VIBEML_PASSPHRASE is taken out of the environment when the process starts: copied into
+ * sodium memory, wiped in the original environment block (so /proc/<pid>/environ no longer shows
+ * it) and unset, so no child process (sky, a training script, a supervisor) ever inherits the
+ * vault's master secret. A value set later with setenv (tests) is still honoured. */
+static unsigned char *env_pw;
+static size_t env_pwlen;
+
+__attribute__((constructor)) static void capture_passphrase(void)
+{
+    char *env = getenv("VIBEML_PASSPHRASE");
+    size_t n;
+    if (!env || !*env || sodium_init() < 0)
+        return;
+    n = strlen(env);
+    env_pw = sodium_malloc(n + 1);
+    if (!env_pw)
+        return;
+    memcpy(env_pw, env, n);
+    env_pw[n] = '\0';
+    env_pwlen = n;
+    sodium_memzero(env, n);
+    unsetenv("VIBEML_PASSPHRASE");
+}
+
+/* The passphrase given through the environment (borrowed), or NULL. */
+static const char *passphrase_env(size_t *len)
+{
+    const char *now = getenv("VIBEML_PASSPHRASE");
+    if (now && *now) {
+        *len = strlen(now);
+        return now;
+    }
+    *len = env_pwlen;
+    return env_pw ? (const char *)env_pw : NULL;
+}
+
+/* }============================================================ */
+
 static int sodium_ready(vml_err *err)
 {
     if (sodium_init() < 0)
@@ -507,10 +546,10 @@ out:
 static int get_passphrase(vault *v, int allow_prompt, unsigned char **pw, size_t *pwlen,
                           vml_err *err)
 {
-    const char *env = getenv("VIBEML_PASSPHRASE");
+    size_t n = 0;
+    const char *env = passphrase_env(&n);
     *pw = NULL;
-    if (env && *env) {
-        size_t n = strlen(env);
+    if (env) {
         *pw = sodium_malloc(n + 1);
         if (!*pw)
             return vml_err_set(err, VML_ENOMEM, "out of memory");
@@ -562,8 +601,8 @@ static int vault_unlock(vault *v, const vault_text *t, int allow_prompt, int cre
             goto out;
         }
         {
-            const char *env = getenv("VIBEML_PASSPHRASE");
-            v->passphrase = env && *env;
+            size_t n;
+            v->passphrase = passphrase_env(&n) != NULL;
         }
         if (v->passphrase) {
             randombytes_buf(v->salt, SALTBYTES);
@@ -839,8 +878,8 @@ void vml_vault_index_deinit(vml_vault_index *idx)
 
 static int key_available_quietly(const vault *v)
 {
-    const char *env = getenv("VIBEML_PASSPHRASE");
-    return !v->passphrase || (env && *env);
+    size_t n;
+    return !v->passphrase || passphrase_env(&n) != NULL;
 }
 
 int vml_vault_list(vml_vault_index *idx, vml_err *err)
@@ -1410,14 +1449,19 @@ static void auto_prime(void)
     busy = 0;
 }
 
-size_t vml_vault_redact(char *buf, size_t len)
+size_t vml_vault_redact_known(char *buf, size_t len)
 {
     size_t n;
-    auto_prime();
     pthread_mutex_lock(&seen_lock);
     n = vml_secrets_redact(seen, buf, len);
     pthread_mutex_unlock(&seen_lock);
     return n;
+}
+
+size_t vml_vault_redact(char *buf, size_t len)
+{
+    auto_prime();
+    return vml_vault_redact_known(buf, len);
 }
 
 int vml_vault_redact_prime(vml_err *err)

@@ -15,6 +15,8 @@
  *     is a terminal), chosen when the vault is created while VIBEML_PASSPHRASE is set; or
  *   - from a key file, `<data>/vault.key`: 32 random bytes, mode 0600, created with the vault when
  *     no passphrase is set. A key file readable by group or others is refused.
+ * VIBEML_PASSPHRASE is removed from the process's environment at start-up (kept in sodium
+ * memory), so child processes never inherit it.
  * Sub-keys come from crypto_kdf_derive_from_key(master, id, "vmlvault"): 1 entry encryption,
  * 2 file MAC, 3 key check.
  *
@@ -149,6 +151,9 @@ size_t vml_secrets_redact(const vml_secrets *s, char *buf, size_t len);
  * vml_vault_redact_prime loads the whole vault into that set when the key is available without
  * asking (key file or VIBEML_PASSPHRASE); it returns 0 also when there is nothing to load. */
 size_t vml_vault_redact(char *buf, size_t len);
+/* The same without looking at the vault file: only the secrets this process already loaded.
+ * Never slow (no key derivation), so it is safe inside a sandboxed plugin's vibeml.log. */
+size_t vml_vault_redact_known(char *buf, size_t len);
 int vml_vault_redact_prime(vml_err *err);
 
 /* }============================================================ */

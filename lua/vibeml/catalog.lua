@@ -199,7 +199,8 @@ function M.parse_v8(cloud, text)
   if cloud == "gcp" then
     for _, r in ipairs(rows) do
       local it = get(r, "InstanceType")
-      if it ~= "" and get(r, "AcceleratorName") == "" then
+      -- every row with an instance type prices a host VM; GPU prices come from the GPU rows
+      if it ~= "" then
         local key = it .. "|" .. get(r, "Region")
         local p, sp = num(get(r, "Price")), num(get(r, "SpotPrice"))
         local h = host[key]
@@ -218,7 +219,10 @@ function M.parse_v8(cloud, text)
     local price, spot = num(get(r, "Price")), num(get(r, "SpotPrice"))
     local it, region = get(r, "InstanceType"), get(r, "Region")
     local vcpus, mem = num(get(r, "vCPUs")), num(get(r, "MemoryGiB"))
-    if acc ~= "" and count and count > 0 then
+    -- GCP: only GPU rows (no instance type) become offers, priced with their host; a row that
+    -- names both an instance type and a GPU would otherwise be taken at the host-only price
+    local gcp_host_row = cloud == "gcp" and it ~= ""
+    if acc ~= "" and count and count > 0 and not gcp_host_row then
       if cloud == "gcp" and it == "" then
         local n = math.tointeger(count)
         local hf = GCP_HOST[acc]

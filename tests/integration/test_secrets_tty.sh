@@ -61,4 +61,18 @@ VIBEML_HOME=$home2 VIBEML_PASSPHRASE='open sesame 123' "$bin" secrets list --jso
 VIBEML_HOME=$home2 "$bin" secrets list --json </dev/null | grep -q '"name": "PW_TOKEN"' || fail "names listed without the key"
 printf 'x-value-1' | VIBEML_HOME=$home2 "$bin" secrets set OTHER 2>"$home/err" && fail "set without passphrase or terminal"
 grep -q "VIBEML_PASSPHRASE" "$home/err" || fail "hint to set VIBEML_PASSPHRASE"
+# the passphrase never reaches a child process: vibeml takes it out of its environment
+cat >"$home/child.lua" <<'LUA'
+local r = vibeml.proc.run({ "/bin/sh", "-c", 'echo "child sees: [${VIBEML_PASSPHRASE:-}]"; tr "\\0" "\\n" </proc/$PPID/environ | grep -c "^VIBEML_PASSPHRASE=open" || true' })
+print(r.stdout)
+print("script sees: [" .. tostring(os.getenv("VIBEML_PASSPHRASE")) .. "]")
+print(require("vibeml.secrets").has("PW_TOKEN"))
+local h = assert(require("vibeml.secrets").env_for({ "PW_TOKEN" }))
+print(#h)
+LUA
+VIBEML_HOME=$home2 VIBEML_PASSPHRASE='open sesame 123' "$bin" run "$home/child.lua" >"$home/child.out" 2>&1 || { cat "$home/child.out"; fail "child script"; }
+grep -q "child sees: \[\]" "$home/child.out" || { cat "$home/child.out"; fail "a child inherited VIBEML_PASSPHRASE"; }
+grep -q "script sees: \[nil\]" "$home/child.out" || { cat "$home/child.out"; fail "scripts see VIBEML_PASSPHRASE"; }
+grep -qx "0" "$home/child.out" || { cat "$home/child.out"; fail "/proc/PID/environ still shows the passphrase"; }
+grep -qx "1" "$home/child.out" || { cat "$home/child.out"; fail "the captured passphrase does not open the vault"; }
 echo "ok secrets tty"

@@ -39,10 +39,12 @@ T.case("refresh reads each cloud's columns by header and caches them", function(
 end)
 
 T.case("GCP: host VM price added to the GPU price, as SkyPilot does", function()
-  local l4, a100, t4
+  local l4, a100, t4, n_a100 = nil, nil, nil, 0
   for _, o in ipairs(offers_of("gcp")) do
-    if o.gpu == "L4" then l4 = o elseif o.gpu == "A100" then a100 = o elseif o.gpu == "T4" then t4 = o end
+    if o.gpu == "L4" then l4 = o elseif o.gpu == "A100" then a100 = o; n_a100 = n_a100 + 1
+    elseif o.gpu == "T4" then t4 = o end
   end
+  T.eq(n_a100, 1) -- the a2 host row that names its GPU is a host price, not a second offer
   T.eq(l4.instance_type, "g2-standard-4")
   T.ok(math.abs(l4.price - (0.56 + 0.15)) < 1e-9, "L4 + g2 host")
   T.ok(math.abs(l4.spot_price - (0.22 + 0.06)) < 1e-9, "spot L4 + g2 host")
