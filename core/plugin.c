@@ -486,6 +486,21 @@ static int check_task(const json_t *task, vml_err *err)
         if (!json_is_string(v))
             return vml_err_set(err, VML_EINVAL, "build(): envs.%s must be a string (SkyPilot "
                                                 "accepts only string values)", k);
+    if (json_object_get(task, "workdir"))
+        return vml_err_set(err, VML_EPERM, "build(): a workflow must not set workdir (the backend "
+                                           "gives the job its own folder)");
+    v = json_object_get(task, "file_mounts");
+    if (v) {
+        json_t *src;
+        json_object_foreach(v, k, src) {
+            const char *url = json_is_string(src) ? json_string_value(src)
+                                                  : json_string_value(json_object_get(src, "source"));
+            if (url && !strstr(url, "://"))
+                return vml_err_set(err, VML_EPERM, "build(): file_mounts.%s = %s: only buckets "
+                                                   "may be mounted, never a path on this machine",
+                                   k, url);
+        }
+    }
     v = json_object_get(task, "secrets");
     if (v) {
         if (!json_is_object(v))

@@ -191,9 +191,14 @@ function M.model_info(id, opts)
   if not ok then return nil, why, "VML_EINVAL" end
   local c = cache_get("model", id, opts)
   if c then
-    if c.miss then return not_found("Model", "models", id, { offline = true, token = opts.token }) end
-    c.info.cached = true
-    return c.info
+    -- a miss recorded without a token says nothing once a token is there (private repos)
+    if c.miss and (c.with_token or not token(opts)) then
+      return not_found("Model", "models", id, { offline = true, token = opts.token })
+    end
+    if not c.miss then
+      c.info.cached = true
+      return c.info
+    end
   end
   if opts.offline then return nil, "offline: Hugging Face not consulted", "VML_EHTTP" end
   local fields = { "safetensors", "gated", "private", "disabled", "config", "cardData", "tags",
@@ -204,7 +209,7 @@ function M.model_info(id, opts)
   local r, msg = get(url, opts)
   if not r then return unreachable(r, msg) end
   if r.status == 404 then
-    cache_put("model", id, { miss = true })
+    cache_put("model", id, { miss = true, with_token = token(opts) ~= nil })
     return not_found("Model", "models", id, opts)
   end
   if r.status == 401 or r.status == 403 then
@@ -292,15 +297,19 @@ function M.dataset_info(id, opts)
   if not ok then return nil, why, "VML_EINVAL" end
   local c = cache_get("dataset", id, opts)
   if c then
-    if c.miss then return not_found("Dataset", "datasets", id, { offline = true, token = opts.token }) end
-    c.info.cached = true
-    return c.info
+    if c.miss and (c.with_token or not token(opts)) then
+      return not_found("Dataset", "datasets", id, { offline = true, token = opts.token })
+    end
+    if not c.miss then
+      c.info.cached = true
+      return c.info
+    end
   end
   if opts.offline then return nil, "offline: Hugging Face not consulted", "VML_EHTTP" end
   local r, msg = get(("%s/api/datasets/%s"):format(endpoint(), urlencode(id)), opts)
   if not r then return unreachable(r, msg) end
   if r.status == 404 then
-    cache_put("dataset", id, { miss = true })
+    cache_put("dataset", id, { miss = true, with_token = token(opts) ~= nil })
     return not_found("Dataset", "datasets", id, opts)
   end
   if r.status == 401 or r.status == 403 then

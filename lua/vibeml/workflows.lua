@@ -311,6 +311,34 @@ function M.check_task(task, p)
       return nil, "secrets." .. tostring(k) .. " carries a value; tasks list secret names only"
     end
   end
+  -- nothing from this machine travels except the files VibeML ships: no local paths in
+  -- file_mounts (they would be uploaded), no workdir (the backend sets it)
+  if task.workdir ~= nil then
+    return nil, "a workflow must not set workdir (the backend gives the job its own folder)"
+  end
+  for dst, src in pairs(task.file_mounts or {}) do
+    local url = type(src) == "string" and src or (type(src) == "table" and src.source) or nil
+    if type(src) == "table" and src.source == nil and type(src.name) ~= "string" then
+      return nil, "file_mounts." .. tostring(dst) .. " needs a bucket name or a bucket URL"
+    end
+    if url ~= nil and (type(url) ~= "string" or not url:match("^[a-z][a-z0-9]*://")) then
+      return nil, string.format("file_mounts.%s = %s: only buckets (s3://, gs://, ...) may be "
+        .. "mounted, never a path on this machine", tostring(dst), tostring(url))
+    end
+  end
+  for i, f in ipairs((task.vibeml or {}).files or {}) do
+    local path = type(f) == "table" and f.path
+    if type(path) ~= "string" or path:sub(1, 1) == "/" or path:find("..", 1, true)
+      or not path:match("^[A-Za-z0-9_./%-]+$") then
+      return nil, string.format("vibeml.files[%d].path %s must be a relative path inside the job "
+        .. "folder", i, tostring(path))
+    end
+    if f.embedded ~= nil and (type(f.embedded) ~= "string"
+      or not (f.embedded:match("^workflows/") or f.embedded:match("^plugins/"))) then
+      return nil, string.format("vibeml.files[%d].embedded must name a shipped workflows/ or "
+        .. "plugins/ file", i)
+    end
+  end
   if p then
     -- user-supplied text must never reach a command line: only the JSON document carries it
     for _, s in ipairs(collect_user_strings(p)) do

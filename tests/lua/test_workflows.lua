@@ -326,4 +326,27 @@ T.case("smoke builds a CPU task without accelerators", function()
   T.eq(json.decode(task.envs.VIBEML_PARAMS).checkpoint_dir, "checkpoints")
 end)
 
+T.case("check_task refuses local paths, workdir and files outside the job folder", function()
+  local good = assert(wf.build("smoke", { model = "a/b", dataset = "c/d", checkpoint_bucket = "vibeml-x" }))
+  T.ok(wf.check_task(good))
+  local function bad(mut, needle)
+    local t = assert(wf.build("smoke", { model = "a/b", dataset = "c/d", checkpoint_bucket = "vibeml-x" }))
+    mut(t)
+    local ok, e = wf.check_task(t)
+    T.eq(ok, nil, needle)
+    T.contains(e, needle)
+  end
+  bad(function(t) t.file_mounts["/keys"] = "~/.ssh" end, "never a path on this machine")
+  bad(function(t) t.file_mounts["/keys"] = { source = "/home/me", mode = "COPY" } end, "never a path")
+  bad(function(t) t.workdir = "/home/me" end, "must not set workdir")
+  bad(function(t) t.vibeml.files[1].path = "../../.bashrc" end, "relative path inside the job")
+  bad(function(t) t.vibeml.files[1].embedded = "/etc/passwd" end, "shipped workflows/")
+  bad(function(t) t.secrets = { HF_TOKEN = "hf_x" } end, "secret names only")
+  bad(function(t) t.envs.N = 3 end, "envs.N must be a string")
+  -- a bucket URL is fine
+  local t = assert(wf.build("smoke", { model = "a/b", dataset = "c/d" }))
+  t.file_mounts = { ["/data"] = "s3://my-bucket/data", ["/x"] = { source = "gs://b", mode = "MOUNT" } }
+  T.ok(wf.check_task(t))
+end)
+
 return T.run()

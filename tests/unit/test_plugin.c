@@ -291,6 +291,25 @@ static void test_build_secret_values_refused(void **state)
     assert_non_null(strstr(err.msg, "secret names only"));
 }
 
+static void test_build_local_mount_refused(void **state)
+{
+    const char *text =
+        "local kit = require 'vibeml.taskkit'\n"
+        "return { kind = 'workflow', name = 'mywf', title = 'T', description = 'D',\n"
+        "  version = '1', method = 'lora', model_sizes = { min_b = 0, max_b = 1 },\n"
+        "  vram = {}, throughput = {}, hyperparameters = {}, gpu = { required = false,\n"
+        "  min_count = 0, max_count = 0 }, build = function(p)\n"
+        "    local t = kit.task { workflow = 'mywf', p = p, setup = '', run = 'x' }\n"
+        "    t.file_mounts = { ['/keys'] = '~/.ssh' }\n"
+        "    return t end }\n";
+    vml_plugin *p = NULL;
+    vml_err err;
+    (void)state;
+    vml_err_clear(&err);
+    assert_true(vml_plugin_load_text("mywf", text, strlen(text), "=mywf", NULL, &p, &err) < 0);
+    assert_non_null(strstr(err.msg, "never a path on this machine"));
+}
+
 static void test_override_and_revert(void **state)
 {
     char msg[1024];
@@ -377,6 +396,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reload_loop_in_trial_build, setup, teardown),
         cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_build_secret_values_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_build_local_mount_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_override_and_revert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_plugin_and_tools, setup, teardown),
     };

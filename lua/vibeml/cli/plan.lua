@@ -3,7 +3,7 @@
 local planner = require "vibeml.planner"
 
 local USAGE = [[
-usage: vibeml plan --model ID [--dataset ID] [--workflow W] [--gpu G] [--gpus N] [--cloud C]
+usage: vibeml plan --model ID [--dataset ID] [--workflow W|--preference P] [--gpu G] [--gpus N] [--cloud C]
                    [--region R] [--spot|--on-demand] [--max-cost USD] [--deadline HOURS]
                    [--epochs N|--max-steps N] [--param K=V]... [--params-b B] [--offline]
                    [--limit N] [--show-task] [--json]
@@ -13,6 +13,7 @@ count, plus expected spot recovery), not by $/hour, and shows the best options w
   --model ID        Hugging Face model id (size, gating looked up; offline: size from the name)
   --dataset ID      Hugging Face dataset id (rows, format looked up)
   --workflow W      unsloth (QLoRA), lora or full; chosen for you when left out
+  --preference P    how to choose it: cheapest, balanced (default) or best_quality
   --gpu G / --gpus N   GPU type (name or alias) / total GPU count
   --cloud C / --region R   restrict to one cloud / region
   --spot | --on-demand     only spot / only on-demand capacity (default: both)
@@ -48,6 +49,7 @@ local function parse(args)
     elseif a == "--model" then take("model")
     elseif a == "--dataset" then take("dataset")
     elseif a == "--workflow" then take("workflow")
+    elseif a == "--preference" then take("preference")
     elseif a == "--gpu" then take("gpu")
     elseif a == "--gpus" then take("gpus", math.tointeger)
     elseif a == "--cloud" then take("cloud")
