@@ -1036,7 +1036,7 @@ out:
 
 /* {============================================================ secret sets */
 
-#define NFORMS 10
+#define NFORMS 16 /* raw, 8 base64 (2 alphabets x 4), URL, JSON, 2 hex: 13 at most */
 
 typedef struct secret {
     char name[VML_VAULT_NAME_MAX + 1];
@@ -1151,7 +1151,7 @@ static int add_b64_forms(secret *s, int *k, const unsigned char *val, size_t n, 
 /* Makes s->entry for name/value and the redaction forms. value is borrowed. */
 static int secret_fill(secret *s, const char *name, const char *value, size_t vlen, vml_err *err)
 {
-    size_t nlen = strlen(name), i, cap = 3 * vlen + 8;
+    size_t nlen = strlen(name), i, cap = 6 * vlen + 8;
     char *scratch = NULL;
     unsigned char *pre = NULL;
     int k = 0, rc = 0;
@@ -1178,6 +1178,23 @@ static int secret_fill(secret *s, const char *name, const char *value, size_t vl
         add_b64_forms(s, &k, (const unsigned char *)value, vlen, scratch, pre,
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING) < 0)
         goto nomem;
+    /* JSON string escaping (how the value looks inside a JSON document, e.g. an MCP message) */
+    {
+        size_t o = 0;
+        for (i = 0; i < vlen; i++) {
+            unsigned char c = (unsigned char)value[i];
+            if (c == '"' || c == '\\') {
+                scratch[o++] = '\\';
+                scratch[o++] = (char)c;
+            } else if (c < 0x20) {
+                o += (size_t)snprintf(scratch + o, 7, "\\u%04x", c);
+            } else {
+                scratch[o++] = (char)c;
+            }
+        }
+        if (add_form(s, &k, scratch, o) < 0)
+            goto nomem;
+    }
     /* URL encoding (RFC 3986 unreserved kept) */
     {
         size_t o = 0;

@@ -370,6 +370,28 @@ static void test_redaction(void **state)
             assert_null(memmem(dec, dl, SECRET + 2, strlen(SECRET) - 4));
         }
     }
+    /* upper-case hex and the JSON-escaped form of a value with a quote and a backslash */
+    {
+        char up[128];
+        size_t j;
+        for (j = 0; hex[j]; j++)
+            up[j] = (char)(hex[j] >= 'a' && hex[j] <= 'f' ? hex[j] - 32 : hex[j]);
+        up[j] = '\0';
+        snprintf(buf, sizeof buf, "HEX=%s;", up);
+        assert_int_equal(vml_secrets_redact(s, buf, strlen(buf)), 1);
+        assert_null(strstr(buf, up));
+    }
+    {
+        vml_secrets *q = NULL;
+        const char *qn[] = {"QUOTED"};
+        put("QUOTED", "pa\"ss\\word/+=99");
+        assert_int_equal(vml_vault_load(qn, 1, NULL, 0, &q, &err), 0);
+        snprintf(buf, sizeof buf, "{\"v\":\"pa\\\"ss\\\\word/+=99\"}");
+        assert_true(vml_secrets_redact(q, buf, strlen(buf)) >= 1);
+        assert_null(strstr(buf, "word/+=99"));
+        assert_non_null(strstr(buf, "{\"v\":\""));
+        vml_secrets_free(q);
+    }
     /* the process-wide redactor knows every secret loaded so far */
     snprintf(buf, sizeof buf, "leak: %s", SECRET);
     assert_true(vml_vault_redact(buf, strlen(buf)) >= 1);
