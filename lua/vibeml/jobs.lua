@@ -18,6 +18,7 @@
 --       -> {stream=, lines={...}, cursor=, truncated=}
 --   jobs.poll([{force = true}]) -> changed ids (one backend status call per interval for all jobs)
 --   jobs.wait(id, {timeout=, interval=}) -> status | nil, "timeout", "VML_ETIMEOUT"
+--   jobs.refresh(id) -> poll + (SkyPilot) log pull, both rate-limited
 -- Job: job.id, job:status(), job:wait{timeout=}, job:logs{tail=, stream=} (iterator over lines),
 --      job:stop([opts]).
 -- Changes are announced with events.emit("job_changed", id) and
@@ -172,7 +173,7 @@ end
 local function resolve(input, opts)
   if type(input) ~= "table" then return fail("launch needs a plan or a request table") end
   local plan
-  if input.task and (input.best or input.request) then
+  if input.best and input.request then
     plan = input
   elseif input.task then
     return { task = input.task, info = { workflow = input.workflow or (input.task.vibeml or {}).workflow,
@@ -192,6 +193,16 @@ local function resolve(input, opts)
   local req = plan.request or {}
   local gpu_required
   local workflows = guarded("vibeml.workflows")
+  if not plan.task and workflows and workflows.build and wf then
+    -- the planner shows no task preview without a dataset; workflows like smoke need none
+    local hp = plan.hyperparameters or req.hyperparameters or {}
+    local t, berr = workflows.build(wf, { job_name = opts.name or ("vml-" .. wf), model = req.model,
+      dataset = req.dataset, hyperparameters = hp, model_info = plan.model_info, candidates = {},
+      num_nodes = 1 })
+    if not t then return fail("could not build the task for workflow " .. wf .. ": " .. tostring(berr)) end
+    plan.task = t
+  end
+  if not plan.task then return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset")) end
   if workflows and wf and workflows.get then
     local d = workflows.get(wf)
     if type(d) == "table" and d.gpu then gpu_required = d.gpu.required and true or false end
@@ -261,8 +272,27 @@ function M.launch(input, opts)
     end
   end
   progress(2, 4, "starting on " .. backend_name)
+  -- secrets the task names reach the job's environment straight from the vault (never argv)
+  local secret_env = opts.secrets
+  if secret_env == nil and type(task.secrets) == "table" and next(task.secrets) then
+    local sec = guarded("vibeml.secrets")
+    if sec and sec.env_for then
+      local names = {}
+      for k in pairs(task.secrets) do names[#names + 1] = k end
+      table.sort(names)
+      local okh, have = pcall(sec.names)
+      local present = {}
+      for _, n in ipairs(okh and have or {}) do present[n] = true end
+      local wanted = {}
+      for _, n in ipairs(names) do if present[n] then wanted[#wanted + 1] = n end end
+      if #wanted > 0 then
+        local oks, se = pcall(sec.env_for, {}, wanted)
+        if oks and se then secret_env = se end
+      end
+    end
+  end
   local row = jdb.get(id)
-  local ok, smsg, scode = backend.start(row, task, { secrets = opts.secrets, gpu_required = info.gpu_required,
+  local ok, smsg, scode = backend.start(row, task, { secrets = secret_env, gpu_required = info.gpu_required,
     managed = opts.managed, task_path = task_path, retries = opts.retries })
   if not ok then
     local c = require("vibeml.jobs.errors").classify(smsg or "", { job_id = id })
@@ -429,6 +459,19 @@ function M.poll(opts)
   if not ok then error(res, 0) end
   for _, id in ipairs(res) do announce(id) end
   return res
+end
+
+-- Fresh status for one job: the shared poll (at most one backend call per interval) and, for
+-- SkyPilot, its log pulled into the archive (rate-limited per job) for the latest progress.
+function M.refresh(id)
+  local row = jdb.get(id)
+  if not row then return nil end
+  if jdb.ACTIVE[row.state] then
+    M.poll()
+    local b = M.backend(row.backend)
+    if b and b.pull_logs then pcall(b.pull_logs, jdb.get(id)) end
+  end
+  return true
 end
 
 function M.wait(id, opts)

@@ -1,0 +1,69 @@
+-- `vibeml launch` (the options of `vibeml plan`) [--backend local|skypilot] [--name N]
+-- [--cluster] [--yes] [--follow] [--json]: plan, check the budget (asking the person when it
+-- would be exceeded), launch; prints the job id at once.
+local jobs = require "vibeml.jobs"
+local plan_cli = require "vibeml.cli.plan"
+
+local USAGE = [[
+usage: vibeml launch --model ID [--dataset ID] [plan options...] [--backend local|skypilot]
+                     [--name NAME] [--cluster] [--yes] [--follow] [--json]
+
+Plans the job like `vibeml plan` (see `vibeml help plan` for the options), checks the budget,
+launches it and prints the job id at once. Where the job runs is always printed.
+  --backend B   local (this machine) or skypilot (cloud GPUs); default: your preference, else
+                skypilot when SkyPilot has a cloud enabled, else local
+  --cluster     a plain SkyPilot cluster run instead of a managed job (no spot recovery)
+  --yes         do not ask before going over the budget (the ledger records the override)
+  --follow      then print the job's output until it ends
+  --max-cost USD   also the job's cost cap: it is stopped when it reaches this cost
+Exit codes: 0 launched, 1 failure, 2 usage, 3 refused by the budget.
+]]
+
+local function main(args)
+  local rest, o = {}, {}
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--backend" then o.backend = args[i + 1]; i = i + 1
+    elseif a == "--name" then o.name = args[i + 1]; i = i + 1
+    elseif a == "--cluster" then o.cluster = true
+    elseif a == "--yes" or a == "-y" then o.yes = true
+    elseif a == "--follow" then o.follow = true
+    else rest[#rest + 1] = a end
+    i = i + 1
+  end
+  if o.backend and o.backend ~= "local" and o.backend ~= "skypilot" then
+    vibeml.eprint("vibeml launch: --backend must be local or skypilot") return 2
+  end
+  local ok, req, flags = pcall(plan_cli.parse, rest)
+  if not ok then
+    vibeml.eprint("vibeml launch: " .. (type(req) == "table" and req.usage or tostring(req)))
+    vibeml.eprint(USAGE)
+    return 2
+  end
+  if flags.help then print(USAGE) return 0 end
+  if not req.model then vibeml.eprint("vibeml launch: --model is required") return 2 end
+  local planner = require "vibeml.planner"
+  local p, err, code = planner.plan(req)
+  if not p then vibeml.eprint("vibeml launch: " .. err) return code == "VML_EINVAL" and 2 or 1 end
+  local job, msg, lcode, info = jobs.launch(p, { backend = o.backend, name = o.name, cap = req.max_cost,
+    managed = not o.cluster, confirm = function(question)
+      if o.yes then return true end
+      vibeml.eprint(question .. " (re-run with --yes to approve)")
+      return false
+    end })
+  if not job then
+    if flags.json then print(vibeml.json.encode({ error = { message = msg, code = lcode } })) end
+    vibeml.eprint("vibeml launch: " .. tostring(msg))
+    return lcode == "VML_EMONEY" and 3 or 1
+  end
+  local st = jobs.status(job.id)
+  if flags.json then print(vibeml.json.encode(st)) else
+    print(job.id)
+    vibeml.eprint(string.format("launched %s on %s (%s)", job.id, st.where, st.state))
+  end
+  if o.follow then return require("vibeml.cli.jobs").main({ "logs", job.id, "--follow" }) end
+  return 0
+end
+
+return { summary = "plan and launch a fine-tuning job; prints its id at once", usage = USAGE, main = main }

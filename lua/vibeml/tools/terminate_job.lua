@@ -1,0 +1,37 @@
+-- terminate_job — graceful stop: the training gets SIGTERM (it saves a checkpoint), SIGKILL after
+-- the grace period (local) or a SkyPilot cancel/tear-down; answers with the final state and cost.
+local jobs = require "vibeml.jobs"
+
+return {
+  name = "terminate_job",
+  title = "Stop a job",
+  description = "Stops a running job gracefully (the training script saves a checkpoint on "
+    .. "SIGTERM; it is killed after grace seconds if it does not stop) and returns its final "
+    .. "state and cost. A SkyPilot job is cancelled (managed) or its cluster torn down, so it "
+    .. "stops costing money. Stopping a job that already ended changes nothing.",
+  inputSchema = {
+    type = "object",
+    properties = {
+      job_id = { type = "string", minLength = 1 },
+      grace = { type = "number", minimum = 0, maximum = 600, default = 30,
+                description = "seconds between SIGTERM and SIGKILL (local jobs)" },
+    },
+    required = { "job_id" },
+    additionalProperties = false,
+  },
+  outputSchema = {
+    type = "object",
+    properties = { id = { type = "string" }, state = { type = "string" }, cost = { type = "object" },
+                   where = { type = "string" } },
+    required = { "id", "state" },
+  },
+  annotations = { readOnlyHint = false, destructiveHint = true, idempotentHint = true, openWorldHint = true },
+  handler = function(args, ctx)
+    if ctx and ctx.progress then ctx:progress(0, 1, "stopping " .. args.job_id) end
+    local st, msg = jobs.stop(args.job_id, { reason = "user", grace = args.grace or 30 })
+    if not st then return nil, msg end
+    if ctx and ctx.progress then ctx:progress(1, 1, st.state) end
+    return st, string.format("Job %s is %s (%s). Final cost $%.2f.", st.id, st.state, st.where,
+      st.cost.final or st.cost.accrued or 0)
+  end,
+}
