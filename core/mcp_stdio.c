@@ -35,6 +35,9 @@ typedef struct stdio_state {
     int fs_busy;
     int paused, eof, out_broken, exiting, done;
     size_t pending_bytes; /* bytes queued on the output stream */
+    int batching;         /* inside one read callback: replies gather in obuf */
+    char *obuf;           /* replies gathered for one write (owned) */
+    size_t olen, ocap;
     uv_signal_t sigterm, sigint;
     uv_timer_t grace, force;
 } stdio_state;
@@ -87,6 +90,57 @@ static void on_written(uv_write_t *req, int status)
     maybe_resume(st);
 }
 
+/* Writes buf (taken) to the output stream: at once if the pipe has room, else queued. */
+static int stream_write(stdio_state *st, char *line, size_t len)
+{
+    uv_buf_t b = uv_buf_init(line, (unsigned)len);
+    int w = uv_try_write((uv_stream_t *)&st->out, &b, 1);
+    wreq *q;
+    int rc;
+    if (w == (int)len) {
+        free(line);
+        return 0;
+    }
+    if (w < 0 && w != UV_EAGAIN) {
+        free(line);
+        st->out_broken = 1;
+        uv_timer_start(&st->grace, on_grace, 0, 0); /* not from inside the server's call */
+        return VML_EIO;
+    }
+    if (w < 0)
+        w = 0;
+    q = malloc(sizeof *q);
+    if (!q) {
+        free(line);
+        return VML_ENOMEM;
+    }
+    q->line = line;
+    q->req.data = st;
+    b = uv_buf_init(line + w, (unsigned)(len - (size_t)w));
+    rc = uv_write(&q->req, (uv_stream_t *)&st->out, &b, 1, on_written);
+    if (rc < 0) {
+        free(line);
+        free(q);
+        st->out_broken = 1;
+        uv_timer_start(&st->grace, on_grace, 0, 0);
+        return VML_EIO;
+    }
+    st->pending_bytes = uv_stream_get_write_queue_size((uv_stream_t *)&st->out);
+    return 0;
+}
+
+/* Sends what one read callback produced as one write (one syscall for many replies). */
+static void flush_out(stdio_state *st)
+{
+    char *buf = st->obuf;
+    size_t len = st->olen;
+    if (!len)
+        return;
+    st->obuf = NULL;
+    st->olen = st->ocap = 0;
+    stream_write(st, buf, len);
+}
+
 static int out_write(void *ud, char *line, size_t len)
 {
     stdio_state *st = ud;
@@ -110,42 +164,29 @@ static int out_write(void *ud, char *line, size_t len)
         free(line);
         return 0;
     }
-    {
-        uv_buf_t b = uv_buf_init(line, (unsigned)len);
-        int w = uv_try_write((uv_stream_t *)&st->out, &b, 1);
-        wreq *q;
-        int rc;
-        if (w == (int)len) {
-            free(line);
-            return 0;
+    if (st->batching && len < 65536) {
+        if (st->olen + len > st->ocap) {
+            size_t cap = st->ocap ? st->ocap : 16384;
+            char *nb;
+            while (cap < st->olen + len)
+                cap *= 2;
+            nb = realloc(st->obuf, cap);
+            if (!nb) {
+                flush_out(st);
+                return stream_write(st, line, len);
+            }
+            st->obuf = nb;
+            st->ocap = cap;
         }
-        if (w < 0 && w != UV_EAGAIN) {
-            free(line);
-            st->out_broken = 1;
-            uv_timer_start(&st->grace, on_grace, 0, 0); /* not from inside the server's call */
-            return VML_EIO;
-        }
-        if (w < 0)
-            w = 0;
-        q = malloc(sizeof *q);
-        if (!q) {
-            free(line);
-            return VML_ENOMEM;
-        }
-        q->line = line;
-        q->req.data = st;
-        b = uv_buf_init(line + w, (unsigned)(len - (size_t)w));
-        rc = uv_write(&q->req, (uv_stream_t *)&st->out, &b, 1, on_written);
-        if (rc < 0) {
-            free(line);
-            free(q);
-            st->out_broken = 1;
-            uv_timer_start(&st->grace, on_grace, 0, 0); /* not from inside the server's call */
-            return VML_EIO;
-        }
-        st->pending_bytes = uv_stream_get_write_queue_size((uv_stream_t *)&st->out);
+        memcpy(st->obuf + st->olen, line, len);
+        st->olen += len;
+        free(line);
+        if (st->olen >= (1u << 20))
+            flush_out(st);
+        return 0;
     }
-    return 0;
+    flush_out(st); /* keep the order */
+    return stream_write(st, line, len);
 }
 
 /* ---- input --------------------------------------------------------------------------------- */
@@ -173,8 +214,12 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     stdio_state *st = s->data;
-    if (n > 0)
+    if (n > 0) {
+        st->batching = 1;
         vml_mcp_feed(st->m, buf->base, (size_t)n);
+        st->batching = 0;
+        flush_out(st);
+    }
     free(buf->base);
     if (n < 0) {
         if (n != UV_EOF)
@@ -199,7 +244,10 @@ static void on_fs_read(uv_fs_t *req)
         return;
     if (n > 0) {
         st->fs_off += n;
+        st->batching = 1;
         vml_mcp_feed(st->m, st->fs_buf, (size_t)n);
+        st->batching = 0;
+        flush_out(st);
         if (should_pause(st)) {
             st->paused = 1;
             return;
@@ -366,5 +414,6 @@ int vml_mcp_stdio_serve(vml_mcp_opts *opts, int in_fd, int out_fd)
     uv_run(loop, UV_RUN_NOWAIT);
     uv_run(loop, UV_RUN_NOWAIT);
     free(st.fs_buf);
+    free(st.obuf);
     return code;
 }
