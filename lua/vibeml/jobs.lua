@@ -249,9 +249,11 @@ function M.launch(input, opts)
   jdb.update(id, { dir = dir, task_path = dir .. "/task.json" })
   progress(1, 4, "checking the budget")
   local money = guarded("vibeml.money")
-  local expected = info.estimate and info.estimate.cost and info.estimate.cost.expected or 0
-  if money and money.reserve and not local_run then
-    local ok, rmsg, rcode, rinfo = money.reserve({ job_id = id, amount = expected, cap = cap })
+  local est_cost = info.estimate and info.estimate.cost or {}
+  local amount = est_cost.max or est_cost.expected or cap or 0
+  if money and (money.authorize or money.reserve) and not local_run and amount > 0 then
+    local fn = (opts.ctx or opts.confirm) and money.authorize or money.reserve
+    local ok, rmsg, rcode, rinfo = fn({ job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
     if not ok then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_message = "budget: " .. tostring(rmsg),
                        failure_retry = 0 }, "budget refused")
@@ -264,9 +266,9 @@ function M.launch(input, opts)
     managed = opts.managed, task_path = task_path, retries = opts.retries })
   if not ok then
     local c = require("vibeml.jobs.errors").classify(smsg or "", { job_id = id })
-    jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == "VML_EUNSUPPORTED" and "invalid_resource" or "setup"),
+    if jdb.get(id).state ~= "failed" then jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == "VML_EUNSUPPORTED" and "invalid_resource" or "setup"),
       failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes)) or nil,
-      failure_retry = c and c.retry and 1 or 0 }, "start failed")
+      failure_retry = c and c.retry and 1 or 0 }, "start failed") end
     if money and money.release and not local_run then pcall(money.release, id) end
     announce(id)
     return nil, smsg, scode or "VML_EPROC", { job_id = id }

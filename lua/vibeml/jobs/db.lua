@@ -58,6 +58,8 @@ M.STEPS = {
       data TEXT                       -- JSON
     );
     CREATE INDEX job_events_job ON job_events(job_id, id);]],
+  -- 2: answers of `sky api info` / `sky check` shared between processes for a few minutes
+  [[CREATE TABLE sky_info(key TEXT PRIMARY KEY, value TEXT NOT NULL, at REAL NOT NULL)]],
 }
 
 M.TERMINAL = { completed = true, failed = true, terminated = true }
