@@ -47,6 +47,11 @@ T.case("validation lists the allowed values", function()
   T.contains(m4, "expected a region name")
   local _, m5 = prefs.set{ backend = vibeml.null }
   T.contains(m5, "cannot be null")
+  local _, m6 = prefs.set{ workflow = "nope" }
+  T.contains(m6, "'workflow' cannot be 'nope' (allowed: ")
+  T.contains(m6, "lora")
+  T.ok(prefs.set{ workflow = "lora" })
+  T.ok(prefs.set{ workflow = vibeml.null })
 end)
 
 T.case("a hand-edited file is validated on every load", function()
