@@ -382,15 +382,19 @@ local function apply(row, status, rec, mapped)
     jdb.update(row.id, { state = mapped, backend_status = status }, "SkyPilot status " .. status)
     changed = true
   end
-  -- cost and cap while it runs
-  local cur = jdb.get(row.id)
+  -- cost and cap while it runs: written (and reported to the ledger) when it moved by a cent or
+  -- more, so a steady poll of many jobs costs no writes
+  local cur = changed and jdb.get(row.id) or row
   local cost = jdb.cost_of(cur)
   if (cur.rate_hr or 0) > 0 then
-    jdb.update(row.id, { cost_accrued = cost })
-    local over = money_accrue(row.id, cost)
-    if (cur.cap_usd and cost >= cur.cap_usd or over) and not cur.stop_requested_at then
-      jdb.event(jdb.db(), row.id, "cost", { accrued = cost, cap = cur.cap_usd, message = "cost cap reached: stopping the job" })
-      M.stop(cur, "budget")
+    local capped = cur.cap_usd and cost >= cur.cap_usd
+    if capped or cost - (cur.cost_accrued or 0) >= 0.01 then
+      jdb.update(row.id, { cost_accrued = cost })
+      local over = money_accrue(row.id, cost)
+      if (capped or over) and not cur.stop_requested_at then
+        jdb.event(jdb.db(), row.id, "cost", { accrued = cost, cap = cur.cap_usd, message = "cost cap reached: stopping the job" })
+        M.stop(cur, "budget")
+      end
     end
   end
   return changed
