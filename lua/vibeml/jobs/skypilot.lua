@@ -364,6 +364,14 @@ end
 
 local function apply(row, status, rec, mapped)
   local changed = false
+  -- where SkyPilot actually placed it (any_of may pick another offer than the plan's best)
+  if rec and type(rec.cloud) == "string" and rec.cloud ~= "" then
+    local cloud, region = rec.cloud:lower(), type(rec.region) == "string" and rec.region or nil
+    if cloud ~= row.cloud or (region and region ~= row.region) then
+      jdb.update(row.id, { cloud = cloud, region = region })
+      row.cloud, row.region = cloud, region
+    end
+  end
   if rec and rec.recovery_count and rec.recovery_count > (row.recoveries or 0) then
     jdb.update(row.id, { recoveries = rec.recovery_count })
     jdb.event(jdb.db(), row.id, "recovery", { recovery_count = rec.recovery_count,
