@@ -262,6 +262,18 @@ function M.launch(input, opts)
   local money = guarded("vibeml.money")
   local est_cost = info.estimate and info.estimate.cost or {}
   local amount = est_cost.max or est_cost.expected or cap or 0
+  if money and money.limits and not local_run and amount <= 0 then
+    -- a cloud run with neither an estimate nor a cap cannot be held against a budget: refuse it
+    -- rather than let it spend unchecked
+    local lim = money.limits() or {}
+    if lim.monthly or lim.per_job then
+      jdb.update(id, { state = "failed", failure_category = "quota", failure_retry = 0,
+        failure_message = "budget: no cost estimate and no cap" }, "budget refused")
+      return nil, "this launch has no cost estimate and no cap, so it cannot be held against your "
+        .. "budget; give it a cap (CLI --max-cost USD, MCP max_cost, Lua opts.cap) or launch from "
+        .. "a plan", "VML_EMONEY"
+    end
+  end
   if money and (money.authorize or money.reserve) and not local_run and amount > 0 then
     local fn = (opts.ctx or opts.confirm) and money.authorize or money.reserve
     local ok, rmsg, rcode, rinfo = fn({ job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })

@@ -260,4 +260,22 @@ T.case("one `sky jobs queue` call per poll for N = 1, 10, 500 jobs", function()
   end
 end)
 
+T.case("a cloud launch with no estimate and no cap is refused while a budget is set", function()
+  local money = require "vibeml.money"
+  local before = money.limits()
+  assert(money.set_limits({ monthly = 100 }))
+  clear_log()
+  local t = task()
+  t.estimate, t.rate_hr = nil, nil
+  local job, msg, code = jobs.launch(t, { backend = "skypilot" })
+  T.eq(job, nil)
+  T.eq(code, "VML_EMONEY")
+  T.contains(msg, "no cost estimate and no cap")
+  for _, a in ipairs(argv_log()) do T.ok(a[1] ~= "jobs" or a[2] ~= "launch", "nothing was launched") end
+  -- with a cap it is held against the budget and goes ahead
+  local ok = jobs.launch(t, { backend = "skypilot", cap = 5 })
+  T.ok(ok, "a capped launch goes ahead")
+  money.set_limits({ monthly = before.monthly or false, per_job = before.per_job or false })
+end)
+
 return T.run()
