@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "loop.h"
 
@@ -155,6 +156,26 @@ static void test_wait_outside_task(void **state)
     vml_script_free(s);
 }
 
+/* A task that loops on sleep(0) must not starve the loop: another task's timer still fires.
+ * (A 0 ms libuv timer started from a timer callback used to run again in the same phase.) */
+static void test_sleep_zero_does_not_starve(void **state)
+{
+    vml_script *s = new_script();
+    outcome spin, other;
+    vml_task *t;
+    (void)state;
+    alarm(20); /* a regression hangs: fail loudly instead */
+    t = spawn(s, "while true do vibeml.sleep(0) end", &spin);
+    spawn(s, "vibeml.sleep(0.05) return 9", &other);
+    vml_loop_run_until(&other.done);
+    assert_int_equal(other.value, 9);
+    vml_task_cancel(t, VML_ECANCELED);
+    vml_loop_run_until(&spin.done);
+    assert_int_equal(spin.rc, VML_ECANCELED);
+    alarm(0);
+    vml_script_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +185,7 @@ int main(void)
         cmocka_unit_test(test_coroutines_pass_waits_through),
         cmocka_unit_test(test_task_errors),
         cmocka_unit_test(test_wait_outside_task),
+        cmocka_unit_test(test_sleep_zero_does_not_starve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

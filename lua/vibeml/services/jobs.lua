@@ -10,7 +10,7 @@ return {
     while true do
       local ok, err = pcall(jobs.poll, { force = true })
       if not ok then vibeml.log("warning", "job poll: %s", tostring(type(err) == "table" and err.message or err)) end
-      vibeml.sleep(jobs.POLL_INTERVAL)
+      vibeml.sleep(math.max(jobs.POLL_INTERVAL, 0.2)) -- a floor: VIBEML_POLL_INTERVAL=0 must not spin
     end
   end,
 }
