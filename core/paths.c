@@ -8,6 +8,50 @@
 #include <string.h>
 #include <sys/stat.h>
 
+int vml_paths_read(const char *path, size_t max, char **out, size_t *len, vml_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    int rc = 0;
+    *out = NULL;
+    if (!f)
+        return vml_err_from_errno(err, errno, path);
+    for (;;) {
+        size_t got;
+        if (n + 4096 + 1 > cap) {
+            char *nb;
+            cap = cap ? cap * 2 : 16384;
+            nb = realloc(buf, cap);
+            if (!nb) {
+                rc = vml_err_set(err, VML_ENOMEM, "%s: out of memory", path);
+                goto out;
+            }
+            buf = nb;
+        }
+        got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (max && n > max) {
+            rc = vml_err_set(err, VML_ELIMIT, "%s: larger than %zu bytes", path, max);
+            goto out;
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        rc = vml_err_from_errno(err, errno, path);
+        goto out;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
 int vml_paths_mkdirs(const char *path, int mode, vml_err *err)
 {
     char tmp[4096];

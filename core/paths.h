@@ -23,6 +23,9 @@ int vml_paths_get(vml_path_kind kind, char *buf, size_t n, int create, vml_err *
 /* Joins folder kind and a relative name into buf. Returns 0 or a VML code (name too long). */
 int vml_paths_join(vml_path_kind kind, const char *name, char *buf, size_t n, int create,
                    vml_err *err);
+/* Reads a whole file into *out (malloc'd, NUL-terminated; the caller frees it) and its length
+ * into *len. max > 0 refuses a larger file with VML_ELIMIT. Returns 0 or a VML code. */
+int vml_paths_read(const char *path, size_t max, char **out, size_t *len, vml_err *err);
 /* mkdir -p with mode. Returns 0 or a VML code. */
 int vml_paths_mkdirs(const char *path, int mode, vml_err *err);
 

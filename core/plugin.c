@@ -112,47 +112,7 @@ static int ends_with(const char *s, const char *suffix)
 
 static int read_all(const char *path, char **out, size_t *len, vml_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    *out = NULL;
-    if (!f)
-        return vml_err_from_errno(err, errno, path);
-    for (;;) {
-        size_t got;
-        if (n + 4096 + 1 > cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 16384;
-            if (cap > MAX_FILE_BYTES + 8192) {
-                rc = vml_err_set(err, VML_ELIMIT, "%s: larger than %u MB", path,
-                                 MAX_FILE_BYTES >> 20);
-                goto out;
-            }
-            nb = realloc(buf, cap);
-            if (!nb) {
-                rc = vml_err_set(err, VML_ENOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = vml_err_from_errno(err, errno, path);
-        goto out;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    buf = NULL;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
+    return vml_paths_read(path, MAX_FILE_BYTES, out, len, err);
 }
 
 static int cmp_str(const void *a, const void *b)

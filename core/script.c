@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "embed.h"
+#include "paths.h"
 
 /* Instructions between hook calls. HAProxy measured 500..10000 as free; 1000 keeps a tripped
  * timeout within microseconds of the deadline. */
@@ -257,46 +258,6 @@ static int valid_modname(const char *name)
     return 1;
 }
 
-/* Reads a whole file into a malloc'd buffer. Returns 0 or a VML code. */
-static int read_file(const char *path, char **out, size_t *len, vml_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    int rc = 0;
-    if (!f)
-        return vml_err_from_errno(err, errno, path);
-    for (;;) {
-        size_t got;
-        if (n + 4096 + 1 > cap) {
-            char *nb;
-            cap = cap ? cap * 2 : 8192;
-            nb = realloc(buf, cap);
-            if (!nb) {
-                rc = vml_err_set(err, VML_ENOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            buf = nb;
-        }
-        got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        rc = vml_err_from_errno(err, errno, path);
-        goto out;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    buf = NULL;
-out:
-    free(buf);
-    fclose(f);
-    return rc;
-}
-
 /* Pushes the loader chunk for name, or returns 0 (nothing pushed) with a reason appended. */
 static int find_module(lua_State *L, vml_script *s, const char *name, luaL_Buffer *why)
 {
@@ -335,7 +296,7 @@ static int find_module(lua_State *L, vml_script *s, const char *name, luaL_Buffe
             size_t len;
             vml_err e;
             snprintf(file, sizeof file, forms[i], s->script_dir, path);
-            if (read_file(file, &text, &len, &e) == 0) {
+            if (vml_paths_read(file, 0, &text, &len, &e) == 0) {
                 char chunk[1100];
                 snprintf(chunk, sizeof chunk, "@%s", file);
                 status = luaL_loadbufferx(L, text, len, chunk, "t");
@@ -744,7 +705,7 @@ int vml_script_loadfile(vml_script *s, const char *path, vml_err *err)
     char *text = NULL, chunk[1100];
     size_t len, skip = 0;
     int rc;
-    rc = read_file(path, &text, &len, err);
+    rc = vml_paths_read(path, 0, &text, &len, err);
     if (rc < 0)
         return vml_err_prefix(err, "cannot read script");
     if (len >= 4 && memcmp(text, LUA_SIGNATURE, 4) == 0) {
