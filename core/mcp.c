@@ -117,6 +117,14 @@ struct vml_mcp {
 };
 
 static int ensure_lua(vml_mcp *m);
+int vml_mcp_start(vml_mcp *m, vml_err *err)
+{
+    if (ensure_lua(m) < 0)
+        return vml_err_set(err, m->lua_err.code ? m->lua_err.code : VML_ELUA, "%s",
+                           vml_err_msg(&m->lua_err));
+    return 0;
+}
+
 static void warm_fired(uv_timer_t *t);
 
 /* {===================================================================== small helpers */
@@ -1480,6 +1488,8 @@ static int lua_start(vml_mcp *m, vml_err *err)
     luaL_setfuncs(L, hooks, 1);
     if ((rc = vml_script_pcall(m->s, 2, 0, err)) < 0)
         return rc;
+    if (m->o.no_services)
+        return 0;
     return start_services(m, err);
 }
 

@@ -56,6 +56,9 @@ typedef struct vml_mcp_opts {
 /* Creates the server: its Lua state, the tools, resources, prompts; starts the services.
  * *out is the caller's (vml_mcp_free). */
 int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err);
+/* Starts the Lua side (tools, resources, prompts) and the services now instead of after the
+ * first initialize (which is what stdio does, for a fast cold start). Returns 0 or a VML code. */
+int vml_mcp_start(vml_mcp *m, vml_err *err);
 /* Cancels everything still running and frees the server. NULL is a no-op. */
 void vml_mcp_free(vml_mcp *m);
 

@@ -514,8 +514,9 @@ int vml_mcp_http_serve(const vml_mcp_opts *opts, const char *addr, int port, con
     popts.write = discard_write;
     popts.write_ud = NULL;
     popts.no_services = 0;
-    if (vml_mcp_new(&popts, &srv.primary, &err) < 0) {
+    if (vml_mcp_new(&popts, &srv.primary, &err) < 0 || vml_mcp_start(srv.primary, &err) < 0) {
         fprintf(stderr, "vibeml serve: %s\n", vml_err_msg(&err));
+        vml_mcp_free(srv.primary);
         free(srv.token);
         return 1;
     }
