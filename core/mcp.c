@@ -10,6 +10,7 @@
 #include <lauxlib.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1488,9 +1489,13 @@ static int lua_start(vml_mcp *m, vml_err *err)
     luaL_setfuncs(L, hooks, 1);
     if ((rc = vml_script_pcall(m->s, 2, 0, err)) < 0)
         return rc;
-    if (m->o.no_services)
-        return 0;
-    return start_services(m, err);
+    if (!m->o.no_services && (rc = start_services(m, err)) < 0)
+        return rc;
+    /* loading left garbage behind (module chunks, plugin validation): collect it and hand the
+     * freed pages back, so an idle server stays small */
+    lua_gc(L, LUA_GCCOLLECT);
+    malloc_trim(0);
+    return 0;
 }
 
 static int ensure_lua(vml_mcp *m)
