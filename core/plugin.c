@@ -684,6 +684,9 @@ int vml_plugin_load_text(const char *name, const char *text, size_t len, const c
     lua_pop(L, 1);
     p->loaded_at = now_s();
     rc = validate(p, err);
+    if (rc == 0)
+        lua_gc(L, LUA_GCCOLLECT); /* drop what loading and the trial build left behind: the
+                                     state stays alive as long as this version serves */
 out:
     if (rc < 0) {
         vml_plugin_free(p);
