@@ -64,7 +64,7 @@ static int l_get(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    json_object_set(out, "descriptor", (json_t *)vml_plugin_descriptor(p));
+    json_object_set_new(out, "descriptor", vml_plugin_descriptor(p));
     return push_json(L, out);
 }
 

@@ -36,9 +36,13 @@ struct vml_plugin {
     char path[PATH_MAX_LEN];   /* file or folder; shipped: the embedded path */
     unsigned char hash[HASH_LEN];
     double loaded_at;
-    vml_script *s;             /* the plugin's own state (owned) */
+    vml_script *s;             /* the plugin's own state (owned); NULL once a data-only
+                                  plugin validated */
     int fnref;                 /* registry ref in s->L: table dotted path -> function */
-    json_t *desc;              /* descriptor data, functions removed (owned reference) */
+    json_t *desc;              /* descriptor data, functions removed (owned reference), while
+                                  the version is loaded and validated; then NULL and: */
+    char *desc_text;           /* the same as compact JSON text (owned): an idle server keeps
+                                  ~40 kB of text instead of ~230 kB of jansson trees */
     json_t *functions;         /* array of dotted paths (owned reference) */
 };
 
@@ -634,6 +638,7 @@ void vml_plugin_free(vml_plugin *p)
     if (p->s)
         vml_script_free(p->s); /* the fn table goes with the state */
     json_decref(p->desc);
+    free(p->desc_text);
     json_decref(p->functions);
     free(p);
 }
@@ -684,9 +689,23 @@ int vml_plugin_load_text(const char *name, const char *text, size_t len, const c
     lua_pop(L, 1);
     p->loaded_at = now_s();
     rc = validate(p, err);
-    if (rc == 0)
+    if (rc == 0) {
+        p->desc_text = json_dumps(p->desc, JSON_COMPACT);
+        if (!p->desc_text)
+            rc = vml_err_set(err, VML_ENOMEM, "out of memory keeping plugin '%s'", name);
+        json_decref(p->desc);
+        p->desc = NULL;
+    }
+    if (rc == 0 && json_array_size(p->functions) == 0) {
+        /* data only (gpu maps, rule sets without functions): everything lives in desc, nothing
+         * will ever run in the state, so it goes now (~20-40 kB each in an idle server) */
+        vml_script_free(p->s);
+        p->s = NULL;
+        p->fnref = LUA_NOREF;
+    } else if (rc == 0) {
         lua_gc(L, LUA_GCCOLLECT); /* drop what loading and the trial build left behind: the
                                      state stays alive as long as this version serves */
+    }
 out:
     if (rc < 0) {
         vml_plugin_free(p);
@@ -699,12 +718,16 @@ out:
 int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
                     vml_err *err)
 {
-    lua_State *L = p->s->L;
-    int top = lua_gettop(L), rc = 0, nargs = 0, nres, i;
+    lua_State *L;
+    int top, rc = 0, nargs = 0, nres, i;
     size_t k;
     json_t *v, *res = NULL;
 
     *out = NULL;
+    if (!p->s) /* a data-only plugin: its state was closed once it validated */
+        return vml_err_set(err, VML_ENOENT, "plugin '%s' has no function '%s'", p->name, fn);
+    L = p->s->L;
+    top = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->fnref);
     if (lua_getfield(L, -1, fn) != LUA_TFUNCTION) {
         lua_settop(L, top);
@@ -752,9 +775,11 @@ int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **
     return 0;
 }
 
-const json_t *vml_plugin_descriptor(const vml_plugin *p)
+json_t *vml_plugin_descriptor(const vml_plugin *p)
 {
-    return p->desc;
+    if (p->desc)
+        return json_incref(p->desc);
+    return p->desc_text ? json_loads(p->desc_text, JSON_ALLOW_NUL, NULL) : NULL;
 }
 
 const char *vml_plugin_kind(const vml_plugin *p)

@@ -20,7 +20,8 @@
  * Data crosses between a plugin and the host only as JSON (jansson values): the descriptor's data
  * is copied out with its functions removed (their dotted paths are listed, e.g. "build",
  * "tools.1.handler"), and vml_plugin_call() runs such a function inside the plugin's own state
- * with JSON arguments and JSON results, under the plugin limits.
+ * with JSON arguments and JSON results, under the plugin limits. A data-only plugin (no
+ * functions in its descriptor) keeps just the copied data: its state is closed once it validates.
  *
  * Hot reload: vml_plugins_watch() puts libuv fs-event watchers on the user folders and their
  * plugin subfolders; events are debounced (250 ms) and a rescan reloads only plugins whose
@@ -79,8 +80,9 @@ json_t *vml_plugins_status(void);
 
 /* The live plugin of that name, or NULL. Borrowed: valid until the next rescan. */
 vml_plugin *vml_plugins_get(const char *name);
-/* Its descriptor data (functions removed). Borrowed. */
-const json_t *vml_plugin_descriptor(const vml_plugin *p);
+/* Its descriptor data (functions removed): a new reference the caller owns (json_decref), or
+ * NULL when out of memory. Decoded from the compact JSON text the version keeps. */
+json_t *vml_plugin_descriptor(const vml_plugin *p);
 const char *vml_plugin_kind(const vml_plugin *p);
 
 /* Calls the plugin function at dotted path fn ("build", "tools.2.handler") with the JSON values

@@ -39,6 +39,17 @@ static const char wf_v1[] =
     "                      run = 'python train.py', files = {} }\n"
     "  end }\n";
 
+/* The descriptor's version (copied: the descriptor is a new reference, released here). */
+static const char *desc_version(const vml_plugin *p)
+{
+    static char buf[64];
+    json_t *d = vml_plugin_descriptor(p);
+    assert_non_null(d);
+    snprintf(buf, sizeof buf, "%s", json_string_value(json_object_get(d, "version")));
+    json_decref(d);
+    return buf;
+}
+
 static void write_file(const char *name, const char *text)
 {
     char path[512];
@@ -92,7 +103,7 @@ static void assert_serving(const char *version)
     json_t *args, *out = NULL, *task;
     vml_err err;
     assert_non_null(p);
-    assert_string_equal(json_string_value(json_object_get(vml_plugin_descriptor(p), "version")),
+    assert_string_equal(desc_version(p),
                         version);
     args = json_pack("[{s:s, s:s, s:[{s:s, s:i, s:s, s:s, s:b}]}]", "model", "a/b", "dataset",
                      "c/d", "candidates", "accelerator", "L4", "count", 1, "cloud", "aws",
@@ -328,7 +339,7 @@ static void test_override_and_revert(void **state)
     assert_string_equal(rescan_action(msg, sizeof msg), "overridden");
     assert_non_null(strstr(msg, "overrides the shipped plugin 'smoke'"));
     p = vml_plugins_get("smoke");
-    assert_string_equal(json_string_value(json_object_get(vml_plugin_descriptor(p), "version")),
+    assert_string_equal(desc_version(p),
                         "9.0.0");
     /* disabled = removed: the shipped version serves again */
     {
@@ -339,7 +350,7 @@ static void test_override_and_revert(void **state)
     }
     assert_string_equal(rescan_action(NULL, 0), "reverted");
     p = vml_plugins_get("smoke");
-    assert_string_equal(json_string_value(json_object_get(vml_plugin_descriptor(p), "version")),
+    assert_string_equal(desc_version(p),
                         "1.0.0");
 }
 
