@@ -21,4 +21,16 @@ extern const vml_embed_file vml_embed_files[];
 /* Finds an embedded file by path. Returns a borrowed entry or NULL. */
 const vml_embed_file *vml_embed_find(const char *path);
 
+/* All files' bytes, back to back in one page-aligned read-only array (generated). */
+extern const unsigned char vml_embed_blob[];
+extern const size_t vml_embed_blob_len;
+
+/* Hands the blob's resident pages back to the kernel (madvise MADV_DONTNEED on the whole pages
+ * it spans). They are clean, read-only pages of the executable file: any later read of an
+ * embedded file brings its pages back from the page cache, so entries stay valid and nothing
+ * changes for callers. Call it once a long-running process has loaded what it needs (the MCP
+ * server, after its Lua side has started): the sources read at start-up otherwise stay resident
+ * for the life of the process (~0.5 MB). Safe to call any number of times. */
+void vml_embed_release(void);
+
 #endif

@@ -1495,6 +1495,7 @@ static int lua_start(vml_mcp *m, vml_err *err)
      * freed pages back, so an idle server stays small */
     lua_gc(L, LUA_GCCOLLECT);
     malloc_trim(0);
+    vml_embed_release(); /* the embedded sources just read: their pages go back too */
     return 0;
 }
 
