@@ -127,12 +127,30 @@ int vml_conv_push(lua_State *L, const json_t *j, vml_err *err)
 /* path: "$", "$.a", "$.a[3]" — built as we descend, for error messages */
 static void path_add(char *path, size_t n, size_t at, const char *key, long long index)
 {
-    if (at >= n)
+    char tmp[24], *q = tmp + sizeof tmp;
+    size_t len;
+    if (at + 1 >= n)
         return;
-    if (key)
-        snprintf(path + at, n - at, ".%s", key);
-    else
-        snprintf(path + at, n - at, "[%lld]", index);
+    if (key) { /* runs for every value converted: no printf */
+        len = strlen(key);
+        if (len > n - at - 2)
+            len = n - at - 2;
+        path[at] = '.';
+        memcpy(path + at + 1, key, len);
+        path[at + 1 + len] = '\0';
+        return;
+    }
+    *--q = ']';
+    do {
+        *--q = (char)('0' + index % 10);
+        index /= 10;
+    } while (index > 0);
+    *--q = '[';
+    len = (size_t)(tmp + sizeof tmp - q);
+    if (len > n - at - 1)
+        len = n - at - 1;
+    memcpy(path + at, q, len);
+    path[at + len] = '\0';
 }
 
 static int to_json_rec(lua_State *L, int idx, json_t **out, int depth, char *path, size_t pn,

@@ -16,6 +16,7 @@
 
 #include "conv.h"
 #include "embed.h"
+#include "jtext.h"
 #include "loop.h"
 #include "schema.h"
 #include "script.h"
@@ -67,7 +68,8 @@ typedef struct req {
 } req;
 
 struct batch {
-    json_t *replies; /* array, owned */
+    vml_jtext out;   /* "[reply,reply..." gathered so far, owned */
+    size_t n;        /* replies in out */
     int pending;     /* requests of the batch still running */
 };
 
@@ -109,8 +111,14 @@ struct vml_mcp {
     /* tools */
     int tools_dirty;
     json_t *tools;          /* array of rendered tool definitions (for this version) */
-    json_t *tool_index;     /* name -> {"def":..., "input":schema, "output":schema|null} */
+    json_t *tool_index;     /* name -> {"def":..., "input":schema, "output":schema|null,
+                               "slot": index into compiled} */
+    struct compiled_tool {
+        vml_schema *in, *out; /* owned; out NULL without an outputSchema */
+    } *compiled;
+    size_t n_compiled;
     char *tools_text;       /* the whole first-page tools/list result, serialized once */
+    size_t tools_len;
     int shutting_down;
     int lua_started;        /* 0 not yet, 1 running, -1 failed (lua_err says why) */
     vml_err lua_err;
@@ -167,33 +175,47 @@ static void log_stderr(const char *level, const char *fmt, ...)
     fprintf(stderr, "vibeml serve %s: %s\n", level, line);
 }
 
+/* Sends one finished message (t is emptied): to the client as one line, or into the batch's
+ * reply array. Every byte for the client passes the secret redactor here. */
+static void send_text(vml_mcp *m, batch *b, vml_jtext *t)
+{
+    char *line;
+    size_t n;
+    if (b && !t->oom) {
+        vml_jtext_add(&b->out, b->n++ ? "," : "[", 1);
+        vml_jtext_add(&b->out, t->p, t->len);
+        vml_jtext_free(t);
+        return;
+    }
+    vml_jtext_lit(t, "\n");
+    line = vml_jtext_take(t, &n);
+    if (!line) {
+        log_stderr("error", "out of memory writing a message; it was dropped");
+        return;
+    }
+    vml_vault_redact(line, n - 1); /* no secret value leaves through MCP (vault.h) */
+    if (m->o.write(m->o.write_ud, line, n) < 0)
+        log_stderr("warning", "the client's output is closed; a message was dropped");
+}
+
 /* Writes msg (stolen) as one line. */
 static void write_msg(vml_mcp *m, json_t *msg)
 {
-    char *text;
-    size_t n;
+    vml_jtext t;
     if (!msg)
         return;
-    text = json_dumps(msg, JSON_COMPACT);
+    vml_jtext_init(&t);
+    vml_jtext_value(&t, msg);
     json_decref(msg);
-    if (!text) {
-        log_stderr("error", "could not encode a message (out of memory?)");
-        return;
-    }
-    n = strlen(text);
-    {
-        char *line = realloc(text, n + 2);
-        if (!line) {
-            free(text);
-            log_stderr("error", "out of memory writing a message");
-            return;
-        }
-        line[n] = '\n';
-        line[n + 1] = '\0';
-        vml_vault_redact(line, n); /* no secret value leaves through MCP (vault.h) */
-        if (m->o.write(m->o.write_ud, line, n + 1) < 0)
-            log_stderr("warning", "the client's output is closed; a message was dropped");
-    }
+    send_text(m, NULL, &t);
+}
+
+/* Starts a reply's text: {"jsonrpc":"2.0","id":ID, (id borrowed, NULL = null) */
+static void reply_begin(vml_jtext *t, const json_t *id)
+{
+    vml_jtext_init(t);
+    vml_jtext_lit(t, "{\"jsonrpc\":\"2.0\",\"id\":");
+    vml_jtext_value(t, id);
 }
 
 static json_t *error_obj(int code, const char *msg, json_t *data)
@@ -209,17 +231,21 @@ static json_t *error_obj(int code, const char *msg, json_t *data)
 /* Sends (or adds to the batch) a reply. result or error stolen; id borrowed (NULL = null). */
 static void reply(vml_mcp *m, batch *b, json_t *id, json_t *result, json_t *error)
 {
-    json_t *msg = json_object();
-    json_object_set_new(msg, "jsonrpc", json_string("2.0"));
-    json_object_set(msg, "id", id ? id : json_null());
-    if (error)
-        json_object_set_new(msg, "error", error);
-    else
-        json_object_set_new(msg, "result", result ? result : json_object());
-    if (b)
-        json_array_append_new(b->replies, msg);
-    else
-        write_msg(m, msg);
+    vml_jtext t;
+    reply_begin(&t, id);
+    if (error) {
+        vml_jtext_lit(&t, ",\"error\":");
+        vml_jtext_value(&t, error);
+    } else if (result) {
+        vml_jtext_lit(&t, ",\"result\":");
+        vml_jtext_value(&t, result);
+    } else {
+        vml_jtext_lit(&t, ",\"result\":{}");
+    }
+    vml_jtext_lit(&t, "}");
+    json_decref(result);
+    json_decref(error);
+    send_text(m, b, &t);
 }
 
 static void reply_error(vml_mcp *m, batch *b, json_t *id, int code, const char *fmt, ...)
@@ -246,26 +272,18 @@ static void notify(vml_mcp *m, const char *method, json_t *params)
  * malloc'd. */
 static char *id_key(const json_t *id)
 {
-    char *k;
+    vml_jtext t;
+    vml_jtext_init(&t);
     if (json_is_integer(id)) {
-        k = malloc(24);
-        if (k)
-            snprintf(k, 24, "i%lld", (long long)json_integer_value(id));
-        return k;
+        vml_jtext_lit(&t, "i");
+        vml_jtext_value(&t, id);
+    } else if (json_is_string(id) && !memchr(json_string_value(id), '\0', json_string_length(id))) {
+        vml_jtext_lit(&t, "s");
+        vml_jtext_add(&t, json_string_value(id), json_string_length(id));
+    } else { /* jansson keys are C strings: a string with NULs is kept apart in its JSON form */
+        vml_jtext_value(&t, id);
     }
-    if (json_is_string(id)) {
-        size_t n = json_string_length(id);
-        const char *v = json_string_value(id);
-        if (memchr(v, '\0', n)) /* jansson keys are C strings: keep NULs distinct */
-            return json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
-        k = malloc(n + 2);
-        if (k) {
-            k[0] = 's';
-            memcpy(k + 1, v, n + 1);
-        }
-        return k;
-    }
-    return json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+    return vml_jtext_take(&t, NULL);
 }
 
 static json_t *ptr_json(void *p)
@@ -312,9 +330,11 @@ static void batch_done(vml_mcp *m, batch *b)
 {
     if (--b->pending > 0)
         return;
-    if (json_array_size(b->replies) > 0)
-        write_msg(m, json_incref(b->replies));
-    json_decref(b->replies);
+    if (b->n > 0) {
+        vml_jtext_lit(&b->out, "]");
+        send_text(m, NULL, &b->out);
+    }
+    vml_jtext_free(&b->out);
     free(b);
 }
 
@@ -658,6 +678,25 @@ static void push_module_list(lua_State *L, const char *prefix)
 }
 
 /* Rebuilds the tool cache from the Lua registry. */
+static void compiled_free(vml_mcp *m)
+{
+    size_t i;
+    for (i = 0; i < m->n_compiled; i++) {
+        vml_schema_free(m->compiled[i].in);
+        vml_schema_free(m->compiled[i].out);
+    }
+    free(m->compiled);
+    m->compiled = NULL;
+    m->n_compiled = 0;
+}
+
+/* The compiled schemas of a tool_index entry. */
+static const struct compiled_tool *compiled_of(vml_mcp *m, const json_t *entry)
+{
+    json_int_t slot = json_integer_value(json_object_get(entry, "slot"));
+    return slot >= 0 && (size_t)slot < m->n_compiled ? &m->compiled[slot] : NULL;
+}
+
 static int tools_refresh(vml_mcp *m, vml_err *err)
 {
     lua_State *L = m->s->L;
@@ -675,12 +714,19 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
     json_decref(m->tool_index);
     free(m->tools_text);
     m->tools_text = NULL;
+    compiled_free(m);
     m->tools = json_array();
     m->tool_index = json_object();
+    m->compiled = calloc(json_array_size(list) + 1, sizeof *m->compiled);
+    if (!m->compiled) {
+        json_decref(list);
+        return vml_err_set(err, VML_ENOMEM, "out of memory loading the tools");
+    }
     json_array_foreach(list, i, t) {
         const char *name = json_string_value(json_object_get(t, "name"));
         json_t *in = json_object_get(t, "inputSchema"), *out = json_object_get(t, "outputSchema");
         json_t *def, *ann = json_object_get(t, "annotations");
+        struct compiled_tool *slot;
         vml_err e;
         if (!name)
             continue;
@@ -688,12 +734,22 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
             log_stderr("error", "tool '%s' left out: %s", name, vml_err_msg(&e));
             continue;
         }
+        slot = &m->compiled[m->n_compiled];
+        if (vml_schema_compile(in, &slot->in, &e) < 0 ||
+            (json_is_object(out) && vml_schema_compile(out, &slot->out, &e) < 0)) {
+            vml_schema_free(slot->in);
+            vml_schema_free(slot->out);
+            slot->in = slot->out = NULL;
+            log_stderr("error", "tool '%s' left out: %s", name, vml_err_msg(&e));
+            continue;
+        }
         def = json_pack("{s:s}", "name", name);
         if (ver_at_least(m, "2025-06-18") && json_object_get(t, "title"))
             json_object_set(def, "title", json_object_get(t, "title"));
-        json_object_set(def, "description", json_object_get(t, "description")
-                                                ? json_object_get(t, "description")
-                                                : json_string(""));
+        if (json_object_get(t, "description"))
+            json_object_set(def, "description", json_object_get(t, "description"));
+        else
+            json_object_set_new(def, "description", json_string(""));
         json_object_set(def, "inputSchema", in);
         if (ver_at_least(m, "2025-06-18") && out)
             json_object_set(def, "outputSchema", out);
@@ -701,8 +757,10 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
             json_object_set(def, "annotations", ann);
         json_array_append(m->tools, def);
         json_object_set_new(m->tool_index, name,
-                            json_pack("{s:o, s:O, s:O}", "def", def, "input", in, "output",
-                                      out ? out : json_null()));
+                            json_pack("{s:o, s:O, s:O, s:I}", "def", def, "input", in, "output",
+                                      out ? out : json_null(), "slot",
+                                      (json_int_t)m->n_compiled));
+        m->n_compiled++;
     }
     json_decref(list);
     m->tools_dirty = 0;
@@ -824,37 +882,25 @@ static void do_tools_list(vml_mcp *m, batch *b, json_t *id, json_t *params)
                    "first page");
         return;
     }
-    if (off == 0 && n <= page && !b) {
-        /* the common case, served from text serialized once per tool-set change */
-        char *idt = json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY), *line;
-        size_t len;
-        if (!m->tools_text) {
-            json_t *res = json_pack("{s:O}", "tools", m->tools);
-            m->tools_text = json_dumps(res, JSON_COMPACT);
-            json_decref(res);
-        }
-        if (!idt || !m->tools_text) {
-            free(idt);
-            reply_error(m, b, id, E_INTERNAL, "out of memory");
-            return;
-        }
-        len = strlen(idt) + strlen(m->tools_text) + 40;
-        line = malloc(len);
-        if (!line) {
-            free(idt);
-            reply_error(m, b, id, E_INTERNAL, "out of memory");
-            return;
-        }
-        len = (size_t)snprintf(line, len, "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}\n", idt,
-                               m->tools_text);
-        free(idt);
-        vml_vault_redact(line, len - 1); /* as write_msg does */
-        if (m->o.write(m->o.write_ud, line, len) < 0)
-            log_stderr("warning", "the client's output is closed; a message was dropped");
-        return;
-    }
     if (off == 0 && n <= page) {
-        reply(m, b, id, json_pack("{s:O}", "tools", m->tools), NULL);
+        /* the common case, served from text serialized once per tool-set change */
+        vml_jtext t;
+        if (!m->tools_text) {
+            vml_jtext_init(&t);
+            vml_jtext_lit(&t, "{\"tools\":");
+            vml_jtext_value(&t, m->tools);
+            vml_jtext_lit(&t, "}");
+            m->tools_text = vml_jtext_take(&t, &m->tools_len);
+            if (!m->tools_text) {
+                reply_error(m, b, id, E_INTERNAL, "out of memory");
+                return;
+            }
+        }
+        reply_begin(&t, id);
+        vml_jtext_lit(&t, ",\"result\":");
+        vml_jtext_add(&t, m->tools_text, m->tools_len);
+        vml_jtext_lit(&t, "}");
+        send_text(m, b, &t);
         return;
     }
     arr = json_array();
@@ -888,7 +934,7 @@ static void tool_done(vml_task *t, int rc, const vml_err *err, void *ud)
     vml_mcp *m = r->m;
     lua_State *co = vml_task_thread(t);
     json_t *structured = NULL, *result = NULL, *entry;
-    char *text = NULL;
+    const struct compiled_tool *ct;
     vml_err e;
     r->task = NULL;
     if (r->cancelled)
@@ -941,28 +987,43 @@ static void tool_done(vml_task *t, int rc, const vml_err *err, void *ud)
         structured = w;
     }
     entry = json_object_get(m->tool_index, r->tool);
-    if (entry && json_is_object(json_object_get(entry, "output")) &&
-        vml_schema_validate(json_object_get(entry, "output"), structured, "structuredContent", 0,
-                            &e) < 0) {
+    ct = entry ? compiled_of(m, entry) : NULL;
+    if (ct && ct->out && vml_schema_run(ct->out, structured, "structuredContent", 0, &e) < 0) {
         log_stderr("error", "tool '%s' broke its outputSchema: %s", r->tool, vml_err_msg(&e));
         reply_error(m, r->batch, r->id, E_INTERNAL,
                     "tool '%s' returned data that does not match its outputSchema: %s", r->tool,
                     vml_err_msg(&e));
         goto out;
     }
-    if (lua_gettop(co) >= 2 && lua_type(co, 2) == LUA_TSTRING)
-        text = strdup(lua_tostring(co, 2));
-    else
-        text = json_dumps(structured, JSON_COMPACT);
-    result = json_pack("{s:o}", "content", text_content(text ? text : ""));
-    if (ver_at_least(m, "2025-06-18")) {
-        json_object_set_new(result, "structuredContent", structured);
-        structured = NULL;
+    {
+        /* the common reply, written straight to text: the rendering (the handler's text or the
+         * compact JSON of the data) and, from 2025-06-18, the data itself */
+        vml_jtext t, dump;
+        reply_begin(&t, r->id);
+        vml_jtext_lit(&t, ",\"result\":{\"content\":[{\"type\":\"text\",\"text\":");
+        if (lua_gettop(co) >= 2 && lua_type(co, 2) == LUA_TSTRING) {
+            size_t n;
+            const char *s = lua_tolstring(co, 2, &n);
+            vml_jtext_str(&t, s, n);
+        } else {
+            vml_jtext_init(&dump);
+            vml_jtext_value(&dump, structured);
+            vml_jtext_str(&t, dump.p ? dump.p : "", dump.len);
+            t.oom |= dump.oom;
+            vml_jtext_free(&dump);
+        }
+        vml_jtext_lit(&t, "}]");
+        if (ver_at_least(m, "2025-06-18")) {
+            vml_jtext_lit(&t, ",\"structuredContent\":");
+            vml_jtext_value(&t, structured);
+        }
+        vml_jtext_lit(&t, "}}");
+        send_text(m, r->batch, &t);
+        goto out;
     }
 send:
     reply(m, r->batch, r->id, result, NULL);
 out:
-    free(text);
     json_decref(structured);
     req_free(r);
 }
@@ -973,6 +1034,7 @@ static void do_tools_call(vml_mcp *m, batch *b, json_t *id, json_t *params)
     json_t *args = json_object_get(params, "arguments");
     json_t *meta = json_object_get(params, "_meta");
     json_t *entry, *copy = NULL;
+    const struct compiled_tool *ct;
     lua_State *L = m->s->L;
     vml_err err;
     req *r;
@@ -996,8 +1058,13 @@ static void do_tools_call(vml_mcp *m, batch *b, json_t *id, json_t *params)
     }
     /* the request is ours and freed after dispatch: validate (and fill defaults) in place */
     copy = args && json_is_object(args) ? json_incref(args) : json_object();
-    if (vml_schema_validate(json_object_get(entry, "input"), copy, "arguments",
-                            VML_SCHEMA_FILL_DEFAULTS, &err) < 0) {
+    if (!(ct = compiled_of(m, entry))) {
+        json_decref(copy);
+        reply_error(m, b, id, E_INTERNAL, "tool '%.200s' has no compiled schema",
+                    json_string_value(name));
+        return;
+    }
+    if (vml_schema_run(ct->in, copy, "arguments", VML_SCHEMA_FILL_DEFAULTS, &err) < 0) {
         json_decref(copy);
         reply(m, b, id, NULL,
               error_obj(E_PARAMS, err.msg,
@@ -1264,21 +1331,20 @@ static void handle_object(vml_mcp *m, batch *b, json_t *msg)
 
 void vml_mcp_handle(vml_mcp *m, const char *text, size_t len)
 {
-    json_error_t jerr;
     json_t *msg;
-    size_t i;
+    size_t i, pos;
+    vml_err perr;
     while (len && (text[len - 1] == '\r' || text[len - 1] == ' ' || text[len - 1] == '\t'))
         len--;
     for (i = 0; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
         ;
     if (i == len)
         return; /* blank line */
-    msg = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
-    if (!msg) {
+    if (vml_jtext_parse(text, len, &msg, &pos, &perr) < 0) {
         reply(m, NULL, NULL, NULL,
               error_obj(E_PARSE, "parse error: the line is not valid JSON (UTF-8)",
-                        json_pack("{s:s, s:i}", "detail", jerr.text, "position",
-                                  (int)jerr.position)));
+                        json_pack("{s:s, s:I}", "detail", perr.msg, "position",
+                                  (json_int_t)pos)));
         return;
     }
     if (json_is_array(msg)) {
@@ -1303,7 +1369,7 @@ void vml_mcp_handle(vml_mcp *m, const char *text, size_t len)
             json_decref(msg);
             return;
         }
-        b->replies = json_array();
+        vml_jtext_init(&b->out);
         b->pending = 1; /* held until every element was dispatched */
         json_array_foreach(msg, i, e) handle_object(m, b, e);
         batch_done(m, b);
@@ -1587,6 +1653,7 @@ void vml_mcp_free(vml_mcp *m)
     json_decref(m->inflight);
     json_decref(m->pending);
     json_decref(m->tools);
+    compiled_free(m);
     json_decref(m->tool_index);
     free(m->tools_text);
     json_decref(m->client_caps);

@@ -39,13 +39,23 @@
  * minimum: must be a number"). */
 int vml_schema_check(const json_t *schema, vml_err *err);
 
-/* Validates value against schema; root names the value in messages ("arguments"). With
- * VML_SCHEMA_FILL_DEFAULTS, value (an object tree) gets the defaults of absent properties,
- * copied. Returns 0 or VML_EINVAL with the first problem found. */
+/* A schema compiled for repeated validation (tools compile theirs once per tool-set change).
+ * It keeps a reference to the schema's JSON, which must not be modified while it lives. */
+typedef struct vml_schema vml_schema;
+
+/* Compiles schema (best checked with vml_schema_check first: unusable keyword values are
+ * reported when a value reaches them). Returns 0 or VML_ENOMEM/VML_EINVAL. */
+int vml_schema_compile(const json_t *schema, vml_schema **out, vml_err *err);
+void vml_schema_free(vml_schema *c);
+
+/* Validates value against the compiled schema; root names the value in messages
+ * ("arguments"). With VML_SCHEMA_FILL_DEFAULTS, value (an object tree) gets the defaults of
+ * absent properties, copied. Returns 0 or VML_EINVAL with the first problem found. */
+int vml_schema_run(const vml_schema *c, json_t *value, const char *root, int flags,
+                   vml_err *err);
+
+/* Compiles, runs and frees: for a schema used once. */
 int vml_schema_validate(const json_t *schema, json_t *value, const char *root, int flags,
                         vml_err *err);
-
-/* Frees the compiled-pattern cache (tests, exit). */
-void vml_schema_cleanup(void);
 
 #endif

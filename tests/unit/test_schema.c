@@ -228,6 +228,35 @@ static void test_deep(void **state)
     json_decref(v);
 }
 
+/* A compiled schema is reused: defaults go into each value, never into the schema, and a
+ * failure leaves it usable. */
+static void test_compiled(void **state)
+{
+    json_t *s = J("{\"type\":\"object\",\"properties\":{\"n\":{\"type\":\"integer\","
+                  "\"minimum\":1,\"default\":2},\"t\":{\"type\":\"string\","
+                  "\"pattern\":\"^[a-z]+$\"}},\"additionalProperties\":false}");
+    vml_schema *c = NULL;
+    vml_err err;
+    int i;
+    (void)state;
+    assert_int_equal(vml_schema_compile(s, &c, &err), 0);
+    json_decref(s); /* the compiled form keeps what it needs */
+    for (i = 0; i < 3; i++) {
+        json_t *v = J("{\"t\":\"abc\"}"), *bad = J("{\"t\":\"ABC\"}"), *extra = J("{\"x\":1}");
+        assert_int_equal(vml_schema_run(c, v, "arguments", VML_SCHEMA_FILL_DEFAULTS, &err), 0);
+        assert_int_equal(json_integer_value(json_object_get(v, "n")), 2);
+        json_object_set_new(v, "n", json_integer(5)); /* the copy is the value's own */
+        assert_int_equal(vml_schema_run(c, bad, "arguments", 0, &err), VML_EINVAL);
+        assert_non_null(strstr(err.msg, "arguments.t: \"ABC\" does not match the pattern"));
+        assert_int_equal(vml_schema_run(c, extra, "arguments", 0, &err), VML_EINVAL);
+        assert_non_null(strstr(err.msg, "unknown field 'x' (allowed: n, t)"));
+        json_decref(v);
+        json_decref(bad);
+        json_decref(extra);
+    }
+    vml_schema_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,8 +264,8 @@ int main(void)
         cmocka_unit_test(test_numbers), cmocka_unit_test(test_strings),
         cmocka_unit_test(test_arrays),  cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_check),   cmocka_unit_test(test_deep),
+        cmocka_unit_test(test_compiled),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    vml_schema_cleanup();
     return rc;
 }

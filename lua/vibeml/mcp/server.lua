@@ -70,8 +70,9 @@ end
 
 function Ctx:supports(capability) return hooks.supports(capability) end
 
+local ctx_mt = { __index = ctx_index } -- one for every call: a call makes only its own table
 local function new_ctx(serial, tool)
-  return setmetatable({ _serial = serial, tool = tool }, { __index = ctx_index })
+  return setmetatable({ _serial = serial, tool = tool }, ctx_mt)
 end
 M.new_ctx = new_ctx
 
