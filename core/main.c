@@ -172,6 +172,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "vibeml: libsodium failed to initialise\n");
         return VML_EXIT_FAIL;
     }
+    /* jansson's hash seed from libsodium's generator, before any JSON object exists: else
+     * jansson opens and reads /dev/urandom itself on first use (three syscalls per start) */
+    json_object_seed((size_t)randombytes_random() | 1u);
     c = vml_cmd_find(name);
     if (c)
         return c->main(argc - 1, argv + 1);
