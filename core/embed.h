@@ -13,6 +13,11 @@ typedef struct vml_embed_file {
     const char *path;
     const char *data;
     size_t len;
+    /* lua/ modules: their bytecode, compiled at build time by the same Lua with debug
+     * information and chunk name "@<path>" (what find_module in script.c loads); NULL, 0 for
+     * other files, a module that did not compile, or a build without it (VML_EMBED_BYTECODE) */
+    const char *bc;
+    size_t bc_len;
 } vml_embed_file;
 
 /* The table, terminated by {NULL}. Generated at build time. */

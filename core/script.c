@@ -280,7 +280,12 @@ static int find_module(lua_State *L, vml_script *s, const char *name, luaL_Buffe
     if (ef) {
         char chunk[1100];
         snprintf(chunk, sizeof chunk, "@%s", file);
-        status = luaL_loadbufferx(L, ef->data, ef->len, chunk, "t");
+        /* the build's own bytecode of this module when it has it (embed.h): same chunk, same
+         * debug information, no parsing; binary chunks are otherwise never loaded */
+        if (ef->bc_len)
+            status = luaL_loadbufferx(L, ef->bc, ef->bc_len, chunk, "b");
+        else
+            status = luaL_loadbufferx(L, ef->data, ef->len, chunk, "t");
         if (status != LUA_OK)
             lua_error(L);
         return 1;

@@ -1,23 +1,122 @@
 /* SPDX-License-Identifier: MIT
  * embedgen — build-time tool: writes a C file holding the named files back to back in one
- * page-aligned byte array (each NUL-terminated) plus a table {path, data, len} pointing into it
- * (see core/embed.h). One aligned array lets vml_embed_release() hand its pages back once the
- * files have been read. Usage: embedgen OUT.c FILE...  */
+ * page-aligned byte array (each NUL-terminated) plus a table {path, data, len, bc, bc_len}
+ * pointing into it (see core/embed.h). One aligned array lets vml_embed_release() hand its pages
+ * back once the files have been read.
+ *
+ * With --bytecode, every lua/ module is also compiled here, with the same Lua the binary links,
+ * and its bytecode (debug information kept, chunk name "@PATH" as a require of the source would
+ * give) is stored after its source: requiring an embedded module then undumps instead of
+ * parsing (~10x less time at start-up). A module that does not compile gets no bytecode (a
+ * warning here), so requiring it fails at run time exactly as before.
+ *
+ * Usage: embedgen [--bytecode] OUT.c FILE...  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#ifdef VML_EMBED_BYTECODE
+#include <lauxlib.h>
+#include <lua.h>
+#endif
+
+typedef struct bytes {
+    unsigned char *p;
+    size_t n, cap;
+} bytes;
+
+static int put(bytes *b, const void *p, size_t n)
+{
+    if (b->n + n > b->cap) {
+        size_t cap = (b->n + n) * 2 + 4096;
+        unsigned char *np = realloc(b->p, cap);
+        if (!np)
+            return -1;
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, p, n);
+    b->n += n;
+    return 0;
+}
+
+#ifdef VML_EMBED_BYTECODE
+static int dump_writer(lua_State *L, const void *p, size_t n, void *ud)
+{
+    (void)L;
+    return put(ud, p, n);
+}
+
+/* Compiles src into *bc. Returns 0, or -1 (message printed) when it does not compile. */
+static int compile(lua_State *L, const char *path, const bytes *src, bytes *bc)
+{
+    char chunk[1100];
+    snprintf(chunk, sizeof chunk, "@%s", path);
+    if (luaL_loadbufferx(L, (const char *)src->p, src->n, chunk, "t") != LUA_OK) {
+        fprintf(stderr, "embedgen: warning: %s does not compile, embedded as source only: %s\n",
+                path, lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return -1;
+    }
+    bc->n = 0;
+    if (lua_dump(L, dump_writer, bc, 0) != 0) {
+        lua_pop(L, 1);
+        fprintf(stderr, "embedgen: out of memory dumping %s\n", path);
+        exit(1);
+    }
+    lua_pop(L, 1);
+    return 0;
+}
+#endif
+
+static int is_lua_module(const char *path)
+{
+    size_t n = strlen(path);
+    return strncmp(path, "lua/", 4) == 0 && n > 4 && strcmp(path + n - 4, ".lua") == 0;
+}
+
+static void emit(FILE *out, const unsigned char *p, size_t n, size_t *col)
+{
+    size_t i;
+    for (i = 0; i < n; i++, (*col)++)
+        fprintf(out, "%s%d,", (*col % 24) ? "" : "\n", p[i]);
+}
 
 int main(int argc, char **argv)
 {
     FILE *out;
-    size_t *off, total = 0;
-    int i;
+    size_t *off, *len, *bc_off, *bc_len, total = 0;
+    bytes src = {0}, bc = {0};
+    int i, bytecode = 0;
+#ifdef VML_EMBED_BYTECODE
+    lua_State *L = NULL;
+#endif
+    if (argc > 1 && strcmp(argv[1], "--bytecode") == 0) {
+        bytecode = 1;
+        argv++;
+        argc--;
+    }
     if (argc < 2) {
-        fprintf(stderr, "usage: embedgen OUT.c FILE...\n");
+        fprintf(stderr, "usage: embedgen [--bytecode] OUT.c FILE...\n");
         return 2;
     }
+#ifdef VML_EMBED_BYTECODE
+    if (bytecode && !(L = luaL_newstate())) {
+        fprintf(stderr, "embedgen: cannot create a Lua state\n");
+        return 1;
+    }
+#else
+    if (bytecode) {
+        fprintf(stderr, "embedgen: built without Lua, --bytecode is not available\n");
+        return 2;
+    }
+#endif
     off = calloc((size_t)argc + 1, sizeof *off);
+    len = calloc((size_t)argc + 1, sizeof *len);
+    bc_off = calloc((size_t)argc + 1, sizeof *bc_off);
+    bc_len = calloc((size_t)argc + 1, sizeof *bc_len);
     out = fopen(argv[1], "w");
-    if (!off || !out) {
+    if (!off || !len || !bc_off || !bc_len || !out) {
         perror(argv[1]);
         return 1;
     }
@@ -27,31 +126,61 @@ int main(int argc, char **argv)
                  "= {");
     for (i = 2; i < argc; i++) {
         FILE *in = fopen(argv[i], "rb");
-        int c;
+        unsigned char chunk[8192];
+        size_t n, col = 0;
         if (!in) {
             perror(argv[i]);
             fclose(out);
             return 1;
         }
-        off[i] = total;
-        fprintf(out, "\n/* %s */", argv[i]);
-        while ((c = fgetc(in)) != EOF) {
-            fprintf(out, "%s%d,", ((total - off[i]) % 24) ? "" : "\n", c);
-            total++;
-        }
-        fprintf(out, "0,");
-        total++;
+        src.n = 0;
+        while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+            if (put(&src, chunk, n) < 0) {
+                fprintf(stderr, "embedgen: out of memory reading %s\n", argv[i]);
+                return 1;
+            }
         fclose(in);
+        off[i] = total;
+        len[i] = src.n;
+        fprintf(out, "\n/* %s */", argv[i]);
+        emit(out, src.p, src.n, &col);
+        fprintf(out, "0,");
+        total += src.n + 1;
+#ifdef VML_EMBED_BYTECODE
+        if (bytecode && is_lua_module(argv[i]) && compile(L, argv[i], &src, &bc) == 0) {
+            fprintf(out, "\n/* %s: bytecode */", argv[i]);
+            col = 0;
+            emit(out, bc.p, bc.n, &col);
+            bc_off[i] = total;
+            bc_len[i] = bc.n;
+            total += bc.n;
+        }
+#else
+        (void)is_lua_module;
+#endif
     }
     fprintf(out, "0};\nconst size_t vml_embed_blob_len = sizeof vml_embed_blob;\n");
     fprintf(out, "\nconst vml_embed_file vml_embed_files[] = {\n");
     for (i = 2; i < argc; i++) {
-        size_t end = (i + 1 < argc) ? off[i + 1] : total;
-        fprintf(out, "    {\"%s\", (const char *)vml_embed_blob + %zu, %zu},\n", argv[i], off[i],
-                end - off[i] - 1);
+        if (bc_len[i])
+            fprintf(out, "    {\"%s\", (const char *)vml_embed_blob + %zu, %zu, "
+                         "(const char *)vml_embed_blob + %zu, %zu},\n",
+                    argv[i], off[i], len[i], bc_off[i], bc_len[i]);
+        else
+            fprintf(out, "    {\"%s\", (const char *)vml_embed_blob + %zu, %zu, 0, 0},\n",
+                    argv[i], off[i], len[i]);
     }
-    fprintf(out, "    {0, 0, 0}\n};\n");
+    fprintf(out, "    {0, 0, 0, 0, 0}\n};\n");
+#ifdef VML_EMBED_BYTECODE
+    if (L)
+        lua_close(L);
+#endif
+    free(src.p);
+    free(bc.p);
     free(off);
+    free(len);
+    free(bc_off);
+    free(bc_len);
     if (fclose(out) != 0) {
         perror(argv[1]);
         return 1;
