@@ -13,9 +13,9 @@ typedef struct vml_embed_file {
     const char *path;
     const char *data;
     size_t len;
-    /* lua/ modules: their bytecode, compiled at build time by the same Lua with debug
-     * information and chunk name "@<path>" (what find_module in script.c loads); NULL, 0 for
-     * other files, a module that did not compile, or a build without it (VML_EMBED_BYTECODE) */
+    /* .lua files: their bytecode, compiled at build time by the same Lua with debug
+     * information and chunk name "@<path>" (vml_script_load_embedded loads it); NULL, 0 for
+     * other files, a file that did not compile, or a build without it (VML_EMBED_BYTECODE) */
     const char *bc;
     size_t bc_len;
 } vml_embed_file;

@@ -19,6 +19,7 @@
 
 #include "conv.h"
 #include "embed.h"
+#include "jtext.h"
 #include "loop.h"
 #include "paths.h"
 #include "script.h"
@@ -43,6 +44,7 @@ struct vml_plugin {
                                   the version is loaded and validated; then NULL and: */
     char *desc_text;           /* the same as compact JSON text (owned): an idle server keeps
                                   ~40 kB of text instead of ~230 kB of jansson trees */
+    size_t desc_len;
     json_t *functions;         /* array of dotted paths (owned reference) */
 };
 
@@ -273,6 +275,52 @@ static const char strip_chunk[] =
     "for k in next, fns do names[#names + 1] = k end\n"
     "table.sort(names)\n"
     "return data, fns, names\n";
+
+/* strip_chunk as bytecode, dumped once by the first plugin state of this process (so it is this
+ * Lua's own): every later plugin load undumps it instead of parsing it again. Owned here, freed
+ * by vml_plugins_shutdown. */
+static struct {
+    char *p;
+    size_t n, cap;
+    int done;
+} strip_bc;
+
+static int strip_writer(lua_State *L, const void *p, size_t sz, void *ud)
+{
+    (void)L;
+    (void)ud;
+    if (strip_bc.n + sz > strip_bc.cap) {
+        size_t cap = (strip_bc.n + sz) * 2;
+        char *np = realloc(strip_bc.p, cap);
+        if (!np)
+            return 1;
+        strip_bc.p = np;
+        strip_bc.cap = cap;
+    }
+    memcpy(strip_bc.p + strip_bc.n, p, sz);
+    strip_bc.n += sz;
+    return 0;
+}
+
+/* Pushes strip_chunk's function in s. */
+static int load_strip(vml_script *s, vml_err *err)
+{
+    int rc;
+    if (strip_bc.done && strip_bc.p &&
+        luaL_loadbufferx(s->L, strip_bc.p, strip_bc.n, "=descriptor", "b") == LUA_OK)
+        return 0;
+    if (strip_bc.done && strip_bc.p)
+        lua_pop(s->L, 1); /* out of memory: try the text */
+    rc = vml_script_load(s, strip_chunk, sizeof strip_chunk - 1, "=descriptor", err);
+    if (rc == 0 && !strip_bc.done) {
+        strip_bc.done = 1;
+        if (lua_dump(s->L, strip_writer, NULL, 0) != 0) {
+            free(strip_bc.p);
+            strip_bc.p = NULL;
+        }
+    }
+    return rc;
+}
 
 static int valid_secret_name(const char *s)
 {
@@ -643,8 +691,11 @@ void vml_plugin_free(vml_plugin *p)
     free(p);
 }
 
-int vml_plugin_load_text(const char *name, const char *text, size_t len, const char *chunkname,
-                         const char *dir, vml_plugin **out, vml_err *err)
+/* Loads text, or a shipped plugin's embedded file ef (its build-time bytecode when it has some;
+ * text stays NULL), into a fresh state and validates it. */
+static int plugin_load(const char *name, const char *text, size_t len,
+                       const vml_embed_file *ef, const char *chunkname, const char *dir,
+                       vml_plugin **out, vml_err *err)
 {
     vml_plugin *p = calloc(1, sizeof *p);
     lua_State *L;
@@ -662,12 +713,12 @@ int vml_plugin_load_text(const char *name, const char *text, size_t len, const c
         goto out;
     L = p->s->L;
     vml_script_arm(p->s);
-    if ((rc = vml_script_load(p->s, text, len, chunkname, err)) < 0)
+    if ((rc = ef ? vml_script_load_embedded(p->s, ef, chunkname, err)
+                 : vml_script_load(p->s, text, len, chunkname, err)) < 0)
         goto out;
     if ((rc = vml_script_pcall(p->s, 0, 1, err)) < 0)   /* [desc] */
         goto out;
-    if ((rc = vml_script_load(p->s, strip_chunk, sizeof strip_chunk - 1, "=descriptor", err)) <
-        0) {
+    if ((rc = load_strip(p->s, err)) < 0) {
         lua_pop(L, 1);
         goto out;
     }
@@ -690,7 +741,10 @@ int vml_plugin_load_text(const char *name, const char *text, size_t len, const c
     p->loaded_at = now_s();
     rc = validate(p, err);
     if (rc == 0) {
-        p->desc_text = json_dumps(p->desc, JSON_COMPACT);
+        vml_jtext t;
+        vml_jtext_init(&t);
+        vml_jtext_value(&t, p->desc);
+        p->desc_text = vml_jtext_take(&t, &p->desc_len);
         if (!p->desc_text)
             rc = vml_err_set(err, VML_ENOMEM, "out of memory keeping plugin '%s'", name);
         json_decref(p->desc);
@@ -713,6 +767,12 @@ out:
     }
     *out = p;
     return 0;
+}
+
+int vml_plugin_load_text(const char *name, const char *text, size_t len, const char *chunkname,
+                         const char *dir, vml_plugin **out, vml_err *err)
+{
+    return plugin_load(name, text, len, NULL, chunkname, dir, out, err);
 }
 
 int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
@@ -779,7 +839,12 @@ json_t *vml_plugin_descriptor(const vml_plugin *p)
 {
     if (p->desc)
         return json_incref(p->desc);
-    return p->desc_text ? json_loads(p->desc_text, JSON_ALLOW_NUL, NULL) : NULL;
+    json_t *d = NULL;
+    size_t pos;
+    vml_err err;
+    if (p->desc_text && vml_jtext_parse(p->desc_text, p->desc_len, &d, &pos, &err) < 0)
+        return NULL; /* out of memory: the text is what jtext wrote from a valid tree */
+    return d;
 }
 
 const char *vml_plugin_kind(const vml_plugin *p)
@@ -916,7 +981,7 @@ static void load_shipped(void)
             {
                 char chunk[PATH_MAX_LEN + 2];
                 snprintf(chunk, sizeof chunk, "@%s", f->path);
-                if (vml_plugin_load_text(name, f->data, f->len, chunk, NULL, &p, &err) < 0) {
+                if (plugin_load(name, NULL, 0, f, chunk, NULL, &p, &err) < 0) {
                     fprintf(stderr, "vibeml: shipped plugin '%s' failed to load: %s\n", name,
                             vml_err_msg(&err));
                     e = find_entry(name);
@@ -1572,6 +1637,8 @@ void vml_plugins_shutdown(void)
     for (d = 0; d < g.ndirs; d++)
         free(g.dirs[d]);
     json_decref(g.changes);
+    free(strip_bc.p);
+    memset(&strip_bc, 0, sizeof strip_bc);
     memset(&g, 0, sizeof g);
     g_gen++; /* a scan still loading belongs to the old registry */
     g_pending = 0;

@@ -258,6 +258,13 @@ static int valid_modname(const char *name)
     return 1;
 }
 
+static int load_embedded(lua_State *L, const vml_embed_file *f, const char *chunkname)
+{
+    if (f->bc_len)
+        return luaL_loadbufferx(L, f->bc, f->bc_len, chunkname, "b");
+    return luaL_loadbufferx(L, f->data, f->len, chunkname, "t");
+}
+
 /* Pushes the loader chunk for name, or returns 0 (nothing pushed) with a reason appended. */
 static int find_module(lua_State *L, vml_script *s, const char *name, luaL_Buffer *why)
 {
@@ -282,10 +289,7 @@ static int find_module(lua_State *L, vml_script *s, const char *name, luaL_Buffe
         snprintf(chunk, sizeof chunk, "@%s", file);
         /* the build's own bytecode of this module when it has it (embed.h): same chunk, same
          * debug information, no parsing; binary chunks are otherwise never loaded */
-        if (ef->bc_len)
-            status = luaL_loadbufferx(L, ef->bc, ef->bc_len, chunk, "b");
-        else
-            status = luaL_loadbufferx(L, ef->data, ef->len, chunk, "t");
+        status = load_embedded(L, ef, chunk);
         if (status != LUA_OK)
             lua_error(L);
         return 1;
@@ -696,6 +700,19 @@ int vml_script_load(vml_script *s, const char *text, size_t len, const char *chu
                     vml_err *err)
 {
     int status = luaL_loadbufferx(s->L, text, len, chunkname, "t");
+    if (status != LUA_OK) {
+        int rc = vml_script_error_from(s->L, -1, status == LUA_ERRMEM ? VML_ENOMEM : VML_ELUA,
+                                       NULL, err);
+        lua_pop(s->L, 1);
+        return rc;
+    }
+    return 0;
+}
+
+int vml_script_load_embedded(vml_script *s, const struct vml_embed_file *f, const char *chunkname,
+                             vml_err *err)
+{
+    int status = load_embedded(s->L, f, chunkname);
     if (status != LUA_OK) {
         int rc = vml_script_error_from(s->L, -1, status == LUA_ERRMEM ? VML_ENOMEM : VML_ELUA,
                                        NULL, err);

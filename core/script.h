@@ -81,6 +81,12 @@ int vml_script_load(vml_script *s, const char *text, size_t len, const char *chu
                     vml_err *err);
 /* Reads and compiles a file; pushes the function on success. */
 int vml_script_loadfile(vml_script *s, const char *path, vml_err *err);
+/* Loads an embedded Lua file (embed.h) and pushes its function: the build's bytecode of it when
+ * there is some (the only binary chunks ever loaded: they come from this executable), else its
+ * text. chunkname must be "@" + f->path, the name the bytecode was compiled under. */
+struct vml_embed_file;
+int vml_script_load_embedded(vml_script *s, const struct vml_embed_file *f, const char *chunkname,
+                             vml_err *err);
 
 /* Starts the budget clock: deadline = now + limits.timeout, instruction count = 0, trip = 0. */
 void vml_script_arm(vml_script *s);

@@ -4,11 +4,11 @@
  * pointing into it (see core/embed.h). One aligned array lets vml_embed_release() hand its pages
  * back once the files have been read.
  *
- * With --bytecode, every lua/ module is also compiled here, with the same Lua the binary links,
- * and its bytecode (debug information kept, chunk name "@PATH" as a require of the source would
- * give) is stored after its source: requiring an embedded module then undumps instead of
- * parsing (~10x less time at start-up). A module that does not compile gets no bytecode (a
- * warning here), so requiring it fails at run time exactly as before.
+ * With --bytecode, every .lua file (lua/ modules, shipped workflows and plugins) is also compiled
+ * here, with the same Lua the binary links, and its bytecode (debug information kept, chunk name
+ * "@PATH" as require and the shipped-plugin loader give) is stored after its source: loading it
+ * then undumps instead of parsing (~10x less time at start-up). A file that does not compile
+ * gets no bytecode (a warning here), so loading it fails at run time exactly as before.
  *
  * Usage: embedgen [--bytecode] OUT.c FILE...  */
 #include <stdio.h>
@@ -69,10 +69,10 @@ static int compile(lua_State *L, const char *path, const bytes *src, bytes *bc)
 }
 #endif
 
-static int is_lua_module(const char *path)
+static int is_lua_file(const char *path)
 {
     size_t n = strlen(path);
-    return strncmp(path, "lua/", 4) == 0 && n > 4 && strcmp(path + n - 4, ".lua") == 0;
+    return n > 4 && strcmp(path + n - 4, ".lua") == 0;
 }
 
 static void emit(FILE *out, const unsigned char *p, size_t n, size_t *col)
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
         fprintf(out, "0,");
         total += src.n + 1;
 #ifdef VML_EMBED_BYTECODE
-        if (bytecode && is_lua_module(argv[i]) && compile(L, argv[i], &src, &bc) == 0) {
+        if (bytecode && is_lua_file(argv[i]) && compile(L, argv[i], &src, &bc) == 0) {
             fprintf(out, "\n/* %s: bytecode */", argv[i]);
             col = 0;
             emit(out, bc.p, bc.n, &col);
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
             total += bc.n;
         }
 #else
-        (void)is_lua_module;
+        (void)is_lua_file;
 #endif
     }
     fprintf(out, "0};\nconst size_t vml_embed_blob_len = sizeof vml_embed_blob;\n");
