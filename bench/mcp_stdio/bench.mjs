@@ -118,10 +118,24 @@ async function throughput(s, params, n) {
   return n / secs;
 }
 
+// The floor under every cold start: spawning a process that echoes the first line back (cat)
+// costs this much here (fork/exec from node, pipes, scheduling), whatever the server does.
+async function spawnFloor() {
+  const line = '{"jsonrpc":"2.0","id":0,"method":"initialize"}\n';
+  const t0 = process.hrtime.bigint();
+  const c = spawn('cat', [], { env: process.env, stdio: ['pipe', 'pipe', 'ignore'] });
+  await new Promise((r) => { c.stdout.once('data', r); c.stdin.write(line); });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  c.stdin.end();
+  await new Promise((r) => c.on('exit', r));
+  return ms;
+}
+
 // Cold starts alternate between the two servers so that load on a shared machine hits both alike.
 async function coldStarts() {
-  const out = { vibeml: { cold: [], ready: [] }, reference: { cold: [], ready: [] } };
+  const out = { vibeml: { cold: [], ready: [] }, reference: { cold: [], ready: [] }, floor: [] };
   for (let i = 0; i < COLD_RUNS; i++) {
+    out.floor.push(await spawnFloor());
     for (const name of ['vibeml', 'reference']) {
       const s = new Session(SERVERS[name]);
       await s.initialize();
@@ -158,6 +172,7 @@ console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.
 console.log('metric                      vibeml        reference     ratio        target');
 const row = (m, a, b, ratio, target) => console.log(`${m.padEnd(28)}${a.padEnd(14)}${b.padEnd(14)}${ratio.padEnd(13)}${target}`);
 row('cold start (ms, median)', f(v.cold, 2), f(r.cold, 2), `1/${f(r.cold / v.cold, 1)}`, `<= 1/40 ${r.cold / v.cold >= 40 ? 'MET' : 'MISSED'}`);
+row('  spawn floor (cat, ms)', f(pct(colds.floor, 50), 2), f(pct(colds.floor, 50), 2), '', '(in both cold starts)');
 row('spawn -> tools/list (ms)', f(v.ready, 2), f(r.ready, 2), `1/${f(r.ready / v.ready, 1)}`, '(init + first list)');
 row('tools/list p50 (ms)', f(v.list.p50), f(r.list.p50), `1/${f(r.list.p50 / v.list.p50, 1)}`, '');
 row('tools/list p99 (ms)', f(v.list.p99), f(r.list.p99), `1/${f(r.list.p99 / v.list.p99, 1)}`, '');
