@@ -253,74 +253,40 @@ static const char strip_chunk[] =
     "if type(desc) ~= 'table' then\n"
     "  error('the plugin must return a table (its descriptor), got ' .. type(desc), 0)\n"
     "end\n"
-    "local fns, seen = {}, {}\n"
-    "local function copy(v, path, depth)\n"
-    "  if type(v) == 'function' then fns[path] = v return nil end\n"
-    "  if type(v) ~= 'table' then return v end\n"
-    "  if seen[v] then error('the descriptor refers to itself at ' .. path, 0) end\n"
-    "  if depth > 32 then error('the descriptor is nested too deeply at ' .. path, 0) end\n"
+    "local fns, seen, keys = {}, {}, {}\n"
+    /* the dotted path of the value at depth, built only when needed (a function, an error):
+     * building it for every value was most of a plugin's load time */
+    "local function path(depth)\n"
+    "  local parts = {}\n"
+    "  for i = 1, depth do parts[i] = tostring(keys[i]) end\n"
+    "  return table.concat(parts, '.')\n"
+    "end\n"
+    "local function copy(v, depth)\n"
+    "  local t = type(v)\n"
+    "  if t == 'function' then fns[path(depth)] = v return nil end\n"
+    "  if t ~= 'table' then return v end\n"
+    "  if seen[v] then error('the descriptor refers to itself at ' .. path(depth), 0) end\n"
+    "  if depth > 32 then error('the descriptor is nested too deeply at ' .. path(depth), 0) end\n"
     "  seen[v] = true\n"
     "  local out = {}\n"
     "  for k, x in next, v do\n"
-    "    local kp = path == '' and tostring(k) or (path .. '.' .. tostring(k))\n"
-    "    out[k] = copy(x, kp, depth + 1)\n"
+    "    keys[depth + 1] = k\n"
+    "    out[k] = copy(x, depth + 1)\n"
     "  end\n"
+    "  keys[depth + 1] = nil\n"
     "  local mt = getmetatable(v)\n"
     "  if type(mt) == 'table' and rawget(mt, '__jsontype') then setmetatable(out, mt) end\n"
     "  seen[v] = nil\n"
     "  return out\n"
     "end\n"
-    "local data = copy(desc, '', 0)\n"
+    "local data = copy(desc, 0)\n"
     "local names = {}\n"
     "for k in next, fns do names[#names + 1] = k end\n"
     "table.sort(names)\n"
     "return data, fns, names\n";
 
-/* strip_chunk as bytecode, dumped once by the first plugin state of this process (so it is this
- * Lua's own): every later plugin load undumps it instead of parsing it again. Owned here, freed
- * by vml_plugins_shutdown. */
-static struct {
-    char *p;
-    size_t n, cap;
-    int done;
-} strip_bc;
-
-static int strip_writer(lua_State *L, const void *p, size_t sz, void *ud)
-{
-    (void)L;
-    (void)ud;
-    if (strip_bc.n + sz > strip_bc.cap) {
-        size_t cap = (strip_bc.n + sz) * 2;
-        char *np = realloc(strip_bc.p, cap);
-        if (!np)
-            return 1;
-        strip_bc.p = np;
-        strip_bc.cap = cap;
-    }
-    memcpy(strip_bc.p + strip_bc.n, p, sz);
-    strip_bc.n += sz;
-    return 0;
-}
-
-/* Pushes strip_chunk's function in s. */
-static int load_strip(vml_script *s, vml_err *err)
-{
-    int rc;
-    if (strip_bc.done && strip_bc.p &&
-        luaL_loadbufferx(s->L, strip_bc.p, strip_bc.n, "=descriptor", "b") == LUA_OK)
-        return 0;
-    if (strip_bc.done && strip_bc.p)
-        lua_pop(s->L, 1); /* out of memory: try the text */
-    rc = vml_script_load(s, strip_chunk, sizeof strip_chunk - 1, "=descriptor", err);
-    if (rc == 0 && !strip_bc.done) {
-        strip_bc.done = 1;
-        if (lua_dump(s->L, strip_writer, NULL, 0) != 0) {
-            free(strip_bc.p);
-            strip_bc.p = NULL;
-        }
-    }
-    return rc;
-}
+/* strip_chunk, compiled once per process (see vml_script_load_cached) */
+static vml_chunk_cache strip_bc;
 
 static int valid_secret_name(const char *s)
 {
@@ -718,7 +684,8 @@ static int plugin_load(const char *name, const char *text, size_t len,
         goto out;
     if ((rc = vml_script_pcall(p->s, 0, 1, err)) < 0)   /* [desc] */
         goto out;
-    if ((rc = load_strip(p->s, err)) < 0) {
+    if ((rc = vml_script_load_cached(p->s, &strip_bc, strip_chunk, sizeof strip_chunk - 1,
+                                     "=descriptor", err)) < 0) {
         lua_pop(L, 1);
         goto out;
     }
@@ -1637,7 +1604,7 @@ void vml_plugins_shutdown(void)
     for (d = 0; d < g.ndirs; d++)
         free(g.dirs[d]);
     json_decref(g.changes);
-    free(strip_bc.p);
+    vml_chunk_cache_free(&strip_bc);
     memset(&strip_bc, 0, sizeof strip_bc);
     memset(&g, 0, sizeof g);
     g_gen++; /* a scan still loading belongs to the old registry */

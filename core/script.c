@@ -556,6 +556,68 @@ static const char strict_prelude[] =
     "  __metatable = 'strict globals',\n"
     "})\n";
 
+/* {===================================================================== chunk cache */
+
+static int cache_writer(lua_State *L, const void *p, size_t sz, void *ud)
+{
+    vml_chunk_cache *c = ud;
+    (void)L;
+    if (c->n + sz > c->cap) {
+        size_t cap = (c->n + sz) * 2;
+        char *np = realloc(c->bc, cap);
+        if (!np)
+            return 1;
+        c->bc = np;
+        c->cap = cap;
+    }
+    memcpy(c->bc + c->n, p, sz);
+    c->n += sz;
+    return 0;
+}
+
+/* lua_load status; on success the function is pushed, else the error message. */
+static int load_cached(lua_State *L, vml_chunk_cache *c, const char *text, size_t len,
+                       const char *chunkname)
+{
+    int status;
+    if (c->done && c->bc) {
+        if (luaL_loadbufferx(L, c->bc, c->n, chunkname, "b") == LUA_OK)
+            return LUA_OK;
+        lua_pop(L, 1); /* out of memory undumping: compile the text instead */
+    }
+    status = luaL_loadbufferx(L, text, len, chunkname, "t");
+    if (status == LUA_OK && !c->done) {
+        c->done = 1;
+        if (lua_dump(L, cache_writer, c, 0) != 0)
+            vml_chunk_cache_free(c); /* stays done: the text is compiled each time */
+    }
+    return status;
+}
+
+int vml_script_load_cached(vml_script *s, vml_chunk_cache *c, const char *text, size_t len,
+                           const char *chunkname, vml_err *err)
+{
+    int status = load_cached(s->L, c, text, len, chunkname);
+    if (status != LUA_OK) {
+        int rc = vml_script_error_from(s->L, -1, status == LUA_ERRMEM ? VML_ENOMEM : VML_ELUA,
+                                       NULL, err);
+        lua_pop(s->L, 1);
+        return rc;
+    }
+    return 0;
+}
+
+void vml_chunk_cache_free(vml_chunk_cache *c)
+{
+    free(c->bc);
+    c->bc = NULL;
+    c->n = c->cap = 0;
+}
+
+/* }===================================================================== */
+
+static vml_chunk_cache coroutine_prelude_bc, strict_prelude_bc;
+
 static int setup(lua_State *L)
 {
     vml_script *s = lua_touserdata(L, 1);
@@ -619,15 +681,15 @@ static int setup(lua_State *L)
     lua_pop(L, 1);
     open_vibeml(L, s);
     if (s->profile == VML_PROFILE_SCRIPT) {
-        if (luaL_loadbufferx(L, coroutine_prelude, sizeof coroutine_prelude - 1, "=prelude",
-                             "t") != LUA_OK)
+        if (load_cached(L, &coroutine_prelude_bc, coroutine_prelude,
+                        sizeof coroutine_prelude - 1, "=prelude") != LUA_OK)
             return lua_error(L);
         lua_pushlightuserdata(L, &vml__script_await_token);
         lua_getglobal(L, LUA_COLIBNAME);
         lua_call(L, 2, 0);
     } else {
-        if (luaL_loadbufferx(L, strict_prelude, sizeof strict_prelude - 1, "=strict", "t") !=
-            LUA_OK)
+        if (load_cached(L, &strict_prelude_bc, strict_prelude, sizeof strict_prelude - 1,
+                        "=strict") != LUA_OK)
             return lua_error(L);
         lua_call(L, 0, 0);
     }

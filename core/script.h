@@ -88,6 +88,19 @@ struct vml_embed_file;
 int vml_script_load_embedded(vml_script *s, const struct vml_embed_file *f, const char *chunkname,
                              vml_err *err);
 
+/* The host's own constant chunk texts (preludes, plugin helpers) compiled once per process: the
+ * first load compiles text and keeps its bytecode in *c, later loads undump that (these are the
+ * only other binary chunks loaded; they never come from outside the process). Pushes the
+ * function on success. A cache is static storage, zero-initialised; loop thread only. */
+typedef struct vml_chunk_cache {
+    char *bc;
+    size_t n, cap;
+    int done;
+} vml_chunk_cache;
+int vml_script_load_cached(vml_script *s, vml_chunk_cache *c, const char *text, size_t len,
+                           const char *chunkname, vml_err *err);
+void vml_chunk_cache_free(vml_chunk_cache *c);
+
 /* Starts the budget clock: deadline = now + limits.timeout, instruction count = 0, trip = 0. */
 void vml_script_arm(vml_script *s);
 /* Makes running Lua code in s raise as soon as possible with code (sticky until re-armed).

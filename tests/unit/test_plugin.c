@@ -268,6 +268,12 @@ static void test_validation(void **state)
         {"return string.dump(print)", "dump"},
         {"x = 1", "assignment to undeclared global"},
         {"local f, e = load(string.char(27) .. 'Lua') error(e)", "binary chunk"},
+        {"local t = { kind = 'gpu_map', name = 'x', version = '1', cloud = 'c', gpus = {} }\n"
+         "t.gpus.A100 = { inner = { 1, 2, {} } }; t.gpus.A100.inner[3].back = t.gpus\n"
+         "return t", "refers to itself at gpus.A100.inner.3.back"},
+        {"local t = { kind = 'gpu_map', name = 'x', version = '1', cloud = 'c', gpus = {} }\n"
+         "local n = t.gpus; for i = 1, 40 do n.x = {}; n = n.x end\n"
+         "return t", "nested too deeply at gpus.x.x.x"},
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
