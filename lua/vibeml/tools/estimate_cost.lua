@@ -1,5 +1,5 @@
 -- estimate_cost — price a GPU type × count × hours across clouds (spot and on-demand).
-local planner = require "vibeml.planner"
+-- the planner is required on the first call (see plan_training)
 
 return {
   name = "estimate_cost",
@@ -41,7 +41,7 @@ return {
   annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
                   openWorldHint = false },
   handler = function(args)
-    local e, err = planner.estimate(args)
+    local e, err = require("vibeml.planner").estimate(args)
     if not e then return nil, err end
     e.total = #e.rows
     local limit = args.limit or 10

@@ -1,7 +1,8 @@
 -- plan_training — the full plan for a fine-tuning job: workflow, ranked GPU options (cheapest
 -- expected TOTAL cost first), VRAM, duration and cost ranges, the SkyPilot task that would run,
 -- warnings (gated model, missing token, spot) and assumptions. Read-only: it launches nothing.
-local planner = require "vibeml.planner"
+-- the planner (with sizing) is required on the first call: a server that never plans does not
+-- hold it (~80 kB of the idle server's Lua heap, ~1 ms of its start)
 
 local function opt(t, desc, extra)
   local s = { type = t, description = desc }
@@ -112,7 +113,7 @@ function M.handler(args, ctx)
   local req = {}
   for k, v in pairs(args) do req[k] = v end
   if ctx and ctx.progress then ctx:progress(0, 2, "looking up the model and dataset") end
-  local p, err = planner.plan(req)
+  local p, err = require("vibeml.planner").plan(req)
   if not p then return nil, err end
   if ctx and ctx.progress then ctx:progress(2, 2, "planned") end
   p.request = nil -- the caller has it
