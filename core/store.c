@@ -15,37 +15,6 @@
 
 #include "paths.h"
 
-#ifdef VML_SQLITE_TRIM
-/* The static SQLite registers its built-in extensions when a database opens, which would link
- * FTS3, FTS5, R*Tree and dbstat into the binary (~280 kB of code mapped into every vibeml
- * process). VibeML uses none of them: these registrations do nothing, so those objects are never
- * linked (CMakeLists.txt checks that this archive links and runs this way). */
-int sqlite3Fts3Init(sqlite3 *db);
-int sqlite3Fts5Init(sqlite3 *db);
-int sqlite3RtreeInit(sqlite3 *db);
-int sqlite3DbstatRegister(sqlite3 *db);
-int sqlite3Fts3Init(sqlite3 *db)
-{
-    (void)db;
-    return SQLITE_OK;
-}
-int sqlite3Fts5Init(sqlite3 *db)
-{
-    (void)db;
-    return SQLITE_OK;
-}
-int sqlite3RtreeInit(sqlite3 *db)
-{
-    (void)db;
-    return SQLITE_OK;
-}
-int sqlite3DbstatRegister(sqlite3 *db)
-{
-    (void)db;
-    return SQLITE_OK;
-}
-#endif
-
 int vml_store_err(sqlite3 *db, int rc, const char *what, vml_err *err)
 {
     int code = VML_EDB;
