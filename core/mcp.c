@@ -1066,6 +1066,19 @@ static void do_tools_call(vml_mcp *m, batch *b, json_t *id, json_t *params)
     }
     if (vml_schema_run(ct->in, copy, "arguments", VML_SCHEMA_FILL_DEFAULTS, &err) < 0) {
         json_decref(copy);
+        if (ver_at_least(m, "2025-11-25")) {
+            /* SEP-1303: from 2025-11-25 bad arguments are a tool execution error the model can
+             * read and correct, not a protocol error */
+            char text[VML_ERR_MSG_MAX + 256];
+            snprintf(text, sizeof text,
+                     "Invalid arguments for tool '%.100s': %s. Nothing was done. Fix the "
+                     "arguments (the tool's inputSchema in tools/list says what is allowed) and "
+                     "call it again.",
+                     json_string_value(name), err.msg);
+            reply(m, b, id, json_pack("{s:o, s:b}", "content", text_content(text), "isError", 1),
+                  NULL);
+            return;
+        }
         reply(m, b, id, NULL,
               error_obj(E_PARAMS, err.msg,
                         json_pack("{s:s, s:O}", "tool", json_string_value(name), "inputSchema",

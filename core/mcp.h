@@ -19,9 +19,12 @@
  * not a string or an integer, a batch where the version forbids it, a request before
  * initialize, a message over the size limit), -32601 unknown method, -32602 invalid params
  * (names the field and what is allowed; unknown tool/prompt, bad cursor), -32603 internal,
- * -32002 resource not found. Notifications are never answered.
+ * -32002 resource not found. Notifications are never answered. Tool arguments that fail the
+ * tool's inputSchema are -32602 (with the tool and its schema as data) up to 2025-06-18 and,
+ * from 2025-11-25 (SEP-1303), a result with isError and the same message, so the model can
+ * correct its call.
  *
- * Uses: schema, conv, loop, script, embed, err, jansson.
+ * Uses: schema, conv, loop, script, embed, jtext, err, jansson.
  */
 #ifndef VML_MCP_H
 #define VML_MCP_H

@@ -172,8 +172,8 @@ test('a 10 MB line is read whole; a line over 16 MiB is refused and skipped', as
   // 10 MB inside an argument: validated (too long), not truncated
   await s.send({ jsonrpc: '2.0', id: 'bigarg', method: 'tools/call', params: { name: 'test_echo', arguments: { message: big } } });
   const r2 = await s.waitFor((m) => m.id === 'bigarg');
-  assert.equal(r2.error.code, -32602);
-  assert.match(r2.error.message, /too long \(10485760 characters, at most 50\)/);
+  assert.equal(r2.result.isError, true);
+  assert.match(r2.result.content[0].text, /too long \(10485760 characters, at most 50\)/);
   // 17 MiB: refused with one error, and the next line is handled normally
   const huge = '{"jsonrpc":"2.0","id":"huge","method":"ping","params":{"p":"' + 'y'.repeat(17 * 1024 * 1024) + '"}}\n';
   await s.write(huge);

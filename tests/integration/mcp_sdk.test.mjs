@@ -240,7 +240,7 @@ test('tools/call: structured result, text rendering and defaults', async () => {
   assert.deepEqual(JSON.parse(t.content[0].text), t.structuredContent);
 });
 
-test('arguments are validated in C: -32602 naming the field and what is allowed', async () => {
+test('arguments are validated in C: naming the field and what is allowed (isError from 2025-11-25, -32602 before)', async () => {
   const c = await connect();
   const cases = [
     [{}, /arguments\.message: required field missing/],
@@ -259,9 +259,29 @@ test('arguments are validated in C: -32602 naming the field and what is allowed'
     [{ message: 'x', nested: {} }, /arguments\.nested\.items: required field missing/],
     [{ message: 'x', either: 3 }, /arguments\.either: expected string or null, got integer/],
   ];
+  // 2025-11-25 (SEP-1303): a tool execution error the model can act on; the handler never ran
   for (const [args, re] of cases) {
-    const e = await expectMcpError(c.callTool({ name: 'test_echo', arguments: args }), -32602, re);
-    assert.equal(e.data.tool, 'test_echo');
+    const r = await c.callTool({ name: 'test_echo', arguments: args });
+    assert.equal(r.isError, true, JSON.stringify(r));
+    assert.match(r.content[0].text, /^Invalid arguments for tool 'test_echo': /);
+    assert.match(r.content[0].text, re);
+    assert.match(r.content[0].text, /Fix the arguments/);
+    assert.equal(r.structuredContent, undefined);
+  }
+  // before 2025-11-25: the protocol error -32602, with the tool and its inputSchema as data
+  for (const v of ['2025-06-18', '2025-03-26', '2024-11-05']) {
+    const s = await rawSession();
+    await s.request(1, 'initialize', initParams(v));
+    await s.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    let id = 10;
+    for (const [args, re] of cases) {
+      const r = await s.request(++id, 'tools/call', { name: 'test_echo', arguments: args });
+      assert.equal(r.error?.code, -32602, `${v}: ${JSON.stringify(r)}`);
+      assert.match(r.error.message, re);
+      assert.equal(r.error.data.tool, 'test_echo');
+      assert.equal(r.error.data.inputSchema.type, 'object');
+    }
+    await s.close();
   }
   const ok = await c.callTool({ name: 'test_echo', arguments: { message: 'é€😀', either: null, ratio: 0.5, count: 2.0 } });
   assert.equal(ok.structuredContent.count, 2);
