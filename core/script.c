@@ -594,17 +594,22 @@ static int load_cached(lua_State *L, vml_chunk_cache *c, const char *text, size_
     return status;
 }
 
+/* The result of a lua_load status: 0 with the function pushed, or the error (message popped). */
+static int load_result(vml_script *s, int status, vml_err *err)
+{
+    int rc;
+    if (status == LUA_OK)
+        return 0;
+    rc = vml_script_error_from(s->L, -1, status == LUA_ERRMEM ? VML_ENOMEM : VML_ELUA, NULL, err);
+    lua_pop(s->L, 1);
+    return rc;
+}
+
 int vml_script_load_cached(vml_script *s, vml_chunk_cache *c, const char *text, size_t len,
                            const char *chunkname, vml_err *err)
 {
     int status = load_cached(s->L, c, text, len, chunkname);
-    if (status != LUA_OK) {
-        int rc = vml_script_error_from(s->L, -1, status == LUA_ERRMEM ? VML_ENOMEM : VML_ELUA,
-                                       NULL, err);
-        lua_pop(s->L, 1);
-        return rc;
-    }
-    return 0;
+    return load_result(s, status, err);
 }
 
 void vml_chunk_cache_free(vml_chunk_cache *c)
@@ -762,26 +767,14 @@ int vml_script_load(vml_script *s, const char *text, size_t len, const char *chu
                     vml_err *err)
 {
     int status = luaL_loadbufferx(s->L, text, len, chunkname, "t");
-    if (status != LUA_OK) {
-        int rc = vml_script_error_from(s->L, -1, status == LUA_ERRMEM ? VML_ENOMEM : VML_ELUA,
-                                       NULL, err);
-        lua_pop(s->L, 1);
-        return rc;
-    }
-    return 0;
+    return load_result(s, status, err);
 }
 
 int vml_script_load_embedded(vml_script *s, const struct vml_embed_file *f, const char *chunkname,
                              vml_err *err)
 {
     int status = load_embedded(s->L, f, chunkname);
-    if (status != LUA_OK) {
-        int rc = vml_script_error_from(s->L, -1, status == LUA_ERRMEM ? VML_ENOMEM : VML_ELUA,
-                                       NULL, err);
-        lua_pop(s->L, 1);
-        return rc;
-    }
-    return 0;
+    return load_result(s, status, err);
 }
 
 int vml_script_loadfile(vml_script *s, const char *path, vml_err *err)
