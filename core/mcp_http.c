@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "httpd.h"
+#include "jtext.h"
 #include "loop.h"
 
 typedef struct stream {
@@ -130,8 +131,7 @@ static int session_write(void *ud, char *line, size_t len)
 
     if (s->ending)
         goto out;
-    msg = json_loadb(line, len, 0, NULL);
-    if (!json_is_object(msg))
+    if (vml_jtext_parse(line, len, &msg, NULL, NULL) < 0 || !json_is_object(msg))
         goto out;
     id = json_object_get(msg, "id");
     method = json_object_get(msg, "method");
@@ -310,14 +310,14 @@ static void handle_post(server *srv, vml_httpd_req *r, session *s)
     size_t len;
     const char *body = vml_httpd_req_body(r, &len);
     const char *accept = vml_httpd_req_header(r, "Accept");
-    json_error_t je;
-    json_t *msg = json_loadb(body, len, 0, &je);
+    json_t *msg = NULL;
     json_t *ids = json_array(), *tokens = json_array();
     int is_init = 0;
     size_t nreq;
     vml_err err;
 
-    if (!msg) {
+    /* the same reader as the server behind it, so both agree on what is JSON */
+    if (vml_jtext_parse(body, len, &msg, NULL, NULL) < 0) {
         respond_error(r, 400, -32700, "Parse error: the body is not JSON");
         goto out;
     }
