@@ -8,6 +8,8 @@
  *   vibeml.monotonic()         monotonic seconds (float), for durations
  *   vibeml.log(level, fmt, ...) a line on stderr: "vibeml[<state name>] level: message"
  *   vibeml.isnull(v)           v == vibeml.null
+ *   vibeml.hash(text [, bytes]) BLAKE2b of text as lower-case hex (bytes 16..64, default 32):
+ *                              stable names and fingerprints, not secrets
  *
  * Uses: conv, script, libuv.
  */
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sodium.h>
 #include <uv.h>
 
 #include "conv.h"
@@ -64,6 +67,22 @@ static int l_monotonic(lua_State *L)
     return 1;
 }
 
+static int l_hash(lua_State *L)
+{
+    size_t len;
+    const char *text = luaL_checklstring(L, 1, &len);
+    lua_Integer n = luaL_optinteger(L, 2, 32);
+    unsigned char out[crypto_generichash_BYTES_MAX];
+    char hex[2 * crypto_generichash_BYTES_MAX + 1];
+
+    luaL_argcheck(L, n >= crypto_generichash_BYTES_MIN && n <= crypto_generichash_BYTES_MAX, 2,
+                  "hash length must be 16..64 bytes");
+    crypto_generichash(out, (size_t)n, (const unsigned char *)text, len, NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, out, (size_t)n);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
 static int l_log(lua_State *L)
 {
     static const char *const levels[] = {"debug", "info", "notice", "warning", "error",
@@ -94,7 +113,7 @@ static int l_log(lua_State *L)
 static const luaL_Reg base_funcs[] = {
     {"array", l_array},     {"object", l_object}, {"isnull", l_isnull}, {"time", l_time},
     {"monotonic", l_monotonic}, {"log", l_log},   {"null", NULL},       {"version", NULL},
-    {NULL, NULL},
+    {"hash", l_hash},       {NULL, NULL},
 };
 
 static int open_base(lua_State *L)

@@ -81,6 +81,37 @@ function M.where(row)
   return string.format("SkyPilot managed job %s on %s (%s%s)", row.backend_id or "(not yet assigned)", place, what, row.spot == 1 and ", spot" or "")
 end
 
+-- Where a job's results are: the bucket URIs of its output and last checkpoint (cloud), or its
+-- folders (local), the Hub repo, and the one command that fetches the output.
+function M.outputs_of(row)
+  local lay = decode(row.storage)
+  if type(lay) ~= "table" then return nil end
+  local db = jdb.db()
+  local out = { output = lay.output_uri, checkpoints = lay.checkpoints_uri, bucket = lay.bucket,
+                store = lay.store, fetch = lay.fetch }
+  local ck = db:first("SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1", row.id)
+  local ckd = ck and decode(ck.data)
+  if type(ckd) == "table" and type(ckd.path) == "string" then
+    -- the path on the VM, under the mount, as a bucket URI
+    local path = ckd.path
+    if lay.mount and lay.uri then
+      local rel = path:match("/" .. row.id .. "/(checkpoints/.*)$")
+      if rel then path = lay.uri .. "/" .. rel end
+    end
+    out.last_checkpoint = path
+    out.last_checkpoint_step = ckd.step
+  end
+  local art = db:first("SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact' ORDER BY id DESC LIMIT 1", row.id)
+  out.saved = art ~= nil
+  local params = decode(row.params)
+  if type(params) == "table" and type(params.push_to_hub) == "string" then
+    out.hub_repo = params.push_to_hub
+    out.hub_url = "https://huggingface.co/" .. params.push_to_hub
+  end
+  if row.backend == "local" then out.fetch = nil end
+  return out
+end
+
 function M.status_of(row)
   local now = jdb.now()
   local accrued = row.cost_final or (jdb.TERMINAL[row.state] and row.cost_accrued) or math.max(row.cost_accrued or 0, jdb.cost_of(row, now))
@@ -101,7 +132,8 @@ function M.status_of(row)
                     pid = row.backend == "local" and row.pid or nil,
                     backend_status = row.backend_status },
     progress = { step = row.step, total_steps = row.total_steps, percent = pct, loss = row.loss,
-                 learning_rate = row.lr, tokens_per_s = row.tokens_per_s, eta_s = row.eta_s,
+                 learning_rate = row.lr, tokens_per_s = row.tokens_per_s,
+                 eta_s = not jdb.TERMINAL[row.state] and row.eta_s or nil,
                  epoch = row.epoch, updated_at = row.progress_at },
     cost = { currency = "USD", rate_hr = row.rate_hr, nodes = row.nodes, accrued = round(accrued, 4),
              final = row.cost_final and round(row.cost_final, 4) or nil, cap = row.cap_usd,
@@ -111,7 +143,7 @@ function M.status_of(row)
     created_at = row.created_at, started_at = row.started_at, ended_at = row.ended_at,
     runtime_s = runtime, attempts = row.attempts, recoveries = row.recoveries,
     exit_code = row.exit_code, stop_reason = row.stop_reason, failure = failure,
-    log_dir = row.dir,
+    log_dir = row.dir, outputs = M.outputs_of(row),
   }
 end
 
@@ -169,7 +201,19 @@ function M.default_backend()
   return "local", "no SkyPilot with an enabled cloud found"
 end
 
--- Turns what launch was given into {task=, info=} or nil, message, code.
+-- Modules that guard money and secrets are loaded without a fallback: if one cannot load, the
+-- launch is refused before anything is written or spent (fail closed).
+local function guard_module(name, what)
+  local ok, m = pcall(require, name)
+  if ok and type(m) == "table" then return m end
+  return nil, string.format("%s could not be loaded (%s: %s), so nothing was launched and nothing "
+    .. "was spent; reinstall VibeML or report this error", what, name,
+    tostring(type(m) == "table" and m.message or m))
+end
+
+-- Turns what launch was given into {task=, plan=, info=} or nil, message, code. One straight
+-- path: a plan (from the planner, with the task it built from the ranked candidates) or a ready
+-- task table; a request is planned once, here, and never re-planned or re-built.
 local function resolve(input, opts)
   if type(input) ~= "table" then return fail("launch needs a plan or a request table") end
   local plan
@@ -178,54 +222,101 @@ local function resolve(input, opts)
   elseif input.task then
     return { task = input.task, info = { workflow = input.workflow or (input.task.vibeml or {}).workflow,
       model = input.model, dataset = input.dataset, params = input.hyperparameters,
-      rate_hr = input.rate_hr, gpu_required = input.gpu_required, estimate = input.estimate } }
+      rate_hr = input.rate_hr, gpu_required = input.gpu_required, estimate = input.estimate,
+      candidates = input.candidates } }
   else
-    local planner = guarded("vibeml.planner")
-    if not planner or not planner.plan then
-      return fail("planning is not available in this build (vibeml.planner is missing); pass a plan or {task=...}", "VML_EUNSUPPORTED")
-    end
-    local p, msg, code = planner.plan(input)
+    local planner = require "vibeml.planner"
+    local req = {}
+    for k, v in pairs(input) do req[k] = v end
+    req.for_launch = true
+    local p, msg, code = planner.plan(req)
     if not p then return nil, msg, code end
     plan = p
   end
   local best = plan.best or {}
   local wf = type(plan.workflow) == "table" and plan.workflow.name or plan.workflow
   local req = plan.request or {}
-  local gpu_required
-  local workflows = guarded("vibeml.workflows")
-  if not plan.task and workflows and workflows.build and wf then
-    -- the planner shows no task preview without a dataset; workflows like smoke need none
-    local hp = plan.hyperparameters or req.hyperparameters or {}
-    local t, berr = workflows.build(wf, { job_name = opts.name or ("vml-" .. wf), model = req.model,
-      dataset = req.dataset, hyperparameters = hp, model_info = plan.model_info, candidates = {},
-      num_nodes = 1 })
-    if not t then return fail("could not build the task for workflow " .. wf .. ": " .. tostring(berr)) end
-    plan.task = t
+  if not plan.task then
+    return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset"), "VML_EINVAL")
   end
-  if not plan.task then return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset")) end
-  if workflows and wf and workflows.get then
+  local gpu_required
+  local workflows = require "vibeml.workflows"
+  if wf then
     local d = workflows.get(wf)
     if type(d) == "table" and d.gpu then gpu_required = d.gpu.required and true or false end
   end
   return { task = plan.task, plan = plan, info = {
     workflow = wf, model = req.model, dataset = req.dataset, params = req.hyperparameters,
     gpu = best.gpu, gpu_count = best.count, cloud = best.cloud, region = best.region, spot = best.spot,
-    rate_hr = best.rate_hr, estimate = { duration_h = best.duration_h, cost = best.cost },
-    gpu_required = gpu_required, max_cost = req.max_cost } }
+    -- the row bills per node-hour (× nodes); the plan's rate_hr is for all nodes
+    rate_hr = best.rate_hr and best.rate_hr / math.max(1, best.nodes or 1),
+    estimate = { duration_h = best.duration_h, cost = best.cost },
+    gpu_required = gpu_required, max_cost = req.max_cost, push_to_hub = req.push_to_hub,
+    storage = req.checkpoint_bucket, candidates = plan.candidates } }
 end
 
 local function task_text(task)
-  local workflows = guarded("vibeml.workflows")
-  if workflows and workflows.encode_task then
-    local ok, text = pcall(workflows.encode_task, task)
-    if ok and type(text) == "string" then return text end
+  local text = require("vibeml.workflows").encode_task(task)
+  return text
+end
+
+-- The secrets a task names, decrypted into a SecretEnv for the job's process (never argv, never
+-- the task file). HF_TOKEN goes along whenever the vault holds it: a gated dataset, or a model
+-- whose gating could not be looked up, fails on the VM with a 401 otherwise. A named secret that
+-- is missing or cannot be decrypted refuses the launch with the vault's own error.
+local function job_secrets(task, secrets)
+  local names, seen = {}, {}
+  for k in pairs(task.secrets or {}) do names[#names + 1] = k; seen[k] = true end
+  table.sort(names)
+  local have, herr, hcode = secrets.names()
+  if not have then
+    if #names == 0 then return nil end
+    return nil, "the job needs the secret(s) " .. table.concat(names, ", ") .. " and the vault "
+      .. "cannot be read: " .. tostring(herr), hcode or "VML_ESECRET"
   end
-  return vibeml.json.encode(task, { sort_keys = true })
+  local present = {}
+  for _, n in ipairs(have) do present[n] = true end
+  local missing = {}
+  for _, n in ipairs(names) do if not present[n] then missing[#missing + 1] = n end end
+  if #missing > 0 then
+    local cmds = {}
+    for _, n in ipairs(missing) do cmds[#cmds + 1] = "`" .. secrets.hint(n) .. "`" end
+    return nil, "the job needs the secret(s) " .. table.concat(missing, ", ") .. " and the vault "
+      .. "does not have them; add them in a terminal with " .. table.concat(cmds, " and ")
+      .. ", then launch again (nothing was launched)", "VML_ESECRET"
+  end
+  if present.HF_TOKEN and not seen.HF_TOKEN then
+    task.secrets = task.secrets or {}
+    task.secrets.HF_TOKEN = vibeml.null
+    names[#names + 1] = "HF_TOKEN"
+  end
+  if #names == 0 then return nil end
+  local env, emsg, ecode = secrets.env_for(names, {})
+  if not env then
+    return nil, "the job needs the secret(s) " .. table.concat(names, ", ") .. " and they could "
+      .. "not be decrypted: " .. tostring(emsg) .. " (nothing was launched)", ecode or "VML_ESECRET"
+  end
+  return env
+end
+
+-- Rates of the plan's candidates, for billing at the rate of what SkyPilot actually runs.
+local function candidate_rates(task, info)
+  local out = {}
+  for _, c in ipairs(info.candidates or {}) do
+    out[#out + 1] = { gpu = c.accelerator, count = c.count, cloud = c.cloud, region = c.region,
+                      spot = c.spot and true or false, rate_hr = c.rate_hr, instance_type = c.instance_type }
+  end
+  return out
 end
 
 function M.launch(input, opts)
   opts = opts or {}
   local progress = opts.progress or function() end
+  local money, merr = guard_module("vibeml.money", "the budget module")
+  if not money then return fail(merr, "VML_EMONEY") end
+  local secrets, serr = guard_module("vibeml.secrets", "the secrets vault module")
+  if not secrets then return fail(serr, "VML_ESECRET") end
+  local storage = require "vibeml.jobs.storage"
   progress(0, 4, "planning")
   local r, msg, code = resolve(input, opts)
   if not r then return nil, msg, code end
@@ -236,16 +327,40 @@ function M.launch(input, opts)
   local backend = M.backend(backend_name)
   if not backend then return fail("unknown backend '" .. tostring(backend_name) .. "' (use local or skypilot)", "VML_EINVAL") end
   local local_run = backend_name == "local"
+  -- the bucket is chosen before anything is written: a bad `storage` preference refuses here
+  local where
+  if not local_run then
+    local user
+    if backend.user then local oku, u = pcall(backend.user); if oku then user = u end end
+    local pref_storage
+    local okp, prefs = pcall(require, "vibeml.prefs")
+    if okp and type(prefs) == "table" then
+      local okg, p = pcall(prefs.get)
+      if okg and type(p) == "table" and type(p.storage) == "string" then pref_storage = p.storage end
+    end
+    local first = (info.candidates or {})[1] or {}
+    local werr
+    where, werr = storage.resolve({ bucket = opts.storage or info.storage or pref_storage,
+      bucket_source = (opts.storage or info.storage) and "request" or "preference",
+      cloud = first.cloud or info.cloud, user = user })
+    if not where then return fail(werr .. " (set it with `vibeml config set storage s3://BUCKET`)", "VML_ECONFIG") end
+  end
+  local secret_env = opts.secrets
+  if secret_env == nil then
+    local se, sm, sc = job_secrets(task, secrets)
+    if sm then return nil, sm, sc end
+    secret_env = se
+  end
   local rate = opts.rate_hr or (not local_run and info.rate_hr) or 0
   local cap = opts.cap or info.max_cost or (info.estimate and info.estimate.cost and info.estimate.cost.max)
   local name = opts.name or task.name or info.workflow or "job"
   local params = { hyperparameters = info.params, grace = opts.grace, managed = opts.managed,
-                   backend_reason = why }
+                   backend_reason = why, push_to_hub = info.push_to_hub }
   local id = jdb.insert({
     name = name, workflow = info.workflow, model = info.model, dataset = info.dataset,
     params = vibeml.json.encode(params), backend = backend_name,
     offer = (info.gpu or info.cloud) and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
-      region = info.region, spot = info.spot }) or nil,
+      region = info.region, spot = info.spot, candidates = not local_run and vibeml.array(candidate_rates(task, info)) or nil }) or nil,
     gpu = not local_run and info.gpu or nil, gpu_count = not local_run and info.gpu_count or nil,
     cloud = not local_run and info.cloud or nil, region = not local_run and info.region or nil,
     spot = (not local_run and info.spot ~= nil) and (info.spot and 1 or 0) or nil,
@@ -253,16 +368,29 @@ function M.launch(input, opts)
     estimate = info.estimate and vibeml.json.encode(info.estimate) or nil, cap_usd = cap,
   })
   local dir = jdb.job_dir(id)
-  local task_path = dir .. "/task.yaml" -- JSON text; SkyPilot reads it as YAML (skypilot.md §1)
+  local layout = local_run and storage.local_layout(dir) or storage.layout(id, where)
+  storage.apply(task, layout, id)
   task.name = task.name or name
+  -- the files the task runs: the job's workdir (SkyPilot uploads it to ~/sky_workdir)
+  local task_path = dir .. "/task.yaml" -- JSON text; SkyPilot reads it as YAML (skypilot.md §1)
+  if not local_run then
+    local workdir = dir .. "/workdir"
+    vibeml.fs.mkdirs(workdir)
+    local okw, werr = pcall(require("vibeml.workflows").write_files, task, workdir)
+    if not okw then
+      jdb.update(id, { state = "failed", failure_category = "setup", failure_retry = 0, dir = dir,
+        failure_message = "could not prepare the job's files: " .. tostring(werr) }, "files missing")
+      return nil, "could not prepare the job's files: " .. tostring(werr), "VML_EIO", { job_id = id }
+    end
+    task.workdir = workdir
+  end
   assert(vibeml.fs.write(task_path, task_text(task)))
   assert(vibeml.fs.write(dir .. "/task.json", vibeml.json.encode(task)))
-  jdb.update(id, { dir = dir, task_path = dir .. "/task.json" })
+  jdb.update(id, { dir = dir, task_path = dir .. "/task.json", storage = vibeml.json.encode(layout) })
   progress(1, 4, "checking the budget")
-  local money = guarded("vibeml.money")
   local est_cost = info.estimate and info.estimate.cost or {}
   local amount = est_cost.max or est_cost.expected or cap or 0
-  if money and money.limits and not local_run and amount <= 0 then
+  if not local_run and amount <= 0 then
     -- a cloud run with neither an estimate nor a cap cannot be held against a budget: refuse it
     -- rather than let it spend unchecked
     local lim = money.limits() or {}
@@ -274,9 +402,10 @@ function M.launch(input, opts)
         .. "a plan", "VML_EMONEY"
     end
   end
-  if money and (money.authorize or money.reserve) and not local_run and amount > 0 then
+  if not local_run and amount > 0 then
     local fn = (opts.ctx or opts.confirm) and money.authorize or money.reserve
-    local ok, rmsg, rcode, rinfo = fn({ job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
+    local okr, ok, rmsg, rcode, rinfo = pcall(fn, { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
+    if not okr then ok, rmsg, rcode = nil, "the budget check failed: " .. tostring(type(ok) == "table" and ok.message or ok), "VML_EMONEY" end
     if not ok then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_message = "budget: " .. tostring(rmsg),
                        failure_retry = 0 }, "budget refused")
@@ -284,25 +413,6 @@ function M.launch(input, opts)
     end
   end
   progress(2, 4, "starting on " .. backend_name)
-  -- secrets the task names reach the job's environment straight from the vault (never argv)
-  local secret_env = opts.secrets
-  if secret_env == nil and type(task.secrets) == "table" and next(task.secrets) then
-    local sec = guarded("vibeml.secrets")
-    if sec and sec.env_for then
-      local names = {}
-      for k in pairs(task.secrets) do names[#names + 1] = k end
-      table.sort(names)
-      local okh, have = pcall(sec.names)
-      local present = {}
-      for _, n in ipairs(okh and have or {}) do present[n] = true end
-      local wanted = {}
-      for _, n in ipairs(names) do if present[n] then wanted[#wanted + 1] = n end end
-      if #wanted > 0 then
-        local oks, se = pcall(sec.env_for, {}, wanted)
-        if oks and se then secret_env = se end
-      end
-    end
-  end
   local row = jdb.get(id)
   local ok, smsg, scode = backend.start(row, task, { secrets = secret_env, gpu_required = info.gpu_required,
     managed = opts.managed, task_path = task_path, retries = opts.retries })
@@ -311,7 +421,7 @@ function M.launch(input, opts)
     if jdb.get(id).state ~= "failed" then jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == "VML_EUNSUPPORTED" and "invalid_resource" or "setup"),
       failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes)) or nil,
       failure_retry = c and c.retry and 1 or 0 }, "start failed") end
-    if money and money.release and not local_run then pcall(money.release, id) end
+    if not local_run then pcall(money.release, id) end
     announce(id)
     return nil, smsg, scode or "VML_EPROC", { job_id = id }
   end

@@ -582,8 +582,11 @@ local function task_preview(req, wfname, mi, di, ctx, ranked, best)
       seen[key] = true
       -- marketplace "regions" (Vast: "Japan, JP, AS") are locations, not names a task can carry
       local region = o.region:match("^[%w_.:%-]+$") and o.region or nil
+      -- rate_hr (USD per node-hour) travels with each candidate so a job is billed at the rate
+      -- of the candidate SkyPilot actually runs, not the first one's
       cands[#cands + 1] = { accelerator = o.gpu, count = o.count, cloud = o.cloud, region = region,
-                            spot = c.spot, instance_type = o.instance_type ~= "" and o.instance_type or nil }
+                            spot = c.spot, instance_type = o.instance_type ~= "" and o.instance_type or nil,
+                            rate_hr = c.rate }
       if #cands >= 5 then break end
     end
   end
@@ -597,7 +600,7 @@ local function task_preview(req, wfname, mi, di, ctx, ranked, best)
   local ok, task, err = pcall(w.build, wfname, p)
   if not ok then return nil, tostring(type(task) == "table" and task.message or task) end
   if not task then return nil, err end
-  return task
+  return task, nil, cands
 end
 
 -- The user's saved preferences (vibeml config / set_preferences) fill what the request leaves
@@ -801,8 +804,9 @@ function M.plan(req)
     catalog = catalog.info().sources,
   }
   if not req.no_task then
-    local task, terr = task_preview(req, wfname, mi, di, ctx, ranked, best)
+    local task, terr, cands = task_preview(req, wfname, mi, di, ctx, ranked, best)
     plan.task = task
+    plan.candidates = cands and vibeml.array(cands) or nil
     if not task then plan.task_note = "no task preview: " .. tostring(terr) end
   end
   return plan

@@ -12,7 +12,9 @@
 --     "region": null,             -- null = any; e.g. "eu-north1", "us-east-1"
 --     "gpu": null,                -- null = the planner chooses; e.g. "H100", "A100-80GB", "L40S"
 --     "spot": true,               -- prefer spot instances (managed recovery resumes preempted jobs)
---     "workflow": null            -- null = the planner chooses; e.g. "lora", "qlora", "unsloth"
+--     "workflow": null,           -- null = the planner chooses; e.g. "lora", "qlora", "unsloth"
+--     "storage": null             -- null = a bucket named after the SkyPilot user; or
+--                                 --   "s3://my-bucket", "gs://my-bucket", "my-bucket"
 --   }
 -- Money limits (monthly budget, per-job cap) are NOT in this file: they live in the ledger and
 -- are set only from the command line (`vibeml budget set`), never by an assistant over MCP.
@@ -46,6 +48,11 @@ M.SPEC = {
     description = "preferred GPU (null = the planner chooses)" },
   { key = "spot", type = "boolean", default = true,
     description = "prefer spot instances (cheaper; preempted jobs are resumed from checkpoints)" },
+  { key = "storage", type = "string", default = nil, nullable = true,
+    pattern = "^[a-z0-9]*:?/?/?[a-z0-9][a-z0-9.-]*[a-z0-9]/?$",
+    pattern_text = "a bucket name or URL such as s3://my-bucket, gs://my-bucket or my-bucket",
+    description = "bucket for cloud jobs' checkpoints and outputs (null = vibeml-<user>-<hash> "
+      .. "on the store of the cloud the plan chose)" },
   { key = "workflow", type = "string", default = nil, nullable = true,
     pattern = "^[a-z][a-z0-9_-]*$", pattern_text = "a workflow name such as lora, qlora or unsloth",
     description = "preferred workflow (null = the planner chooses)" },
@@ -96,6 +103,10 @@ function M.check(key, v)
     return nil, string.format("'%s' cannot be '%s' (expected %s, or null)", key, tostring(v),
       s.pattern_text)
   end
+  if key == "storage" then
+    local okb, err = require("vibeml.jobs.storage").parse(v)
+    if not okb then return nil, err end
+  end
   if key == "workflow" then
     local ok, wf = pcall(require, "vibeml.workflows")
     if ok and type(wf) == "table" and type(wf.list) == "function" then
@@ -124,7 +135,7 @@ end
 
 local DOC = "VibeML preferences. Edit by hand or with `vibeml config set KEY VALUE`; null = no "
   .. "preference. Keys: backend (skypilot|local), cloud, region, gpu, spot (true|false), "
-  .. "workflow. Money limits are not here: `vibeml budget set --monthly USD --per-job USD`."
+  .. "workflow, storage. Money limits are not here: `vibeml budget set --monthly USD --per-job USD`."
 
 -- Renders the file with a stable key order (people edit it; diffs stay small).
 local function render(values, comments)

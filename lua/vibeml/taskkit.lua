@@ -7,19 +7,22 @@
 --     JSON document in envs.VIBEML_PARAMS, which the static training script reads; setup and run
 --     are constant text chosen by the workflow (they never splice a parameter);
 --   * envs are strings; secrets are listed by name (value vibeml.null) and never carried;
---   * the candidates become resources.any_of so SkyPilot can fail over; spot runs get
---     job_recovery (managed jobs), and checkpoints go to a persistent MOUNT_CACHED bucket when one
---     is given, else to a folder beside the job.
+--   * the candidates become resources.ordered, best first, so SkyPilot fails over down the
+--     plan's own ranking (any_of would let it re-pick by hourly price and break "cheapest whole
+--     job"); spot runs get job_recovery (managed jobs);
+--   * where checkpoints and outputs go is not the workflow's business: the backend gives each
+--     job its own folders (VIBEML_CHECKPOINT_DIR, VIBEML_OUTPUT_DIR; on a cloud, under the
+--     durable bucket it mounts, see vibeml.jobs.storage) and ships task.vibeml.files as the
+--     task's workdir.
 local M = {}
 
-M.CHECKPOINT_MOUNT = "/checkpoint"
 M.MAX_RESTARTS_ON_ERRORS = 2
 
 -- Shell prelude of setup and run: a function printing @@VIBEML phase events (training.md §3b).
 M.PHASE_FN = [[vibeml_phase() { printf '@@VIBEML {"v":1,"event":"phase","ts":%s,"phase":"%s","status":"%s"}\n' "$(date +%s)" "$1" "$2"; }]]
 
--- resources.any_of entries from the ranked candidates (best first).
-local function any_of(p, need_gpu)
+-- resources.ordered entries from the ranked candidates (best first).
+local function ordered(p, need_gpu)
   local out = {}
   for _, c in ipairs(p.candidates or {}) do
     local r = {}
@@ -47,17 +50,17 @@ function M.disk_gb(params_b, method)
   return math.tointeger(gb)
 end
 
--- The resources table: any_of from candidates, disk, recovery for managed spot runs.
+-- The resources table: the candidates in the plan's order, disk, recovery for managed spot runs.
 function M.resources(p, opts)
   opts = opts or {}
-  local list = any_of(p, opts.gpu ~= false)
+  local list = ordered(p, opts.gpu ~= false)
   local res = { disk_size = opts.disk_size or M.disk_gb((p.model_info or {}).params_b, opts.method) }
   local spot = false
   for _, r in ipairs(list) do if r.use_spot then spot = true end end
   if #list == 1 then
     for k, v in pairs(list[1]) do res[k] = v end
   elseif #list > 1 then
-    res.any_of = list
+    res.ordered = list
   end
   if spot then
     -- preemptions recover by default; a crash of the training code is retried a few times,
@@ -69,12 +72,10 @@ function M.resources(p, opts)
   return res
 end
 
--- file_mounts for the checkpoint bucket and the folder the script checkpoints into.
+-- The checkpoint folder named in the parameters document: a relative default that the backend
+-- always overrides with the job's own folder (VIBEML_CHECKPOINT_DIR). No mounts here: the
+-- backend mounts the durable bucket (vibeml.jobs.storage).
 function M.checkpoints(p)
-  if p.checkpoint_bucket then
-    return { [M.CHECKPOINT_MOUNT] = { name = p.checkpoint_bucket, mode = "MOUNT_CACHED",
-                                      persistent = true } }, M.CHECKPOINT_MOUNT
-  end
   return nil, "checkpoints"
 end
 

@@ -421,6 +421,32 @@ function M.encode_task(task)
   return text .. "\n", (task.vibeml or {}).files or {}
 end
 
+-- Writes the files a task ships (task.vibeml.files: {path=, embedded=|text=}) into dir, the
+-- folder that becomes the job's working directory: the local supervisor runs there, and for
+-- SkyPilot it is the task's `workdir`, uploaded to ~/sky_workdir on every node. Everything a
+-- workflow's commands name must be in this list: nothing else from this machine reaches a VM.
+-- Returns the list of relative paths written; errors (a missing embedded file) are raised.
+function M.write_files(task, dir)
+  local written = {}
+  for _, f in ipairs(((task.vibeml or {}).files) or {}) do
+    local text = f.text
+    if not text and f.embedded then
+      local emb = vibeml.embedded
+      text = emb and emb.read and emb.read(f.embedded)
+      if not text and os.getenv("VML_SOURCE_DIR") then
+        text = vibeml.fs.read(os.getenv("VML_SOURCE_DIR") .. "/" .. f.embedded)
+      end
+    end
+    if not text then error("the job needs file " .. tostring(f.embedded or f.path) .. " and it is not available") end
+    if f.path:find("..", 1, true) or f.path:sub(1, 1) == "/" then error("bad file path in task: " .. f.path) end
+    local sub = f.path:match("^(.*)/[^/]+$")
+    if sub then vibeml.fs.mkdirs(dir .. "/" .. sub) end
+    assert(vibeml.fs.write(dir .. "/" .. f.path, text, { mode = 0x1ed }))
+    written[#written + 1] = f.path
+  end
+  return written
+end
+
 -- }=======================================================
 
 -- {======================================================= selection

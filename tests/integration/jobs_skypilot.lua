@@ -32,6 +32,13 @@ local function task(extra)
            rate_hr = 36, estimate = { cost = { min = 1, expected = 2, max = 3 }, duration_h = { 0.5, 1, 2 } } }
 end
 
+-- every scripted job's log reports its output saved (an artifact event): without one, a
+-- SUCCEEDED job is a failure, since its VM and disk are gone
+set_fake({ job_log = {
+  "@@VIBEML {\"v\":1,\"event\":\"step\",\"step\":7,\"total_steps\":20,\"loss\":1.25,\"lr\":0.0002,\"tokens_per_s\":900.5,\"eta_s\":65}",
+  "{'loss': 1.2345, 'grad_norm': 0.5, 'learning_rate': 0.0002, 'epoch': 0.35}",
+  "@@VIBEML {\"v\":1,\"event\":\"artifact\",\"path\":\"~/vibeml/x/output\",\"files\":[\"adapter_model.safetensors\"]}" } })
+
 local function poll_until(id, pred, n)
   local st
   for _ = 1, n or 20 do

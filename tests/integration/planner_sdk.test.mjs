@@ -45,7 +45,7 @@ test('plan_training: Hub facts, ranked options, task preview', async () => {
     assert.ok(p.options[i].cost.expected >= p.options[i - 1].cost.expected, 'ranked by total cost');
   }
   assert.ok(p.warnings.some((w) => w.includes('gated')), 'gated model warned');
-  assert.ok(p.task && p.task.resources.any_of.length >= 1, 'task preview with any_of');
+  assert.ok(p.task && p.task.resources.ordered.length >= 1, 'task preview with the candidates in order');
   assert.match(r.content[0].text, /best is 1× /);
 });
 

@@ -10,4 +10,6 @@ trap 'rm -rf "$home"' EXIT
 export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
 export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
 unset VIBEML_SKY
+# the tasks name HF_TOKEN: a launch without it in the vault is refused (fail closed)
+printf "hf_fakeTokenForTests0123456789" | "$bin" secrets set HF_TOKEN >/dev/null
 "$bin" run "$src/tests/integration/jobs_skypilot.lua"

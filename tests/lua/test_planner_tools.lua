@@ -37,7 +37,7 @@ T.case("plan_training returns a plan matching its output schema, with text", fun
   check_required(t.outputSchema.properties.best, out.best, "best")
   T.eq(out.workflow, "unsloth")
   T.eq(out.request, nil)
-  T.ok(out.task and out.task.resources and out.task.resources.any_of, "task preview with any_of")
+  T.ok(out.task and out.task.resources and out.task.resources.ordered, "task preview with the candidates in order")
   T.contains(text, "best is 1×")
   T.ok(#progress >= 2, "progress reported")
   -- round trip through JSON keeps arrays arrays, even when empty

@@ -38,7 +38,7 @@ end)
 
 T.case("validation lists the allowed values", function()
   local _, m1 = prefs.set{ colour = "blue" }
-  T.contains(m1, "unknown preference 'colour' (allowed: backend, cloud, region, gpu, spot, workflow)")
+  T.contains(m1, "unknown preference 'colour' (allowed: backend, cloud, region, gpu, spot, storage, workflow)")
   local _, m2 = prefs.set{ spot = "yes" }
   T.contains(m2, "'spot' must be a boolean")
   local _, m3 = prefs.set{ cloud = "mars" }

@@ -208,7 +208,7 @@ end)
 T.case("golden: unsloth 1B, 8B, 70B", function()
   local t = golden("unsloth_1b", assert(wf.build("unsloth", req(M1B, 1.24,
     { cand("L4", 1, "gcp", "us-central1", true), cand("T4", 1, "aws", "us-east-1", true) }))))
-  T.eq(#t.resources.any_of, 2)
+  T.eq(#t.resources.ordered, 2)
   T.eq(t.resources.job_recovery.strategy, "EAGER_NEXT_REGION")
   T.eq(t.run:match("python train.py") ~= nil, true)
   t = golden("unsloth_8b", assert(wf.build("unsloth", req(M8B, 8.03,
@@ -218,8 +218,8 @@ T.case("golden: unsloth 1B, 8B, 70B", function()
   t = golden("unsloth_70b", assert(wf.build("unsloth", req(M70B, 70.6,
     { cand("A100-80GB", 1, "lambda", "us-east-1", false), cand("H100", 1, "nebius", "eu-north1", false) }))))
   T.eq(t.resources.job_recovery, nil, "on-demand: no spot recovery")
-  T.eq(t.file_mounts["/checkpoint"].mode, "MOUNT_CACHED")
-  T.eq(t.file_mounts["/checkpoint"].persistent, true)
+  -- storage is the backend's (vibeml.jobs.storage): a workflow's task mounts nothing
+  T.eq(t.file_mounts, nil, "the workflow mounts no bucket itself")
   local ok, e = wf.build("unsloth", req(M70B, 70.6, {}, { num_nodes = 2 }))
   T.eq(ok, nil); T.contains(e, "runs on one node")
 end)
@@ -234,8 +234,8 @@ T.case("golden: lora 1B, 8B, 70B (multi-GPU through accelerate)", function()
   T.eq(t.resources.disk_size, 100)
   t = golden("lora_70b", assert(wf.build("lora", req(M70B, 70.6,
     { cand("H200", 2, "nebius", "eu-north1", true), cand("H100", 4, "aws", "us-east-1", true) }))))
-  T.eq(t.resources.any_of[1].accelerators, "H200:2")
-  T.eq(t.resources.any_of[2].accelerators, "H100:4")
+  T.eq(t.resources.ordered[1].accelerators, "H200:2")
+  T.eq(t.resources.ordered[2].accelerators, "H100:4")
   T.contains(t.run, '--num_processes "$((NODES * GPUS))"')
   T.contains(t.setup, '"trl>=1.9,<2" "peft>=0.17" "accelerate>=1.7"')
 end)
@@ -331,6 +331,7 @@ T.case("check_task refuses local paths, workdir and files outside the job folder
   T.ok(wf.check_task(good))
   local function bad(mut, needle)
     local t = assert(wf.build("smoke", { model = "a/b", dataset = "c/d", checkpoint_bucket = "vibeml-x" }))
+    t.file_mounts = t.file_mounts or {}
     mut(t)
     local ok, e = wf.check_task(t)
     T.eq(ok, nil, needle)

@@ -9,11 +9,16 @@ named by VIBEML_PARAMS_FILE. Nothing is ever substituted into code. Progress goe
 `@@VIBEML {json}` lines (VibeML progress protocol v1).
 
 Checkpoints: <checkpoint_dir>/checkpoint-<step>/ written into a temporary folder first and renamed
-when complete (a COMPLETE marker is written last); at start the newest complete checkpoint is
-loaded (older ones are tried when the newest is damaged). SIGTERM/SIGINT save a checkpoint and
-exit 143. The final model goes to <output_dir>/model.json (default <checkpoint_dir>/final).
+when complete (a COMPLETE marker is written last). Each records the run's fingerprint (job id,
+workflow, model, dataset, and the hyperparameters that shape training): at start the newest
+complete checkpoint WITH THIS RUN'S FINGERPRINT is loaded (damaged, incomplete and foreign ones
+are skipped with a line saying why), and the `start` event says `resumed_from_step`.
+SIGTERM/SIGINT save a checkpoint and exit 143. The final model goes to <output_dir>/model.json.
+VibeML gives each job its own folders in VIBEML_CHECKPOINT_DIR and VIBEML_OUTPUT_DIR (on a cloud,
+under the durable bucket mounted at ~/vibeml; a leading ~ is expanded).
 """
 import base64
+import hashlib
 import json
 import math
 import os
@@ -178,8 +183,23 @@ def checkpoints(ckpt_dir):
     return out
 
 
-def load_latest(ckpt_dir):
-    """The newest complete checkpoint's state, or None; damaged ones are skipped."""
+# Hyperparameters that change how often things happen, not what is trained: a run resumed with
+# other values of these is still the same run.
+CADENCE = ("logging_steps", "save_steps", "save_total_limit", "step_delay_s", "fail_at_step")
+
+
+def fingerprint(params, hp):
+    shaping = {k: v for k, v in sorted(hp.items()) if k not in CADENCE}
+    doc = {"job_id": os.environ.get("VIBEML_JOB_ID") or params.get("job_id") or params.get("job_name"),
+           "workflow": WORKFLOW, "model": params.get("model"), "dataset": params.get("dataset"),
+           "dataset_format": params.get("dataset_format"), "hyperparameters": shaping}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_latest(ckpt_dir, fp=None):
+    """The newest complete checkpoint of this run (fingerprint fp), or None; incomplete, damaged
+    and foreign checkpoints are skipped."""
     for step, path in checkpoints(ckpt_dir):
         if not os.path.exists(os.path.join(path, "COMPLETE")):
             log("skipping incomplete checkpoint %s" % path)
@@ -189,6 +209,10 @@ def load_latest(ckpt_dir):
                 state = json.load(f)
             if state.get("step") != step:
                 raise ValueError("step mismatch")
+            if fp is not None and state.get("fingerprint") != fp:
+                log("skipping checkpoint %s: it belongs to another run (fingerprint %s, this run %s)"
+                    % (path, str(state.get("fingerprint"))[:12], fp[:12]))
+                continue
             return state, path
         except (OSError, ValueError) as e:
             log("skipping damaged checkpoint %s: %s" % (path, e))
@@ -334,8 +358,11 @@ def main():
     delay = hp_get(hp, "step_delay_s", 0.0, float)
     seed = hp_get(hp, "seed", 1234, int)
     fail_at = hp_get(hp, "fail_at_step", 0, int)
-    ckpt_dir = os.environ.get("VIBEML_CHECKPOINT_DIR") or params.get("checkpoint_dir") or "checkpoints"
-    out_dir = os.environ.get("VIBEML_OUTPUT_DIR") or params.get("output_dir") or os.path.join(ckpt_dir, "final")
+    ckpt_dir = os.path.expanduser(os.environ.get("VIBEML_CHECKPOINT_DIR") or params.get("checkpoint_dir")
+                                  or "checkpoints")
+    out_dir = os.path.expanduser(os.environ.get("VIBEML_OUTPUT_DIR") or params.get("output_dir")
+                                 or os.path.join(ckpt_dir, "final"))
+    fp = fingerprint(params, hp)
 
     stop = {"sig": None}
 
@@ -354,7 +381,7 @@ def main():
     log("data: %s (%s), %d characters, vocabulary %d" % (source, fmt, len(text), V))
 
     emit("phase", phase="load_model", status="start")
-    state, path = load_latest(ckpt_dir)
+    state, path = load_latest(ckpt_dir, fp)
     if state and state.get("vocab") == vocab:
         W = state["weights"]
         step = state["step"]
@@ -376,11 +403,12 @@ def main():
     def snapshot():
         return {"step": step, "weights": W, "vocab": vocab, "rng": rng_to_json(rng.getstate()),
                 "tokens": tokens, "losses": losses[-50:], "total_steps": max_steps,
-                "workflow": WORKFLOW, "model": params.get("model")}
+                "workflow": WORKFLOW, "model": params.get("model"), "fingerprint": fp}
 
     emit("start", workflow=WORKFLOW, model=params.get("model"), total_steps=max_steps,
          num_epochs=None, world_size=1, per_device_batch=batch, grad_accum=1,
-         resumed_from_step=step or None, dataset=params.get("dataset"), dataset_format=fmt)
+         resumed_from_step=step, resumed_from=path if step else None, fingerprint=fp[:16],
+         dataset=params.get("dataset"), dataset_format=fmt)
     emit("phase", phase="train", status="start")
     t0 = time.time()
     last_t, last_tokens = t0, tokens

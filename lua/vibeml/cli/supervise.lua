@@ -31,24 +31,6 @@ local function redactor(names)
   end
 end
 
-local function write_files(task, workdir)
-  for _, f in ipairs(((task.vibeml or {}).files) or {}) do
-    local text = f.text
-    if not text and f.embedded then
-      local emb = vibeml.embedded
-      text = emb and emb.read and emb.read(f.embedded)
-      if not text and os.getenv("VML_SOURCE_DIR") then
-        text = vibeml.fs.read(os.getenv("VML_SOURCE_DIR") .. "/" .. f.embedded)
-      end
-    end
-    if not text then error("the job needs file " .. tostring(f.embedded or f.path) .. " and it is not available") end
-    if f.path:find("%.%.") or f.path:sub(1, 1) == "/" then error("bad file path in task: " .. f.path) end
-    local dir = f.path:match("^(.*)/[^/]+$")
-    if dir then vibeml.fs.mkdirs(workdir .. "/" .. dir) end
-    assert(vibeml.fs.write(workdir .. "/" .. f.path, text, { mode = 0x1ed }))
-  end
-end
-
 local function tail_of(path, n)
   local text = vibeml.fs.read(path) or ""
   if #text > n then text = text:sub(-n) end
@@ -174,7 +156,7 @@ local function main(args)
     end
   end
 
-  local ok, werr = pcall(write_files, task, state.workdir)
+  local ok, werr = pcall(require("vibeml.workflows").write_files, task, state.workdir)
   local result, failure
   if not ok then
     failure = { category = "setup", message = tostring(type(werr) == "table" and werr.message or werr), retry = false }

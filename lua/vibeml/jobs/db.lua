@@ -60,6 +60,16 @@ M.STEPS = {
     CREATE INDEX job_events_job ON job_events(job_id, id);]],
   -- 2: answers of `sky api info` / `sky check` shared between processes for a few minutes
   [[CREATE TABLE sky_info(key TEXT PRIMARY KEY, value TEXT NOT NULL, at REAL NOT NULL)]],
+  -- 3: where the job's checkpoints and outputs live (JSON, vibeml.jobs.storage layout); billing
+  -- at the rate of what actually runs: cost_base is the cost of the billed time before the last
+  -- rate change, rate_from_s the billed seconds at that change; the launching process (pid,
+  -- start time) so a launch that died mid-way can be told from one still under way
+  [[ALTER TABLE jobs ADD COLUMN storage TEXT;
+    ALTER TABLE jobs ADD COLUMN cost_base REAL NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN rate_from_s REAL NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN launcher_pid INTEGER;
+    ALTER TABLE jobs ADD COLUMN launcher_start INTEGER;
+    ALTER TABLE jobs ADD COLUMN outputs TEXT]],
 }
 
 M.TERMINAL = { completed = true, failed = true, terminated = true }
@@ -151,8 +161,18 @@ function M.billed_seconds(row, now)
   return s
 end
 
+-- Cost so far: what was billed before the last rate change, plus the time since at the
+-- current rate (USD per node-hour × nodes).
 function M.cost_of(row, now)
-  return M.billed_seconds(row, now) / 3600 * (row.rate_hr or 0) * (row.nodes or 1)
+  local s = math.max(0, M.billed_seconds(row, now) - (row.rate_from_s or 0))
+  return (row.cost_base or 0) + s / 3600 * (row.rate_hr or 0) * (row.nodes or 1)
+end
+
+-- The fields that move job row to a new rate from now on (the cost so far is kept).
+function M.rerate(row, rate_hr, nodes, now)
+  now = now or M.now()
+  return { cost_base = M.cost_of(row, now), rate_from_s = M.billed_seconds(row, now),
+           rate_hr = rate_hr, nodes = nodes or row.nodes }
 end
 
 local ALPH = "abcdefghijkmnpqrstuvwxyz23456789"

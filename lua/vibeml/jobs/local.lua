@@ -20,7 +20,7 @@ local function needs_gpu(task, info)
   if info and info.gpu_required ~= nil then return info.gpu_required end
   local res = task.resources or {}
   if res.accelerators then return true end
-  for _, r in ipairs(res.any_of or {}) do if r.accelerators then return true end end
+  for _, r in ipairs(res.ordered or res.any_of or {}) do if r.accelerators then return true end end
   return false
 end
 

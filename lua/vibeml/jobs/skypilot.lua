@@ -140,11 +140,17 @@ function M.version()
     res = { nil, "SkyPilot is not answering (`sky api info` exited " .. out.code .. "): " .. f.message, "VML_EPROC", f }
   else
     local info = M.json_of(out.out)
-    local v = info and ((info.client or {}).version or (info.server or {}).version)
+    local v = type(info) == "table" and ((type(info.client) == "table" and info.client.version)
+      or (type(info.server) == "table" and info.server.version)) or nil
     local major, minor = vnum(v)
-    if not major then
-      res = { nil, "SkyPilot is too old: `sky api info -o json` gave no JSON. VibeML needs SkyPilot >= 0.12 "
-        .. "(pip install -U \"skypilot[nebius]\")", "VML_EUNSUPPORTED" }
+    if not major and type(info) == "table" then
+      res = { nil, "SkyPilot answered `sky api info -o json` without a version: VibeML needs SkyPilot "
+        .. ">= 0.12 (pip install -U \"skypilot[nebius]\"); check which `sky` is on PATH (or VIBEML_SKY)", "VML_EUNSUPPORTED" }
+    elseif not major then
+      local text = (out.out or ""):gsub("%s+", " "):sub(1, 120)
+      res = { nil, "`sky api info -o json` printed something that is not SkyPilot's JSON (" .. text
+        .. "); check that the `sky` on PATH (or VIBEML_SKY) is SkyPilot >= 0.12 and that `sky api info` "
+        .. "works in a terminal", "VML_EPROTO" }
     elseif major < M.MIN_VERSION[1] or (major == M.MIN_VERSION[1] and minor < M.MIN_VERSION[2]) then
       res = { nil, "SkyPilot " .. v .. " is too old: VibeML needs >= 0.12 (JSON output). Upgrade with "
         .. "pip install -U \"skypilot[nebius]\"", "VML_EUNSUPPORTED" }
@@ -191,6 +197,13 @@ function M.clouds()
   end
   cache.clouds = { at = vibeml.monotonic(), res = res }
   return table.unpack(res)
+end
+
+-- The SkyPilot user ({name=, id=}) from `sky api info`, for the default bucket's name.
+function M.user()
+  local v, info = M.version()
+  if not v or type(info) ~= "table" or type(info.user) ~= "table" then return nil end
+  return { name = info.user.name, id = info.user.id }
 end
 
 function M.reset_cache()
@@ -266,12 +279,10 @@ function M.start(row, task, opts)
   end
   -- spot by default for managed jobs: rewrite the task file when the plan left it open
   local res = task.resources or {}
-  if managed and res.use_spot == nil and not res.any_of then
+  if managed and res.use_spot == nil and not res.any_of and not res.ordered then
     res.use_spot = true
     task.resources = res
-    local t = {}
-    for k, val in pairs(task) do if k ~= "vibeml" then t[k] = val end end
-    assert(vibeml.fs.write(path, vibeml.json.encode(t, { sort_keys = true })))
+    assert(vibeml.fs.write(path, (require("vibeml.workflows").encode_task(task))))
   end
   local args
   if managed then
@@ -287,16 +298,24 @@ function M.start(row, task, opts)
   local max_attempts = opts.retries or 3
   while true do
     attempts = attempts + 1
+    -- the name and this process are recorded BEFORE SkyPilot is asked: if this process dies
+    -- while `sky jobs launch` runs, the next poll finds the job by name (M.reconcile)
+    local me = vibeml.proc.getpid()
     jdb.update(row.id, { attempts = attempts, sky_name = name, mode = managed and "managed" or "cluster",
-                         cluster = (not managed) and name or nil })
+                         cluster = (not managed) and name or nil, launcher_pid = me,
+                         launcher_start = vibeml.proc.start_time(me) })
     local out, msg, code = M.sky(args, { timeout = M.TIMEOUTS.launch, secrets = opts.secrets })
     if out and out.code == 0 then
       local id = managed and out.out:match("Managed Job ID: (%d+)") or out.out:match("Job ID: (%d+)")
       if not id then
         return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500), "VML_EPROTO"
       end
-      jdb.update(row.id, { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
+      local after = jdb.update(row.id, { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
         (managed and "managed job " or "cluster job ") .. id .. " submitted")
+      if after and after.stop_requested_at then
+        -- stopped while SkyPilot was still launching it: cancel it now that it has an id
+        M.sky(managed and { "jobs", "cancel", "-y", id } or { "down", "-y", name }, { timeout = M.TIMEOUTS.cancel })
+      end
       return true
     end
     local f = out and M.failure(out, ctx_of(row)) or { category = "api_server", retry = false, message = msg, fixes = {} }
@@ -334,6 +353,15 @@ local function finish(row, new_state, status, reason)
   local cur = jdb.get(row.id)
   local now = jdb.now()
   local fields = { state = new_state, backend_status = status }
+  if new_state == "completed" and cur.storage and not M.output_saved(cur) then
+    -- SkyPilot says SUCCEEDED, but the run never reported its output in durable storage: the VM
+    -- and its disk are gone, so this is a failure (the checkpoints in the bucket stay)
+    local lay = vibeml.json.decode(cur.storage) or {}
+    new_state, fields.state = "failed", "failed"
+    reason = "the run ended without reporting its saved output (no artifact event in its log); "
+      .. "nothing was found to keep at " .. tostring(lay.output_uri) .. "; its checkpoints are kept at "
+      .. tostring(lay.checkpoints_uri)
+  end
   if new_state == "failed" then
     local text = (reason or "") .. "\n" .. status .. "\n" .. (vibeml.fs.read(row.dir .. "/stdout.log") or ""):sub(-32768)
     local f = errors.classify(text, ctx_of(cur), { sources = { "training", "skypilot" } })
@@ -362,14 +390,77 @@ local function finish(row, new_state, status, reason)
   money_settle(row.id, final)
 end
 
+-- What the queue says a job runs on: {cloud=, region=, gpu=, count=, spot=} (fields it does not
+-- say are nil). `accelerators` is {"A100": 1} (or "A100:1"); spot shows as "[Spot]" in
+-- cluster_resources_full.
+function M.placement(rec)
+  if type(rec) ~= "table" or type(rec.cloud) ~= "string" or rec.cloud == "" then return nil end
+  local p = { cloud = rec.cloud:lower(), region = type(rec.region) == "string" and rec.region ~= "" and rec.region or nil }
+  local acc = rec.accelerators
+  if type(acc) == "table" then
+    for k, v in pairs(acc) do p.gpu, p.count = tostring(k), math.tointeger(v) or tonumber(v) end
+  elseif type(acc) == "string" then
+    local g, n = acc:match("^([%w%-_.]+):?(%d*)")
+    if g then p.gpu, p.count = g, tonumber(n) or 1 end
+  end
+  local full = rec.cluster_resources_full or rec.cluster_resources
+  if type(full) == "string" and full ~= "" then p.spot = full:find("[Spot]", 1, true) ~= nil end
+  return p
+end
+
+-- The plan's candidate that matches a placement (nil when none does).
+function M.match_candidate(cands, p)
+  for _, c in ipairs(cands or {}) do
+    local ok = c.cloud and c.cloud:lower() == p.cloud
+    if ok and c.region and p.region then ok = c.region == p.region end
+    if ok and c.gpu and p.gpu then ok = c.gpu:lower() == p.gpu:lower() and (not p.count or (c.count or 1) == p.count) end
+    if ok and p.spot ~= nil and c.spot ~= nil then ok = c.spot == p.spot end
+    if ok then return c end
+  end
+end
+
+-- Whether the job's log reported its output saved (an `artifact` event; with push_to_hub, the
+-- upload phase ended too).
+function M.output_saved(row)
+  local db = jdb.db()
+  local art = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact'", row.id).n
+  if art == 0 then return false end
+  local params = type(row.params) == "string" and vibeml.json.decode(row.params) or {}
+  if type(params) == "table" and type(params.push_to_hub) == "string" then
+    local up = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id).n
+    return up > 0
+  end
+  return true
+end
+
 local function apply(row, status, rec, mapped)
   local changed = false
-  -- where SkyPilot actually placed it (any_of may pick another offer than the plan's best)
-  if rec and type(rec.cloud) == "string" and rec.cloud ~= "" then
-    local cloud, region = rec.cloud:lower(), type(rec.region) == "string" and rec.region or nil
-    if cloud ~= row.cloud or (region and region ~= row.region) then
-      jdb.update(row.id, { cloud = cloud, region = region })
-      row.cloud, row.region = cloud, region
+  -- where SkyPilot actually placed it: it fails over down the plan's candidates, and recovers
+  -- a preempted job wherever capacity is. Bill at the rate of what runs from now on.
+  local where = M.placement(rec)
+  if where then
+    local offer = type(row.offer) == "string" and vibeml.json.decode(row.offer) or {}
+    local cand = M.match_candidate(type(offer) == "table" and offer.candidates or nil, where)
+    local moved = where.cloud ~= row.cloud or (where.region and where.region ~= row.region)
+      or (where.gpu and cand and cand.gpu ~= row.gpu)
+    if moved or (cand and cand.rate_hr and cand.rate_hr ~= row.rate_hr) then
+      local fields = { cloud = where.cloud, region = where.region or row.region }
+      local note = string.format("running on %s%s", where.cloud, where.region and ("/" .. where.region) or "")
+      if cand then
+        fields.gpu, fields.gpu_count = cand.gpu or row.gpu, cand.count or row.gpu_count
+        fields.spot = cand.spot and 1 or 0
+        if cand.rate_hr and cand.rate_hr ~= row.rate_hr then
+          for k, v in pairs(jdb.rerate(row, cand.rate_hr, row.nodes)) do fields[k] = v end
+          note = note .. string.format(" (%s%s): billed at $%.4f/h instead of $%.4f/h",
+            cand.gpu and (tostring(cand.count or 1) .. "x" .. cand.gpu) or "", cand.spot and ", spot" or "",
+            cand.rate_hr, row.rate_hr or 0)
+        end
+      else
+        note = note .. " (not one of the plan's candidates: the rate stays the plan's)"
+      end
+      row = jdb.update(row.id, fields)
+      jdb.event(jdb.db(), row.id, "note", { message = note, placement = where })
+      changed = true
     end
   end
   if rec and rec.recovery_count and rec.recovery_count > (row.recoveries or 0) then
@@ -410,14 +501,56 @@ end
 
 -- One pass over the active SkyPilot jobs, whatever their number: one `sky jobs queue -o json`
 -- (managed), plus `sky status -o json` and `sky queue -o json` (cluster runs) when there are any.
+-- A launch whose process died while `sky jobs launch` ran leaves a row with a SkyPilot name and
+-- no id. Such a row is orphaned once its launcher is gone (or has held it past the launch time
+-- limit); it is then matched by name in the queue: adopted and tracked (its budget reservation
+-- still held), or, when SkyPilot has no such job, failed and its reservation released.
+local function orphaned(row)
+  if row.backend_id or not row.sky_name or row.mode == "cluster" then return false end
+  if row.launcher_pid and vibeml.proc.alive(row.launcher_pid, row.launcher_start or 0)
+     and jdb.now() - (row.created_at or 0) < M.TIMEOUTS.launch + 60 then
+    return false
+  end
+  return true
+end
+
+local function reconcile(row, list)
+  local found
+  for _, rec in ipairs(list) do
+    if rec.job_name == row.sky_name and (not found or (tonumber(rec.job_id) or 0) > (tonumber(found.job_id) or 0)) then
+      found = rec
+    end
+  end
+  if found then
+    local id = tostring(math.tointeger(found.job_id) or found.job_id)
+    jdb.update(row.id, { backend_id = id, state = "launching", backend_status = found.status },
+      "adopted SkyPilot job " .. id .. " (its launch was interrupted)")
+    jdb.event(jdb.db(), row.id, "note", { message = "the process that launched this job ended before "
+      .. "SkyPilot answered; found managed job " .. id .. " by its name " .. row.sky_name .. " and tracking it" })
+    return jdb.get(row.id), found
+  end
+  if row.stop_requested_at then
+    jdb.update(row.id, { state = "terminated", stop_reason = row.stop_reason or "user" },
+      "stopped; SkyPilot never created the job")
+  else
+    record_failure(row, { category = "setup", retry = true, fixes = {},
+      message = "the launch was interrupted before SkyPilot created the job (no managed job named "
+        .. row.sky_name .. " exists); nothing ran and nothing was charged — launch it again" }, "launch interrupted")
+  end
+  money_settle(row.id, 0)
+  return nil
+end
+
 function M.poll(rows)
-  local managed, clusters = {}, {}
+  local managed, clusters, orphans = {}, {}, {}
   for _, row in ipairs(rows) do
     if row.backend_id then
       if row.mode == "cluster" then clusters[#clusters + 1] = row else managed[#managed + 1] = row end
+    elseif orphaned(row) then
+      orphans[#orphans + 1] = row
     end
   end
-  if #managed > 0 then
+  if #managed > 0 or #orphans > 0 then
     local out, msg = M.sky({ "jobs", "queue", "-o", "json", "-v" })
     if not out then error(msg) end
     if out.code ~= 0 then error("sky jobs queue failed: " .. M.failure(out).message) end
@@ -425,6 +558,10 @@ function M.poll(rows)
     if type(list) ~= "table" then error("sky jobs queue: unreadable JSON") end
     local by_id = {}
     for _, rec in ipairs(list) do by_id[tostring(math.tointeger(rec.job_id) or rec.job_id)] = rec end
+    for _, row in ipairs(orphans) do
+      local adopted, rec = reconcile(row, list)
+      if adopted then apply(adopted, rec.status, rec, STATUS[rec.status]) end
+    end
     for _, row in ipairs(managed) do
       local rec = by_id[tostring(row.backend_id)]
       if rec then apply(row, rec.status, rec, STATUS[rec.status]) end
@@ -526,7 +663,15 @@ end
 function M.stop(row, reason, grace)
   jdb.update(row.id, { stop_requested_at = jdb.now(), stop_reason = reason or "user" })
   if not row.backend_id then
+    if row.sky_name and row.mode ~= "cluster" then
+      -- a launch may be under way (or died mid-way): cancel whatever SkyPilot has by that name,
+      -- so a job the launcher never heard of cannot run on unwatched
+      local out = M.sky({ "jobs", "cancel", "-y", "-n", row.sky_name }, { timeout = M.TIMEOUTS.cancel })
+      jdb.event(jdb.db(), row.id, "note", { message = "cancel by name " .. row.sky_name .. " requested from SkyPilot",
+        code = out and out.code })
+    end
     jdb.update(row.id, { state = "terminated" }, "stopped before SkyPilot assigned an id")
+    money_settle(row.id, 0)
     return true
   end
   local out, msg, code
