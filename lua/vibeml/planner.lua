@@ -596,6 +596,7 @@ local function task_preview(req, wfname, mi, di, ctx, ranked, best)
     model_info = { params_b = mi.params_b, gated = mi.gated and true or false },
     candidates = cands, num_nodes = best.nodes,
     checkpoint_bucket = req.checkpoint_bucket, push_to_hub = req.push_to_hub,
+    hub_private = req.hub_private,
   }
   local ok, task, err = pcall(w.build, wfname, p)
   if not ok then return nil, tostring(type(task) == "table" and task.message or task) end
@@ -847,7 +848,7 @@ function M.plan_cpu(req, wfname, wf, mi, di, warnings, assumptions)
         job_name = req.job_name, model = req.model, dataset = req.dataset,
         dataset_format = di.format, hyperparameters = hp,
         model_info = { params_b = mi.params_b, gated = mi.gated and true or false },
-        candidates = {}, num_nodes = 1 })
+        candidates = {}, num_nodes = 1, push_to_hub = req.push_to_hub, hub_private = req.hub_private })
       if ok and task then plan.task = task
       else plan.task_note = "no task preview: " .. tostring(ok and terr or task) end
     else

@@ -104,6 +104,7 @@ function M.params_doc(workflow, p, ckpt_dir, extra)
     hyperparameters = vibeml.object(p.hyperparameters or {}),
     checkpoint_dir = ckpt_dir,
     push_to_hub = p.push_to_hub or vibeml.null,
+    hub_private = p.hub_private ~= false, -- pushed models are private unless asked otherwise
     num_nodes = math.tointeger(p.num_nodes or 1),
   }
   for k, v in pairs(extra or {}) do doc[k] = v end

@@ -65,7 +65,7 @@ end
 local TOP_KEYS = {
   job_name = true, model = true, dataset = true, dataset_format = true, hyperparameters = true,
   model_info = true, candidates = true, num_nodes = true, checkpoint_bucket = true,
-  push_to_hub = true, secrets = true,
+  push_to_hub = true, secrets = true, hub_private = true,
 }
 
 local function isint(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53) end
@@ -198,6 +198,10 @@ function M.validate(name, params)
     ok, e = ids.check_repo(params.push_to_hub, "push_to_hub repository", { owner_required = true })
     if not ok then return nil, e end
     out.push_to_hub = params.push_to_hub
+  end
+  if params.hub_private ~= nil then
+    if type(params.hub_private) ~= "boolean" then return nil, "hub_private must be true or false" end
+    out.hub_private = params.hub_private
   end
   -- hyperparameters: known names only, typed, in range, defaults filled
   local specs = d.hyperparameters or {}

@@ -87,6 +87,14 @@ local function show_human(st)
       print(string.format("    fix %d: %s%s", i, f.title or "", f.command and ("  $ " .. f.command) or ""))
     end
   end
+  local o = st.outputs
+  if o then
+    print("  output:    " .. tostring(o.output) .. (o.saved and "" or "  (not saved yet)"))
+    print("  checkpoints: " .. tostring(o.last_checkpoint or o.checkpoints)
+      .. (o.last_checkpoint_step and ("  (step " .. o.last_checkpoint_step .. ")") or ""))
+    if o.hub_repo then print("  hub repo:  " .. o.hub_repo .. "  " .. tostring(o.hub_url)) end
+    if o.fetch then print("  fetch:     " .. o.fetch) end
+  end
   print("  logs:      vibeml jobs logs " .. st.id .. "   (" .. tostring(st.log_dir) .. ")")
 end
 

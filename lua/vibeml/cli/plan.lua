@@ -18,6 +18,10 @@ count, plus expected spot recovery), not by $/hour, and shows the best options w
   --cloud C / --region R   restrict to one cloud / region
   --spot | --on-demand     only spot / only on-demand capacity (default: both)
   --max-cost USD    only options whose expected cost fits
+  --push-to-hub REPO  push the trained model to this Hugging Face repo (private unless
+                    --hub-public; needs HF_TOKEN in the vault: `vibeml secrets set HF_TOKEN`)
+  --storage BUCKET  bucket for this job's checkpoints and output (s3://b, gs://b or a name;
+                    default: the `storage` preference, else vibeml-<user>-<hash>)
   --deadline HOURS  only options expected to finish in time
   --epochs N | --max-steps N   training length
   --param K=V       workflow hyperparameter (repeatable), e.g. --param lora_r=32
@@ -59,6 +63,9 @@ local function parse(args)
     elseif a == "--epochs" then take("epochs", tonumber)
     elseif a == "--max-steps" then take("max_steps", math.tointeger)
     elseif a == "--params-b" then take("params_b", tonumber)
+    elseif a == "--push-to-hub" then take("push_to_hub")
+    elseif a == "--hub-public" then req.hub_private = false
+    elseif a == "--storage" then take("checkpoint_bucket")
     elseif a == "--limit" then take("limit", math.tointeger)
     elseif a == "--param" then
       local k, x = (v or ""):match("^([%w_]+)=(.*)$")

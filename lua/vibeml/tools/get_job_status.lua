@@ -45,6 +45,13 @@ return {
       text = text .. " Failed (" .. st.failure.category .. "): " .. tostring(st.failure.message)
       for i, f in ipairs(st.failure.fixes or {}) do text = text .. string.format("\n  fix %d: %s", i, f.title or "") end
     end
+    local o = st.outputs
+    if o then
+      if o.saved then text = text .. " Output: " .. tostring(o.output) .. "."
+      elseif o.last_checkpoint then text = text .. " Last checkpoint: " .. tostring(o.last_checkpoint) .. "." end
+      if o.hub_repo then text = text .. " Hub repo: " .. o.hub_repo .. "." end
+      if o.fetch and (o.saved or o.last_checkpoint) then text = text .. " Fetch: " .. o.fetch end
+    end
     return st, text
   end,
 }

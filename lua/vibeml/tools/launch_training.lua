@@ -39,6 +39,9 @@ local M = {
       name = { type = "string", maxLength = 40 },
       job_id = { type = "string", description = "relaunch this earlier job's request with the given changes" },
       offline = { type = "boolean", description = "plan without contacting Hugging Face" },
+      push_to_hub = { type = "string", description = "also push the trained model to this Hugging Face repo (owner/name; needs HF_TOKEN in the vault)" },
+      hub_private = { type = "boolean", description = "the pushed repo is private (default true)" },
+      storage = { type = "string", description = "bucket for checkpoints and output (s3://b, gs://b or a name); default: the storage preference, else one named after the SkyPilot user" },
     },
     additionalProperties = false,
   },
@@ -47,7 +50,7 @@ local M = {
     properties = {
       id = { type = "string" }, state = { type = "string" }, backend = { type = "string" },
       where = { type = "string" }, backend_ids = { type = "object" }, estimate = {},
-      cost = { type = "object" }, workflow = {}, model = {},
+      cost = { type = "object" }, workflow = {}, model = {}, outputs = {},
     },
     required = { "id", "state", "backend", "where" },
   },
@@ -55,7 +58,7 @@ local M = {
 }
 
 local REQ_FIELDS = { "model", "dataset", "workflow", "gpu", "gpus", "cloud", "region", "spot", "max_cost",
-  "deadline_h", "epochs", "max_steps", "offline" }
+  "deadline_h", "epochs", "max_steps", "offline", "push_to_hub", "hub_private" }
 
 function M.handler(args, ctx)
   local req = {}
@@ -72,6 +75,7 @@ function M.handler(args, ctx)
     req.hyperparameters = req.hyperparameters or {}
     for k, v in pairs(args.hyperparameters) do req.hyperparameters[k] = v end
   end
+  if args.storage then req.checkpoint_bucket = args.storage end
   if not req.model then return nil, "model is required (a Hugging Face model id)" end
   local planner = guarded("vibeml.planner")
   if not planner then return nil, "planning is not available in this build" end
