@@ -21,6 +21,8 @@ local function argv_log()
   return out
 end
 local function clear_log() vibeml.fs.write(STATE .. "/argv.log", "") end
+-- these cases drive the stand-in's scripted mode (status scripts, canned logs), not its VM
+set_fake({ mode = "scripted" })
 local function joined(a) return table.concat(a, " ") end
 
 local function task(extra)
