@@ -74,7 +74,7 @@ function M.where(row)
     return "this machine (local backend)"
   end
   local place = row.cloud and (row.cloud .. (row.region and ("/" .. row.region) or "")) or "the cheapest enabled cloud SkyPilot finds"
-  local what = row.gpu and (string.format("%sx%s", math.tointeger(row.gpu_count or 1) or 1, row.gpu)) or "resources"
+  local what = row.gpu and (string.format("%sx%s", math.tointeger(row.gpu_count or 1) or 1, row.gpu)) or "CPU only"
   if row.mode == "cluster" then
     return string.format("SkyPilot cluster %s on %s (%s%s)", row.cluster or row.sky_name or "?", place, what, row.spot == 1 and ", spot" or "")
   end
@@ -95,8 +95,8 @@ function M.outputs_of(row)
     -- the path on the VM, under the mount, as a bucket URI
     local path = ckd.path
     if lay.mount and lay.uri then
-      local rel = path:match("/" .. row.id .. "/(checkpoints/.*)$")
-      if rel then path = lay.uri .. "/" .. rel end
+      local _, e = path:find("/" .. row.id .. "/checkpoints/", 1, true)
+      if e then path = lay.uri .. "/checkpoints/" .. path:sub(e + 1) end
     end
     out.last_checkpoint = path
     out.last_checkpoint_step = ckd.step
@@ -247,7 +247,9 @@ local function resolve(input, opts)
   end
   return { task = plan.task, plan = plan, info = {
     workflow = wf, model = req.model, dataset = req.dataset, params = req.hyperparameters,
-    gpu = best.gpu, gpu_count = best.count, cloud = best.cloud, region = best.region, spot = best.spot,
+    -- a CPU plan says cloud "local" when no cloud was asked for: not a SkyPilot cloud
+    gpu = best.gpu, gpu_count = best.count, cloud = best.cloud ~= "local" and best.cloud or nil,
+    region = best.cloud ~= "local" and best.region ~= "" and best.region or nil, spot = best.spot,
     -- the row bills per node-hour (× nodes); the plan's rate_hr is for all nodes
     rate_hr = best.rate_hr and best.rate_hr / math.max(1, best.nodes or 1),
     estimate = { duration_h = best.duration_h, cost = best.cost },
@@ -339,6 +341,10 @@ function M.launch(input, opts)
       if okg and type(p) == "table" and type(p.storage) == "string" then pref_storage = p.storage end
     end
     local first = (info.candidates or {})[1] or {}
+    if not first.cloud and not info.cloud and backend.storage_clouds then
+      local okc, sc = pcall(backend.storage_clouds)
+      if okc and type(sc) == "table" then first = { cloud = sc[1] } end
+    end
     local werr
     where, werr = storage.resolve({ bucket = opts.storage or info.storage or pref_storage,
       bucket_source = (opts.storage or info.storage) and "request" or "preference",
@@ -359,7 +365,7 @@ function M.launch(input, opts)
   local id = jdb.insert({
     name = name, workflow = info.workflow, model = info.model, dataset = info.dataset,
     params = vibeml.json.encode(params), backend = backend_name,
-    offer = (info.gpu or info.cloud) and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
+    offer = (info.gpu or info.cloud or info.candidates) and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
       region = info.region, spot = info.spot, candidates = not local_run and vibeml.array(candidate_rates(task, info)) or nil }) or nil,
     gpu = not local_run and info.gpu or nil, gpu_count = not local_run and info.gpu_count or nil,
     cloud = not local_run and info.cloud or nil, region = not local_run and info.region or nil,

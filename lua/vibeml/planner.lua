@@ -823,7 +823,8 @@ function M.plan_cpu(req, wfname, wf, mi, di, warnings, assumptions)
   local cu = t.cost_usd or { 0, 0 }
   local best = {
     gpu = nil, count = 0, gpus_per_node = 0, nodes = 1, cloud = req.cloud or "local",
-    region = req.region or "", regions = vibeml.array(), spot = false, rate_hr = 0,
+    -- on a cloud the run still rents a small CPU VM (typical.cpu_rate_hr); local runs cost nothing
+    region = req.region or "", regions = vibeml.array(), spot = false, rate_hr = t.cpu_rate_hr or 0,
     rate_per_gpu_hr = 0, duration_h = { min = dh[1], expected = (dh[1] + dh[2]) / 2, max = dh[2] },
     cost = { min = cu[1], expected = (cu[1] + cu[2]) / 2, max = cu[2] },
     vram = { need_gb = 0, with_margin_gb = 0, usable_gb = 0 },

@@ -29,7 +29,8 @@ return {
            activation_gb_per_1k_tokens_per_sqrt_b = 0, margin = 1.0, sharded = false, cpu_only = true },
   throughput = { k = 0, mfu = 0, cpu_steps_per_s = 200, setup_s = { 5, 30 }, warmup_s = { 0, 1 },
                  export_s = 1, overhead_factor = 1.0 },
-  typical = { duration_h = { 0.01, 0.1 }, cost_usd = { 0, 0.05 } },
+  -- cpu_rate_hr: a 2-vCPU on-demand VM (e.g. AWS m6i.large), what a cloud run of it is billed at
+  typical = { duration_h = { 0.01, 0.1 }, cost_usd = { 0, 0.05 }, cpu_rate_hr = 0.096 },
   hyperparameters = {
     max_steps = { type = "integer", default = 200, min = 1, max = 1000000,
                   description = "training steps" },

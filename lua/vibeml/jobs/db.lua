@@ -125,7 +125,8 @@ function M.update(id, fields, note)
         -- billing: an open segment while running on paid resources
         if billed_states[set.state] and not cur.billing_since then
           set.billing_since = set.billing_since or now
-        elseif not billed_states[set.state] and cur.billing_since then
+        elseif not billed_states[set.state] and cur.billing_since and set.billing_since == nil then
+          -- (a caller that closes the segment itself passes billed_s and billing_since = null)
           set.billed_s = (cur.billed_s or 0) + math.max(0, now - cur.billing_since)
           set.billing_since = vibeml.null
         end

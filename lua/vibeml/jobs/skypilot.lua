@@ -178,14 +178,21 @@ function M.clouds()
     res = { nil, "`sky check` failed: " .. M.failure(out).message, "VML_EPROC" }
   else
     local doc = M.json_of(out.out)
-    local names, seen = {}, {}
+    local names, seen, storage = {}, {}, {}
     for _, ws in pairs(type(doc) == "table" and doc or {}) do
       for cloud, caps in pairs(type(ws) == "table" and ws or {}) do
         local n = tostring(cloud):lower()
         if not seen[n] then seen[n] = true; names[#names + 1] = n end
+        for _, c in ipairs(type(caps) == "table" and caps or {}) do
+          if c == "storage" then storage[n] = true end
+        end
       end
     end
     table.sort(names)
+    local storage_names = {}
+    for _, n in ipairs(names) do if storage[n] then storage_names[#storage_names + 1] = n end end
+    cache.storage_clouds = storage_names
+    shared_put("storage_clouds", storage_names)
     if #names == 0 then
       res = { nil, "no cloud is enabled in SkyPilot. Set one up (e.g. Nebius: put the IAM token in "
         .. "~/.nebius/NEBIUS_IAM_TOKEN.txt and the tenant id in ~/.nebius/NEBIUS_TENANT_ID.txt), then run "
@@ -197,6 +204,13 @@ function M.clouds()
   end
   cache.clouds = { at = vibeml.monotonic(), res = res }
   return table.unpack(res)
+end
+
+-- Enabled clouds whose object store SkyPilot can use (`sky check` capability "storage"), sorted:
+-- without a cloud in the plan, SkyPilot puts a new bucket on the first of them.
+function M.storage_clouds()
+  M.clouds()
+  return cache.storage_clouds or shared_get("storage_clouds") or {}
 end
 
 -- The SkyPilot user ({name=, id=}) from `sky api info`, for the default bucket's name.
@@ -242,7 +256,9 @@ local function ctx_of(row, extra)
     if okp and type(plan) == "table" then
       local base = (est.cost or {}).expected
       for _, o in ipairs(plan.options or {}) do
-        if not (o.gpu == row.gpu and o.cloud == row.cloud and o.region == row.region) then
+        -- only real alternatives: a GPU offer on a cloud, other than the one that failed
+        if o.gpu and o.cloud and o.cloud ~= "local"
+           and not (o.gpu == row.gpu and o.cloud == row.cloud and o.region == row.region) then
           local exp = type(o.cost) == "table" and o.cost.expected or nil
           ctx.alternatives[#ctx.alternatives + 1] = { gpu = o.gpu, cloud = o.cloud, region = o.region, spot = o.spot,
             cost = exp, delta = (exp and base) and (exp - base) or nil }
@@ -348,7 +364,7 @@ local function money_settle(id, cost)
 end
 
 -- The end of a job: logs archived, failure explained, cost settled.
-local function finish(row, new_state, status, reason)
+local function finish(row, new_state, status, reason, rec)
   pcall(M.pull_logs, row, true)
   local cur = jdb.get(row.id)
   local now = jdb.now()
@@ -383,6 +399,14 @@ local function finish(row, new_state, status, reason)
   -- close billing first so the final cost includes the last segment
   local tmp = {}
   for k, v in pairs(cur) do tmp[k] = v end
+  -- a job can start and end between two polls: bill at least the time SkyPilot says it ran
+  local ran = rec and (tonumber(rec.job_duration)
+    or (tonumber(rec.end_at) and tonumber(rec.start_at) and rec.end_at - rec.start_at)) or nil
+  local billed = jdb.billed_seconds(tmp, now)
+  if ran and ran > billed then
+    tmp.billed_s, tmp.billing_since = (tmp.billed_s or 0) + (ran - billed), nil
+    fields.billed_s, fields.billing_since = tmp.billed_s, vibeml.null
+  end
   local final = jdb.cost_of(tmp, now)
   fields.cost_accrued = final
   fields.cost_final = final
@@ -474,7 +498,7 @@ local function apply(row, status, rec, mapped)
     return changed
   end
   if jdb.TERMINAL[mapped] then
-    finish(row, mapped, status, rec and rec.failure_reason)
+    finish(row, mapped, status, rec and rec.failure_reason, rec)
     return true
   end
   if mapped ~= row.state or status ~= row.backend_status then
