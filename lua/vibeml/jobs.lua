@@ -135,9 +135,9 @@ function M.status_of(row)
                  learning_rate = row.lr, tokens_per_s = row.tokens_per_s,
                  eta_s = not jdb.TERMINAL[row.state] and row.eta_s or nil,
                  epoch = row.epoch, updated_at = row.progress_at },
-    cost = { currency = "USD", rate_hr = row.rate_hr, nodes = row.nodes, accrued = round(accrued, 4),
-             final = row.cost_final and round(row.cost_final, 4) or nil, cap = row.cap_usd,
-             billed_hours = round(jdb.billed_seconds(row, now) / 3600, 4) },
+    cost = { currency = "USD", rate_hr = row.rate_hr, nodes = row.nodes, accrued = round(accrued, 6),
+             final = row.cost_final and round(row.cost_final, 6) or nil, cap = row.cap_usd,
+             billed_hours = round(jdb.billed_seconds(row, now) / 3600, 6) },
     estimate = decode(row.estimate),
     offer = decode(row.offer),
     created_at = row.created_at, started_at = row.started_at, ended_at = row.ended_at,
@@ -203,8 +203,9 @@ end
 
 -- Modules that guard money and secrets are loaded without a fallback: if one cannot load, the
 -- launch is refused before anything is written or spent (fail closed).
+M.loader = require -- how guard_module loads (tests replace it to make a module fail)
 local function guard_module(name, what)
-  local ok, m = pcall(require, name)
+  local ok, m = pcall(M.loader, name)
   if ok and type(m) == "table" then return m end
   return nil, string.format("%s could not be loaded (%s: %s), so nothing was launched and nothing "
     .. "was spent; reinstall VibeML or report this error", what, name,
@@ -274,7 +275,7 @@ local function job_secrets(task, secrets)
   if not have then
     if #names == 0 then return nil end
     return nil, "the job needs the secret(s) " .. table.concat(names, ", ") .. " and the vault "
-      .. "cannot be read: " .. tostring(herr), hcode or "VML_ESECRET"
+      .. "cannot be read, so nothing was launched: " .. tostring(herr), hcode or "VML_ESECRET"
   end
   local present = {}
   for _, n in ipairs(have) do present[n] = true end
