@@ -23,3 +23,12 @@ t["resources"]["gpus_wanted"] = 3
 assert list(jsonschema.Draft202012Validator(s).iter_errors(t)), "an unknown resources field passed"
 PY
 python3 "$src/tests/integration/check_script_kwargs.py" "$src" --self-test
+# the pins are shown where a user looks: `vibeml workflows show`
+for w in unsloth lora full; do
+  out=$("$bin" workflows show "$w")
+  grep -q "^packages .*torch==2.8.0" <<<"$out" || { echo "FAIL: $w shows no pins"; exit 1; }
+  grep -q "^hardware .*NVIDIA, compute capability" <<<"$out" || { echo "FAIL: $w shows no hardware"; exit 1; }
+done
+out=$("$bin" workflows show unsloth)
+grep -q "unsloth==2026.8.19" <<<"$out" || { echo "FAIL: unsloth pin"; exit 1; }
+echo "workflows show: pins and hardware for unsloth, lora, full"

@@ -359,4 +359,24 @@ T.case("check_task refuses local paths, workdir and files outside the job folder
   T.ok(wf.check_task(t))
 end)
 
+
+T.case("pins: exact versions in one list per workflow, installed as listed", function()
+  for _, name in ipairs({ "unsloth", "lora", "full" }) do
+    local d = wf.get(name)
+    T.ok(type(d.pins) == "table" and #d.pins >= 5, name .. " has pins")
+    local task = assert(wf.build(name, req(M8B, 8.03, { cand("H100", 1, "aws", "us-east-1", true) })))
+    for _, pin in ipairs(d.pins) do
+      T.ok(pin:match("^[%w_.-]+==[%w.+-]+$"), name .. ": exact pin " .. pin)
+      T.contains(task.setup, '"' .. pin .. '"')
+    end
+    T.ok(not task.setup:find(">=", 1, true), name .. ": no open ranges in setup")
+    T.eq(d.gpu.vendor, "nvidia")
+  end
+  -- lora and full share one environment, so one list
+  T.eq(table.concat(wf.get("lora").pins, " "), table.concat(wf.get("full").pins, " "))
+  local has_bnb = false
+  for _, pin in ipairs(wf.get("lora").pins) do if pin:find("^bitsandbytes==") then has_bnb = true end end
+  T.ok(has_bnb, "lora offers 8-bit optimizers, so it installs bitsandbytes")
+end)
+
 return T.run()
