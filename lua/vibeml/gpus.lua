@@ -65,7 +65,7 @@ local function build()
       if not s then
         s = { name = name, memory_gb = g.memory_gb, usable_gb = g.usable_gb,
               bf16_tflops = g.bf16_tflops, arch = g.arch, arch_factor = g.arch_factor or 1.0,
-              vendor = g.vendor, cc = g.cc, gfx = g.gfx,
+              vendor = g.vendor, cc = g.cc, gfx = g.gfx, link = g.link,
               aliases = {}, clouds = {}, instance_types = {}, overrides = {}, note = g.note }
         specs[name] = s
       end
@@ -180,7 +180,7 @@ end
 -- Peak and interconnect for one instance type (some clouds sell PCIe variants under one name).
 function M.instance_spec(spec, cloud, instance_type)
   local o = spec.overrides[cloud] and spec.overrides[cloud][instance_type]
-  return (o and o.bf16_tflops) or spec.bf16_tflops, (o and o.interconnect) or "nvlink"
+  return (o and o.bf16_tflops) or spec.bf16_tflops, (o and o.interconnect) or spec.link or "nvlink"
 end
 
 return M

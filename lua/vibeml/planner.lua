@@ -193,6 +193,12 @@ function M.solve(ctx, cons, only_best)
   local memo = {}
   local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0, hardware = 0 }
   local hw = {} -- runs_on per GPU name (a handful of names over thousands of offers)
+  -- clouds whose GPU map says SkyPilot cannot make multi-node clusters there (Vast)
+  local single = {}
+  for _, c in ipairs(gpus.clouds()) do
+    local map = gpus.cloud_map(c)
+    if map and map.multi_node == false then single[c] = true end
+  end
   local options = {}
   local cloud, region, want_n, spot_pref = cons.cloud, cons.region, cons.gpus, cons.spot
   local max_cost, deadline = cons.max_cost, cons.deadline_h
@@ -206,11 +212,11 @@ function M.solve(ctx, cons, only_best)
     elseif not ok_hw then
       rejected.hardware = rejected.hardware + 1
     elseif o.count > per_node_max or (want_n and (want_n % o.count ~= 0
-            or want_n // o.count > max_nodes)) then
+            or want_n // o.count > ((single[o.cloud] or o.interconnect ~= "nvlink") and 1 or max_nodes))) then
       rejected.count = rejected.count + 1
     else
       local spec, tflops, ic = o.spec, o.tflops, o.interconnect
-      local key = o.evkey
+      local key = single[o.cloud] and (o.evkey .. "|single") or o.evkey -- evkey holds the link
       local ev = memo[key]
       if ev == nil then
         ev = false
@@ -218,7 +224,10 @@ function M.solve(ctx, cons, only_best)
         local n1 = want_n and want_n // o.count or 1
         -- several nodes only of full 8-GPU machines (ZeRO-3 over slow links between small VMs
         -- would cost more than it saves), in powers of two
-        local top = want_n and n1 or (o.count >= 8 and max_nodes or 1)
+        -- ... and only of NVLink machines on clouds that make multi-node clusters (ZeRO-3 across
+        -- nodes of PCIe cards, or on Vast, is not a plan)
+        local top = want_n and n1 or ((o.count >= 8 and not single[o.cloud] and ic == "nvlink")
+          and max_nodes or 1)
         local nodes = n1
         while nodes <= top do
           local n = o.count * nodes
