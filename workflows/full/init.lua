@@ -16,6 +16,7 @@ local PINS = {
   "datasets==4.7.0",
   "deepspeed==0.17.5",
   "bitsandbytes==0.47.0",
+  "huggingface_hub==0.35.3",
   "hf_transfer==0.1.9",
 }
 

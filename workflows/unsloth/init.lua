@@ -18,6 +18,7 @@ local PINS = {
   "accelerate==1.10.1",
   "datasets==4.3.0",
   "bitsandbytes==0.47.0",
+  "huggingface_hub==0.35.3",
   "hf_transfer==0.1.9",
 }
 
