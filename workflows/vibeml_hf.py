@@ -35,7 +35,7 @@ PREFIX = "@@VIBEML "
 FINGERPRINT = "vibeml_fingerprint.json"
 # Hyperparameters that change how often things happen, not what is trained: a run resumed with
 # other values of these is still the same run.
-CADENCE = ("logging_steps", "save_steps", "save_total_limit", "eval_max_rows")
+CADENCE = ("logging_steps", "save_steps", "save_total_limit")
 
 # ChatML, for base models that ship no chat template (their conversational data would fail in
 # apply_chat_template otherwise).
