@@ -5,11 +5,18 @@
   substituted into code;
 * progress: `@@VIBEML {json}` lines on stdout from global rank 0 (protocol v1, training.md §3b);
 * datasets: alpaca, sharegpt, messages, prompt/completion and plain text, detected from the
-  columns or given (training.md §8), turned into a `text` or `messages` column;
-* checkpoints: the newest COMPLETE checkpoint (marked by VibeML after the Trainer saved it) is
-  resumed; SIGTERM asks every rank to save and stop at the next step boundary;
-* the Hub: push when asked (HF_ENDPOINT and HF_TOKEN are read by huggingface_hub itself).
+  columns or given (training.md §8), turned into a `text` or `messages` column, or kept as
+  `prompt`/`completion` so TRL trains on the completion only; a small eval split is held out;
+* checkpoints: into VIBEML_CHECKPOINT_DIR (the job's own prefix of its bucket); each records the
+  run's fingerprint (job id, workflow, model, data, the hyperparameters that shape training) in
+  vibeml_fingerprint.json, written last, so its presence marks the checkpoint complete; a run
+  resumes only from the newest complete checkpoint with its own fingerprint; SIGTERM asks every
+  rank to save and stop at the next step boundary;
+* outputs: the final model/adapter goes to VIBEML_OUTPUT_DIR; an `artifact` event lists it; with
+  push_to_hub set it is pushed (private unless hub_private is false), and a failed push exits
+  non-zero (the checkpoints stay).
 """
+import hashlib
 import json
 import math
 import os
@@ -25,19 +32,31 @@ except ImportError:  # lets the logic be checked without transformers
         pass
 
 PREFIX = "@@VIBEML "
-COMPLETE = "VIBEML_COMPLETE"
+FINGERPRINT = "vibeml_fingerprint.json"
+# Hyperparameters that change how often things happen, not what is trained: a run resumed with
+# other values of these is still the same run.
+CADENCE = ("logging_steps", "save_steps", "save_total_limit")
+
+# ChatML, for base models that ship no chat template (their conversational data would fail in
+# apply_chat_template otherwise).
+CHATML_TEMPLATE = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content']"
+    " + '<|im_end|>' + '\\n' }}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|im_start|>assistant\\n' }}{% endif %}")
 
 
 def is_rank0():
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def emit(event, **fields):
+def emit(event, _keep_null=(), **fields):
     if not is_rank0():
         return
     rec = {"v": 1, "event": event, "ts": round(time.time(), 3)}
     for k, v in fields.items():
-        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        if v is None and k not in _keep_null:
+            continue
+        if isinstance(v, float) and not math.isfinite(v):
             continue
         rec[k] = v
     sys.stdout.write(PREFIX + json.dumps(rec, separators=(",", ":"), allow_nan=False,
@@ -63,15 +82,31 @@ class Params(object):
         self.dataset = doc["dataset"]
         self.workflow = doc.get("workflow")
         self.dataset_format = doc.get("dataset_format") or "auto"
-        self.push_to_hub = doc.get("push_to_hub")
-        ckpt = os.environ.get("VIBEML_CHECKPOINT_DIR") or doc.get("checkpoint_dir") or "checkpoints"
+        self.push_to_hub = doc.get("push_to_hub") or None
+        self.hub_private = doc.get("hub_private") is not False
+        self.job_id = (os.environ.get("VIBEML_JOB_ID") or doc.get("job_id") or doc.get("job_name")
+                       or "")
+        # the backend's envs name the job's own prefix of its bucket; older callers: the document
+        ckpt = os.path.expanduser(os.environ.get("VIBEML_CHECKPOINT_DIR") or doc.get("checkpoint_dir")
+                                  or "checkpoints")
         self.checkpoint_dir = ckpt
-        self.output_dir = (os.environ.get("VIBEML_OUTPUT_DIR") or doc.get("output_dir")
-                           or os.path.join(ckpt, "final"))
+        self.output_dir = os.path.expanduser(os.environ.get("VIBEML_OUTPUT_DIR")
+                                             or doc.get("output_dir") or os.path.join(ckpt, "final"))
+        self.fingerprint = fingerprint(self)
 
     def hp(self, name, default=None):
         v = self.hps.get(name)
         return default if v is None else v
+
+
+def fingerprint(params):
+    """sha256 of the canonical JSON of what makes this run this run."""
+    shaping = {k: v for k, v in sorted(params.hps.items()) if k not in CADENCE}
+    doc = {"job_id": params.job_id, "workflow": params.workflow, "model": params.model,
+           "dataset": params.dataset, "dataset_format": params.dataset_format,
+           "hyperparameters": shaping}
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_params():
@@ -131,8 +166,9 @@ def sharegpt_to_messages(turns):
 
 
 def load_and_format(params, eos_token=""):
-    """Loads the dataset and returns (dataset, kind, format): kind "text" (a text column) or
-    "messages" (a conversational messages column)."""
+    """Loads the dataset and returns (train, eval or None, kind, format): kind "text" (a text
+    column), "messages" (a conversational messages column) or "prompt_completion" (prompt and
+    completion columns, kept so TRL computes the loss on the completion only)."""
     from datasets import load_dataset
     split = params.hp("dataset_split", "train")
     config = params.hp("dataset_config")
@@ -152,24 +188,62 @@ def load_and_format(params, eos_token=""):
             out = row.get("output", row.get("response", ""))
             inp = row.get("input") or row.get("context") or ""
             return {"text": ALPACA_PROMPT.format(row["instruction"], inp, out) + eos_token}
-        return ds.map(fn, remove_columns=cols), "text", fmt
-    if fmt == "text":
-        return ds.remove_columns([c for c in cols if c != "text"]), "text", fmt
-    if fmt == "prompt_completion":
-        def fn(row):
-            p, c = row["prompt"], row["completion"]
-            if isinstance(p, list):  # conversational prompt/completion
-                return {"messages": list(p) + list(c)}
-            return {"text": "%s%s%s" % (p, c, eos_token)}
-        ds = ds.map(fn, remove_columns=cols)
-        return ds, ("messages" if "messages" in ds.column_names else "text"), fmt
-    if fmt == "sharegpt":
+        ds, kind = ds.map(fn, remove_columns=cols), "text"
+    elif fmt == "text":
+        ds, kind = ds.remove_columns([c for c in cols if c != "text"]), "text"
+    elif fmt == "prompt_completion":
+        ds = ds.remove_columns([c for c in cols if c not in ("prompt", "completion")])
+        kind = "prompt_completion"
+    elif fmt == "sharegpt":
         ds = ds.map(lambda row: {"messages": sharegpt_to_messages(row["conversations"])},
                     remove_columns=cols)
-        return ds, "messages", fmt
-    if fmt == "messages":
-        return ds.remove_columns([c for c in cols if c != "messages"]), "messages", fmt
-    raise ValueError("unknown dataset_format %r" % fmt)
+        kind = "messages"
+    elif fmt == "messages":
+        ds, kind = ds.remove_columns([c for c in cols if c != "messages"]), "messages"
+    else:
+        raise ValueError("unknown dataset_format %r" % fmt)
+    train, held = split_eval(ds, params)
+    return train, held, kind, fmt
+
+
+def split_eval(ds, params):
+    """Holds out eval_fraction of the rows (at most eval_max_rows, at least one) to measure eval
+    loss; none when eval_fraction is 0 or the dataset is too small to spare a row."""
+    frac = float(params.hp("eval_fraction", 0.02) or 0)
+    cap = int(params.hp("eval_max_rows", 500) or 500)
+    n = min(int(len(ds) * frac), cap)
+    if frac > 0 and n < 1 and len(ds) >= 20:
+        n = 1
+    if n < 1 or len(ds) - n < 1:
+        return ds, None
+    parts = ds.train_test_split(test_size=n, seed=int(params.hp("seed", 3407)), shuffle=True)
+    log("held out %d rows for evaluation" % n)
+    return parts["train"], parts["test"]
+
+
+def is_conversational(ds, kind):
+    if kind == "messages":
+        return True
+    if kind == "prompt_completion" and len(ds) > 0:
+        return isinstance(ds[0]["prompt"], list)
+    return False
+
+
+def ensure_chat_template(tok, params, conversational):
+    """Conversational data needs a chat template: the model's own (chat_template "auto" or
+    "model"), or ChatML for a base model without one ("auto") or when asked ("chatml")."""
+    if not conversational:
+        return tok
+    want = params.hp("chat_template", "auto")
+    has = bool(getattr(tok, "chat_template", None))
+    if want == "chatml" or (want == "auto" and not has):
+        if not has:
+            log("the model has no chat template: using ChatML for the conversations")
+        tok.chat_template = CHATML_TEMPLATE
+    elif not has:
+        raise ValueError("the model %s has no chat template and chat_template is 'model'; set "
+                         "chat_template to auto or chatml" % params.model)
+    return tok
 
 
 # ---------------------------------------------------------------- checkpoints
@@ -177,25 +251,56 @@ def load_and_format(params, eos_token=""):
 _CKPT = re.compile(r"^checkpoint-(\d+)$")
 
 
-def latest_checkpoint(folder):
-    """The newest complete checkpoint folder, or None (first run). A folder counts as complete
-    when VibeML marked it (VIBEML_COMPLETE) or, for folders written before the marker existed,
-    when the Trainer's trainer_state.json is there (training.md §7)."""
+def latest_checkpoint(folder, fp):
+    """(path, step) of the newest complete checkpoint of this run (fingerprint fp), or (None, 0).
+    Complete: the Trainer wrote trainer_state.json and VibeML then wrote vibeml_fingerprint.json
+    (on_save, after the Trainer's last write). A folder without them was cut off mid-save; one with
+    another fingerprint belongs to another run: both are skipped, with the reason logged."""
     if not os.path.isdir(folder):
-        return None
+        return None, 0
     found = []
     for name in os.listdir(folder):
         m = _CKPT.match(name)
         if m and os.path.isdir(os.path.join(folder, name)):
             found.append((int(m.group(1)), os.path.join(folder, name)))
     for step, path in sorted(found, reverse=True):
-        if os.path.exists(os.path.join(path, COMPLETE)):
-            return path
-        if os.path.exists(os.path.join(path, "trainer_state.json")) and not any(
-                os.path.exists(os.path.join(p, COMPLETE)) for _, p in found):
-            return path
-        log("skipping incomplete checkpoint %s" % path)
-    return None
+        marker = os.path.join(path, FINGERPRINT)
+        if not os.path.exists(marker) or not os.path.exists(os.path.join(path, "trainer_state.json")):
+            log("skipping checkpoint %s: incomplete (the save was cut off)" % path)
+            continue
+        try:
+            with open(marker, "r", encoding="utf-8") as f:
+                got = json.load(f).get("fingerprint")
+        except (OSError, ValueError, AttributeError):
+            log("skipping checkpoint %s: unreadable %s" % (path, FINGERPRINT))
+            continue
+        if got != fp:
+            log("skipping checkpoint %s: it belongs to another run (fingerprint %s, this run %s)"
+                % (path, str(got)[:12], fp[:12]))
+            continue
+        return path, step
+    return None, 0
+
+
+def write_fingerprint(path, params, step):
+    """Writes vibeml_fingerprint.json into a checkpoint folder, atomically and durably."""
+    doc = {"fingerprint": params.fingerprint, "job_id": params.job_id, "workflow": params.workflow,
+           "model": params.model, "step": step, "ts": round(time.time(), 3)}
+    tmp = os.path.join(path, "." + FINGERPRINT + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(path, FINGERPRINT))
+
+
+def barrier():
+    try:
+        import torch.distributed as dist
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+    except Exception:
+        pass
 
 
 _stop = {"sig": None}
@@ -247,8 +352,10 @@ def _gpu_mem_gb():
 class VibeMLProgress(TrainerCallback):
     """@@VIBEML events from the Trainer (rank 0), checkpoint markers, and stop on SIGTERM."""
 
-    def __init__(self, workflow, model_id):
-        self.workflow, self.model_id = workflow, model_id
+    def __init__(self, params, resumed_from_step=0):
+        self.params = params
+        self.workflow, self.model_id = params.workflow, params.model
+        self.resumed_from_step = resumed_from_step
         self.t0 = self.first_step = None
         self.last_tokens = self.last_t = None
         self.ema_step_s = None
@@ -263,7 +370,8 @@ class VibeMLProgress(TrainerCallback):
                  num_epochs=_num(args.num_train_epochs), world_size=args.world_size,
                  per_device_batch=args.per_device_train_batch_size,
                  grad_accum=args.gradient_accumulation_steps,
-                 resumed_from_step=state.global_step or None)
+                 resumed_from_step=self.resumed_from_step or 0,
+                 fingerprint=self.params.fingerprint[:16])
 
     def on_step_end(self, args, state, control, **kw):
         now = time.time()
@@ -283,7 +391,9 @@ class VibeMLProgress(TrainerCallback):
         now = time.time()
         logs = dict(logs)
         if any(k.startswith("eval_") for k in logs):
-            emit("eval", step=state.global_step, **{k: _num(v) for k, v in logs.items()})
+            emit("eval", step=state.global_step, total_steps=state.max_steps,
+                 eval_loss=_num(logs.get("eval_loss")),
+                 **{k: _num(v) for k, v in logs.items() if k != "eval_loss"})
             return
         if "train_runtime" in logs:
             return  # the script emits "end" itself (completed or stopped)
@@ -306,32 +416,54 @@ class VibeMLProgress(TrainerCallback):
              gpu_mem_gb=_gpu_mem_gb())
 
     def on_save(self, args, state, control, **kw):
+        # on_save runs after the Trainer's _save_checkpoint wrote every file (trainer_state.json
+        # last); every rank waits here so shards written by other ranks are done too, then the
+        # main process writes the fingerprint: its presence marks the checkpoint complete
         path = os.path.join(args.output_dir, "checkpoint-%d" % state.global_step)
+        barrier()
         if state.is_world_process_zero and os.path.isdir(path):
-            with open(os.path.join(path, COMPLETE), "w") as f:
-                f.write("%d\n" % state.global_step)
-                f.flush()
-                os.fsync(f.fileno())
+            write_fingerprint(path, self.params, state.global_step)
             emit("checkpoint", step=state.global_step, path=path)
+        barrier()
 
 
-def training_args_common(params, world_size_hint=1):
-    """TrainingArguments/SFTConfig keyword arguments shared by the three workflows."""
+def world_size():
+    return max(1, int(os.environ.get("WORLD_SIZE", "1")))
+
+
+def total_steps(params, n_train):
+    """Optimizer steps the run will take (max_steps, or epochs over the training rows)."""
     hp = params.hp
+    if int(hp("max_steps", -1)) > 0:
+        return int(hp("max_steps", -1))
+    per_step = (int(hp("per_device_batch_size", 2)) * int(hp("gradient_accumulation_steps", 4))
+                * world_size())
+    return max(1, int(math.ceil(n_train / float(per_step) * float(hp("epochs", 1)))))
+
+
+def training_args_common(params, n_train, has_eval):
+    """TrainingArguments/SFTConfig keyword arguments shared by the three workflows. Only names
+    that exist in the pinned transformers and TRL (tests/fixtures/upstream_api; workflows/UPSTREAM.md):
+    the warm-up is given in steps (warmup_ratio is deprecated for removal in transformers 5)."""
+    hp = params.hp
+    steps = total_steps(params, n_train)
+    save_steps = int(hp("save_steps", 100))
     kw = dict(
         output_dir=params.checkpoint_dir,
         per_device_train_batch_size=int(hp("per_device_batch_size", 2)),
+        per_device_eval_batch_size=int(hp("per_device_batch_size", 2)),
         gradient_accumulation_steps=int(hp("gradient_accumulation_steps", 4)),
         learning_rate=float(hp("learning_rate", 2e-4)),
         lr_scheduler_type=hp("lr_scheduler", "linear"),
-        warmup_ratio=float(hp("warmup_ratio", 0.03)),
+        warmup_steps=int(math.ceil(float(hp("warmup_ratio", 0.03)) * steps)),
         weight_decay=float(hp("weight_decay", 0.01)),
         num_train_epochs=float(hp("epochs", 1)),
         max_steps=int(hp("max_steps", -1)),
         logging_steps=int(hp("logging_steps", 5)),
         save_strategy="steps",
-        save_steps=int(hp("save_steps", 100)),
+        save_steps=save_steps,
         save_total_limit=int(hp("save_total_limit", 2)),
+        eval_strategy="steps" if has_eval else "no",
         seed=int(hp("seed", 3407)),
         optim=hp("optim", "adamw_torch"),
         report_to="none",
@@ -339,7 +471,63 @@ def training_args_common(params, world_size_hint=1):
         packing=bool(hp("packing", False)),
         gradient_checkpointing=True,
     )
+    if has_eval:
+        # at each checkpoint, at most about ten times a run (the planner prices the same)
+        kw["eval_steps"] = max(save_steps, int(math.ceil(steps / 10.0)))
     return kw
+
+
+def sft_data_kwargs(params, kind):
+    """How SFTConfig reads the data: a text column, or prompt/completion with the loss on the
+    completion only (unless completion_only_loss is false)."""
+    if kind == "text":
+        return {"dataset_text_field": "text"}
+    if kind == "prompt_completion":
+        return {"completion_only_loss": bool(params.hp("completion_only_loss", True))}
+    return {}
+
+
+def final_eval(trainer, has_eval):
+    """One last evaluation after training (the eval event comes from on_log)."""
+    if has_eval:
+        trainer.evaluate()
+
+
+def list_files(folder):
+    out = []
+    for root, _, names in os.walk(folder):
+        for n in names:
+            out.append(os.path.relpath(os.path.join(root, n), folder))
+    return sorted(out)
+
+
+def push_folder(params, folder, message):
+    """Uploads folder to params.push_to_hub (private unless hub_private is false). Returns True,
+    or False after an error event (the caller exits non-zero; the checkpoints stay)."""
+    emit("phase", phase="upload", status="start", repo=params.push_to_hub)
+    try:
+        from huggingface_hub import HfApi
+        api = HfApi(token=hf_token())
+        api.create_repo(params.push_to_hub, private=params.hub_private, exist_ok=True)
+        api.upload_folder(repo_id=params.push_to_hub, folder_path=folder, commit_message=message)
+    except Exception as e:
+        emit("error", exc_type=type(e).__name__, phase="upload",
+             message=("push to %s failed: %s; the checkpoints and %s stay where they are"
+                      % (params.push_to_hub, str(e)[:1500], folder)))
+        log("push to %s failed: %s" % (params.push_to_hub, e))
+        return False
+    emit("phase", phase="upload", status="end", repo=params.push_to_hub)
+    return True
+
+
+def publish(params, kind, message):
+    """The artifact event for the output folder, then the push when asked. Returns the exit
+    status: 0, or 1 when the push failed."""
+    emit("artifact", _keep_null=("push_to_hub",), path=params.output_dir,
+         files=list_files(params.output_dir), push_to_hub=params.push_to_hub, kind=kind)
+    if params.push_to_hub and not push_folder(params, params.output_dir, message):
+        return 1
+    return 0
 
 
 def finish(trainer, progress, params, started):

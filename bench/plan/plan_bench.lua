@@ -111,7 +111,19 @@ local function shape_of(p)
   return { seq_len = hp.max_seq_length or 2048, batch = hp.per_device_batch_size or 2,
            grad_accum = hp.gradient_accumulation_steps or 4, rank = hp.lora_r or 16,
            optimizer = hp.optim, epochs = hp.epochs or 1,
-           max_steps = (hp.max_steps and hp.max_steps > 0) and hp.max_steps or nil }
+           max_steps = (hp.max_steps and hp.max_steps > 0) and hp.max_steps or nil,
+           save_steps = hp.save_steps or 100, eval_fraction = hp.eval_fraction or 0,
+           eval_max_rows = hp.eval_max_rows or 0 }
+end
+
+-- Whether the workflow can run on the GPU, restated from the descriptor's declarations (vendor,
+-- compute capability): the baseline and the brute force count feasible offers only.
+local function runs_on(wf, spec)
+  local g = wf.gpu or {}
+  if g.vendor and spec.vendor ~= g.vendor then return false end
+  if g.min_compute_capability and not (spec.cc and spec.cc >= g.min_compute_capability) then return false end
+  if g.max_compute_capability and not (spec.cc and spec.cc <= g.max_compute_capability) then return false end
+  return true
 end
 
 local function price_on(p, spec, count, nodes, ic, tflops, rate, spot)
@@ -121,12 +133,21 @@ local function price_on(p, spec, count, nodes, ic, tflops, rate, spot)
   local vopts = { seq_len = sh.seq_len, batch = sh.batch, rank = sh.rank, optimizer = sh.optimizer,
                   vram = wf.vram, gpus = n }
   if not sizing.fits(p.method, p.model_info.params_b, gpus.usable_gb(spec), n, vopts) then return nil end
+  if not runs_on(wf, spec) then return nil end
   local tokens = sizing.tokens { rows = p.dataset_info.rows, mean_tokens = p.dataset_info.mean_tokens,
     epochs = sh.epochs, max_steps = sh.max_steps, batch = sh.batch, grad_accum = sh.grad_accum,
     gpus = n, seq_len = sh.seq_len }
+  -- steps, checkpoints every save_steps, and the eval split's passes (as the scripts do them)
+  local rows = p.dataset_info.rows
+  local held = math.min(math.floor(rows * sh.eval_fraction), sh.eval_max_rows)
+  local steps = sh.max_steps or math.ceil((rows - held) * sh.epochs / (sh.batch * sh.grad_accum * n))
+  local every = math.max(sh.save_steps, math.ceil(steps / 10))
+  local padded = math.min(sh.seq_len, 1.2 * p.dataset_info.mean_tokens)
   local d, parts = sizing.duration(p.method, p.model_info.params_b, spec, n, tokens,
     { nodes = nodes, interconnect = ic, bf16_tflops = tflops, throughput = wf.throughput,
-      unsloth = p.workflow == "unsloth" })
+      vram = wf.vram, rank = sh.rank, unsloth = p.workflow == "unsloth", steps = steps,
+      save_steps = sh.save_steps, evals = held > 0 and (steps // every + 1) or 0,
+      eval_tokens = held * padded })
   local c = sizing.cost(rate, d, { nodes = nodes, spot = spot, recovery_h = parts.recovery_h })
   return c.expected, d.expected
 end
@@ -162,7 +183,11 @@ local function brute(p, req)
     if ok then
       local spec = gpus.get(o.gpu)
       local tflops, ic = gpus.instance_spec(spec, o.cloud, o.instance_type)
-      local maxn = (wf.gpu.multi_node and o.count >= 8) and 8 or 1
+      -- several nodes only of 8-GPU NVLink machines, on clouds where SkyPilot makes multi-node
+      -- clusters
+      local map = gpus.cloud_map(o.cloud)
+      local maxn = (wf.gpu.multi_node and o.count >= 8 and ic == "nvlink"
+        and not (map and map.multi_node == false)) and 8 or 1
       local nodes = 1
       while nodes <= maxn do
         local fits = price_on(p, spec, o.count, nodes, ic, tflops, o.price, false)

@@ -8,7 +8,7 @@
 --   gpus.cloud_map(cloud)-> that cloud's gpu_map descriptor | nil
 --   gpus.usable_gb(spec) -> memory a training process can use (GB)
 --   gpus.reload()        -> drops the cache (after plugins change)
--- A spec: { name=, memory_gb=, usable_gb=, bf16_tflops=, arch=, arch_factor=, aliases={},
+-- A spec: { name=, memory_gb=, usable_gb=, bf16_tflops=, arch=, arch_factor=, vendor=, cc=, aliases={},
 --           clouds={cloud=true}, instance_types={cloud={type=gpus_per_node}},
 --           overrides={cloud={type={bf16_tflops=, interconnect=}}}, note= }
 local M = {}
@@ -65,6 +65,7 @@ local function build()
       if not s then
         s = { name = name, memory_gb = g.memory_gb, usable_gb = g.usable_gb,
               bf16_tflops = g.bf16_tflops, arch = g.arch, arch_factor = g.arch_factor or 1.0,
+              vendor = g.vendor, cc = g.cc, gfx = g.gfx, link = g.link,
               aliases = {}, clouds = {}, instance_types = {}, overrides = {}, note = g.note }
         specs[name] = s
       end
@@ -179,7 +180,7 @@ end
 -- Peak and interconnect for one instance type (some clouds sell PCIe variants under one name).
 function M.instance_spec(spec, cloud, instance_type)
   local o = spec.overrides[cloud] and spec.overrides[cloud][instance_type]
-  return (o and o.bf16_tflops) or spec.bf16_tflops, (o and o.interconnect) or "nvlink"
+  return (o and o.bf16_tflops) or spec.bf16_tflops, (o and o.interconnect) or spec.link or "nvlink"
 end
 
 return M

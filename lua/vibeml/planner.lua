@@ -21,7 +21,7 @@ local gpus = require "vibeml.gpus"
 local catalog = require "vibeml.catalog"
 
 local M = {}
-local apply_preferences
+local apply_preferences, gated_field
 
 M.DEFAULT_LIMIT = 8
 M.DEFAULT_ROWS = 10000
@@ -90,6 +90,44 @@ local function method_of(wf)
   return nil
 end
 
+-- Whether a workflow can run on a GPU: its descriptor's gpu.vendor ("nvidia"; a ROCm build would
+-- be a workflow of its own) and gpu.min_compute_capability / max_compute_capability (CUDA; bf16
+-- needs 8.0) against the GPU's facts (vibeml.gpu_specs). A GPU without those facts is refused
+-- when the workflow asks for them: nobody has checked that it works. Returns true | false, why.
+function M.runs_on(wf, spec)
+  local g = (wf or {}).gpu or {}
+  if not spec then return false, "unknown GPU" end
+  if g.vendor and spec.vendor ~= g.vendor then
+    return false, string.format("%s is %s; workflow '%s' installs %s wheels", spec.name,
+      spec.vendor and spec.vendor:upper() or "of an unknown vendor", tostring(wf.name),
+      g.vendor == "nvidia" and "CUDA" or tostring(g.vendor))
+  end
+  local lo, hi = tonumber(g.min_compute_capability), tonumber(g.max_compute_capability)
+  if (lo or hi) and not spec.cc then
+    return false, string.format("%s has no known compute capability", spec.name)
+  end
+  if lo and spec.cc < lo - 1e-9 then
+    return false, string.format("%s has compute capability %.1f; workflow '%s' needs %.1f or newer%s",
+      spec.name, spec.cc, tostring(wf.name), lo, lo >= 8 and " (bf16)" or "")
+  end
+  if hi and spec.cc > hi + 1e-9 then
+    return false, string.format("%s has compute capability %.1f; the pinned PyTorch of workflow '%s' "
+      .. "is built up to %.1f", spec.name, spec.cc, tostring(wf.name), hi)
+  end
+  return true
+end
+
+-- The workflows whose model_sizes cover params_b (names, sorted by the registry).
+function M.workflows_for_size(params_b)
+  local out = {}
+  for _, name in ipairs(workflow_names()) do
+    local d = M.workflow(name)
+    local s = d and d.model_sizes or {}
+    if d and params_b >= (s.min_b or 0) and params_b <= (s.max_b or math.huge) then out[#out + 1] = name end
+  end
+  return out
+end
+
 local function first(...)
   for i = 1, select("#", ...) do
     local v = select(i, ...)
@@ -114,6 +152,9 @@ local function shape(req, hp)
     max_steps = num(first(req.max_steps, hp.max_steps)),
     packing = hp.packing == true,
     max_samples = num(hp.max_samples),
+    save_steps = num(hp.save_steps) or 100,
+    eval_fraction = num(hp.eval_fraction) or 0,
+    eval_max_rows = num(hp.eval_max_rows) or 0,
   }
   if s.max_steps and s.max_steps <= 0 then s.max_steps = nil end -- -1: "run the epochs"
   return s
@@ -146,23 +187,36 @@ function M.solve(ctx, cons, only_best)
   local max_nodes = wfgpu.multi_node and (wfgpu.max_nodes or 8) or 1
   local vopts = { seq_len = sh.seq_len, batch = sh.batch, rank = sh.rank, optimizer = sh.optimizer,
                   vram = ctx.wf.vram, throughput = ctx.wf.throughput }
+  -- the workflow's own margin (vram.margin) when it has one: measured peaks need less headroom
+  local margin = sizing.margin(vopts)
   local offers = cons.gpu and catalog.by_gpu(cons.gpu) or catalog.offers()
   local memo = {}
-  local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0 }
+  local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0, hardware = 0 }
+  local hw = {} -- runs_on per GPU name (a handful of names over thousands of offers)
+  -- clouds whose GPU map says SkyPilot cannot make multi-node clusters there (Vast)
+  local single = {}
+  for _, c in ipairs(gpus.clouds()) do
+    local map = gpus.cloud_map(c)
+    if map and map.multi_node == false then single[c] = true end
+  end
   local options = {}
   local cloud, region, want_n, spot_pref = cons.cloud, cons.region, cons.gpus, cons.spot
   local max_cost, deadline = cons.max_cost, cons.deadline_h
   local by_od, by_spot, feasible = {}, {}, 0
   for i = 1, #offers do
     local o = offers[i]
+    local ok_hw = hw[o.gpu]
+    if ok_hw == nil then ok_hw = M.runs_on(ctx.wf, o.spec) and true or false; hw[o.gpu] = ok_hw end
     if (cloud and o.cloud ~= cloud) or (region and o.region ~= region) then
       rejected.filter = rejected.filter + 1
+    elseif not ok_hw then
+      rejected.hardware = rejected.hardware + 1
     elseif o.count > per_node_max or (want_n and (want_n % o.count ~= 0
-            or want_n // o.count > max_nodes)) then
+            or want_n // o.count > ((single[o.cloud] or o.interconnect ~= "nvlink") and 1 or max_nodes))) then
       rejected.count = rejected.count + 1
     else
       local spec, tflops, ic = o.spec, o.tflops, o.interconnect
-      local key = o.evkey
+      local key = single[o.cloud] and (o.evkey .. "|single") or o.evkey -- evkey holds the link
       local ev = memo[key]
       if ev == nil then
         ev = false
@@ -170,15 +224,31 @@ function M.solve(ctx, cons, only_best)
         local n1 = want_n and want_n // o.count or 1
         -- several nodes only of full 8-GPU machines (ZeRO-3 over slow links between small VMs
         -- would cost more than it saves), in powers of two
-        local top = want_n and n1 or (o.count >= 8 and max_nodes or 1)
+        -- ... and only of NVLink machines on clouds that make multi-node clusters (ZeRO-3 across
+        -- nodes of PCIe cards, or on Vast, is not a plan)
+        local top = want_n and n1 or ((o.count >= 8 and not single[o.cloud] and ic == "nvlink")
+          and max_nodes or 1)
         local nodes = n1
         while nodes <= top do
           local n = o.count * nodes
           vopts.gpus = n
           local need = sizing.vram_gb(method, P, vopts)
-          if need * sizing.MARGIN <= usable then
+          if need * margin <= usable then
+            -- optimizer steps (checkpoints every save_steps of them) and the eval split's passes
+            local rows = ctx.data.rows or M.DEFAULT_ROWS
+            if sh.max_samples and sh.max_samples > 0 and sh.max_samples < rows then rows = sh.max_samples end
+            local ev_rows = math.min(math.floor(rows * sh.eval_fraction), sh.eval_max_rows)
+            local global = sh.batch * sh.grad_accum * n
+            local steps = sh.max_steps or math.ceil((rows - ev_rows) * sh.epochs / global)
+            local padded = math.min(sh.seq_len, 1.2 * (ctx.data.mean_tokens or M.DEFAULT_MEAN_TOKENS))
             local dopts = { nodes = nodes, interconnect = ic, bf16_tflops = tflops,
-                            throughput = ctx.wf.throughput, unsloth = ctx.wf.name == "unsloth" }
+                            throughput = ctx.wf.throughput, vram = ctx.wf.vram, rank = sh.rank,
+                            unsloth = ctx.wf.name == "unsloth", steps = steps,
+                            save_steps = sh.save_steps,
+                            -- the script evaluates every max(save_steps, steps/10) steps and at the end
+                            evals = ev_rows > 0 and (math.floor(steps / math.max(sh.save_steps,
+                              math.ceil(steps / 10))) + 1) or 0,
+                            eval_tokens = ev_rows * padded }
             local tokens = sizing.tokens { rows = ctx.data.rows, mean_tokens = ctx.data.mean_tokens,
                                            epochs = sh.epochs, max_steps = sh.max_steps,
                                            batch = sh.batch, grad_accum = sh.grad_accum,
@@ -188,7 +258,7 @@ function M.solve(ctx, cons, only_best)
             -- cost per unit of node rate, so each offer costs two multiplications
             local od = sizing.cost(1, dur, { nodes = nodes })
             local sp = sizing.cost(1, dur, { nodes = nodes, spot = true, recovery_h = parts.recovery_h })
-            ev = { nodes = nodes, n = n, need = need, usable = usable, duration = dur,
+            ev = { nodes = nodes, n = n, need = need, usable = usable, duration = dur, margin = margin,
                    parts = parts, tokens = tokens, dur_exp = dur.expected,
                    od = { od.min, od.expected, od.max }, sp = { sp.min, sp.expected, sp.max } }
             break
@@ -261,8 +331,8 @@ end
 local function present(c, cheapest_od_hr)
   local o, ev = c.offer, c.ev
   local reasons = {}
-  reasons[#reasons + 1] = string.format("fits VRAM: needs %.1f GB per GPU (%.1f with the 20%% margin) "
-    .. "of %.1f usable on %s", ev.need, ev.need * sizing.MARGIN, ev.usable, o.gpu)
+  reasons[#reasons + 1] = string.format("fits VRAM: needs %.1f GB per GPU (%.1f with the margin) "
+    .. "of %.1f usable on %s", ev.need, ev.need * ev.margin, ev.usable, o.gpu)
   reasons[#reasons + 1] = string.format("%s/h for %d× %s%s → %.1f h expected (%.0f tokens/s)",
     fmt_money(c.rate * ev.nodes), ev.n, o.gpu, ev.nodes > 1 and (" on " .. ev.nodes .. " nodes") or "",
     ev.duration.expected, ev.parts.tokens_per_s)
@@ -286,7 +356,7 @@ local function present(c, cheapest_od_hr)
                    max = round(ev.duration.max, 3) },
     cost = { min = round(c.cost.min), expected = round(c.cost.expected), max = round(c.cost.max) },
     tokens_per_s = math.floor(ev.parts.tokens_per_s + 0.5),
-    vram = { need_gb = round(ev.need, 1), with_margin_gb = round(ev.need * sizing.MARGIN, 1),
+    vram = { need_gb = round(ev.need, 1), with_margin_gb = round(ev.need * ev.margin, 1),
              usable_gb = round(ev.usable, 1) },
     reasons = reasons,
   }
@@ -649,6 +719,13 @@ local function budget_warnings(best, warnings)
   end
 end
 
+-- true / false when the Hub said; "unknown" when it was not asked (offline) or did not answer:
+-- a gated model then fails on the VM without HF_TOKEN, so the plan must not claim it is open.
+function gated_field(mi)
+  if mi.gated == nil then return "unknown" end
+  return mi.gated and true or false
+end
+
 function M.plan(req)
   if type(req) ~= "table" then return nil, "plan needs a request table", "VML_EINVAL" end
   if type(req.model) ~= "string" or req.model == "" then
@@ -676,6 +753,11 @@ function M.plan(req)
   end
   local mi, merr, mcode = model_facts(req, warnings, assumptions)
   if not mi then return nil, merr, mcode end
+  if mi.gated == nil then
+    assumptions[#assumptions + 1] = string.format("whether '%s' is gated is unknown (Hugging Face %s): "
+      .. "if it is, the job needs HF_TOKEN (`vibeml secrets set HF_TOKEN`)", req.model,
+      req.offline and "not consulted offline" or "did not say")
+  end
   local di, derr, dcode = dataset_facts(req, warnings, assumptions)
   if not di then return nil, derr, dcode end
 
@@ -715,9 +797,14 @@ function M.plan(req)
       "VML_EINVAL"
   end
   local sz = ctx.wf.model_sizes or {}
-  if sz.max_b and mi.params_b > sz.max_b * 1.05 then
-    warnings[#warnings + 1] = string.format("workflow '%s' is meant for models up to %g B; this one "
-      .. "has %.1f B", wfname, sz.max_b, mi.params_b)
+  if mi.params_b < (sz.min_b or 0) or mi.params_b > (sz.max_b or math.huge) then
+    -- the workflow's scripts, memory model and tests cover this range only
+    local fit = M.workflows_for_size(mi.params_b)
+    return nil, string.format("workflow '%s' trains models of %g-%g B parameters; %s has %.1f B. %s",
+      wfname, sz.min_b or 0, sz.max_b or 0, req.model, mi.params_b,
+      #fit > 0 and ("Use workflow " .. table.concat(fit, " or ") .. ".")
+        or "No installed workflow covers this size."), "VML_EINVAL",
+      { workflows = vibeml.array(fit) }
   end
   local ranked, rejected = M.solve(ctx, cons)
   if #ranked == 0 then
@@ -728,6 +815,7 @@ function M.plan(req)
     if rejected.deadline > 0 then parts[#parts + 1] = string.format("%d past the %g h deadline", rejected.deadline, cons.deadline_h) end
     if rejected.count > 0 then parts[#parts + 1] = string.format("%d with another GPU count", rejected.count) end
     if rejected.filter > 0 then parts[#parts + 1] = string.format("%d in other clouds/regions", rejected.filter) end
+    if rejected.hardware > 0 then parts[#parts + 1] = string.format("%d on GPUs workflow '%s' cannot run on", rejected.hardware, wfname) end
     local need = sizing.vram_gb(ctx.method, mi.params_b, { seq_len = ctx.shape.seq_len,
       batch = ctx.shape.batch, rank = ctx.shape.rank, optimizer = ctx.shape.optimizer, vram = ctx.wf.vram })
     local msg = string.format("No GPU offer fits %s of %s (%.1f B parameters, %.0f GB on one GPU) "
@@ -773,6 +861,12 @@ function M.plan(req)
         cost = best.cost, gpu = best.gpu, count = best.count, duration_h = best.duration_h }
     else
       local actx = context(req, name, mi, di)
+      local asz = actx and actx.wf.model_sizes or {}
+      if actx and (mi.params_b < (asz.min_b or 0) or mi.params_b > (asz.max_b or math.huge)) then
+        actx = nil
+        alternatives[#alternatives + 1] = { workflow = name, method = M.workflow(name).method,
+          feasible = false }
+      end
       local c = actx and cheapest_of(name, actx)
       if c then
         local p = present(c)
@@ -787,7 +881,7 @@ function M.plan(req)
   local plan = {
     request = req,
     model_info = { id = mi.id or req.model, params_b = mi.params_b, params_source = mi.params_source,
-                   gated = mi.gated or false, private = mi.private, quantized = mi.quantized,
+                   gated = gated_field(mi), private = mi.private, quantized = mi.quantized,
                    access = mi.access, cached = mi.cached },
     dataset_info = di,
     workflow = wfname,
@@ -836,7 +930,7 @@ function M.plan_cpu(req, wfname, wf, mi, di, warnings, assumptions)
   local plan = {
     request = req, workflow = wfname, workflow_reason = "requested", method = wf.method or "other",
     model_info = { id = mi.id or req.model, params_b = mi.params_b, params_source = mi.params_source,
-                   gated = mi.gated or false },
+                   gated = gated_field(mi) },
     dataset_info = di, hyperparameters = hp, tokens = 0, vram = best.vram, best = best,
     options = vibeml.array { best }, feasible_offers = 0, alternatives = vibeml.array(),
     warnings = vibeml.array(warnings), assumptions = vibeml.array(assumptions),

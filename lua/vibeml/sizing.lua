@@ -108,6 +108,7 @@ local function from_descriptor(v, opts)
     shardable = v.sharded and true or false,
     adapters = (v.adapter_fraction_per_rank or 0) > 0,
     margin = v.margin,
+    published_gb = v.published_gb,
   }
 end
 M.from_descriptor = from_descriptor
@@ -142,15 +143,44 @@ function M.vram_gb(method, params_b, opts)
     comm = (n > 1 and c.shardable) and (c.comm_gb or 0) or 0,
   }
   local need = parts.fixed + parts.weights + parts.adapters + parts.activations + parts.comm
+  -- a published floor (e.g. Unsloth's minimum VRAM per model size at micro-batch 1, seq 2048):
+  -- the estimate is never below it plus the activations a larger shape adds
+  if type(c.published_gb) == "table" and #c.published_gb > 0 and (n == 1 or not c.shardable) then
+    local floor = M.interpolate(c.published_gb, params_b)
+    local a1 = c.act_sqrt_gb_per_1k and c.act_sqrt_gb_per_1k * math.sqrt(params_b) * 2048 / 1000
+      or (2048 / M.REF_TOKENS) * (c.act_coef * p75 + c.act_base_gb)
+    local f = floor + math.max(0, acts - a1)
+    if f > need then parts.floor = f - need; need = f end
+  end
   parts.total = need
   parts.bytes_per_param = bpp
   return need, parts
 end
 
+-- The headroom factor: the workflow's vram.margin when it gives one (a memory model calibrated on
+-- measured peaks needs less), else MARGIN.
+function M.margin(opts)
+  local v = type(opts) == "table" and opts.vram or nil
+  local m = type(v) == "table" and tonumber(v.margin) or nil
+  return m or M.MARGIN
+end
+
+-- Linear interpolation in a list of {params_b, gb} pairs sorted by size (extrapolated from the
+-- nearest two points outside the range).
+function M.interpolate(points, x)
+  local n = #points
+  if n == 1 then return points[1][2] * x / points[1][1] end
+  local i = 1
+  while i < n - 1 and x > points[i + 1][1] do i = i + 1 end
+  local a, b = points[i], points[i + 1]
+  return a[2] + (b[2] - a[2]) * (x - a[1]) / (b[1] - a[1])
+end
+
 function M.fits(method, params_b, usable_gb, n, opts)
   local o = merged(opts or {}, { gpus = n or 1 })
   local need = M.vram_gb(method, params_b, o)
-  return need * M.MARGIN <= usable_gb, need, need * M.MARGIN
+  local m = M.margin(o)
+  return need * m <= usable_gb, need, need * m
 end
 
 -- Whether the method (with the workflow's constants) shards across GPUs.
@@ -200,9 +230,13 @@ function M.throughput(method, params_b, gpu, n, opts)
   if type(t.k) ~= "number" then t.k = M.THROUGHPUT[method_of(method)].k end
   if type(t.mfu) ~= "number" then t.mfu = M.THROUGHPUT[method_of(method)].mfu end
   n = n or 1
-  local scale = 1.0
+  -- scaling efficiency of several GPUs: the workflow's throughput.scale when given
+  local sc = type(t.scale) == "table" and t.scale or {}
+  local scale = sc.single or 1.0
   if n > 1 then
-    scale = ((opts.nodes or 1) == 1 and (opts.interconnect or "nvlink") ~= "pcie") and 0.9 or 0.75
+    if (opts.nodes or 1) > 1 then scale = sc.multi_node or 0.75
+    elseif (opts.interconnect or "nvlink") == "pcie" then scale = sc.pcie or 0.75
+    else scale = sc.nvlink or 0.9 end
   end
   local peak = (opts.bf16_tflops or gpu.bf16_tflops) * 1e12
   local eff = t.mfu * (gpu.arch_factor or 1.0)
@@ -210,6 +244,26 @@ function M.throughput(method, params_b, gpu, n, opts)
 end
 
 local function triple(t) return t[1], t[2], t[3] end
+
+-- Bytes one node writes per checkpoint. full: checkpoint_bytes_per_param of the model (bf16
+-- weights, fp32 master copy, optimizer moments; ZeRO-3 spreads them over the nodes, the first one
+-- also writes the gathered 16-bit model); LoRA/QLoRA: the adapter with its optimizer state
+-- (checkpoint_bytes_per_adapter_param of adapter_fraction_per_rank × rank × params).
+function M.checkpoint_bytes(method, params_b, opts)
+  opts = opts or {}
+  local m = method_of(method)
+  local th = type(opts.throughput) == "table" and opts.throughput or {}
+  local v = type(opts.vram) == "table" and opts.vram or {}
+  local p = params_b * 1e9
+  if m == "full" then
+    local per = tonumber(th.checkpoint_bytes_per_param) or 16
+    local nodes = opts.nodes or 1
+    return p * (per - 2) / nodes + p * 2
+  end
+  local frac = tonumber(v.adapter_fraction_per_rank) or 0.00033
+  local per = tonumber(th.checkpoint_bytes_per_adapter_param) or 16
+  return p * frac * (opts.rank or 16) * per + 5e6 -- + tokenizer, trainer state
+end
 
 -- Hours {min, expected, max} from start of billing to the end of the job, and the parts.
 function M.duration(method, params_b, gpu, n, tokens, opts)
@@ -240,10 +294,21 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
   local dl = {}
   for i = 1, 3 do dl[i] = model_bytes / (s.download_mb_s[i] * 1e6) end
   local load = model_bytes / (s.load_gb_s * 1e9)
-  -- checkpoints: adapters are small; a full fine-tune writes weights + optimizer state
-  local ckpt_bytes = m == "full" and params_b * 1e9 * 8 / (n or 1) or 2e8
-  local n_ckpt = math.floor(train_s / 3600 / s.ckpt_every_h)
-  local ckpt = n_ckpt * ckpt_bytes / (s.ckpt_mb_s * 1e6)
+  -- checkpoints: one every save_steps optimizer steps (floor(steps / save_steps) of them), each
+  -- written at checkpoint_write_mb_s per node; without a step count, one per ckpt_every_h
+  local ckpt_bytes = M.checkpoint_bytes(m, params_b, opts)
+  local n_ckpt
+  if opts.steps and opts.save_steps and opts.save_steps > 0 then
+    n_ckpt = math.floor(opts.steps / opts.save_steps)
+  else
+    n_ckpt = math.floor(train_s / 3600 / s.ckpt_every_h)
+  end
+  local write = type(th.checkpoint_write_mb_s) == "number" and th.checkpoint_write_mb_s or s.ckpt_mb_s
+  local ckpt = n_ckpt * ckpt_bytes / (write * 1e6)
+  -- evaluation on the held-out split: forward passes only (about a third of a training step's
+  -- FLOPs per token), `evals` times
+  local eval_s = (opts.evals or 0) * (opts.eval_tokens or 0) / (3 * tps)
+  ckpt = ckpt + eval_s
   local export = type(th.export_s) == "number" and th.export_s
     or (m == "full" and model_bytes / 300e6 or 10)
   local fixed = {
@@ -258,7 +323,8 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
     max = (fixed[3] + (train_s + ckpt) * sp[3]) / 3600,
   }
   return h, { tokens_per_s = tps, train_h = train_s / 3600, setup_h = fixed[2] / 3600,
-              download_h = dl[2] / 3600, checkpoint_h = ckpt / 3600, checkpoints = n_ckpt,
+              download_h = dl[2] / 3600, checkpoint_h = (ckpt - eval_s) / 3600, checkpoints = n_ckpt,
+              checkpoint_gb = ckpt_bytes / 1e9, eval_h = eval_s / 3600,
               export_h = export / 3600, recovery_h = (pexp + iexp + dl[2] + load + wexp) / 3600 }
 end
 

@@ -40,13 +40,43 @@ local function ordered(p, need_gpu)
   return out
 end
 
--- Disk for the model download, caches and local checkpoint copies, in GiB.
-function M.disk_gb(params_b, method)
-  local weights = (params_b or 1) * 2              -- bf16 download
-  local factor = method == "full" and 3 or 2       -- full: local shards of optimizer state
-  local gb = math.ceil(weights * factor + 64)
+-- Disk for one node, in GB: the Python environment (PyTorch with its CUDA libraries), the model
+-- download (bf16, 2 bytes per parameter) and dataset caches, the outputs (a full model, or an
+-- adapter plus the merged/GGUF copies when asked) and save_total_limit + 1 checkpoints (the Trainer
+-- writes the new one before it deletes the oldest; a checkpoint bucket mounted MOUNT_CACHED keeps
+-- them on this disk until they are uploaded), plus 15 % headroom.
+-- opts: hp (validated hyperparameters), nodes, vram/throughput (the descriptor's constants).
+M.ENV_GB = 40
+M.DATA_CACHE_GB = 20
+function M.disk_parts(params_b, method, opts)
+  opts = opts or {}
+  local sizing = require "vibeml.sizing"
+  local hp = opts.hp or {}
+  local p = params_b or 1
+  local parts = { env = M.ENV_GB, data = M.DATA_CACHE_GB, model = p * 2 }
+  local out = 0
+  if method == "full" then
+    out = p * 2
+  else
+    if hp.merge_adapter then out = out + p * 2 end
+    if hp.save_gguf and hp.save_gguf ~= "none" then out = out + p * 2 + p * 1.1 end
+  end
+  parts.output = out
+  local keep = (tonumber(hp.save_total_limit) or 2) + 1
+  local ckpt = 0
+  if method == "full" or method == "lora" or method == "qlora" then
+    ckpt = sizing.checkpoint_bytes(method, p, { nodes = opts.nodes, rank = tonumber(hp.lora_r),
+      vram = opts.vram, throughput = opts.throughput }) / 1e9
+  end
+  parts.checkpoint_each = ckpt
+  parts.checkpoints = keep * ckpt
+  parts.total = (parts.env + parts.data + parts.model + parts.output + parts.checkpoints) * 1.15
+  return parts
+end
+
+function M.disk_gb(params_b, method, opts)
+  local gb = math.ceil(M.disk_parts(params_b, method, opts).total)
   if gb < 100 then gb = 100 end
-  if gb > 4096 then gb = 4096 end
   return math.tointeger(gb)
 end
 
@@ -150,7 +180,20 @@ function M.hf_hyperparameters(over)
                      enum = { "linear", "cosine", "constant", "constant_with_warmup" },
                      description = "learning-rate schedule" },
     warmup_ratio = { type = "number", default = 0.03, min = 0, max = 0.5,
-                     description = "fraction of steps used to warm the learning rate up" },
+                     description = "fraction of steps used to warm the learning rate up (the "
+                       .. "script turns it into warmup_steps)" },
+    eval_fraction = { type = "number", default = 0.02, min = 0, max = 0.2,
+                      description = "share of the examples held out to measure eval loss at each "
+                        .. "checkpoint; 0 = no evaluation" },
+    eval_max_rows = { type = "integer", default = 500, min = 1, max = 100000,
+                      description = "at most this many held-out examples" },
+    chat_template = { type = "string", default = "auto", enum = { "auto", "chatml", "model" },
+                      description = "chat template for conversational data: auto = the model's "
+                        .. "own, or chatml for a base model without one; model = the model's own "
+                        .. "(fails without one); chatml = always ChatML" },
+    completion_only_loss = { type = "boolean", default = true,
+                             description = "prompt/completion data: train on the completion only "
+                               .. "(the prompt is context)" },
     weight_decay = { type = "number", default = 0.01, min = 0, max = 1,
                      description = "AdamW weight decay" },
     max_seq_length = { type = "integer", default = 2048, min = 64, max = 131072,

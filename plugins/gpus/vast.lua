@@ -11,6 +11,9 @@ return {
   version = "1.0.0",
   title = "Vast.ai marketplace GPUs",
   notes = "Marketplace offers: regions are free-text locations; no spot prices in the snapshot.",
+  -- SkyPilot's Vast cloud lists MULTI_NODE among its unsupported features ("the interconnection
+  -- among nodes are non-trivial on Vast", sky/clouds/vast.py): plans use one node here
+  multi_node = false,
   unsupported = {
     ["RTX3060"] = "12 GB",
     ["RTX4060"] = "8 GB",

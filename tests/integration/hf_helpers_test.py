@@ -39,7 +39,8 @@ class ParamsTest(unittest.TestCase):
     def setUp(self):
         os.environ.pop("VIBEML_PARAMS", None)
         os.environ.pop("VIBEML_PARAMS_FILE", None)
-        os.environ.pop("VIBEML_CHECKPOINT_DIR", None)
+        for k in ("VIBEML_CHECKPOINT_DIR", "VIBEML_OUTPUT_DIR", "VIBEML_JOB_ID"):
+            os.environ.pop(k, None)
 
     def test_env_and_file(self):
         doc = {"model": "a/b", "dataset": "c/d", "hyperparameters": {"lora_r": 8},
@@ -65,14 +66,51 @@ class ParamsTest(unittest.TestCase):
     def test_training_args(self):
         os.environ["VIBEML_PARAMS"] = json.dumps({"model": "a/b", "dataset": "c/d", "hyperparameters": {
             "learning_rate": 1e-5, "save_steps": 7, "max_steps": 50, "per_device_batch_size": 3}})
-        kw = vh.training_args_common(vh.load_params())
+        kw = vh.training_args_common(vh.load_params(), 1000, True)
         self.assertEqual(kw["learning_rate"], 1e-5)
+        # warm-up in steps (warmup_ratio is deprecated in transformers 5): 3 % of 50 steps
+        self.assertNotIn("warmup_ratio", kw)
+        self.assertEqual(kw["warmup_steps"], 2)
+        self.assertEqual(kw["eval_strategy"], "steps")
+        self.assertEqual(kw["eval_steps"], 7)
+        self.assertEqual(vh.training_args_common(vh.load_params(), 1000, False)["eval_strategy"], "no")
         self.assertEqual(kw["save_steps"], 7)
         self.assertEqual(kw["max_steps"], 50)
         self.assertEqual(kw["per_device_train_batch_size"], 3)
         self.assertEqual(kw["save_strategy"], "steps")
         self.assertEqual(kw["output_dir"], "checkpoints")
         self.assertTrue(kw["disable_tqdm"])
+
+
+    def test_backend_dirs_and_fingerprint(self):
+        doc = {"model": "a/b", "dataset": "c/d", "workflow": "lora", "checkpoint_dir": "ck",
+               "hyperparameters": {"learning_rate": 1e-4, "save_steps": 10}}
+        os.environ["VIBEML_PARAMS"] = json.dumps(doc)
+        os.environ["VIBEML_JOB_ID"] = "job-1"
+        os.environ["VIBEML_CHECKPOINT_DIR"] = "~/bucket/job-1/checkpoints"
+        os.environ["VIBEML_OUTPUT_DIR"] = "~/bucket/job-1/output"
+        p = vh.load_params()
+        self.assertEqual(p.checkpoint_dir, os.path.expanduser("~/bucket/job-1/checkpoints"))
+        self.assertEqual(p.output_dir, os.path.expanduser("~/bucket/job-1/output"))
+        self.assertTrue(p.hub_private)
+        fp = p.fingerprint
+        self.assertEqual(len(fp), 64)
+        # cadence does not change the run; what shapes training, or another job, does
+        doc["hyperparameters"]["save_steps"] = 50
+        os.environ["VIBEML_PARAMS"] = json.dumps(doc)
+        self.assertEqual(vh.load_params().fingerprint, fp)
+        doc["hyperparameters"]["learning_rate"] = 2e-4
+        os.environ["VIBEML_PARAMS"] = json.dumps(doc)
+        self.assertNotEqual(vh.load_params().fingerprint, fp)
+        doc["hyperparameters"]["learning_rate"] = 1e-4
+        os.environ["VIBEML_PARAMS"] = json.dumps(doc)
+        os.environ["VIBEML_JOB_ID"] = "job-2"
+        self.assertNotEqual(vh.load_params().fingerprint, fp)
+        # without the backend's envs: the document, as before
+        for k in ("VIBEML_CHECKPOINT_DIR", "VIBEML_OUTPUT_DIR"):
+            del os.environ[k]
+        self.assertEqual(vh.load_params().checkpoint_dir, "ck")
+        self.assertEqual(vh.load_params().output_dir, os.path.join("ck", "final"))
 
 
 class FormatTest(unittest.TestCase):
@@ -96,36 +134,43 @@ class FormatTest(unittest.TestCase):
 
 
 class CheckpointTest(unittest.TestCase):
-    def test_latest_complete(self):
-        d = tempfile.mkdtemp()
-        self.assertIsNone(vh.latest_checkpoint(os.path.join(d, "missing")))
-        self.assertIsNone(vh.latest_checkpoint(d))
-        for step, complete in ((10, True), (20, True), (30, False)):
-            p = os.path.join(d, "checkpoint-%d" % step)
-            os.makedirs(p)
+    def make(self, d, step, fp=None, state=True):
+        p = os.path.join(d, "checkpoint-%d" % step)
+        os.makedirs(p)
+        if state:
             with open(os.path.join(p, "trainer_state.json"), "w") as f:
                 f.write("{}")
-            if complete:
-                with open(os.path.join(p, vh.COMPLETE), "w") as f:
-                    f.write("x")
-        # 30 has the Trainer's state but no VibeML marker: a save cut short
-        self.assertEqual(vh.latest_checkpoint(d), os.path.join(d, "checkpoint-20"))
+        if fp is not None:
+            with open(os.path.join(p, vh.FINGERPRINT), "w") as f:
+                json.dump({"fingerprint": fp}, f)
+        return p
 
-    def test_without_markers_trainer_state_counts(self):
+    def test_latest_complete_own(self):
         d = tempfile.mkdtemp()
-        for step, state in ((5, True), (9, False)):
-            p = os.path.join(d, "checkpoint-%d" % step)
-            os.makedirs(p)
-            if state:
-                with open(os.path.join(p, "trainer_state.json"), "w") as f:
-                    f.write("{}")
-        self.assertEqual(vh.latest_checkpoint(d), os.path.join(d, "checkpoint-5"))
+        self.assertEqual(vh.latest_checkpoint(os.path.join(d, "missing"), "f"), (None, 0))
+        self.assertEqual(vh.latest_checkpoint(d, "f"), (None, 0))
+        self.make(d, 10, "mine")
+        want = self.make(d, 20, "mine")
+        self.make(d, 30, None)            # cut off before the fingerprint: incomplete
+        self.make(d, 40, "mine", False)   # fingerprint without the Trainer's state
+        self.make(d, 50, "theirs")        # another run's checkpoint
+        err = io.StringIO()
+        from contextlib import redirect_stderr
+        with redirect_stderr(err):
+            self.assertEqual(vh.latest_checkpoint(d, "mine"), (want, 20))
+        self.assertIn("checkpoint-50: it belongs to another run", err.getvalue())
+        self.assertIn("checkpoint-30: incomplete", err.getvalue())
+        # another run resumes none of them but its own
+        with redirect_stderr(io.StringIO()):
+            self.assertEqual(vh.latest_checkpoint(d, "other"), (None, 0))
 
 
 class ProgressTest(unittest.TestCase):
     def test_events(self):
         out = tempfile.mkdtemp()
-        cb = vh.VibeMLProgress("lora", "a/b")
+        os.environ["VIBEML_PARAMS"] = json.dumps({"model": "a/b", "dataset": "c/d", "workflow": "lora"})
+        params = vh.load_params()
+        cb = vh.VibeMLProgress(params, 0)
         args = stub_args(out)
         st = stub_state()
         ctl = Obj(should_save=False, should_training_stop=False)
@@ -140,10 +185,13 @@ class ProgressTest(unittest.TestCase):
                                                  "grad_norm": float("nan"), "num_tokens": 1000 * step})
             cb.on_log(args, st, ctl, logs={"eval_loss": 0.9})
             os.makedirs(os.path.join(out, "checkpoint-5"))
+            with open(os.path.join(out, "checkpoint-5", "trainer_state.json"), "w") as f:
+                f.write("{}")
             cb.on_save(args, st, ctl)
         ev = events(buf.getvalue())
         self.assertEqual(ev[0]["event"], "start")
         self.assertEqual(ev[0]["world_size"], 2)
+        self.assertEqual(ev[0]["resumed_from_step"], 0)
         steps = [e for e in ev if e["event"] == "step"]
         self.assertEqual(len(steps), 5)
         self.assertEqual(steps[-1]["loss"], 1.25)  # transformers v5 prints floats as strings
@@ -153,13 +201,17 @@ class ProgressTest(unittest.TestCase):
         self.assertEqual([e for e in ev if e["event"] == "eval"][0]["eval_loss"], 0.9)
         ck = [e for e in ev if e["event"] == "checkpoint"][0]
         self.assertEqual(ck["step"], 5)
-        self.assertTrue(os.path.exists(os.path.join(out, "checkpoint-5", vh.COMPLETE)))
+        with open(os.path.join(out, "checkpoint-5", vh.FINGERPRINT)) as f:
+            self.assertEqual(json.load(f)["fingerprint"], params.fingerprint)
+        self.assertEqual(vh.latest_checkpoint(out, params.fingerprint),
+                         (os.path.join(out, "checkpoint-5"), 5))
         for line in buf.getvalue().splitlines():
             self.assertTrue(line.startswith("@@VIBEML {"), line)
         self.assertFalse(ctl.should_training_stop)
 
     def test_sigterm_saves_and_stops(self):
-        cb = vh.VibeMLProgress("full", "a/b")
+        os.environ["VIBEML_PARAMS"] = json.dumps({"model": "a/b", "dataset": "c/d", "workflow": "full"})
+        cb = vh.VibeMLProgress(vh.load_params(), 0)
         args, st = stub_args(tempfile.mkdtemp()), stub_state()
         ctl = Obj(should_save=False, should_training_stop=False)
         vh.install_signal_handlers()
@@ -182,6 +234,42 @@ class ProgressTest(unittest.TestCase):
             self.assertEqual(buf.getvalue(), "")
         finally:
             del os.environ["RANK"]
+
+
+class PublishTest(unittest.TestCase):
+    def test_artifact_and_failed_push(self):
+        out = tempfile.mkdtemp()
+        os.makedirs(os.path.join(out, "sub"))
+        for n in ("adapter_model.safetensors", os.path.join("sub", "x.json")):
+            with open(os.path.join(out, n), "w") as f:
+                f.write("x")
+        os.environ["VIBEML_OUTPUT_DIR"] = out
+        try:
+            os.environ["VIBEML_PARAMS"] = json.dumps({"model": "a/b", "dataset": "c/d"})
+            buf = io.StringIO()
+            with redirect_stdout(buf):
+                self.assertEqual(vh.publish(vh.load_params(), "lora_adapter", "m"), 0)
+            art = [e for e in events(buf.getvalue()) if e["event"] == "artifact"][0]
+            self.assertEqual(art["path"], out)
+            self.assertEqual(art["files"], ["adapter_model.safetensors", "sub/x.json"])
+            self.assertIsNone(art["push_to_hub"])
+            # a push that cannot happen (no huggingface_hub here, or nothing listening on the
+            # loopback endpoint): exit status 1
+            os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"
+            os.environ["VIBEML_PARAMS"] = json.dumps({"model": "a/b", "dataset": "c/d",
+                                                      "push_to_hub": "me/model", "hub_private": False})
+            p = vh.load_params()
+            self.assertFalse(p.hub_private)
+            buf = io.StringIO()
+            from contextlib import redirect_stderr
+            with redirect_stdout(buf), redirect_stderr(io.StringIO()):
+                self.assertEqual(vh.publish(p, "lora_adapter", "m"), 1)
+            ev = events(buf.getvalue())
+            self.assertEqual(ev[0]["push_to_hub"], "me/model")
+            self.assertEqual(ev[-1]["event"], "error")
+            self.assertIn("push to me/model failed", ev[-1]["message"])
+        finally:
+            del os.environ["VIBEML_OUTPUT_DIR"]
 
 
 class ScriptStartTest(unittest.TestCase):

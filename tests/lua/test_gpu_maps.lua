@@ -38,4 +38,23 @@ return { kind = "gpu_map", name = "mygpus", cloud = "runpod", version = "1.0.0",
   T.eq(gpus.resolve("MYH100"), nil)
 end)
 
+
+T.case("every shipped GPU says its vendor, and NVIDIA ones their compute capability", function()
+  local specs = require "vibeml.gpu_specs"
+  -- the facts the workflows' hardware declarations are checked against (CUDA GPU list)
+  local CC = { T4 = 7.5, V100 = 7.0, A100 = 8.0, ["A100-80GB"] = 8.0, A10G = 8.6, L4 = 8.9,
+               L40S = 8.9, H100 = 9.0, H200 = 9.0, B200 = 10.0, RTX4090 = 8.9, RTX5090 = 12.0 }
+  for name, g in pairs(specs.specs) do
+    T.ok(g.vendor == "nvidia" or g.vendor == "amd", name .. " vendor")
+    if g.vendor == "nvidia" then T.ok(type(g.cc) == "number" and g.cc >= 7.0, name .. " cc") end
+    if CC[name] then T.eq(g.cc, CC[name], name) end
+  end
+  T.eq(specs.specs.MI300X.vendor, "amd")
+  T.eq(gpus.get("T4").cc, 7.5)
+  T.eq(gpus.get("L4").link, "pcie")
+  T.eq(select(2, gpus.instance_spec(gpus.get("L4"), "gcp", "g2-standard-96")), "pcie")
+  T.eq(select(2, gpus.instance_spec(gpus.get("H100"), "aws", "p5.48xlarge")), "nvlink")
+  T.eq(gpus.cloud_map("vast").multi_node, false)
+end)
+
 return T.run()

@@ -37,23 +37,34 @@ T.case("catalog: snapshot parsed once, old accelerators skipped", function()
   T.ok(#catalog.by_gpu("H100") > 100)
 end)
 
--- Brute force: price every offer independently and compare with the planner's best.
+-- Brute force: price every offer independently and compare with the planner's best. Written apart
+-- from the planner: the hardware rule (vendor, compute capability), steps, checkpoints and evals.
 local function brute_best(p)
   local wf = planner.workflow(p.workflow)
   local hp = p.hyperparameters
   local P = p.model_info.params_b
   local sh = { seq_len = hp.max_seq_length or 2048, batch = hp.per_device_batch_size or 2,
                rank = hp.lora_r or 16, optimizer = hp.optim, vram = wf.vram }
+  local g = wf.gpu
   local best
   for _, o in ipairs(catalog.offers()) do
-    if o.count <= (wf.gpu.max_count or 8) then
-      local spec = gpus.get(o.gpu)
+    local spec = gpus.get(o.gpu)
+    local hw_ok = spec.vendor == g.vendor and spec.cc ~= nil and spec.cc >= g.min_compute_capability
+      and spec.cc <= g.max_compute_capability
+    if o.count <= (wf.gpu.max_count or 8) and hw_ok then
       if sizing.fits(p.method, P, gpus.usable_gb(spec), o.count, sh) then
-        local tokens = sizing.tokens { rows = p.dataset_info.rows, mean_tokens = p.dataset_info.mean_tokens,
+        local rows = p.dataset_info.rows
+        local held = math.min(math.floor(rows * hp.eval_fraction), hp.eval_max_rows)
+        local steps = math.ceil((rows - held) * (hp.epochs or 1) / (sh.batch * hp.gradient_accumulation_steps * o.count))
+        local every = math.max(hp.save_steps, math.ceil(steps / 10))
+        local padded = math.min(sh.seq_len, 1.2 * p.dataset_info.mean_tokens)
+        local tokens = sizing.tokens { rows = rows, mean_tokens = p.dataset_info.mean_tokens,
                                        epochs = hp.epochs or 1, seq_len = sh.seq_len }
         local tflops, ic = gpus.instance_spec(spec, o.cloud, o.instance_type)
         local d, parts = sizing.duration(p.method, P, spec, o.count, tokens,
-          { interconnect = ic, bf16_tflops = tflops, throughput = wf.throughput })
+          { interconnect = ic, bf16_tflops = tflops, throughput = wf.throughput, vram = wf.vram,
+            rank = sh.rank, steps = steps, save_steps = hp.save_steps,
+            evals = held > 0 and (steps // every + 1) or 0, eval_tokens = held * padded })
         for _, spot in ipairs { false, true } do
           local rate = spot and o.spot_price or (not spot and o.price)
           if rate then

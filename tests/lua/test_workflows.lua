@@ -116,7 +116,7 @@ T.case("validation errors say what was wrong and what is allowed", function()
     return e
   end
   T.contains(try("lora", { hyperparameters = { learnin_rate = 1 } }),
-    "unknown hyperparameter 'learnin_rate' for workflow 'lora'; allowed: dataset_config, dataset_split, epochs")
+    "unknown hyperparameter 'learnin_rate' for workflow 'lora'; allowed: chat_template, completion_only_loss, dataset_config")
   T.contains(try("lora", { hyperparameters = { learning_rate = 1 } }),
     "learning_rate' = 1 is above the maximum 0.01 (allowed 1e-07..0.01)")
   T.contains(try("lora", { hyperparameters = { lora_r = 0 } }), "below the minimum 1")
@@ -227,7 +227,8 @@ end)
 T.case("golden: lora 1B, 8B, 70B (multi-GPU through accelerate)", function()
   local t = golden("lora_1b", assert(wf.build("lora", req(M1B, 1.24,
     { cand("L4", 1, "gcp", "us-central1", true) }))))
-  T.contains(t.run, "accelerate launch --multi_gpu")
+  -- several GPUs share the model with ZeRO-3 (default) as in full
+  T.contains(t.run, "accelerate launch --config_file accelerate_zero3.json")
   T.contains(t.run, "python train.py")
   t = golden("lora_8b", assert(wf.build("lora", req(M8B, 8.03,
     { cand("L40S", 1, "nebius", "eu-north1", true), cand("A100-80GB", 1, "aws", "us-east-1", true) }))))
@@ -237,7 +238,10 @@ T.case("golden: lora 1B, 8B, 70B (multi-GPU through accelerate)", function()
   T.eq(t.resources.ordered[1].accelerators, "H200:2")
   T.eq(t.resources.ordered[2].accelerators, "H100:4")
   T.contains(t.run, '--num_processes "$((NODES * GPUS))"')
-  T.contains(t.setup, '"trl>=1.9,<2" "peft>=0.17" "accelerate>=1.7"')
+  -- exact pins, the descriptor's list
+  T.contains(t.setup, '"torch==2.8.0" "transformers==4.56.2" "trl==1.9.0" "peft==0.17.1"')
+  T.contains(t.setup, '"bitsandbytes==0.47.0"')
+  T.eq(wf.get("lora").pins[3], "trl==1.9.0")
 end)
 
 T.case("golden: full 1B, 8B, 70B (ZeRO-3 / FSDP2, multi-node)", function()
@@ -261,6 +265,12 @@ T.case("golden: full 1B, 8B, 70B (ZeRO-3 / FSDP2, multi-node)", function()
   local files = {}
   for _, f in ipairs(t.vibeml_files) do files[#files + 1] = f.path end
   T.eq(table.concat(files, ","), "train.py,vibeml_hf.py,accelerate_zero3.json,accelerate_fsdp2.json")
+  -- disk: save_total_limit + 1 full checkpoints (16 bytes/parameter) per node, model, output, caches
+  local kit = require "vibeml.taskkit"
+  local d = kit.disk_parts(70.6, "full", { hp = { save_total_limit = 1 }, nodes = 2,
+    throughput = wf.get("full").throughput })
+  T.ok(t.resources.disk_size >= 2 * d.checkpoint_each, "disk holds two checkpoints: " .. t.resources.disk_size)
+  T.ok(d.checkpoint_each > 70.6 * 16 / 2, "per node: half the shards and the gathered model")
 end)
 
 T.case("task text: JSON for a *.yaml file, strings for envs, no exponents, no vibeml section", function()
@@ -348,6 +358,26 @@ T.case("check_task refuses local paths, workdir and files outside the job folder
   local t = assert(wf.build("smoke", { model = "a/b", dataset = "c/d" }))
   t.file_mounts = { ["/data"] = "s3://my-bucket/data", ["/x"] = { source = "gs://b", mode = "MOUNT" } }
   T.ok(wf.check_task(t))
+end)
+
+
+T.case("pins: exact versions in one list per workflow, installed as listed", function()
+  for _, name in ipairs({ "unsloth", "lora", "full" }) do
+    local d = wf.get(name)
+    T.ok(type(d.pins) == "table" and #d.pins >= 5, name .. " has pins")
+    local task = assert(wf.build(name, req(M8B, 8.03, { cand("H100", 1, "aws", "us-east-1", true) })))
+    for _, pin in ipairs(d.pins) do
+      T.ok(pin:match("^[%w_.-]+==[%w.+-]+$"), name .. ": exact pin " .. pin)
+      T.contains(task.setup, '"' .. pin .. '"')
+    end
+    T.ok(not task.setup:find(">=", 1, true), name .. ": no open ranges in setup")
+    T.eq(d.gpu.vendor, "nvidia")
+  end
+  -- lora and full share one environment, so one list
+  T.eq(table.concat(wf.get("lora").pins, " "), table.concat(wf.get("full").pins, " "))
+  local has_bnb = false
+  for _, pin in ipairs(wf.get("lora").pins) do if pin:find("^bitsandbytes==") then has_bnb = true end end
+  T.ok(has_bnb, "lora offers 8-bit optimizers, so it installs bitsandbytes")
 end)
 
 return T.run()

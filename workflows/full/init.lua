@@ -3,7 +3,28 @@
 -- SkyPilot's node variables (SKYPILOT_NODE_RANK, SKYPILOT_NODE_IPS, SKYPILOT_NUM_NODES).
 local kit = require "vibeml.taskkit"
 
-local ENV = "$HOME/vibeml-envs/trl"
+local ENV = "$HOME/vibeml-envs/trl-1.9.0"
+
+-- Exact versions, the same list as `lora` (they share one environment; see its comment and
+-- workflows/UPSTREAM.md). bitsandbytes provides the 8-bit optimizers. Change them deliberately.
+local PINS = {
+  "torch==2.8.0",
+  "transformers==4.56.2",
+  "trl==1.9.0",
+  "peft==0.17.1",
+  "accelerate==1.10.1",
+  "datasets==4.7.0",
+  "deepspeed==0.17.5",
+  "bitsandbytes==0.47.0",
+  "huggingface_hub==0.35.3",
+  "hf_transfer==0.1.9",
+}
+
+local function pip_line(pins)
+  local q = {}
+  for i, p in ipairs(pins) do q[i] = '"' .. p .. '"' end
+  return "pip install -q " .. table.concat(q, " ")
+end
 
 local SETUP = table.concat({
   "set -e",
@@ -14,7 +35,8 @@ local SETUP = table.concat({
   "fi",
   '. "' .. ENV .. '/bin/activate"',
   "pip install -q --upgrade pip",
-  'pip install -q "trl>=1.9,<2" "accelerate>=1.7" "datasets>=4.7" "transformers>=4.56.2" "deepspeed>=0.17" "bitsandbytes>=0.45.5" "hf_transfer>=0.1.8"',
+  pip_line({ PINS[1] }),   -- torch first: deepspeed's setup imports it
+  pip_line(PINS),
   "vibeml_phase install end",
 }, "\n")
 
@@ -29,7 +51,8 @@ end
 
 local CONFIGS = { zero3 = "accelerate_zero3.json", fsdp2 = "accelerate_fsdp2.json" }
 
-return {
+local D
+D = {
   kind = "workflow",
   name = "full",
   title = "Full fine-tune with TRL (DeepSpeed ZeRO-3 or FSDP2)",
@@ -37,7 +60,7 @@ return {
     .. "Memory is about 16 bytes per parameter with AdamW (6 with 8-bit Adam), so models past ~3B "
     .. "shard across several GPUs (DeepSpeed ZeRO-3 or FSDP2) and 70B models across nodes. "
     .. "Produces a full model.",
-  version = "1.0.0",
+  version = "1.1.0",
   method = "full",
   model_sizes = { min_b = 0.1, max_b = 72 },
   -- Memory model (see unsloth's descriptor) with gradients and optimizer states; totals are
@@ -56,9 +79,6 @@ return {
     per_gpu_overhead_gb = 2.0,
     margin = 1.2,
     sharded = true,
-    reference = { { params_b = 1.24, seq_len = 2048, batch = 2, gb = 24 },
-                  { params_b = 8.03, seq_len = 2048, batch = 2, gb = 140 },
-                  { params_b = 70.6, seq_len = 2048, batch = 2, gb = 1200 } },
   },
   throughput = {
     k = 6,
@@ -68,10 +88,11 @@ return {
     warmup_s = { 30, 120 },
     download_mb_s = 150,
     load_gb_s = 1.0,
+    -- a checkpoint: bf16 weights 2 + fp32 master copy 4 + two fp32 Adam moments 8 + the gathered
+    -- 16-bit model 2 (zero3_save_16bit_model) bytes per parameter
     checkpoint_bytes_per_param = 16,
     checkpoint_write_mb_s = 200,
     export_s = 120,
-    overhead_factor = 1.15,
   },
   typical = { duration_h = { 1, 48 }, cost_usd = { 10, 3000 } },
   hyperparameters = kit.hf_hyperparameters({
@@ -89,7 +110,12 @@ return {
                    description = "save a checkpoint every N optimizer steps" },
   }),
   secrets = { required = {}, optional = { "HF_TOKEN" } },
-  gpu = { required = true, min_count = 1, max_count = 8, multi_node = true },
+  -- NVIDIA only (CUDA wheels); bf16 needs compute capability 8.0 (Ampere) or newer; torch 2.8.0's
+  -- CUDA 12.8 build runs up to 12.x
+  gpu = { required = true, min_count = 1, max_count = 8, multi_node = true, vendor = "nvidia",
+          min_compute_capability = 8.0, max_compute_capability = 12.0,
+          distributed = "zero3|fsdp2" },
+  pins = PINS,
 
   build = function(p)
     local hp = p.hyperparameters or {}
@@ -99,6 +125,8 @@ return {
     end
     return kit.task {
       workflow = "full", p = p, method = "full", gpu = true,
+      disk_size = kit.disk_gb((p.model_info or {}).params_b, "full",
+        { hp = hp, nodes = p.num_nodes, vram = D.vram, throughput = D.throughput }),
       setup = SETUP, run = run_for(config),
       extra = { accelerate_config = config },
       files = { { "train.py", "workflows/full/train.py" },
@@ -108,3 +136,5 @@ return {
     }
   end,
 }
+
+return D

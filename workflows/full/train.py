@@ -30,31 +30,33 @@ def main():
     vh.emit("phase", phase="load_model", status="end")
 
     vh.emit("phase", phase="tokenize", status="start")
-    ds, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
-    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds))
+    ds, held, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
+    tok = vh.ensure_chat_template(tok, params, vh.is_conversational(ds, kind))
+    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds),
+            eval_rows=len(held) if held is not None else 0)
 
-    kw = vh.training_args_common(params)
+    kw = vh.training_args_common(params, len(ds), held is not None)
     kw.update(bf16=True, max_length=int(hp("max_seq_length", 2048)),
               optim=hp("optim", "adamw_torch_fused"),
               learning_rate=float(hp("learning_rate", 2e-5)),
               # the model is loaded by the trainer (inside the ZeRO-3/FSDP context when sharded)
               model_init_kwargs={"dtype": "bfloat16", "token": vh.hf_token()})
-    if kind == "text":
-        kw["dataset_text_field"] = "text"
+    kw.update(vh.sft_data_kwargs(params, kind))
     args = SFTConfig(**kw)
-    progress = vh.VibeMLProgress("full", params.model)
-    trainer = SFTTrainer(model=params.model, args=args, train_dataset=ds, processing_class=tok,
-                         callbacks=[progress])
 
-    resume = vh.latest_checkpoint(params.checkpoint_dir)
+    resume, step = vh.latest_checkpoint(params.checkpoint_dir, params.fingerprint)
     if resume:
-        vh.log("resuming from %s" % resume)
+        vh.log("resuming from %s (step %d)" % (resume, step))
+    progress = vh.VibeMLProgress(params, step)
+    trainer = SFTTrainer(model=params.model, args=args, train_dataset=ds, eval_dataset=held,
+                         processing_class=tok, callbacks=[progress])
     vh.emit("phase", phase="train", status="start")
     result = trainer.train(resume_from_checkpoint=resume)
     vh.emit("phase", phase="train", status="end")
     code = vh.finish(trainer, progress, params, started)
     if code is not None:
         return code
+    vh.final_eval(trainer, held is not None)
 
     vh.emit("phase", phase="save", status="start")
     # with ZeRO-3 / FSDP every rank takes part in gathering the full weights
@@ -62,20 +64,15 @@ def main():
     if trainer.is_world_process_zero():
         tok.save_pretrained(params.output_dir)
     vh.emit("phase", phase="save", status="end")
-    if params.push_to_hub and trainer.is_world_process_zero():
-        vh.emit("phase", phase="upload", status="start")
-        from huggingface_hub import HfApi
-        api = HfApi(token=vh.hf_token())
-        api.create_repo(params.push_to_hub, private=True, exist_ok=True)
-        api.upload_folder(repo_id=params.push_to_hub, folder_path=params.output_dir,
-                          commit_message="VibeML full fine-tune")
-        vh.emit("phase", phase="upload", status="end", repo=params.push_to_hub)
-    vh.emit("artifact", path=params.output_dir, kind="model")
-    vh.emit("end", status="completed", step=trainer.state.global_step,
+    code = 0
+    if trainer.is_world_process_zero():
+        code = vh.publish(params, "model", "VibeML full fine-tune")
+    vh.barrier()
+    vh.emit("end", status="completed" if code == 0 else "failed", step=trainer.state.global_step,
             total_steps=trainer.state.max_steps,
             train_runtime_s=vh._num(result.metrics.get("train_runtime")),
             train_loss=vh._num(result.metrics.get("train_loss")), output_dir=params.output_dir)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -1,8 +1,33 @@
--- lora — bf16 LoRA with TRL + PEFT (reference/training.md §2b); several GPUs of one node through
--- accelerate (data parallel) when the chosen offer has more than one.
+-- lora — bf16 LoRA with TRL + PEFT (reference/training.md §2b). Several GPUs of one node shard the
+-- frozen base model with DeepSpeed ZeRO-3 (default) or FSDP2 through accelerate, as `full` does,
+-- so a 70B LoRA runs on 4-8 ordinary 80 GB GPUs instead of one very large one.
 local kit = require "vibeml.taskkit"
 
-local ENV = "$HOME/vibeml-envs/trl"
+local ENV = "$HOME/vibeml-envs/trl-1.9.0"
+
+-- Exact versions, installed together and checked against their sources (workflows/UPSTREAM.md):
+-- transformers 4.56.2 + datasets 4.7.0 are the versions TRL 1.9.0's minimum-version CI runs (on
+-- torch 2.8.0); accelerate 1.10.1 is the first of TRL's allowed range with FSDP2 in its launcher
+-- configs we checked; bitsandbytes provides the 8-bit optimizers offered below; deepspeed ZeRO-3.
+-- The same list as `full` (they share one environment). Change them together, deliberately.
+local PINS = {
+  "torch==2.8.0",
+  "transformers==4.56.2",
+  "trl==1.9.0",
+  "peft==0.17.1",
+  "accelerate==1.10.1",
+  "datasets==4.7.0",
+  "deepspeed==0.17.5",
+  "bitsandbytes==0.47.0",
+  "huggingface_hub==0.35.3",
+  "hf_transfer==0.1.9",
+}
+
+local function pip_line(pins)
+  local q = {}
+  for i, p in ipairs(pins) do q[i] = '"' .. p .. '"' end
+  return "pip install -q " .. table.concat(q, " ")
+end
 
 local SETUP = table.concat({
   "set -e",
@@ -13,29 +38,38 @@ local SETUP = table.concat({
   "fi",
   '. "' .. ENV .. '/bin/activate"',
   "pip install -q --upgrade pip",
-  'pip install -q "trl>=1.9,<2" "peft>=0.17" "accelerate>=1.7" "datasets>=4.7" "transformers>=4.56.2" "hf_transfer>=0.1.8"',
+  pip_line({ PINS[1] }),   -- torch first: deepspeed's setup imports it
+  pip_line(PINS),
   "vibeml_phase install end",
 }, "\n")
 
-local RUN = table.concat({
-  "set -e",
-  '. "' .. ENV .. '/bin/activate"',
-  "export HF_HUB_ENABLE_HF_TRANSFER=1",
-  kit.launch_line("train.py"),
-}, "\n")
+local function run_for(config)
+  return table.concat({
+    "set -e",
+    '. "' .. ENV .. '/bin/activate"',
+    "export HF_HUB_ENABLE_HF_TRANSFER=1",
+    kit.launch_line("train.py", config),
+  }, "\n")
+end
 
-return {
+local CONFIGS = { zero3 = "accelerate_zero3.json", fsdp2 = "accelerate_fsdp2.json" }
+
+local D
+D = {
   kind = "workflow",
   name = "lora",
   title = "LoRA with TRL + PEFT (bf16)",
   description = "Trains LoRA adapters on the model in bf16 with Hugging Face TRL and PEFT. Better "
-    .. "quality than 4-bit QLoRA at about 4x the memory; several GPUs of one machine through "
-    .. "accelerate when the model or the deadline needs them. Produces a LoRA adapter "
-    .. "(optionally merged into the model).",
-  version = "1.0.0",
+    .. "quality than 4-bit QLoRA at about 4x the memory; several GPUs of one machine share the "
+    .. "model (DeepSpeed ZeRO-3 or FSDP2) when it does not fit one. Needs bf16 (Ampere or newer). "
+    .. "Produces a LoRA adapter (optionally merged into the model).",
+  version = "1.1.0",
   method = "lora",
   model_sizes = { min_b = 0.1, max_b = 72 },
-  -- Same memory model as unsloth (see its descriptor); bf16 weights, HF gradient checkpointing.
+  -- Memory model (see unsloth's descriptor): bf16 frozen weights, HF gradient checkpointing; with
+  -- several GPUs ZeRO-3/FSDP shard the weights (sharded = true) and each GPU pays
+  -- per_gpu_overhead_gb for the gathered layer and communication buffers. Reference: Unsloth's
+  -- published 16-bit LoRA minimum (70B: 164 GB).
   vram = {
     overhead_gb = 1.5,
     weight_bytes_per_param = 2.0,
@@ -44,11 +78,9 @@ return {
     adapter_fraction_per_rank = 0.00033,
     adapter_bytes_per_param = 16,
     activation_gb_per_1k_tokens_per_sqrt_b = 0.30,
+    per_gpu_overhead_gb = 2.0,
     margin = 1.2,
-    sharded = false,
-    reference = { { params_b = 1.24, seq_len = 2048, batch = 2, gb = 4 },
-                  { params_b = 8.03, seq_len = 2048, batch = 2, gb = 22 },
-                  { params_b = 70.6, seq_len = 2048, batch = 2, gb = 164 } },
+    sharded = true,
   },
   throughput = {
     k = 4,
@@ -59,26 +91,46 @@ return {
     download_mb_s = 150,
     load_gb_s = 1.0,
     export_s = 10,
-    overhead_factor = 1.15,
+    -- a checkpoint holds the adapter with its optimizer state (fp32 weights + two Adam moments)
+    checkpoint_bytes_per_adapter_param = 16,
+    checkpoint_write_mb_s = 200,
   },
   typical = { duration_h = { 0.5, 8 }, cost_usd = { 2, 80 } },
   hyperparameters = kit.hf_hyperparameters({
+    -- bitsandbytes (pinned above) provides the 8-bit optimizers
     optim = { type = "string", default = "adamw_torch_fused",
               enum = { "adamw_torch_fused", "adamw_torch", "adamw_8bit", "paged_adamw_8bit" },
               description = "optimizer" },
+    distributed = { type = "string", default = "zero3", enum = { "zero3", "fsdp2" },
+                    description = "how several GPUs share the model: DeepSpeed ZeRO-3 or FSDP2" },
   }),
   secrets = { required = {}, optional = { "HF_TOKEN" } },
-  gpu = { required = true, min_count = 1, max_count = 8, multi_node = false },
+  -- NVIDIA only (CUDA wheels); bf16 needs compute capability 8.0 (Ampere) or newer; torch 2.8.0's
+  -- CUDA 12.8 build runs up to 12.x
+  gpu = { required = true, min_count = 1, max_count = 8, multi_node = false, vendor = "nvidia",
+          min_compute_capability = 8.0, max_compute_capability = 12.0,
+          distributed = "zero3|fsdp2" },
+  pins = PINS,
 
   build = function(p)
     if (p.num_nodes or 1) > 1 then
       return nil, "the lora workflow runs on one node (up to 8 GPUs); use full for several nodes"
     end
+    local hp = p.hyperparameters or {}
+    local config = CONFIGS[hp.distributed or "zero3"]
+    if not config then return nil, "distributed must be zero3 or fsdp2" end
     return kit.task {
       workflow = "lora", p = p, method = "lora", gpu = true,
-      setup = SETUP, run = RUN,
+      disk_size = kit.disk_gb((p.model_info or {}).params_b, "lora",
+        { hp = hp, nodes = p.num_nodes, vram = D.vram, throughput = D.throughput }),
+      setup = SETUP, run = run_for(config),
+      extra = { accelerate_config = config },
       files = { { "train.py", "workflows/lora/train.py" },
-                { "vibeml_hf.py", "workflows/vibeml_hf.py" } },
+                { "vibeml_hf.py", "workflows/vibeml_hf.py" },
+                { "accelerate_zero3.json", "workflows/full/accelerate_zero3.json" },
+                { "accelerate_fsdp2.json", "workflows/full/accelerate_fsdp2.json" } },
     }
   end,
 }
+
+return D

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """VibeML lora workflow: bf16 LoRA with TRL + PEFT (reference/training.md §2b). One process per
-GPU under accelerate when the node has several (the task's run line decides). Every parameter
+GPU under accelerate when the node has several (the task's run line decides), the frozen base
+model sharded with DeepSpeed ZeRO-3 or FSDP2 (accelerate_zero3.json / accelerate_fsdp2.json). Every parameter
 comes from the JSON document in VIBEML_PARAMS / VIBEML_PARAMS_FILE (see vibeml_hf.py)."""
 import os
 import sys
@@ -17,9 +18,8 @@ def main():
     params = vh.load_params()
     vh.install_signal_handlers()
     started = time.time()
-    import torch
     from peft import LoraConfig
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
     hp = params.hp
@@ -27,59 +27,72 @@ def main():
     tok = AutoTokenizer.from_pretrained(params.model, token=vh.hf_token())
     if tok.pad_token is None:
         tok.pad_token = tok.eos_token
-    model = AutoModelForCausalLM.from_pretrained(params.model, dtype=torch.bfloat16,
-                                                 token=vh.hf_token())
     vh.emit("phase", phase="load_model", status="end")
 
     vh.emit("phase", phase="tokenize", status="start")
-    ds, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
-    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds))
+    ds, held, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
+    tok = vh.ensure_chat_template(tok, params, vh.is_conversational(ds, kind))
+    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds),
+            eval_rows=len(held) if held is not None else 0)
 
     peft_config = LoraConfig(r=int(hp("lora_r", 16)), lora_alpha=int(hp("lora_alpha", 32)),
                              lora_dropout=float(hp("lora_dropout", 0.05)), bias="none",
                              task_type="CAUSAL_LM", target_modules="all-linear")
-    kw = vh.training_args_common(params)
+    kw = vh.training_args_common(params, len(ds), held is not None)
     kw.update(bf16=True, max_length=int(hp("max_seq_length", 2048)),
-              optim=hp("optim", "adamw_torch_fused"))
-    if kind == "text":
-        kw["dataset_text_field"] = "text"
+              optim=hp("optim", "adamw_torch_fused"),
+              # the trainer loads the model after the config exists, so ZeRO-3/FSDP load it
+              # sharded across the node's GPUs
+              model_init_kwargs={"dtype": "bfloat16", "token": vh.hf_token()})
+    kw.update(vh.sft_data_kwargs(params, kind))
     args = SFTConfig(**kw)
-    progress = vh.VibeMLProgress("lora", params.model)
-    trainer = SFTTrainer(model=model, args=args, train_dataset=ds, processing_class=tok,
-                         peft_config=peft_config, callbacks=[progress])
 
-    resume = vh.latest_checkpoint(params.checkpoint_dir)
+    resume, step = vh.latest_checkpoint(params.checkpoint_dir, params.fingerprint)
     if resume:
-        vh.log("resuming from %s" % resume)
+        vh.log("resuming from %s (step %d)" % (resume, step))
+    progress = vh.VibeMLProgress(params, step)
+    trainer = SFTTrainer(model=params.model, args=args, train_dataset=ds, eval_dataset=held,
+                         processing_class=tok, peft_config=peft_config, callbacks=[progress])
     vh.emit("phase", phase="train", status="start")
     result = trainer.train(resume_from_checkpoint=resume)
     vh.emit("phase", phase="train", status="end")
     code = vh.finish(trainer, progress, params, started)
     if code is not None:
         return code
+    vh.final_eval(trainer, held is not None)
 
     vh.emit("phase", phase="save", status="start")
-    trainer.save_model(params.output_dir)  # the adapter
+    trainer.save_model(params.output_dir)  # the adapter (gathered from the shards)
     if trainer.is_world_process_zero():
         tok.save_pretrained(params.output_dir)
     vh.emit("phase", phase="save", status="end")
-    if hp("merge_adapter", False) and trainer.is_world_process_zero():
-        vh.emit("phase", phase="merge", status="start")
-        merged = trainer.model.merge_and_unload()
-        merged.save_pretrained(os.path.join(params.output_dir, "merged"))
-        tok.save_pretrained(os.path.join(params.output_dir, "merged"))
-        vh.emit("phase", phase="merge", status="end")
-    if params.push_to_hub and trainer.is_world_process_zero():
-        vh.emit("phase", phase="upload", status="start")
-        trainer.model.push_to_hub(params.push_to_hub, token=vh.hf_token(), private=True)
-        tok.push_to_hub(params.push_to_hub, token=vh.hf_token(), private=True)
-        vh.emit("phase", phase="upload", status="end", repo=params.push_to_hub)
-    vh.emit("artifact", path=params.output_dir, kind="lora_adapter")
-    vh.emit("end", status="completed", step=trainer.state.global_step,
+    code = 0
+    if trainer.is_world_process_zero():
+        if hp("merge_adapter", False):
+            merge(params, tok)
+        code = vh.publish(params, "lora_adapter", "VibeML LoRA adapter")
+    vh.barrier()
+    vh.emit("end", status="completed" if code == 0 else "failed", step=trainer.state.global_step,
             total_steps=trainer.state.max_steps,
             train_runtime_s=vh._num(result.metrics.get("train_runtime")),
             train_loss=vh._num(result.metrics.get("train_loss")), output_dir=params.output_dir)
-    return 0
+    return code
+
+
+def merge(params, tok):
+    """A merged 16-bit model beside the adapter: the base model loaded on the CPU (the trained one
+    is sharded across GPUs) with the saved adapter folded in."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+    vh.emit("phase", phase="merge", status="start")
+    base = AutoModelForCausalLM.from_pretrained(params.model, dtype=torch.bfloat16,
+                                                token=vh.hf_token(), device_map="cpu")
+    merged = PeftModel.from_pretrained(base, params.output_dir).merge_and_unload()
+    out = os.path.join(params.output_dir, "merged")
+    merged.save_pretrained(out)
+    tok.save_pretrained(out)
+    vh.emit("phase", phase="merge", status="end")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def main():
     vh.install_signal_handlers()
     started = time.time()
     # Unsloth must be imported before trl/transformers/peft: it patches them
-    from unsloth import FastLanguageModel
+    from unsloth import FastLanguageModel, is_bfloat16_supported
     from trl import SFTConfig, SFTTrainer
 
     hp = params.hp
@@ -36,36 +36,45 @@ def main():
     vh.emit("phase", phase="load_model", status="end")
 
     vh.emit("phase", phase="tokenize", status="start")
-    ds, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
-    if kind == "messages":
+    ds, held, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
+    if vh.is_conversational(ds, kind):
         template = hp("chat_template", "auto")
-        if template != "auto":
+        if template != "auto" or not getattr(tok, "chat_template", None):
+            # a named template, or ChatML for a base model without one
             from unsloth.chat_templates import get_chat_template
-            tok = get_chat_template(tok, chat_template=template)
-
+            tok = get_chat_template(tok, chat_template=template if template != "auto" else "chatml")
+    if kind == "messages":
         def to_text(row):
             return {"text": tok.apply_chat_template(row["messages"], tokenize=False,
                                                     add_generation_prompt=False)}
         ds = ds.map(to_text, remove_columns=ds.column_names)
-    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds))
+        if held is not None:
+            held = held.map(to_text, remove_columns=held.column_names)
+        kind = "text"
+    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds),
+            eval_rows=len(held) if held is not None else 0)
 
-    kw = vh.training_args_common(params)
-    kw.update(max_length=max_len, dataset_text_field="text", optim=hp("optim", "adamw_8bit"))
+    kw = vh.training_args_common(params, len(ds), held is not None)
+    # bf16 where the GPU has it (Ampere+), fp16 on T4/V100 (the workflow runs from 7.0)
+    bf16 = bool(is_bfloat16_supported())
+    kw.update(max_length=max_len, optim=hp("optim", "adamw_8bit"), bf16=bf16, fp16=not bf16)
+    kw.update(vh.sft_data_kwargs(params, kind))
     kw.pop("gradient_checkpointing", None)  # Unsloth's own checkpointing is on (above)
     args = SFTConfig(**kw)
-    progress = vh.VibeMLProgress("unsloth", params.model)
-    trainer = SFTTrainer(model=model, tokenizer=tok, train_dataset=ds, args=args,
-                         callbacks=[progress])
 
-    resume = vh.latest_checkpoint(params.checkpoint_dir)
+    resume, step = vh.latest_checkpoint(params.checkpoint_dir, params.fingerprint)
     if resume:
-        vh.log("resuming from %s" % resume)
+        vh.log("resuming from %s (step %d)" % (resume, step))
+    progress = vh.VibeMLProgress(params, step)
+    trainer = SFTTrainer(model=model, processing_class=tok, train_dataset=ds, eval_dataset=held,
+                         args=args, callbacks=[progress])
     vh.emit("phase", phase="train", status="start")
     result = trainer.train(resume_from_checkpoint=resume)
     vh.emit("phase", phase="train", status="end")
     code = vh.finish(trainer, progress, params, started)
     if code is not None:
         return code
+    vh.final_eval(trainer, held is not None)
 
     vh.emit("phase", phase="save", status="start")
     model.save_pretrained(params.output_dir)
@@ -82,17 +91,12 @@ def main():
         model.save_pretrained_gguf(os.path.join(params.output_dir, "gguf"), tok,
                                    quantization_method=gguf)
         vh.emit("phase", phase="export", status="end")
-    if params.push_to_hub:
-        vh.emit("phase", phase="upload", status="start")
-        model.push_to_hub(params.push_to_hub, token=vh.hf_token(), private=True)
-        tok.push_to_hub(params.push_to_hub, token=vh.hf_token(), private=True)
-        vh.emit("phase", phase="upload", status="end", repo=params.push_to_hub)
-    vh.emit("artifact", path=params.output_dir, kind="lora_adapter")
-    vh.emit("end", status="completed", step=trainer.state.global_step,
+    code = vh.publish(params, "lora_adapter", "VibeML QLoRA adapter (Unsloth)")
+    vh.emit("end", status="completed" if code == 0 else "failed", step=trainer.state.global_step,
             total_steps=trainer.state.max_steps,
             train_runtime_s=vh._num(result.metrics.get("train_runtime")),
             train_loss=vh._num(result.metrics.get("train_loss")), output_dir=params.output_dir)
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ usage: vibeml workflows [list] [--json]
        vibeml workflows show NAME [--json]
 
 Lists the training workflows (shipped and user plugins) or shows one: method, model sizes,
-GPUs, typical time and cost, secrets, and every hyperparameter with its default and range.
+GPUs and the hardware it runs on, the exact package versions it installs, typical time and cost,
+secrets, and every hyperparameter with its default and range.
 User plugins live in the config folder's plugins/ (see `vibeml doctor`).
 Exit codes: 0 ok, 1 unknown workflow, 2 usage.
 ]]
@@ -39,6 +40,21 @@ local function gpus(g)
   if not g or not g.required then return "none (CPU)" end
   local s = g.min_count == g.max_count and tostring(g.min_count) or range(g.min_count, g.max_count)
   return s .. (g.multi_node and " x nodes" or "")
+end
+
+-- What the workflow can run on: vendor, compute capability range, multi-GPU method.
+local function hardware(g)
+  if not g or not g.required then return "any CPU" end
+  local parts = {}
+  if g.vendor then parts[#parts + 1] = g.vendor:upper() end
+  if g.min_compute_capability then
+    parts[#parts + 1] = string.format("compute capability %.1f%s", g.min_compute_capability,
+      g.max_compute_capability and string.format("-%.1f", g.max_compute_capability) or "+")
+  end
+  if g.distributed and g.distributed ~= "none" then
+    parts[#parts + 1] = "several GPUs: " .. g.distributed:gsub("|", " or ")
+  end
+  return #parts > 0 and table.concat(parts, ", ") or "any GPU"
 end
 
 local function list(json)
@@ -79,6 +95,8 @@ local function show(name, json)
     { "method", d.method },
     { "model sizes", range(d.model_sizes.min_b, d.model_sizes.max_b, " B parameters") },
     { "GPUs", gpus(d.gpu) },
+    { "hardware", hardware(d.gpu) },
+    { "packages", (d.pins and #d.pins > 0) and table.concat(d.pins, " ") or "-" },
     { "typical time", t.duration_h and range(t.duration_h[1], t.duration_h[2], " h") or "-" },
     { "typical cost", t.cost_usd and ("$" .. range(t.cost_usd[1], t.cost_usd[2])) or "-" },
     { "secrets", ((d.secrets and #d.secrets.required > 0) and ("required " .. table.concat(d.secrets.required, ", ") .. "; ") or "")
