@@ -327,7 +327,21 @@ wait_status "$j16" FAILED_SETUP && pass "stand-ins: a missing pip constraints fi
 check "stand-ins: names the missing constraints" has "$(logs "$j16")" "sky_workdir/constraints.txt"
 knob vm_path_prepend '[]'
 
-# 11. on-demand preemption, and `sky _shutdown` leaves nothing running
+# 11. a driver that dies: FAILED_CONTROLLER, its job's processes and VM gone
+f=$(task orphan <<'EOF'
+{"name": "orphan", "run": "sleep 300 & echo child $!; wait"}
+EOF
+)
+j19=$(launch "$f")
+wait_status "$j19" RUNNING
+for _ in $(seq 300); do logs "$j19" | grep -q ') child ' && break; sleep 0.2; done
+child=$(logs "$j19" | sed -n 's/.*) child \([0-9]*\)$/\1/p')
+kill -9 "$(awk -v j="$j19" '$2 == j { print $1 }' "$FAKE_SKY_STATE/drivers")"
+wait_status "$j19" FAILED_CONTROLLER && pass "a dead driver: FAILED_CONTROLLER"
+check "a dead driver: the job's process and VM are gone" \
+  bash -c "$(declare -f gone); gone $child && ! ls -d '$FAKE_SKY_STATE'/vms/$j19-* 2>/dev/null"
+
+# 12. on-demand preemption, and `sky _shutdown` leaves nothing running
 f=$(task ondemand <<'EOF'
 {"name": "ondemand", "run": "echo start $HOME; sleep 300 & echo child $!; wait"}
 EOF
