@@ -847,6 +847,8 @@ static int entry_open(vault *v, const ventry *e, char **out, size_t *vlen, vml_e
     size_t plen = e->ctlen - TAGBYTES;
     unsigned long long got = 0;
     char *buf = sodium_malloc(nlen + 1 + plen + 1);
+    *out = NULL; /* set on every path: the compiler cannot see that failures return < 0 */
+    *vlen = 0;
     if (!buf)
         return vml_err_set(err, VML_ENOMEM, "out of memory");
     memcpy(buf, e->name, nlen);

@@ -65,12 +65,16 @@ static char *slurp(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     char *buf;
     long n;
+    *len = 0; /* set on every path: callers read it after a failed assert (GCC -O2 sees that) */
     if (!f)
         return NULL;
     fseek(f, 0, SEEK_END);
     n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
+    if (n < 0 || !(buf = malloc((size_t)n + 1))) {
+        fclose(f);
+        return NULL;
+    }
     *len = fread(buf, 1, (size_t)n, f);
     buf[*len] = '\0';
     fclose(f);
