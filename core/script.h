@@ -103,6 +103,13 @@ void vml_chunk_cache_free(vml_chunk_cache *c);
 
 /* Starts the budget clock: deadline = now + limits.timeout, instruction count = 0, trip = 0. */
 void vml_script_arm(vml_script *s);
+/* Charges n units of work done in C (a pattern-matching step, an element moved) to the budget
+ * of the state running L, as the count hook charges instructions: raises the limit error when
+ * the instruction budget or the deadline is passed [-0, +0, v]. */
+void vml_script_charge(lua_State *L, unsigned long n);
+/* The watchdog's slot on this thread (plugin.c): when set, vml_script_arm stores each new
+ * deadline there (uv_hrtime ns, atomically) so a waiting thread can tell a stuck state. */
+extern _Thread_local uint64_t *vml__script_watch;
 /* Makes running Lua code in s raise as soon as possible with code (sticky until re-armed).
  * Safe to call from a libuv callback or a signal handler. */
 void vml_script_trip(vml_script *s, int code);
