@@ -428,6 +428,29 @@ static int l_guard_gc(lua_State *L)
     return 0;
 }
 
+const char *vml_lua_checkcstr(lua_State *L, int arg)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, arg, &len);
+    if (strlen(s) != len)
+        luaL_argerror(L, arg, "must not contain a NUL byte");
+    return s;
+}
+
+const char *vml_lua_optcstr(lua_State *L, int arg, const char *def)
+{
+    if (lua_isnoneornil(L, arg))
+        return def;
+    return vml_lua_checkcstr(L, arg);
+}
+
+const char *vml_lua_tocstr(lua_State *L, int idx)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    return s && strlen(s) == len ? s : NULL;
+}
+
 char **vml_lua_guard(lua_State *L)
 {
     char **slot = lua_newuserdatauv(L, sizeof *slot, 0);
