@@ -18,6 +18,7 @@
 
 #include "cmd.h"
 #include "embed.h"
+#include "log.h"
 #include "runner.h"
 #include "script.h"
 #include "watchdog.h"
@@ -153,6 +154,8 @@ static int help_for(const char *name)
  * handlers (libuv's among them) could free or join what that thread holds. */
 static int finish(int code)
 {
+    fflush(stderr);
+    vml_log_flush(2000); /* a server's buffered stderr: bounded, a reader may be gone */
     if (vml_watchdog_stuck() > 0) {
         fflush(stdout);
         fflush(stderr);
