@@ -43,20 +43,26 @@ static size_t count_lines(const char *p, size_t n)
     return k ? k : 1;
 }
 
+/* Caller holds mu. Puts the "N log lines dropped" notice in when it fits with `more` bytes
+ * after it, in the place of the lines it stands for. */
+static void put_note(size_t more)
+{
+    char note[128];
+    int k = snprintf(note, sizeof note, "vibeml: %lu log lines dropped (stderr was not read "
+                                        "fast enough)\n", g.dropped);
+    if (k > 0 && VML_LOG_BUFFER - g.len >= (size_t)k + more) {
+        ring_put(note, (size_t)k);
+        g.dropped = 0;
+    }
+}
+
 /* The stream's write function: never blocks on fd 2. */
 static ssize_t log_write(void *cookie, const char *p, size_t n)
 {
     (void)cookie;
     pthread_mutex_lock(&g.mu);
-    if (g.dropped) {
-        char note[128];
-        int k = snprintf(note, sizeof note, "vibeml: %lu log lines dropped (stderr was not read "
-                                            "fast enough)\n", g.dropped);
-        if (k > 0 && VML_LOG_BUFFER - g.len >= (size_t)k + n) {
-            ring_put(note, (size_t)k);
-            g.dropped = 0;
-        }
-    }
+    if (g.dropped)
+        put_note(n);
     if (!g.dropped && VML_LOG_BUFFER - g.len >= n) {
         ring_put(p, n);
         pthread_cond_broadcast(&g.cv);
@@ -101,6 +107,8 @@ static void *writer_main(void *ud)
         g.head = (g.head + n) % VML_LOG_BUFFER;
         g.len -= n;
         g.writing = 0;
+        if (g.len == 0 && g.dropped) /* drained: say so even if the server has gone quiet */
+            put_note(0);
         pthread_cond_broadcast(&g.cv);
     }
     return NULL;
