@@ -4,6 +4,8 @@
  * calls, and reloads that hit a syntax error, a runtime error, a 1 GB allocation and an infinite
  * loop (bare and inside pcall), each asserting that version 1 still answers. Also: unchanged
  * content is not reloaded, user plugins override shipped ones and removing them reverts.
+ * The watchdog: a call and a load that never return to the VM (a test-only C function standing
+ * for any escape from the limits) are given up; the plugin is disabled, later plugins load.
  */
 #include <setjmp.h>
 #include <stdarg.h>
