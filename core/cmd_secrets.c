@@ -19,6 +19,8 @@ static const char secrets_usage[] =
     "usage: vibeml secrets set NAME      store a secret (no-echo prompt, or the value on stdin)\n"
     "       vibeml secrets list [--json] names and dates of the stored secrets (no values)\n"
     "       vibeml secrets rm NAME       remove a secret\n"
+    "       vibeml secrets accept-restore  use the vault file as it is now, after restoring an\n"
+    "                                    older copy on purpose (else it is refused as rolled back)\n"
     "\n"
     "Secrets live encrypted (XChaCha20-Poly1305) in the vault file in the data folder. The key is\n"
     "VIBEML_PASSPHRASE (Argon2id) when set at creation, else a random key file (vault.key, mode\n"
@@ -141,7 +143,17 @@ static int secrets_main(int argc, char **argv)
         }
         return sub[0] == 's' ? do_set(argv[2]) : do_rm(argv[2]);
     }
-    fprintf(stderr, "vibeml secrets: unknown subcommand '%s' (set, list, rm)\n%s", sub,
+    if (strcmp(sub, "accept-restore") == 0 && argc == 2) {
+        vml_err err;
+        long long gen = 0;
+        vml_err_clear(&err);
+        if (vml_vault_accept_restore(&gen, &err) < 0)
+            return fail(&err);
+        fprintf(stderr, "the vault as it is now (generation %lld) is accepted as the newest\n",
+                gen);
+        return VML_EXIT_OK;
+    }
+    fprintf(stderr, "vibeml secrets: unknown subcommand '%s' (set, list, rm, accept-restore)\n%s", sub,
             secrets_usage);
     return VML_EXIT_USAGE;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "log.h"
 #include "mcp_http.h"
 #include "mcp_stdio.h"
 
@@ -139,6 +140,8 @@ static int serve_main(int argc, char **argv)
         free(dirs);
         return VML_EXIT_FAIL;
     }
+    /* from here on stderr never blocks the loop, whoever reads it (log.h) */
+    vml_log_start();
     if (http)
         code = vml_mcp_http_serve(&opts, addr, port, token_file ? token : NULL);
     else

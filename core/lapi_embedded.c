@@ -16,7 +16,7 @@
 
 static int l_embedded_read(lua_State *L)
 {
-    const vml_embed_file *f = vml_embed_find(luaL_checkstring(L, 1));
+    const vml_embed_file *f = vml_embed_find(vml_lua_checkcstr(L, 1));
     if (!f) {
         lua_pushnil(L);
         return 1;

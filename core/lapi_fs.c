@@ -2,7 +2,9 @@
  *
  * lapi_fs — files for scripts and the Lua half of VibeML (SCRIPT profile only; plugins get no
  * files). Expected failures return nil, message, code.
- *   vibeml.fs.read(path) -> string
+ *   vibeml.fs.read(path [, {regular = true}]) -> string
+ *       regular: refuse (nil, message, "VML_EPERM") anything but a regular file, without
+ *       following a symlink or blocking on a FIFO
  *   vibeml.fs.write(path, data [, {mode = 0x180 (0600), atomic = true}]) -> true
  *       atomic: temp file in the same folder, fsync, rename, so a reader never sees half a file
  *   vibeml.fs.append(path, data) -> true
@@ -35,13 +37,46 @@ static int fail_errno(lua_State *L, int e, const char *what)
     return vml_lua_fail(L, &err);
 }
 
+/* read(path [, {regular = true}]): with regular, only a regular file is read: a symlink (even
+ * to a regular file), FIFO, socket, device or folder is refused without blocking (O_NOFOLLOW
+ * and O_NONBLOCK at open, then fstat), e.g. a job's log that something replaced. */
 static int l_read(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vml_lua_checkcstr(L, 1);
+    int regular = 0, fd;
     luaL_Buffer b;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (!lua_isnoneornil(L, 2)) {
+        luaL_checktype(L, 2, LUA_TTABLE);
+        lua_getfield(L, 2, "regular");
+        regular = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | (regular ? O_NOFOLLOW | O_NONBLOCK : 0));
+    if (fd < 0 && regular && errno == ELOOP) {
+        vml_err err;
+        vml_err_set(&err, VML_EPERM, "%s: is a symbolic link; only a regular file is read here",
+                    path);
+        return vml_lua_fail(L, &err);
+    }
     if (fd < 0)
         return fail_errno(L, errno, path);
+    if (regular) {
+        struct stat st;
+        if (fstat(fd, &st) != 0) {
+            int e = errno;
+            close(fd);
+            return fail_errno(L, e, path);
+        }
+        if (!S_ISREG(st.st_mode)) {
+            vml_err err;
+            close(fd);
+            vml_err_set(&err, VML_EPERM, "%s: is not a regular file (%s); only a regular file "
+                                         "is read here", path,
+                        S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO"
+                        : S_ISSOCK(st.st_mode) ? "a socket" : "a device or special file");
+            return vml_lua_fail(L, &err);
+        }
+    }
     luaL_buffinit(L, &b);
     for (;;) {
         char *p = luaL_prepbuffer(&b);
@@ -80,7 +115,7 @@ static int write_all(int fd, const char *data, size_t len)
 static int l_write(lua_State *L)
 {
     size_t len;
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vml_lua_checkcstr(L, 1);
     const char *data = luaL_checklstring(L, 2, &len);
     int mode = 0600, atomic = 1, fd, e;
     char tmp[4200];
@@ -128,7 +163,7 @@ static int l_write(lua_State *L)
 static int l_append(lua_State *L)
 {
     size_t len;
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vml_lua_checkcstr(L, 1);
     const char *data = luaL_checklstring(L, 2, &len);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600), e;
     if (fd < 0)
@@ -151,7 +186,7 @@ static const char *type_of(mode_t m)
 static int l_exists(lua_State *L)
 {
     struct stat st;
-    if (stat(luaL_checkstring(L, 1), &st) != 0) {
+    if (stat(vml_lua_checkcstr(L, 1), &st) != 0) {
         lua_pushnil(L);
         return 1;
     }
@@ -161,7 +196,7 @@ static int l_exists(lua_State *L)
 
 static int l_stat(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vml_lua_checkcstr(L, 1);
     struct stat st;
     if (stat(path, &st) != 0)
         return fail_errno(L, errno, path);
@@ -179,7 +214,7 @@ static int l_stat(lua_State *L)
 
 static int l_mkdirs(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vml_lua_checkcstr(L, 1);
     int mode = (int)luaL_optinteger(L, 2, 0700);
     vml_err err;
     if (vml_paths_mkdirs(path, mode, &err) < 0)
@@ -195,7 +230,7 @@ static int cmp_str(const void *a, const void *b)
 
 static int l_list(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vml_lua_checkcstr(L, 1);
     DIR *d = opendir(path);
     struct dirent *de;
     char **names = NULL;
@@ -235,7 +270,7 @@ static int l_list(lua_State *L)
 
 static int l_remove(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    const char *path = vml_lua_checkcstr(L, 1);
     if (remove(path) != 0)
         return fail_errno(L, errno, path);
     lua_pushboolean(L, 1);

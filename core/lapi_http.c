@@ -121,6 +121,8 @@ static const char *opt_string(lua_State *L, const char *key, size_t *len)
         if (t != LUA_TSTRING)
             luaL_error(L, "vibeml.http.request: '%s' must be a string", key);
         v = lua_tolstring(L, -1, len);
+        if (!len && !vml_lua_tocstr(L, -1)) /* used as a C string: a NUL would cut it */
+            luaL_error(L, "vibeml.http.request: '%s' must not contain a NUL byte", key);
     }
     lua_pop(L, 1); /* the string stays alive: the argument table holds it */
     return v;
@@ -177,7 +179,8 @@ static int l_http_request(lua_State *L)
                 return luaL_error(L, "vibeml.http.request: at most %d headers", MAX_HEADERS);
             k = lua_tostring(L, -2);
             v = lua_tostring(L, -1);
-            if (!k[0] || strpbrk(k, ":\r\n \t") || strpbrk(v, "\r\n"))
+            if (!k[0] || strpbrk(k, ":\r\n \t") || strpbrk(v, "\r\n") ||
+                !vml_lua_tocstr(L, -2) || !vml_lua_tocstr(L, -1))
                 return luaL_error(L, "vibeml.http.request: bad header name or value for '%s'",
                                   k);
             luaL_checkstack(L, 4, "too many headers");

@@ -137,10 +137,10 @@ static void push_info(lua_State *L, const vml_budget_info *in)
 
 static int l_reserve(lua_State *L)
 {
-    const char *job = luaL_checkstring(L, 1);
+    const char *job = vml_lua_checkcstr(L, 1);
     int64_t amount = amount_arg(L, 2, 0, "amount");
     int64_t cap = amount_arg(L, 3, 1, "cap");
-    const char *by = luaL_optstring(L, 4, NULL);
+    const char *by = vml_lua_optcstr(L, 4, NULL);
     vml_budget *b = ledger(L);
     vml_budget_info info;
     vml_err err;
@@ -157,7 +157,7 @@ static int l_reserve(lua_State *L)
 
 static int l_accrue(lua_State *L)
 {
-    const char *job = luaL_checkstring(L, 1);
+    const char *job = vml_lua_checkcstr(L, 1);
     int64_t cost = amount_arg(L, 2, 0, "cost"), cap;
     int over;
     vml_err err;
@@ -171,7 +171,7 @@ static int l_accrue(lua_State *L)
 
 static int l_settle(lua_State *L)
 {
-    const char *job = luaL_checkstring(L, 1);
+    const char *job = vml_lua_checkcstr(L, 1);
     int64_t final = amount_arg(L, 2, 0, "final cost");
     vml_err err;
     vml_err_clear(&err);
@@ -183,7 +183,7 @@ static int l_settle(lua_State *L)
 
 static int l_release(lua_State *L)
 {
-    const char *job = luaL_checkstring(L, 1);
+    const char *job = vml_lua_checkcstr(L, 1);
     vml_err err;
     vml_err_clear(&err);
     if (vml_budget_release(ledger(L), job, &err) < 0)
@@ -194,7 +194,7 @@ static int l_release(lua_State *L)
 
 static int l_status(lua_State *L)
 {
-    const char *month = luaL_optstring(L, 1, NULL);
+    const char *month = vml_lua_optcstr(L, 1, NULL);
     json_t **g;
     vml_err err;
     vml_budget *b = ledger(L);
@@ -267,7 +267,7 @@ static int l_parse_usd(lua_State *L)
     int64_t v;
     vml_err err;
     vml_err_clear(&err);
-    if (vml_budget_parse_usd(luaL_checkstring(L, 1), &v, &err) < 0)
+    if (vml_budget_parse_usd(vml_lua_checkcstr(L, 1), &v, &err) < 0)
         return vml_lua_fail(L, &err);
     push_usd(L, v);
     return 1;

@@ -36,7 +36,7 @@ static int push_json(lua_State *L, json_t *j) /* takes the reference */
 
 static int l_list(lua_State *L)
 {
-    const char *kind = luaL_optstring(L, 1, NULL);
+    const char *kind = vml_lua_optcstr(L, 1, NULL);
     return push_json(L, vml_plugins_list(kind));
 }
 
@@ -47,7 +47,7 @@ static int l_status(lua_State *L)
 
 static int l_get(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = vml_lua_checkcstr(L, 1);
     vml_plugin *p = vml_plugins_get(name);
     json_t *list, *v, *out = NULL;
     size_t i;
@@ -70,8 +70,8 @@ static int l_get(lua_State *L)
 
 static int l_call(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
-    const char *fn = luaL_checkstring(L, 2);
+    const char *name = vml_lua_checkcstr(L, 1);
+    const char *fn = vml_lua_checkcstr(L, 2);
     vml_plugin *p;
     json_t *args = NULL, *out = NULL;
     vml_err err;
@@ -113,7 +113,7 @@ static int l_set_dirs(lua_State *L)
     luaL_argcheck(L, n <= VML_PLUGIN_MAX_DIRS, 1, "too many folders");
     for (i = 0; i < n; i++) {
         lua_rawgeti(L, 1, i + 1);
-        dirs[i] = luaL_checkstring(L, -1); /* kept alive by the table */
+        dirs[i] = vml_lua_checkcstr(L, -1); /* kept alive by the table */
         lua_pop(L, 1);
     }
     if (vml_plugins_set_dirs(dirs, n, &err) < 0)

@@ -331,7 +331,7 @@ static const char *sink_of(lua_State *L, int opts, const char *field, vml_proc_s
                           "{file = path}", field);
     } else if (t == LUA_TTABLE) {
         lua_getfield(L, -1, "file");
-        path = luaL_checkstring(L, -1);
+        path = vml_lua_checkcstr(L, -1);
         lua_pop(L, 1);
         *sink = VML_PROC_FILE;
     } else if (t != LUA_TNIL) {
@@ -434,7 +434,8 @@ static int do_spawn(lua_State *L, int capture_default)
             lua_pushnil(L);
             while (lua_next(L, -2)) {
                 const char *k, *v;
-                if (lua_type(L, -2) != LUA_TSTRING || !valid_env_name(lua_tostring(L, -2)))
+                if (lua_type(L, -2) != LUA_TSTRING || !vml_lua_tocstr(L, -2) ||
+                    !valid_env_name(lua_tostring(L, -2)))
                     return luaL_error(L, "vibeml.proc: env names must match "
                                          "[A-Za-z_][A-Za-z0-9_]*");
                 k = lua_tostring(L, -2);
@@ -452,7 +453,8 @@ static int do_spawn(lua_State *L, int capture_default)
                 }
                 if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
                     return luaL_error(L, "vibeml.proc: env.%s must be a string", k);
-                v = lua_tostring(L, -1);
+                if (!(v = vml_lua_tocstr(L, -1)))
+                    return luaL_error(L, "vibeml.proc: env.%s must not contain a NUL byte", k);
                 if (env_push_copy(&r->env, k, v) < 0)
                     return luaL_error(L, "out of memory");
                 lua_pop(L, 1);
@@ -486,7 +488,7 @@ static int do_spawn(lua_State *L, int capture_default)
         stdin_data = luaL_checklstring(L, -1, &stdin_len); /* anchored by opts */
     lua_pop(L, 1);
     lua_getfield(L, opts, "cwd");
-    o.cwd = luaL_optstring(L, -1, NULL); /* anchored by opts */
+    o.cwd = vml_lua_optcstr(L, -1, NULL); /* anchored by opts */
     lua_pop(L, 1);
     o.out_path = sink_of(L, opts, "stdout", &o.out, capture_default ? VML_PROC_PIPE
                                                                      : VML_PROC_PIPE);
@@ -642,7 +644,7 @@ static int signal_of(lua_State *L, int idx, int dflt)
         return dflt;
     if (lua_isinteger(L, idx))
         return (int)lua_tointeger(L, idx);
-    s = luaL_checkstring(L, idx);
+    s = vml_lua_checkcstr(L, idx);
     if (strncmp(s, "SIG", 3) == 0)
         s += 3;
     for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)

@@ -124,7 +124,7 @@ static void bind_one(lua_State *L, sqlite3_stmt *st, int pos, int idx)
  * and returns the statement. */
 static sqlite3_stmt *prepare(lua_State *L, ldb *d, int first)
 {
-    const char *sql = luaL_checkstring(L, 2);
+    const char *sql = vml_lua_checkcstr(L, 2);
     int top = lua_gettop(L), nparams, i, rc;
     sqlite3_stmt **g = push_stmt(L);
     const char *tail = NULL;
@@ -319,7 +319,7 @@ static int l_tx(lua_State *L)
 static int l_migrate(lua_State *L)
 {
     ldb *d = check_db(L);
-    const char *component = luaL_checkstring(L, 2);
+    const char *component = vml_lua_checkcstr(L, 2);
     lua_Integer n, i;
     const char **steps;
     int applied = 0, rc;
@@ -331,7 +331,7 @@ static int l_migrate(lua_State *L)
     steps = lua_newuserdatauv(L, sizeof *steps * (size_t)(n ? n : 1), 0);
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, 3, i);
-        if (lua_type(L, -1) != LUA_TSTRING)
+        if (lua_type(L, -1) != LUA_TSTRING || !vml_lua_tocstr(L, -1))
             return luaL_error(L, "vibeml.store: migration step %d of '%s' is not SQL text",
                               (int)i, component);
         steps[i - 1] = lua_tostring(L, -1); /* anchored by the steps table */
@@ -364,7 +364,7 @@ static int l_tostring(lua_State *L)
 
 static int l_open(lua_State *L)
 {
-    const char *path = luaL_optstring(L, 1, NULL);
+    const char *path = vml_lua_optcstr(L, 1, NULL);
     ldb *d = lua_newuserdatauv(L, sizeof *d, 0);
     vml_err err;
     d->db = NULL;

@@ -123,8 +123,8 @@ static const char **names_arg(lua_State *L, int idx, size_t *n, char ***slot)
     luaL_checktype(L, idx, LUA_TTABLE);
     len = (size_t)luaL_len(L, idx);
     for (i = 1; i <= len; i++) {
-        if (lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TSTRING)
-            luaL_argerror(L, idx, "a list of secret names (strings)");
+        if (lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TSTRING || !vml_lua_tocstr(L, -1))
+            luaL_argerror(L, idx, "a list of secret names (strings without NUL bytes)");
         lua_pop(L, 1);
     }
     *slot = vml_lua_guard(L);
@@ -233,7 +233,7 @@ static int l_list(lua_State *L)
 
 static int l_has(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = vml_lua_checkcstr(L, 1);
     vml_err err;
     int rc;
     vml_err_clear(&err);
@@ -265,7 +265,8 @@ static int l_prime(lua_State *L)
 
 static int l_valid_name(lua_State *L)
 {
-    lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING && vml_vault_name_ok(lua_tostring(L, 1)));
+    lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING && vml_lua_tocstr(L, 1) &&
+                           vml_vault_name_ok(lua_tostring(L, 1)));
     return 1;
 }
 

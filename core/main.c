@@ -13,12 +13,15 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cmd.h"
 #include "embed.h"
+#include "log.h"
 #include "runner.h"
 #include "script.h"
+#include "watchdog.h"
 
 const vml_cmd *vml_cmd_find(const char *name)
 {
@@ -147,6 +150,20 @@ static int help_for(const char *name)
     return VML_EXIT_OK;
 }
 
+/* The exit code, or leaves at once when a plugin thread the watchdog gave up still runs: exit
+ * handlers (libuv's among them) could free or join what that thread holds. */
+static int finish(int code)
+{
+    fflush(stderr);
+    vml_log_flush(2000); /* a server's buffered stderr: bounded, a reader may be gone */
+    if (vml_watchdog_stuck() > 0) {
+        fflush(stdout);
+        fflush(stderr);
+        _exit(code);
+    }
+    return code;
+}
+
 int main(int argc, char **argv)
 {
     const vml_cmd *c;
@@ -177,7 +194,7 @@ int main(int argc, char **argv)
     json_object_seed((size_t)randombytes_random() | 1u);
     c = vml_cmd_find(name);
     if (c)
-        return c->main(argc - 1, argv + 1);
+        return finish(c->main(argc - 1, argv + 1));
     vml_err_clear(&err);
     s = lua_command(name, &err);
     if (!s) {
@@ -202,5 +219,5 @@ int main(int argc, char **argv)
     }
     code = vml_runner_exec(s, 1, NULL);
     vml_script_free(s);
-    return code;
+    return finish(code);
 }

@@ -28,6 +28,14 @@
 #define E_INTERNAL -32603
 #define E_RESOURCE_NOT_FOUND -32002
 
+
+/* A JSON string that C may use as a C string: no NUL inside (C would cut it there, so
+ * "tools/list\u0000x" would run tools/list). */
+static int c_string(const json_t *v)
+{
+    return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
+}
+
 static const char *const k_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",
                                          NULL};
 static const char *const k_levels[] = {"debug",    "info",  "notice", "warning", "error",
@@ -423,8 +431,8 @@ static int level_index(const char *name)
 static int h_log(lua_State *L)
 {
     vml_mcp *m = hook_server(L);
-    const char *level = luaL_checkstring(L, 1);
-    const char *logger = luaL_optstring(L, 3, "vibeml");
+    const char *level = vml_lua_checkcstr(L, 1);
+    const char *logger = vml_lua_optcstr(L, 3, "vibeml");
     int li = level_index(level);
     json_t *data = NULL, *p;
     vml_err err;
@@ -459,7 +467,7 @@ static int h_log(lua_State *L)
 static int h_notify(lua_State *L)
 {
     vml_mcp *m = hook_server(L);
-    const char *method = luaL_checkstring(L, 1);
+    const char *method = vml_lua_checkcstr(L, 1);
     json_t *params = NULL;
     vml_err err;
     luaL_argcheck(L, strncmp(method, "notifications/", 14) == 0, 1,
@@ -502,7 +510,7 @@ static int client_supports(vml_mcp *m, const char *cap)
 /* hooks.supports(capability) -> bool */
 static int h_supports(lua_State *L)
 {
-    lua_pushboolean(L, client_supports(hook_server(L), luaL_checkstring(L, 1)));
+    lua_pushboolean(L, client_supports(hook_server(L), vml_lua_checkcstr(L, 1)));
     return 1;
 }
 
@@ -551,7 +559,7 @@ static int h_elicit(lua_State *L)
 {
     vml_mcp *m = hook_server(L);
     req *r = req_by_serial(m, (long)luaL_checkinteger(L, 1));
-    const char *message = luaL_checkstring(L, 2);
+    const char *message = vml_lua_checkcstr(L, 2);
     json_t *schema = NULL, *params;
     vml_err err;
     if (!r)
@@ -612,7 +620,7 @@ static void handle_response(vml_mcp *m, json_t *msg)
     outreq *o;
     lua_State *co;
     vml_err err;
-    if (!json_is_string(id) || !(o = json_ptr(json_object_get(m->pending, json_string_value(id))))) {
+    if (!c_string(id) || !(o = json_ptr(json_object_get(m->pending, json_string_value(id))))) {
         log_stderr("debug", "a response to no request of ours was ignored");
         return;
     }
@@ -800,7 +808,7 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
         BAD_PARAMS("params.clientInfo: required, an object with string fields name and version");
         return;
     }
-    for (i = 0; k_versions[i]; i++)
+    for (i = 0; c_string(pv) && k_versions[i]; i++)
         if (strcmp(k_versions[i], json_string_value(pv)) == 0) {
             chosen = i;
             break;
@@ -835,7 +843,7 @@ static void do_initialize(vml_mcp *m, batch *b, json_t *id, json_t *params)
 static void do_set_level(vml_mcp *m, batch *b, json_t *id, json_t *params)
 {
     json_t *lv = json_object_get(params, "level");
-    int li = json_is_string(lv) ? level_index(json_string_value(lv)) : -1;
+    int li = c_string(lv) ? level_index(json_string_value(lv)) : -1;
     if (li < 0 || strcmp(json_string_value(lv), "warn") == 0) {
         BAD_PARAMS("params.level: must be one of debug, info, notice, warning, error, critical, "
                    "alert, emergency");
@@ -1042,8 +1050,9 @@ static void do_tools_call(vml_mcp *m, batch *b, json_t *id, json_t *params)
         reply_error(m, b, id, E_INTERNAL, "could not load the tools: %s", vml_err_msg(&err));
         return;
     }
-    if (!json_is_string(name)) {
-        BAD_PARAMS("params.name: required, the name of a tool from tools/list");
+    if (!c_string(name)) {
+        BAD_PARAMS("params.name: required, the name of a tool from tools/list (a string "
+                   "without NUL characters)");
         return;
     }
     entry = json_object_get(m->tool_index, json_string_value(name));
@@ -1315,8 +1324,10 @@ static void handle_object(vml_mcp *m, batch *b, json_t *msg)
                     "error)");
         return;
     }
-    if (!json_is_string(method)) {
-        reply_error(m, b, id, E_INVALID_REQUEST, "method: must be a string");
+    if (!c_string(method)) {
+        /* a NUL would cut the name in C: "tools/list\u0000x" must not run tools/list */
+        reply_error(m, b, id, E_INVALID_REQUEST, "method: must be a string without NUL "
+                                                 "characters");
         return;
     }
     if (params && !json_is_object(params)) {

@@ -23,6 +23,7 @@
 #include "loop.h"
 #include "paths.h"
 #include "script.h"
+#include "watchdog.h"
 
 #define HASH_LEN 32
 #define PATH_MAX_LEN 1024
@@ -46,6 +47,8 @@ struct vml_plugin {
                                   ~40 kB of text instead of ~230 kB of jansson trees */
     size_t desc_len;
     json_t *functions;         /* array of dotted paths (owned reference) */
+    char *broken;              /* why the watchdog gave up its state (malloc'd): s is gone and
+                                  calls are refused until a new version loads */
 };
 
 /* One name in the registry. */
@@ -84,6 +87,13 @@ static struct {
     int debounce_init;
     long reloads, failures;
 } g;
+
+static int call_here(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
+                     vml_err *err);
+static entry *find_entry(const char *name);
+static void set_error(entry *e, const char *msg);
+
+void (*vml__plugin_test_open)(lua_State *L) = NULL;
 
 static double now_s(void)
 {
@@ -569,7 +579,7 @@ static int validate(vml_plugin *p, vml_err *err)
         {
             json_t *sample = sample_params(d), *args = json_array(), *res = NULL;
             json_array_append_new(args, sample);
-            rc = vml_plugin_call(p, "build", args, &res, err);
+            rc = call_here(p, "build", args, &res, err);
             json_decref(args);
             if (rc == 0) {
                 json_t *task = json_array_get(res, 0);
@@ -654,12 +664,14 @@ void vml_plugin_free(vml_plugin *p)
     json_decref(p->desc);
     free(p->desc_text);
     json_decref(p->functions);
+    free(p->broken);
     free(p);
 }
 
+
 /* Loads text, or a shipped plugin's embedded file ef (its build-time bytecode when it has some;
- * text stays NULL), into a fresh state and validates it. */
-static int plugin_load(const char *name, const char *text, size_t len,
+ * text stays NULL), into a fresh state and validates it. Runs on a watchdog worker. */
+static int plugin_load_here(const char *name, const char *text, size_t len,
                        const vml_embed_file *ef, const char *chunkname, const char *dir,
                        vml_plugin **out, vml_err *err)
 {
@@ -675,6 +687,8 @@ static int plugin_load(const char *name, const char *text, size_t len,
     if ((rc = vml_script_new(VML_PROFILE_PLUGIN, &vml_limits_plugin, &p->s, err)) < 0)
         goto out;
     snprintf(p->s->name, sizeof p->s->name, "plugin %s", name);
+    if (vml__plugin_test_open)
+        vml__plugin_test_open(p->s->L);
     if (dir && (rc = vml_script_set_dir(p->s, dir, err)) < 0)
         goto out;
     L = p->s->L;
@@ -736,46 +750,117 @@ out:
     return 0;
 }
 
+/* A load on a watchdog worker: the job owns copies of everything it reads. */
+typedef struct plugin_job {
+    char name[VML_PLUGIN_NAME_MAX];
+    char *text;                 /* copy (owned), or NULL for an embedded file */
+    size_t len;
+    const vml_embed_file *ef;   /* static */
+    char chunk[PATH_MAX_LEN + 24];
+    char dir[PATH_MAX_LEN];
+    vml_plugin *p;              /* the result (owned until handed out) */
+    int rc;
+    vml_err err;
+} plugin_job;
+
+static void load_job_run(void *ud)
+{
+    plugin_job *j = ud;
+    vml_err_clear(&j->err);
+    j->rc = plugin_load_here(j->name, j->text, j->len, j->ef, j->chunk, j->dir[0] ? j->dir : NULL,
+                             &j->p, &j->err);
+}
+
+static void load_job_free(void *ud)
+{
+    plugin_job *j = ud;
+    vml_plugin_free(j->p);
+    free(j->text);
+    free(j);
+}
+
+/* plugin_load_here under the watchdog: a plugin that escapes its limits while loading is given
+ * up (its thread left spinning) and reported as failed; later loads go on. */
+static int plugin_load(const char *name, const char *text, size_t len,
+                       const vml_embed_file *ef, const char *chunkname, const char *dir,
+                       vml_plugin **out, vml_err *err)
+{
+    plugin_job *j = calloc(1, sizeof *j);
+    int rc;
+    *out = NULL;
+    if (!j || (text && !(j->text = malloc(len ? len : 1)))) {
+        free(j);
+        return vml_err_set(err, VML_ENOMEM, "out of memory loading plugin '%s'", name);
+    }
+    snprintf(j->name, sizeof j->name, "%s", name);
+    if (text)
+        memcpy(j->text, text, len);
+    j->len = len;
+    j->ef = ef;
+    snprintf(j->chunk, sizeof j->chunk, "%s", chunkname);
+    snprintf(j->dir, sizeof j->dir, "%s", dir ? dir : "");
+    if ((rc = vml_watchdog_run(load_job_run, load_job_free, j, err)) < 0)
+        return vml_err_prefix(err, "loading plugin '%s'", name);
+    if ((rc = j->rc) < 0) {
+        if (err)
+            *err = j->err;
+    } else {
+        *out = j->p;
+    }
+    j->p = NULL;
+    load_job_free(j);
+    return rc;
+}
+
 int vml_plugin_load_text(const char *name, const char *text, size_t len, const char *chunkname,
                          const char *dir, vml_plugin **out, vml_err *err)
 {
     return plugin_load(name, text, len, NULL, chunkname, dir, out, err);
 }
 
-int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
-                    vml_err *err)
+/* Pushes the function at dotted path fn and the JSON args onto the plugin's state; *top is the
+ * stack height before. Any thread that owns the state. */
+static int call_push(vml_plugin *p, const char *fn, const json_t *args, int *top, int *nargs,
+                     vml_err *err)
 {
-    lua_State *L;
-    int top, rc = 0, nargs = 0, nres, i;
+    lua_State *L = p->s->L;
+    int rc;
     size_t k;
-    json_t *v, *res = NULL;
-
-    *out = NULL;
-    if (!p->s) /* a data-only plugin: its state was closed once it validated */
-        return vml_err_set(err, VML_ENOENT, "plugin '%s' has no function '%s'", p->name, fn);
-    L = p->s->L;
-    top = lua_gettop(L);
+    json_t *v;
+    *top = lua_gettop(L);
+    *nargs = 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->fnref);
     if (lua_getfield(L, -1, fn) != LUA_TFUNCTION) {
-        lua_settop(L, top);
+        lua_settop(L, *top);
         return vml_err_set(err, VML_ENOENT, "plugin '%s' has no function '%s'", p->name, fn);
     }
     lua_remove(L, -2);                                     /* [f] */
     if (!lua_checkstack(L, (int)json_array_size(args) + 4)) {
-        lua_settop(L, top);
+        lua_settop(L, *top);
         return vml_err_set(err, VML_ENOMEM, "plugin '%s': too many arguments", p->name);
     }
     json_array_foreach(args, k, v) {
         if ((rc = vml_conv_push(L, v, err)) < 0) {
-            lua_settop(L, top);
+            lua_settop(L, *top);
             return rc;
         }
-        nargs++;
+        (*nargs)++;
     }
-    vml_script_arm(p->s);
-    rc = vml_script_pcall(p->s, nargs, LUA_MULTRET, err);
+    return 0;
+}
+
+/* Runs the pushed call under the plugin limits and collects its results as a JSON array. Reads
+ * only s (and the names for messages): safe on a watchdog worker. */
+static int call_run(vml_script *s, const char *name, const char *fn, int top, int nargs,
+                    json_t **out, vml_err *err)
+{
+    lua_State *L = s->L;
+    int rc, nres, i;
+    json_t *res;
+    vml_script_arm(s);
+    rc = vml_script_pcall(s, nargs, LUA_MULTRET, err);
     if (rc < 0) {
-        vml_err_prefix(err, "plugin '%s', %s()", p->name, fn);
+        vml_err_prefix(err, "plugin '%s', %s()", name, fn);
         lua_settop(L, top);
         return rc;
     }
@@ -788,7 +873,7 @@ int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **
             continue;
         }
         if ((rc = vml_conv_to_json(L, top + i, &j, err)) < 0) {
-            vml_err_prefix(err, "plugin '%s', %s() returned a value JSON cannot hold", p->name,
+            vml_err_prefix(err, "plugin '%s', %s() returned a value JSON cannot hold", name,
                            fn);
             json_decref(res);
             lua_settop(L, top);
@@ -800,6 +885,94 @@ int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **
     lua_gc(L, LUA_GCSTEP, 0);
     *out = res;
     return 0;
+}
+
+/* A call on the current thread (loads, which already run on a watchdog worker). */
+static int call_here(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
+                     vml_err *err)
+{
+    int top, nargs, rc;
+    *out = NULL;
+    if (!p->s)
+        return vml_err_set(err, VML_ENOENT, "plugin '%s' has no function '%s'", p->name, fn);
+    if ((rc = call_push(p, fn, args, &top, &nargs, err)) < 0)
+        return rc;
+    return call_run(p->s, p->name, fn, top, nargs, out, err);
+}
+
+/* A call on a watchdog worker: the job owns the state while it runs. */
+typedef struct call_job {
+    vml_script *s;
+    char name[VML_PLUGIN_NAME_MAX];
+    char fn[64];
+    int top, nargs, rc;
+    json_t *out;
+    vml_err err;
+} call_job;
+
+static void call_job_run(void *ud)
+{
+    call_job *j = ud;
+    vml_err_clear(&j->err);
+    j->rc = call_run(j->s, j->name, j->fn, j->top, j->nargs, &j->out, &j->err);
+}
+
+static void call_job_free(void *ud)
+{
+    call_job *j = ud;
+    json_decref(j->out);
+    vml_script_free(j->s); /* only ever reached for a state the watchdog gave up */
+    free(j);
+}
+
+int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
+                    vml_err *err)
+{
+    call_job *j;
+    int rc;
+
+    *out = NULL;
+    if (p->broken)
+        return vml_err_set(err, VML_ESTATE, "plugin '%s' is disabled: %s; it stays off "
+                                                  "until its file changes or the server "
+                                                  "restarts", p->name, p->broken);
+    if (!p->s) /* a data-only plugin: its state was closed once it validated */
+        return vml_err_set(err, VML_ENOENT, "plugin '%s' has no function '%s'", p->name, fn);
+    if (!(j = calloc(1, sizeof *j)))
+        return vml_err_set(err, VML_ENOMEM, "out of memory calling plugin '%s'", p->name);
+    if ((rc = call_push(p, fn, args, &j->top, &j->nargs, err)) < 0) {
+        free(j);
+        return rc;
+    }
+    j->s = p->s;
+    snprintf(j->name, sizeof j->name, "%s", p->name);
+    snprintf(j->fn, sizeof j->fn, "%s", fn);
+    if ((rc = vml_watchdog_run(call_job_run, call_job_free, j, err)) < 0) {
+        /* the state belongs to the stuck thread now */
+        entry *en;
+        char msg[512];
+        snprintf(msg, sizeof msg, "its function %s(): %s", fn, vml_err_msg(err));
+        p->s = NULL;
+        p->fnref = LUA_NOREF;
+        free(p->broken);
+        p->broken = strdup(msg);
+        fprintf(stderr, "vibeml: plugin '%s' disabled: %s\n", p->name, msg);
+        if ((en = find_entry(p->name)) && en->live == p)
+            set_error(en, msg);
+        return vml_err_set(err, VML_ETIMEOUT, "plugin '%s': %s; the plugin is disabled until "
+                                              "its file changes", p->name, msg);
+    }
+    rc = j->rc;
+    if (rc < 0) {
+        if (err)
+            *err = j->err;
+    } else {
+        *out = j->out;
+    }
+    j->out = NULL;
+    j->s = NULL;
+    call_job_free(j);
+    return rc;
 }
 
 json_t *vml_plugin_descriptor(const vml_plugin *p)

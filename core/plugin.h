@@ -102,6 +102,11 @@ void vml_plugin_free(vml_plugin *p);
  * ownership), as a reload would. For tests. */
 int vml_plugins_put(vml_plugin *p, vml_err *err);
 
+/* Tests only: called with every new plugin state before its code runs (e.g. to add a C function
+ * that ignores the limits, to exercise the watchdog). NULL in the product. */
+struct lua_State;
+extern void (*vml__plugin_test_open)(struct lua_State *L);
+
 /* Frees every plugin and watcher (process exit, tests). The registry can be initialised again. */
 void vml_plugins_shutdown(void);
 

@@ -453,6 +453,14 @@ static int check_number(const node *s, const json_t *v, vpath *p, vml_err *err)
     char num[64];
     const char *what = NULL;
     double lim = 0;
+    /* Beyond 2^53 a double no longer holds every integer, and arithmetic on such values (cents
+     * from dollars, hours times rates) overflows to inf: no argument needs that range. */
+    if (!isfinite(d) || fabs(d) > 9007199254740992.0) {
+        show(v, num, sizeof num);
+        return vml_err_set(err, VML_EINVAL, "%s: %s is not a usable number (numbers must be "
+                                            "finite and between -2^53 and 2^53, about 9e15)",
+                           where(p), num);
+    }
     if ((s->has & H_MIN) && d < s->min)
         what = "is below the minimum", lim = s->min;
     else if ((s->has & H_MAX) && d > s->max)

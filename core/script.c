@@ -15,6 +15,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "bounded.h"
 #include "embed.h"
 #include "paths.h"
 
@@ -125,6 +126,8 @@ static void hook(lua_State *L, lua_Debug *ar)
     }
 }
 
+_Thread_local uint64_t *vml__script_watch = NULL;
+
 void vml_script_arm(vml_script *s)
 {
     s->instr_used = 0;
@@ -132,7 +135,30 @@ void vml_script_arm(vml_script *s)
     s->mem_refused = 0;
     s->deadline_ns = s->limits.timeout > 0 ? uv_hrtime() + (uint64_t)(s->limits.timeout * 1e9)
                                            : 0;
+    if (vml__script_watch && s->deadline_ns) /* a watchdog waits on this thread (plugin.c) */
+        __atomic_store_n(vml__script_watch, s->deadline_ns, __ATOMIC_RELAXED);
     lua_sethook(s->L, hook, LUA_MASKCOUNT, VML_HOOK_COUNT);
+}
+
+void vml_script_charge(lua_State *L, unsigned long n)
+{
+    vml_script *s = vml_script_from(L);
+    int code = s->trip;
+    char buf[128];
+    if (!code && (s->limits.max_instructions || s->deadline_ns)) {
+        unsigned long max = s->limits.max_instructions;
+        if (max && (n > max || s->instr_used > max - n))
+            code = VML_EBUDGET;
+        else if (s->deadline_ns && uv_hrtime() >= s->deadline_ns)
+            code = VML_ETIMEOUT;
+        s->instr_used += n;
+        if (code)
+            s->trip = code;
+    }
+    if (code && code != VML_ECANCELED) {
+        lua_sethook(L, hook, LUA_MASKCOUNT, 1); /* as in hook(): a pcall cannot swallow it */
+        luaL_error(L, "%s", vml_script_trip_text(s, code, buf, sizeof buf));
+    }
 }
 
 void vml_script_trip(vml_script *s, int code)
@@ -400,6 +426,29 @@ static int l_guard_gc(lua_State *L)
     char **slot = lua_touserdata(L, 1);
     vml_lua_guard_free(slot);
     return 0;
+}
+
+const char *vml_lua_checkcstr(lua_State *L, int arg)
+{
+    size_t len;
+    const char *s = luaL_checklstring(L, arg, &len);
+    if (strlen(s) != len)
+        luaL_argerror(L, arg, "must not contain a NUL byte");
+    return s;
+}
+
+const char *vml_lua_optcstr(lua_State *L, int arg, const char *def)
+{
+    if (lua_isnoneornil(L, arg))
+        return def;
+    return vml_lua_checkcstr(L, arg);
+}
+
+const char *vml_lua_tocstr(lua_State *L, int idx)
+{
+    size_t len;
+    const char *s = lua_tolstring(L, idx, &len);
+    return s && strlen(s) == len ? s : NULL;
 }
 
 char **vml_lua_guard(lua_State *L)
@@ -697,6 +746,7 @@ static int setup(lua_State *L)
                         "=strict") != LUA_OK)
             return lua_error(L);
         lua_call(L, 0, 0);
+        vml_bounded_install(L); /* untrusted code: pattern matching and co. under the budget */
     }
     return 0;
 }

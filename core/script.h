@@ -103,6 +103,13 @@ void vml_chunk_cache_free(vml_chunk_cache *c);
 
 /* Starts the budget clock: deadline = now + limits.timeout, instruction count = 0, trip = 0. */
 void vml_script_arm(vml_script *s);
+/* Charges n units of work done in C (a pattern-matching step, an element moved) to the budget
+ * of the state running L, as the count hook charges instructions: raises the limit error when
+ * the instruction budget or the deadline is passed [-0, +0, v]. */
+void vml_script_charge(lua_State *L, unsigned long n);
+/* The watchdog's slot on this thread (plugin.c): when set, vml_script_arm stores each new
+ * deadline there (uv_hrtime ns, atomically) so a waiting thread can tell a stuck state. */
+extern _Thread_local uint64_t *vml__script_watch;
 /* Makes running Lua code in s raise as soon as possible with code (sticky until re-armed).
  * Safe to call from a libuv callback or a signal handler. */
 void vml_script_trip(vml_script *s, int code);
@@ -131,6 +138,15 @@ int vml_script_failcode(vml_script *s, int fallback);
 int vml_lua_fail(lua_State *L, const vml_err *err);
 /* Raises a Lua error with a table {code=name, message=msg} [-0, +0, v]. Never returns. */
 int vml_lua_raise(lua_State *L, const vml_err *err);
+/* luaL_checkstring / luaL_optstring for strings that C uses as C strings (paths, names, ids,
+ * URLs, SQL): a Lua string may hold NUL bytes, and C would silently cut it at the first one
+ * ("HF_TOKEN\0x" naming HF_TOKEN), so one is refused with "bad argument #arg ... (must not
+ * contain a NUL byte)" [-0, +0, v]. */
+const char *vml_lua_checkcstr(lua_State *L, int arg);
+const char *vml_lua_optcstr(lua_State *L, int arg, const char *def);
+/* lua_tostring for such a string at idx that is not an argument (a table field): NULL when the
+ * value is not a string or number or contains a NUL byte [-0, +0, m]. */
+const char *vml_lua_tocstr(lua_State *L, int idx);
 /* Pushes a guard userdata and returns its slot: store a malloc'd pointer there and it is freed
  * by the guard's __gc if a later call raises [-0, +1, m]. vml_lua_guard_free frees it now. */
 char **vml_lua_guard(lua_State *L);

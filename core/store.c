@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <string.h>
 
@@ -43,6 +44,90 @@ int vml_store_exec(sqlite3 *db, const char *sql, vml_err *err)
     return 0;
 }
 
+/* {===================================================================== the "expected" marker
+ * A database that held VibeML's tables leaves a small file beside it, <db>.expected. A database
+ * file that is later missing, 0 bytes or without any component's tables while that marker
+ * exists was lost (truncated by a full disk, a bad copy, an accidental delete): opening it as a
+ * fresh, empty database would silently drop budgets, the money ledger and every job (launches
+ * would run unlimited), so it is refused with the way out instead. */
+
+#define MARKER_SUFFIX ".expected"
+
+static int plain_path(const char *path)
+{
+    return path[0] && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0;
+}
+
+static int marker_path(const char *path, char *buf, size_t n)
+{
+    return (size_t)snprintf(buf, n, "%s" MARKER_SUFFIX, path) < n;
+}
+
+static void marker_write(const char *path)
+{
+    char m[4200];
+    FILE *f;
+    struct stat st;
+    if (!plain_path(path) || !marker_path(path, m, sizeof m) || stat(m, &st) == 0)
+        return;
+    if ((f = fopen(m, "w"))) {
+        fprintf(f, "VibeML's state database %s exists and holds budgets, the money ledger and "
+                   "jobs.\nIf it goes missing or empty, vibeml refuses to start afresh; delete "
+                   "this file only to start with an empty database on purpose.\n",
+                path);
+        fclose(f);
+        chmod(m, 0600);
+    }
+}
+
+static int lost_error(const char *path, const char *what, vml_err *err)
+{
+    return vml_err_set(err, VML_ESTATE,
+                       "the state database %s is %s, but a database with budgets, the money "
+                       "ledger and jobs existed there (marker %s" MARKER_SUFFIX "); starting "
+                       "empty would lose them and lift every budget. Restore %s from a backup; "
+                       "or, to start with an empty database on purpose, delete %s" MARKER_SUFFIX,
+                       path, what, path, path, path);
+}
+
+/* Before opening: a marked database whose file is gone or empty (and no WAL holds its pages). */
+static int marker_check_file(const char *path, vml_err *err)
+{
+    char m[4200], wal[4200];
+    struct stat st, ws;
+    if (!plain_path(path) || !marker_path(path, m, sizeof m) || stat(m, &st) != 0)
+        return 0;
+    if (stat(path, &st) != 0)
+        return lost_error(path, "missing", err);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (st.st_size == 0 && (stat(wal, &ws) != 0 || ws.st_size == 0))
+        return lost_error(path, "empty (0 bytes)", err);
+    return 0;
+}
+
+/* After opening: a marked database without any component's tables (replaced by an empty one);
+ * an unmarked one with tables (made before the marker existed) gets its marker. */
+static int marker_check_schema(sqlite3 *db, const char *path, vml_err *err)
+{
+    char m[4200];
+    struct stat st;
+    sqlite3_stmt *q = NULL;
+    int n = 0;
+    if (!plain_path(path) || !marker_path(path, m, sizeof m))
+        return 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM schema_versions", -1, &q, NULL) ==
+            SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+        n = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (stat(m, &st) == 0)
+        return n == 0 ? lost_error(path, "empty (no tables)", err) : 0;
+    if (n > 0)
+        marker_write(path);
+    return 0;
+}
+
+/* }===================================================================== */
+
 int vml_store_open(const char *path, sqlite3 **out, vml_err *err)
 {
     char buf[4096];
@@ -54,6 +139,8 @@ int vml_store_open(const char *path, sqlite3 **out, vml_err *err)
             return rc;
         path = buf;
     }
+    if ((rc = marker_check_file(path, err)) < 0)
+        return rc;
     rc = sqlite3_open_v2(path, &db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -80,6 +167,8 @@ int vml_store_open(const char *path, sqlite3 **out, vml_err *err)
         vml_err_prefix(err, "%s", path);
         goto out;
     }
+    if ((rc = marker_check_schema(db, path, err)) < 0)
+        goto out;
     *out = db;
     db = NULL;
     rc = 0;
@@ -241,6 +330,8 @@ int vml_store_migrate(sqlite3 *db, const char *component, const char *const *ste
             goto fail;
         count++;
     }
+    if (count > 0) /* the database holds tables now: its loss must not pass for a fresh start */
+        marker_write(sqlite3_db_filename(db, "main"));
     if (n == 0 && (rc = vml_store_version(db, component, &v, err)) == 0 && v > 0)
         rc = vml_err_set(err, VML_ESTATE,
                          "database schema of '%s' is version %d but this vibeml knows none",

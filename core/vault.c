@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "store.h"
 
 #define MAGIC "VIBEMLVAULT1\n"
 #define MAC_TAG "\nmac "
@@ -136,6 +137,8 @@ typedef struct vault {
     size_t n, cap;
     unsigned char *keys; /* sodium_malloc: enc(32) mac(32) check(32); NULL until unlocked */
     int lockfd;
+    long long gen;       /* the file's generation (0 for files written before it existed) */
+    int accept_older;    /* vml_vault_accept_restore: skip the rollback check once */
 } vault;
 
 static void vault_deinit(vault *v)
@@ -396,6 +399,14 @@ static int vault_read(vault *v, vault_text *t, vml_err *err)
         rc = damaged(err, v, "its key check value is malformed");
         goto out;
     }
+    {
+        json_t *g = json_object_get(root, "generation");
+        if (g && (!json_is_integer(g) || json_integer_value(g) < 0)) {
+            rc = damaged(err, v, "its generation is malformed");
+            goto out;
+        }
+        v->gen = g ? (long long)json_integer_value(g) : 0;
+    }
     entries = json_object_get(root, "entries");
     if (!json_is_array(entries)) {
         rc = damaged(err, v, "its entry list is malformed");
@@ -581,6 +592,107 @@ static void compute_check(const unsigned char *keys, unsigned char *check)
 /* Gets the master key and the sub-keys into v->keys. For a vault that does not exist yet
  * (create), chooses the mode: passphrase when VIBEML_PASSPHRASE is set, else a new key file.
  * For an existing one, checks the key (check value) and the file's MAC. */
+/* {============================================================ rollback detection
+ * Every write gives the file the next generation (inside the MAC'd JSON) and records it in the
+ * state database, table vault_generation. A verified file whose generation is below the
+ * recorded one is an older copy put back (a backup restored, a sync conflict, an attacker who
+ * can only replace files): refused, so a removed or rotated secret does not silently come back.
+ * A file ahead of the record (a write whose process died before recording) moves the record up. */
+static const char *const gen_steps[] = {
+    "CREATE TABLE vault_generation (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " generation INTEGER NOT NULL)",
+};
+
+static int gen_open(sqlite3 **db, vml_err *err)
+{
+    int rc = vml_store_open(NULL, db, err);
+    if (rc == 0 && (rc = vml_store_migrate(*db, "vault", gen_steps, 1, NULL, err)) < 0) {
+        vml_store_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+/* The recorded generation (0 when none) into *gen. */
+static int gen_recorded(long long *gen, vml_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    *gen = 0;
+    if ((rc = gen_open(&db, err)) < 0)
+        return rc;
+    rc = vml_store_prepare(db, "SELECT generation FROM vault_generation WHERE id = 1", &st, err,
+                           NULL);
+    if (rc == 0 && (rc = vml_store_step(st, err)) == 1) {
+        *gen = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    vml_store_close(db);
+    return rc;
+}
+
+/* Records gen (never lowering the record). */
+static int gen_record(long long gen, vml_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = gen_open(&db, err)) < 0)
+        return rc;
+    rc = vml_store_prepare(db, "INSERT INTO vault_generation (id, generation) VALUES (1, ?) "
+                               "ON CONFLICT (id) DO UPDATE SET generation = "
+                               "MAX(generation, excluded.generation)",
+                           &st, err, "i", (sqlite3_int64)gen);
+    if (rc == 0 && (rc = vml_store_step(st, err)) > 0)
+        rc = 0;
+    sqlite3_finalize(st);
+    vml_store_close(db);
+    return rc;
+}
+
+/* Sets the record to exactly gen (accepting an older copy on purpose). */
+static int gen_set(long long gen, vml_err *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if ((rc = gen_open(&db, err)) < 0)
+        return rc;
+    rc = vml_store_prepare(db, "INSERT OR REPLACE INTO vault_generation (id, generation) "
+                               "VALUES (1, ?)",
+                           &st, err, "i", (sqlite3_int64)gen);
+    if (rc == 0 && (rc = vml_store_step(st, err)) > 0)
+        rc = 0;
+    sqlite3_finalize(st);
+    vml_store_close(db);
+    return rc;
+}
+
+/* After the MAC matched: refuses a rolled-back file, ratchets the record up to the file. */
+static int gen_check(vault *v, vml_err *err)
+{
+    long long rec;
+    int rc = gen_recorded(&rec, err);
+    if (rc < 0)
+        return vml_err_prefix(err, "checking the vault's generation");
+    if (v->gen < rec)
+        return vml_err_set(err, VML_ESTATE,
+                           "the vault at %s is an older copy (generation %lld; this machine "
+                           "last wrote generation %lld): it was rolled back or restored from a "
+                           "backup, so secrets changed or removed since then could come back. "
+                           "It was left untouched. Put the newest copy of the vault back, or, "
+                           "if this older copy is the one you want, accept it with `vibeml "
+                           "secrets accept-restore`",
+                           v->path, v->gen, rec);
+    if (v->gen > rec && (rc = gen_record(v->gen, err)) < 0)
+        return vml_err_prefix(err, "recording the vault's generation");
+    return 0;
+}
+
+/* }============================================================ */
+
 static int vault_unlock(vault *v, const vault_text *t, int allow_prompt, int create,
                         vml_err *err)
 {
@@ -648,6 +760,8 @@ static int vault_unlock(vault *v, const vault_text *t, int allow_prompt, int cre
         if (crypto_verify_32(mac, t->mac) != 0)
             rc = damaged(err, v, "its authentication code does not match: it was edited or "
                                  "corrupted");
+        else if (!v->accept_older)
+            rc = gen_check(v, err);
     }
 out:
     if (pw)
@@ -730,6 +844,14 @@ static int vault_write(vault *v, vml_err *err)
     }
     json_object_set_new(root, "kdf", kdf);
     set_b64(root, "check", v->check, CHECKBYTES);
+    {
+        /* the next generation: above the file read and above the record (rollback check) */
+        long long rec = 0;
+        vml_err e2;
+        gen_recorded(&rec, &e2); /* unreadable: the file's own generation still moves up */
+        v->gen = (rec > v->gen ? rec : v->gen) + 1;
+        json_object_set_new(root, "generation", json_integer((json_int_t)v->gen));
+    }
     for (i = 0; i < v->n; i++) {
         json_t *je = json_object();
         if (!je) {
@@ -800,6 +922,9 @@ static int vault_write(vault *v, vml_err *err)
     }
     fsync_dir(v->dir);
     v->exists = 1;
+    if ((rc = gen_record(v->gen, err)) < 0)
+        vml_err_prefix(err, "the vault was written, but its generation could not be recorded "
+                            "(rollback detection)");
 out:
     if (fd >= 0) {
         close(fd);
@@ -847,6 +972,8 @@ static int entry_open(vault *v, const ventry *e, char **out, size_t *vlen, vml_e
     size_t plen = e->ctlen - TAGBYTES;
     unsigned long long got = 0;
     char *buf = sodium_malloc(nlen + 1 + plen + 1);
+    *out = NULL; /* set on every path: the compiler cannot see that failures return < 0 */
+    *vlen = 0;
     if (!buf)
         return vml_err_set(err, VML_ENOMEM, "out of memory");
     memcpy(buf, e->name, nlen);
@@ -1026,6 +1153,33 @@ int vml_vault_remove(const char *name, vml_err *err)
     *e = v.e[v.n - 1];
     v.n--;
     rc = vault_write(&v, err);
+out:
+    text_free(&t);
+    vault_deinit(&v);
+    return rc;
+}
+
+int vml_vault_accept_restore(long long *gen, vml_err *err)
+{
+    vault v;
+    vault_text t = {0};
+    int rc;
+    if ((rc = vault_init(&v, err)) < 0)
+        return rc;
+    if ((rc = vault_lock(&v, 1, err)) < 0)
+        goto out;
+    if ((rc = vault_read(&v, &t, err)) < 0)
+        goto out;
+    if (!v.exists) {
+        rc = vml_err_set(err, VML_ENOENT, "there is no vault at %s", v.path);
+        goto out;
+    }
+    v.accept_older = 1; /* the key and the MAC are still checked */
+    if ((rc = vault_unlock(&v, &t, 1, 0, err)) < 0)
+        goto out;
+    rc = gen_set(v.gen, err);
+    if (gen)
+        *gen = v.gen;
 out:
     text_free(&t);
     vault_deinit(&v);

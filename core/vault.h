@@ -36,6 +36,10 @@
  * for the vault at PATH"; a damaged file gives "the vault at PATH is damaged ..." and the file is
  * left exactly as it was (nothing is written after a failed check).
  *
+ * Rollback: the JSON part also holds "generation", raised by every write and recorded in the
+ * state database (table vault_generation); a verified file below the record is refused as an
+ * older copy put back, until `vibeml secrets accept-restore` (vml_vault_accept_restore).
+ *
  * Names are environment-variable names: [A-Za-z_][A-Za-z0-9_]{0,127}. Values: 1..65536 bytes.
  *
  * Uses: err, paths, libsodium, jansson.
@@ -87,6 +91,11 @@ void vml_vault_index_deinit(vml_vault_index *idx);
 int vml_vault_set(const char *name, const unsigned char *value, size_t len, vml_err *err);
 /* Removes name. VML_ENOENT when it is not there. */
 int vml_vault_remove(const char *name, vml_err *err);
+/* Accepts the vault file as it is now as the newest (after restoring an older copy on purpose):
+ * the key and the MAC are checked, then the recorded generation is set to the file's (*gen, may
+ * be NULL). Without this, a file older than the last one written here is refused (VML_ESTATE,
+ * "an older copy ... rolled back"). */
+int vml_vault_accept_restore(long long *gen, vml_err *err);
 /* 1 when the vault has an entry called name (no key needed), 0 when not, <0 on error. */
 int vml_vault_has(const char *name, vml_err *err);
 

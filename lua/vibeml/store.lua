@@ -23,7 +23,9 @@ function M.db()
   if not db then
     error({ code = code or "VML_EDB",
             message = "cannot open the state database: " .. tostring(msg),
-            hint = "check that the state folder is writable (VIBEML_HOME or XDG_STATE_HOME)" }, 2)
+            -- a lost database (VML_ESTATE) carries its own fix in the message
+            hint = code ~= "VML_ESTATE"
+              and "check that the state folder is writable (VIBEML_HOME or XDG_STATE_HOME)" or nil }, 2)
   end
   shared, shared_home = db, home_key()
   return db

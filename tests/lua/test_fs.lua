@@ -32,6 +32,37 @@ T.case("expected failures return nil, message, code", function()
   T.eq(code, "VML_ENOENT")
 end)
 
+T.case("read{regular = true} refuses symlinks, FIFOs and folders without blocking", function()
+  local f, link, fifo = home .. "/log.txt", home .. "/link.log", home .. "/fifo.log"
+  T.ok(fs.write(f, "line\n"))
+  T.eq(fs.read(f, { regular = true }), "line\n")
+  T.eq(vibeml.proc.run({ "ln", "-s", f, link }).code, 0)
+  T.eq(vibeml.proc.run({ "mkfifo", fifo }).code, 0)
+  T.eq(fs.read(link), "line\n") -- the plain read follows links, as before
+  local v, msg, code = fs.read(link, { regular = true })
+  T.eq(v, nil)
+  T.contains(msg, "is a symbolic link")
+  T.eq(code, "VML_EPERM")
+  -- a FIFO nobody writes: a plain open would block forever here
+  v, msg, code = fs.read(fifo, { regular = true })
+  T.eq(v, nil)
+  T.contains(msg, "is not a regular file (a FIFO)")
+  T.eq(code, "VML_EPERM")
+  v, msg = fs.read(home, { regular = true })
+  T.eq(v, nil)
+  T.contains(msg, "a folder")
+  v, msg, code = fs.read(home .. "/missing", { regular = true })
+  T.eq(code, "VML_ENOENT")
+end)
+
+T.case("a path with a NUL byte is refused, not cut short", function()
+  T.ok(fs.write(home .. "/cut", "x"))
+  T.raises("must not contain a NUL byte", fs.read, home .. "/cut\0.evil")
+  T.raises("must not contain a NUL byte", fs.write, home .. "/cut\0.evil", "y")
+  T.eq(fs.read(home .. "/cut"), "x")
+  T.raises("must not contain a NUL byte", fs.exists, home .. "/cut\0")
+end)
+
 T.case("mkdirs and sorted list", function()
   T.ok(fs.mkdirs(home .. "/x/y/z"))
   for _, n in ipairs({ "b", "a", "c" }) do fs.write(home .. "/x/" .. n, n) end

@@ -4,6 +4,8 @@
  * calls, and reloads that hit a syntax error, a runtime error, a 1 GB allocation and an infinite
  * loop (bare and inside pcall), each asserting that version 1 still answers. Also: unchanged
  * content is not reloaded, user plugins override shipped ones and removing them reverts.
+ * The watchdog: a call and a load that never return to the VM (a test-only C function standing
+ * for any escape from the limits) are given up; the plugin is disabled, later plugins load.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +23,9 @@
 #include <sodium.h>
 
 #include "plugin.h"
+#include "watchdog.h"
+
+#include <lua.h>
 
 static char g_dir[320], g_home[256];
 
@@ -400,6 +405,127 @@ static void test_folder_plugin_and_tools(void **state)
     assert_int_equal(vml_plugins_rescan(NULL), 0);
 }
 
+/* {===================================================================== the watchdog */
+
+/* A C function the count hook cannot interrupt, standing for any escape from the limits that
+ * bounded.c does not know yet: it spins until the test releases it. */
+static int g_release;
+
+static int spin(lua_State *L)
+{
+    while (!__atomic_load_n(&g_release, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    lua_pushinteger(L, 1);
+    return 1;
+}
+
+static void add_spin(lua_State *L)
+{
+    lua_pushglobaltable(L);
+    lua_pushliteral(L, "spin");
+    lua_pushcfunction(L, spin);
+    lua_rawset(L, -3); /* past the strict-globals guard */
+    lua_pop(L, 1);
+}
+
+static void arm_spin(void)
+{
+    g_release = 0;
+    vml_watchdog_grace_ns = 100000000ull;
+    vml__plugin_test_open = add_spin;
+}
+
+/* Lets the abandoned threads finish and waits until they released their states. */
+static void release_spin(void)
+{
+    __atomic_store_n(&g_release, 1, __ATOMIC_RELEASE);
+    while (vml_watchdog_stuck() > 0)
+        usleep(10000);
+    vml__plugin_test_open = NULL;
+}
+
+static const char good_tools[] =
+    "return { kind = 'tools', name = 'goodtools', version = '1', tools = {\n"
+    "  { name = 'good_echo', description = 'echo', inputSchema = { type = 'object' },\n"
+    "    handler = function(a) return { said = a.x } end } } }\n";
+
+static void assert_good_tools_answer(void)
+{
+    vml_plugin *p = vml_plugins_get("goodtools");
+    json_t *args = json_pack("[{s:s}]", "x", "hi"), *out = NULL;
+    vml_err err;
+    assert_non_null(p);
+    assert_int_equal(vml_plugin_call(p, "tools.1.handler", args, &out, &err), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "said")), "hi");
+    json_decref(out);
+    json_decref(args);
+}
+
+static void test_watchdog_stuck_call(void **state)
+{
+    vml_plugin *p;
+    json_t *out = NULL, *st;
+    vml_err err;
+    char *dump;
+    (void)state;
+    arm_spin();
+    write_file("stuckt.lua",
+               "return { kind = 'tools', name = 'stuckt', version = '1', tools = {\n"
+               "  { name = 'hang', description = 'hangs', inputSchema = { type = 'object' },\n"
+               "    handler = function() return { n = spin() } end },\n"
+               "  { name = 'fine', description = 'fine', inputSchema = { type = 'object' },\n"
+               "    handler = function() return { ok = true } end } } }\n");
+    assert_string_equal(rescan_action(NULL, 0), "added");
+    p = vml_plugins_get("stuckt");
+    assert_non_null(p);
+    assert_int_equal(vml_plugin_call(p, "tools.2.handler", NULL, &out, &err), 0);
+    json_decref(out);
+    /* the handler never returns to the VM: the watchdog gives its thread up */
+    vml_err_clear(&err);
+    assert_int_equal(vml_plugin_call(p, "tools.1.handler", NULL, &out, &err), VML_ETIMEOUT);
+    assert_null(out);
+    assert_non_null(strstr(vml_err_msg(&err), "abandoned"));
+    assert_int_equal(vml_watchdog_stuck(), 1);
+    /* the plugin is off (its state belongs to the stuck thread) and says so */
+    assert_int_equal(vml_plugin_call(p, "tools.2.handler", NULL, &out, &err), VML_ESTATE);
+    assert_non_null(strstr(vml_err_msg(&err), "disabled"));
+    st = vml_plugins_status();
+    dump = json_dumps(st, 0);
+    assert_non_null(strstr(dump, "did not stop at its time limit"));
+    free(dump);
+    json_decref(st);
+    /* everything else keeps working: a new plugin loads and answers */
+    write_file("goodtools.lua", good_tools);
+    assert_string_equal(rescan_action(NULL, 0), "added");
+    assert_good_tools_answer();
+    release_spin();
+}
+
+static void test_watchdog_stuck_load(void **state)
+{
+    json_t *c;
+    char *dump;
+    (void)state;
+    arm_spin();
+    /* sorted: the stuck one loads first, then the good one must still load */
+    write_file("a_stuck.lua", "spin()\nreturn {}\n");
+    write_file("goodtools.lua", good_tools);
+    assert_int_equal(vml_plugins_rescan(NULL), 2);
+    c = vml_plugins_take_changes();
+    dump = json_dumps(c, 0);
+    assert_non_null(strstr(dump, "\"failed\""));
+    assert_non_null(strstr(dump, "did not stop at its time limit"));
+    assert_non_null(strstr(dump, "\"added\""));
+    free(dump);
+    json_decref(c);
+    assert_null(vml_plugins_get("a_stuck"));
+    assert_good_tools_answer();
+    assert_int_equal(vml_watchdog_stuck(), 1);
+    release_spin();
+}
+
+/* }===================================================================== */
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +542,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_build_local_mount_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_override_and_revert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_plugin_and_tools, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watchdog_stuck_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watchdog_stuck_load, setup, teardown),
     };
     if (sodium_init() < 0)
         return 1;

@@ -102,6 +102,16 @@ static void test_numbers(void **state)
     OK("{\"multipleOf\":0.5}", "2.5");
     BAD("{\"multipleOf\":2}", "3", "3 is not a multiple of 2");
     OK("{\"minimum\":1}", "\"not a number: only numbers are compared\"");
+    /* numbers whose arithmetic would overflow (1e308 dollars in cents is inf) are refused, with or
+     * without bounds in the schema (issue 16) */
+    BAD("{\"type\":\"number\"}", "1e308", "is not a usable number (numbers must be finite");
+    BAD("{\"type\":\"number\",\"minimum\":0}", "1e16", "between -2^53 and 2^53");
+    BAD("{\"type\":\"number\",\"maximum\":100}", "-1e300", "is not a usable number");
+    BAD("{\"type\":\"integer\"}", "4611686018427387904", "is not a usable number");
+    BAD("{\"properties\":{\"max_cost\":{\"type\":\"number\"}}}", "{\"max_cost\":1e308}",
+        "arguments.max_cost: 1e308 is not a usable number");
+    OK("{\"type\":\"number\"}", "9007199254740992");
+    OK("{\"type\":\"number\"}", "-0.000001");
 }
 
 static void test_strings(void **state)

@@ -295,12 +295,72 @@ static void test_concurrent_migrate(void **state)
     vml_store_close(db);
 }
 
+/* A database that held tables and is then lost is not silently re-created empty (issue 16). */
+static void expect_refused(fx *f, const char *what)
+{
+    sqlite3 *db = NULL;
+    vml_err err;
+    vml_err_clear(&err);
+    assert_int_equal(vml_store_open(f->path, &db, &err), VML_ESTATE);
+    assert_null(db);
+    if (!strstr(err.msg, what) || !strstr(err.msg, "Restore") ||
+        !strstr(err.msg, ".expected"))
+        fail_msg("wanted '%s' and the fix, got: %s", what, err.msg);
+}
+
+static void test_lost_database(void **state)
+{
+    fx *f = *state;
+    sqlite3 *db;
+    vml_err err;
+    char marker[400], cmd[800];
+    FILE *fp;
+    snprintf(marker, sizeof marker, "%s.expected", f->path);
+    /* opening alone leaves no marker: nothing is lost if this database disappears */
+    assert_int_equal(vml_store_open(f->path, &db, &err), 0);
+    vml_store_close(db);
+    assert_int_not_equal(access(marker, F_OK), 0);
+    /* once a component has tables, the marker exists */
+    assert_int_equal(vml_store_open(f->path, &db, &err), 0);
+    assert_int_equal(vml_store_migrate(db, "alpha", steps_v2, 2, NULL, &err), 0);
+    vml_store_close(db);
+    assert_int_equal(access(marker, F_OK), 0);
+    /* truncated to 0 bytes (a full disk, a bad copy) */
+    assert_non_null(fp = fopen(f->path, "w"));
+    fclose(fp);
+    snprintf(cmd, sizeof cmd, "rm -f '%s-wal' '%s-shm'", f->path, f->path);
+    assert_int_equal(system(cmd), 0);
+    expect_refused(f, "is empty (0 bytes)");
+    /* deleted: refused, and not created by the attempt */
+    assert_int_equal(unlink(f->path), 0);
+    expect_refused(f, "is missing");
+    assert_int_not_equal(access(f->path, F_OK), 0);
+    /* replaced by an empty SQLite database */
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE other(x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    expect_refused(f, "is empty (no tables)");
+    /* starting afresh on purpose: delete the marker */
+    assert_int_equal(unlink(marker), 0);
+    assert_int_equal(vml_store_open(f->path, &db, &err), 0);
+    vml_store_close(db);
+    /* a database with tables made before markers existed gets one when opened */
+    assert_int_equal(vml_store_open(f->path, &db, &err), 0);
+    assert_int_equal(vml_store_migrate(db, "alpha", steps_v2, 1, NULL, &err), 0);
+    vml_store_close(db);
+    assert_int_equal(unlink(marker), 0);
+    assert_int_equal(vml_store_open(f->path, &db, &err), 0);
+    vml_store_close(db);
+    assert_int_equal(access(marker, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_bad_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lost_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepare_bind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_race_begin_immediate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_waits, setup, teardown),

@@ -65,12 +65,16 @@ static char *slurp(const char *path, size_t *len)
     FILE *f = fopen(path, "rb");
     char *buf;
     long n;
+    *len = 0; /* set on every path: callers read it after a failed assert (GCC -O2 sees that) */
     if (!f)
         return NULL;
     fseek(f, 0, SEEK_END);
     n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
+    if (n < 0 || !(buf = malloc((size_t)n + 1))) {
+        fclose(f);
+        return NULL;
+    }
     *len = fread(buf, 1, (size_t)n, f);
     buf[*len] = '\0';
     fclose(f);
@@ -543,10 +547,67 @@ static void test_spawn_and_scan(void **state)
     assert_non_null(strstr(out, "token: *****"));
 }
 
+/* A vault file put back from an older copy (issue 16): refused with the fix, untouched, until
+ * accepted on purpose; generations live inside the MAC'd file and in the state database. */
+static void test_rollback(void **state)
+{
+    char path[512], *old, *now;
+    size_t oldlen, nowlen;
+    vml_err err;
+    vml_vault_index idx;
+    vml_secrets *s = NULL;
+    const char *names[] = {"HF_TOKEN"};
+    long long gen = -1;
+
+    put("HF_TOKEN", "hf_old_value_1234");                /* generation 1 */
+    vault_file(path, sizeof path);
+    old = slurp(path, &oldlen);
+    assert_non_null(old);
+    assert_non_null(strstr(old, "\"generation\": 1"));
+    put("HF_TOKEN", SECRET);                             /* 2: rotated */
+    put("WANDB_API_KEY", "wandb-0123456789");            /* 3 */
+    assert_int_equal(vml_vault_remove("WANDB_API_KEY", &err), 0); /* 4 */
+    spew(path, old, oldlen);                              /* an old backup comes back */
+
+    vml_err_clear(&err);
+    assert_int_equal(vml_vault_list(&idx, &err), VML_ESTATE);
+    assert_non_null(strstr(err.msg, "is an older copy (generation 1; this machine last wrote "
+                                    "generation 4)"));
+    assert_non_null(strstr(err.msg, "vibeml secrets accept-restore"));
+    vml_err_clear(&err);
+    assert_int_equal(vml_vault_load(names, 1, NULL, 0, &s, &err), VML_ESTATE);
+    assert_null(s);
+    /* a write does not paper over it, and the file stays as it was */
+    vml_err_clear(&err);
+    assert_int_equal(vml_vault_set("OTHER", (const unsigned char *)"abcdef", 6, &err), VML_ESTATE);
+    now = slurp(path, &nowlen);
+    assert_int_equal(nowlen, oldlen);
+    assert_memory_equal(now, old, oldlen);
+    free(now);
+
+    /* accepted on purpose: the older copy serves, and later writes go on above the record */
+    assert_int_equal(vml_vault_accept_restore(&gen, &err), 0);
+    assert_int_equal(gen, 1);
+    assert_int_equal(vml_vault_list(&idx, &err), 0);
+    assert_true(idx.verified);
+    assert_int_equal(idx.count, 1);
+    vml_vault_index_deinit(&idx);
+    put("OTHER", "abcdef");
+    now = slurp(path, &nowlen);
+    assert_non_null(strstr(now, "\"generation\": 2"));
+    free(now);
+    free(old);
+
+    /* a file ahead of the record (a writer died before recording) is fine and raises it */
+    put("HF_TOKEN", SECRET);
+    assert_int_equal(vml_vault_has("HF_TOKEN", &err), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_plaintext_in_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tampered, setup, teardown),

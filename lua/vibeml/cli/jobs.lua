@@ -1,6 +1,7 @@
 -- `vibeml jobs [list] [--state S] [--backend B] [--limit N] [--json]` · `jobs show ID [--json]`
 -- · `jobs logs ID [--follow] [--stream stdout|stderr|events] [--tail N]` · `jobs stop ID [--grace S]`
 local jobs = require "vibeml.jobs"
+local safe = require("vibeml.tty").safe
 
 local USAGE = [[
 usage: vibeml jobs [list] [--state S] [--backend local|skypilot] [--limit N] [--json]
@@ -63,10 +64,11 @@ end
 local M_bar = bar
 
 local function show_human(st)
-  print(string.format("job %s  %s  (%s)", st.id, st.state, st.name or ""))
-  print("  runs on:   " .. st.where)
+  local S = safe -- names, ids and messages may hold terminal control characters
+  print(string.format("job %s  %s  (%s)", S(st.id), S(st.state), S(st.name or "")))
+  print("  runs on:   " .. S(st.where))
   if st.workflow or st.model then
-    print(string.format("  training:  %s  %s  %s", st.workflow or "-", st.model or "-", st.dataset or "-"))
+    print(string.format("  training:  %s  %s  %s", S(st.workflow or "-"), S(st.model or "-"), S(st.dataset or "-")))
   end
   local b = bar(st)
   if b then print("  progress:  " .. b) end
@@ -79,23 +81,23 @@ local function show_human(st)
       money(st.estimate.cost.min), money(st.estimate.cost.max)))
   end
   if st.recoveries and st.recoveries > 0 then print("  recoveries: " .. st.recoveries) end
-  if st.stop_reason then print("  stopped:   " .. st.stop_reason) end
-  if st.exit_code then print("  exit code: " .. st.exit_code) end
+  if st.stop_reason then print("  stopped:   " .. S(st.stop_reason)) end
+  if st.exit_code then print("  exit code: " .. S(st.exit_code)) end
   if st.failure then
-    print(string.format("  failure:   [%s] %s", st.failure.category, st.failure.message or ""))
+    print(string.format("  failure:   [%s] %s", S(st.failure.category), S(st.failure.message or "")))
     for i, f in ipairs(st.failure.fixes or {}) do
-      print(string.format("    fix %d: %s%s", i, f.title or "", f.command and ("  $ " .. f.command) or ""))
+      print(string.format("    fix %d: %s%s", i, S(f.title or ""), f.command and ("  $ " .. S(f.command)) or ""))
     end
   end
   local o = st.outputs
   if o then
-    print("  output:    " .. tostring(o.output) .. (o.saved and "" or "  (not saved yet)"))
-    print("  checkpoints: " .. tostring(o.last_checkpoint or o.checkpoints)
+    print("  output:    " .. S(o.output) .. (o.saved and "" or "  (not saved yet)"))
+    print("  checkpoints: " .. S(o.last_checkpoint or o.checkpoints)
       .. (o.last_checkpoint_step and ("  (step " .. o.last_checkpoint_step .. ")") or ""))
-    if o.hub_repo then print("  hub repo:  " .. o.hub_repo .. "  " .. tostring(o.hub_url)) end
-    if o.fetch then print("  fetch:     " .. o.fetch) end
+    if o.hub_repo then print("  hub repo:  " .. S(o.hub_repo) .. "  " .. S(o.hub_url)) end
+    if o.fetch then print("  fetch:     " .. S(o.fetch)) end
   end
-  print("  logs:      vibeml jobs logs " .. st.id .. "   (" .. tostring(st.log_dir) .. ")")
+  print("  logs:      vibeml jobs logs " .. S(st.id) .. "   (" .. S(st.log_dir) .. ")")
 end
 
 local function main(args)
@@ -117,25 +119,27 @@ local function main(args)
     print(string.format("%-16s %-11s %-9s %-9s %9s  %s", "ID", "STATE", "BACKEND", "WORKFLOW", "COST", "PROGRESS"))
     for _, j in ipairs(list) do
       local p = j.progress or {}
-      print(string.format("%-16s %-11s %-9s %-9s %9s  %s", j.id, j.state, j.backend, j.workflow or "-",
+      local S = safe
+      print(string.format("%-16s %-11s %-9s %-9s %9s  %s", S(j.id), S(j.state), S(j.backend), S(j.workflow or "-"),
         money(j.cost.final or j.cost.accrued), p.step and string.format("%d/%s", p.step, tostring(p.total_steps or "?")) or "-"))
     end
     if total > #list then print(string.format("(%d of %d; --limit / --offset for more)", #list, total)) end
     return 0
   end
   local id = o.pos[1]
-  if not id then vibeml.eprint("vibeml jobs " .. sub .. ": a job id is required"); vibeml.eprint(USAGE) return 2 end
+  if not id then vibeml.eprint("vibeml jobs " .. safe(sub) .. ": a job id is required"); vibeml.eprint(USAGE) return 2 end
   if sub == "show" then
     pcall(jobs.refresh, id)
     local st, msg = jobs.status(id)
-    if not st then vibeml.eprint("vibeml jobs show: " .. msg) return 1 end
+    if not st then vibeml.eprint("vibeml jobs show: " .. safe(msg)) return 1 end
     if o.json then print(vibeml.json.encode(st)) else show_human(st) end
     return 0
   elseif sub == "logs" then
     local stream = o.stream or "stdout"
     local r, msg, code = jobs.logs(id, { stream = stream, tail = o.tail or (not o.follow and 100 or 20) })
-    if not r then vibeml.eprint("vibeml jobs logs: " .. msg) return code == "VML_EINVAL" and 2 or 1 end
-    for _, l in ipairs(r.lines) do print(l) end
+    if not r then vibeml.eprint("vibeml jobs logs: " .. safe(msg)) return code == "VML_EINVAL" and 2 or 1 end
+    -- a job's output is not ours: escape control characters (tabs kept)
+    for _, l in ipairs(r.lines) do print(safe(l, true)) end
     if not o.follow then return 0 end
     local tty = is_tty()
     local cursor, last_bar = r.cursor, nil
@@ -143,7 +147,7 @@ local function main(args)
       pcall(jobs.refresh, id)
       local more = jobs.logs(id, { stream = stream, since = cursor, pull = false })
       if more then
-        for _, l in ipairs(more.lines) do print(l) end
+        for _, l in ipairs(more.lines) do print(safe(l, true)) end
         cursor = more.cursor
       end
       local st = jobs.status(id)
@@ -159,12 +163,12 @@ local function main(args)
     end
   elseif sub == "stop" then
     local st, msg = jobs.stop(id, { reason = "user", grace = o.grace })
-    if not st then vibeml.eprint("vibeml jobs stop: " .. msg) return 1 end
+    if not st then vibeml.eprint("vibeml jobs stop: " .. safe(msg)) return 1 end
     if o.json then print(vibeml.json.encode(st)) return 0 end
-    print(string.format("job %s %s; final cost %s", st.id, st.state, money(st.cost.final or st.cost.accrued)))
+    print(string.format("job %s %s; final cost %s", safe(st.id), safe(st.state), money(st.cost.final or st.cost.accrued)))
     return 0
   end
-  vibeml.eprint("vibeml jobs: unknown subcommand '" .. sub .. "'")
+  vibeml.eprint("vibeml jobs: unknown subcommand '" .. safe(sub) .. "'")
   vibeml.eprint(USAGE)
   return 2
 end

@@ -2,6 +2,7 @@
 -- [--cluster] [--yes] [--follow] [--json]: plan, check the budget (asking the person when it
 -- would be exceeded), launch; prints the job id at once.
 local jobs = require "vibeml.jobs"
+local tty = require "vibeml.tty"
 local plan_cli = require "vibeml.cli.plan"
 
 local USAGE = [[
@@ -45,7 +46,7 @@ local function main(args)
   if not req.model then vibeml.eprint("vibeml launch: --model is required") return 2 end
   local planner = require "vibeml.planner"
   local p, err, code = planner.plan(req)
-  if not p then vibeml.eprint("vibeml launch: " .. err) return code == "VML_EINVAL" and 2 or 1 end
+  if not p then vibeml.eprint("vibeml launch: " .. tty.safe(err)) return code == "VML_EINVAL" and 2 or 1 end
   local job, msg, lcode, info = jobs.launch(p, { backend = o.backend, name = o.name, cap = req.max_cost,
     managed = not o.cluster, confirm = function(question)
       if o.yes then return true end
@@ -54,13 +55,13 @@ local function main(args)
     end })
   if not job then
     if flags.json then print(vibeml.json.encode({ error = { message = msg, code = lcode } })) end
-    vibeml.eprint("vibeml launch: " .. tostring(msg))
+    vibeml.eprint("vibeml launch: " .. tty.safe(msg))
     return lcode == "VML_EMONEY" and 3 or 1
   end
   local st = jobs.status(job.id)
   if flags.json then print(vibeml.json.encode(st)) else
-    print(job.id)
-    vibeml.eprint(string.format("launched %s on %s (%s)", job.id, st.where, st.state))
+    print(tty.safe(job.id))
+    vibeml.eprint(string.format("launched %s on %s (%s)", tty.safe(job.id), tty.safe(st.where), tty.safe(st.state)))
   end
   if o.follow then return require("vibeml.cli.jobs").main({ "logs", job.id, "--follow" }) end
   return 0

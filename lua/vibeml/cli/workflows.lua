@@ -1,5 +1,6 @@
 -- vibeml workflows [list] [--json] | workflows show NAME [--json]
 local wf = require "vibeml.workflows"
+local tty = require "vibeml.tty"
 
 local USAGE = [[
 usage: vibeml workflows [list] [--json]
@@ -22,8 +23,8 @@ end
 
 local function pad_table(rows)
   local w = {}
-  for _, r in ipairs(rows) do
-    for i, c in ipairs(r) do w[i] = math.max(w[i] or 0, utf8.len(c) or #c) end
+  for _, r in ipairs(rows) do -- cells come from plugins: control characters escaped
+    for i, c in ipairs(r) do r[i] = tty.safe(c); w[i] = math.max(w[i] or 0, utf8.len(r[i]) or #r[i]) end
   end
   local out = {}
   for _, r in ipairs(rows) do
@@ -88,8 +89,8 @@ local function show(name, json)
     return 0
   end
   local t = d.typical or {}
-  print(string.format("%s %s — %s", d.name, d.version, d.title))
-  print(d.description)
+  print(string.format("%s %s — %s", tty.safe(d.name), tty.safe(d.version), tty.safe(d.title)))
+  print((tostring(d.description):gsub("[^\n]+", function(l) return tty.safe(l, true) end)))
   print("")
   local info = {
     { "method", d.method },
