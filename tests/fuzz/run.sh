@@ -27,9 +27,10 @@ targets=${*:-$all}
 command -v clang >/dev/null || { echo "run.sh: clang is needed (libFuzzer)" >&2; exit 2; }
 
 # the static archives of the system libraries are not instrumented, but every VibeML file is
+mkdir -p "$out"
 cmake -S "$root" -B "$out" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-  -DVML_FUZZ=ON -DVML_SANITIZE="address;undefined" >"$out.cmake.log" 2>&1 ||
-  { cat "$out.cmake.log" >&2; exit 1; }
+  -DVML_FUZZ=ON -DVML_SANITIZE="address;undefined" >"$out/cmake.log" 2>&1 ||
+  { cat "$out/cmake.log" >&2; exit 1; }
 # vmlcore first: building only a target that links it does not regenerate the embedded Lua
 cmake --build "$out" -j"$jobs" --target vmlcore >"$out/build_vmlcore.log" 2>&1 ||
   { tail -30 "$out/build_vmlcore.log" >&2; exit 1; }
