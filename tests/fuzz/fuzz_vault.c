@@ -113,6 +113,7 @@ static void write_vault(const uint8_t *data, size_t size)
         unsigned char check[16], mac[32];
         char *cb, *body = NULL, *text = NULL, *mb;
         size_t blen = size, tlen = 0, i;
+        int replaced = 0;
         crypto_generichash(check, 16, (const unsigned char *)"vibeml vault key check", 22,
                            keys[2], 32);
         cb = b64(check, 16);
@@ -132,13 +133,14 @@ static void write_vault(const uint8_t *data, size_t size)
         memcpy(text, "VIBEMLVAULT1\n", 13);
         tlen = 13;
         for (i = 0; i < blen; i++) {
-            if (i + 3 <= blen && memcmp(body + i, "\"@\"", 3) == 0 && i >= 8 &&
+            if (!replaced && i + 3 <= blen && memcmp(body + i, "\"@\"", 3) == 0 && i >= 8 &&
                 memcmp(body + i - 8, "\"check\":", 8) == 0) {
                 text[tlen++] = '"';
                 memcpy(text + tlen, cb, strlen(cb));
                 tlen += strlen(cb);
                 text[tlen++] = '"';
                 i += 2;
+                replaced = 1; /* once: the buffer has room for one */
             } else {
                 text[tlen++] = body[i];
             }
