@@ -266,17 +266,21 @@ static session *session_find(server *srv, const char *id)
     return NULL;
 }
 
-/* Makes room for one more session: ends the one idle longest among those with nothing open
- * and nothing running. Returns 0, or -1 when every session is busy. */
+/* Makes room for one more session: ends the one idle longest among those with no request open
+ * or running, preferring one without a GET stream (a client holding only a GET stream is told
+ * by its end, and initializes again). Returns 0, or -1 when every session is busy. */
 static int session_make_room(server *srv)
 {
     session *s, *victim = NULL;
     if (srv->n_sessions < VML_MCP_HTTP_MAX_SESSIONS)
         return 0;
-    for (s = srv->sessions; s; s = s->next)
-        if (!s->get && !s->streams && vml_mcp_inflight(s->m) == 0 &&
-            (!victim || s->last_used < victim->last_used))
+    for (s = srv->sessions; s; s = s->next) {
+        if (s->streams || vml_mcp_inflight(s->m) > 0)
+            continue;
+        if (!victim || (!s->get && victim->get) ||
+            (!s->get == !victim->get && s->last_used < victim->last_used))
             victim = s;
+    }
     if (!victim)
         return -1;
     session_end(srv, victim);

@@ -281,4 +281,33 @@ test('sessions are capped: the longest idle ends, memory stays bounded', async (
   await stop(srv);
 });
 
+test('sessions that only hold a GET stream make room too: no one can take every session', async () => {
+  const srv = await startServer();
+  const streams = [];
+  for (let i = 0; i < 70; i++) {
+    const sid = await initSession(srv.port);
+    const ended = new Promise((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: srv.port, path: '/mcp', method: 'GET', agent: false,
+        headers: { Host: '127.0.0.1', Accept: 'text/event-stream', 'Mcp-Session-Id': sid } }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve('ended'));
+        res.on('error', () => resolve('ended'));
+      });
+      req.on('error', () => resolve('ended'));
+      req.end();
+      streams.push(req);
+    });
+    streams[i] = { sid, ended };
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  // past the cap, the oldest sessions were ended: their GET streams closed; the newest works
+  const first = await Promise.race([streams[0].ended, new Promise((r) => setTimeout(() => r('open'), 20000))]);
+  assert.equal(first, 'ended');
+  const r = await ping(srv.port, streams[69].sid, 1);
+  assert.equal(r.status, 200, JSON.stringify(r));
+  const sid = await initSession(srv.port);
+  assert.ok(sid);
+  await stop(srv);
+});
+
 // }==============================================================
