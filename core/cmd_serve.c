@@ -30,7 +30,8 @@ static const char serve_usage[] =
     "  --http [ADDR:]PORT   serve Streamable HTTP at http://ADDR:PORT/mcp instead of stdio\n"
     "                   (ADDR defaults to 127.0.0.1; PORT 0 picks a free port, printed on stderr)\n"
     "  --token-file FILE    with --http: every request needs `Authorization: Bearer <token>`,\n"
-    "                   the token being FILE's first line (keep FILE mode 0600)\n"
+    "                   the token being FILE's first line (keep FILE mode 0600); required\n"
+    "                   when ADDR is not a loopback address\n"
     "Protocol versions: 2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05.\n"
     "Exit codes: 0 clean shutdown, 1 failure, 2 usage.\n";
 

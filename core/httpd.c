@@ -36,7 +36,8 @@ struct vml_httpd_req {
     size_t n_headers;
     char *body;
     size_t body_len, body_cap;
-    int too_large;
+    uint64_t started_ms;  /* when its headers were in (the read deadline counts from there) */
+    int answered;         /* answered on the connection thread (check, 413, 503) */
     /* the answer */
     int status;
     char *ctype;
@@ -51,7 +52,10 @@ struct vml_httpd_req {
 struct vml_httpd {
     struct MHD_Daemon *mhd;
     vml_httpd_handler handler;
+    vml_httpd_check check;
     void *ud;
+    vml_httpd_limits lim;
+    size_t buffered; /* body bytes held by requests being read or handled (under lock) */
     uv_async_t async;
     pthread_mutex_t lock; /* guards every request's shared fields and the queue */
     vml_httpd_req *queue_head, *queue_tail;
@@ -74,9 +78,18 @@ static char *dups(const char *s)
     return s ? dupn(s, strlen(s)) : NULL;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Call with d->lock held (every release goes through req_unref_locked). */
 static void req_free(vml_httpd_req *r)
 {
     size_t i;
+    r->d->buffered -= r->body_cap;
     for (i = 0; i < r->n_headers; i++) {
         free(r->headers[i].name);
         free(r->headers[i].value);
@@ -170,6 +183,82 @@ static enum MHD_Result queue_plain(struct MHD_Connection *c, int status, const c
     return ret;
 }
 
+static enum MHD_Result queue_json(struct MHD_Connection *c, int status, const char *text,
+                                  const char *const *headers)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+    size_t i;
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    for (i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        MHD_add_response_header(resp, headers[i], headers[i + 1]);
+    ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* The first call for a request: its headers are in, no body byte was read yet. Checks them
+ * and answers at once when they are refused or announce too large a body. */
+static enum MHD_Result on_headers(vml_httpd *d, struct MHD_Connection *c, vml_httpd_req *r)
+{
+    const char *body = NULL, *cl;
+    const char *const *hs = NULL;
+    int status;
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r);
+    if (d->check && (status = d->check(r, d->ud, &body, &hs)) != 0) {
+        r->answered = 1;
+        return queue_json(c, status, body ? body : "{}", hs);
+    }
+    cl = vml_httpd_req_header(r, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > d->lim.max_body) {
+        char text[160];
+        snprintf(text, sizeof text,
+                 "{\"error\":\"request body too large: the limit is %zu bytes\"}",
+                 d->lim.max_body);
+        r->answered = 1;
+        return queue_json(c, 413, text, NULL);
+    }
+    return MHD_YES;
+}
+
+/* Appends body bytes within the limits. Returns 0, or -1 to drop the connection: a body grown
+ * past the limit without a Content-Length, the shared budget spent, or out of memory. */
+static int body_append(vml_httpd *d, vml_httpd_req *r, const char *data, size_t n)
+{
+    size_t need = r->body_len + n + 1;
+    int rc = 0;
+    if (need > d->lim.max_body + 1)
+        return -1;
+    if (need > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap * 2 : 4096;
+        char *nb;
+        if (cap < need)
+            cap = need;
+        if (cap > d->lim.max_body + 1)
+            cap = d->lim.max_body + 1;
+        pthread_mutex_lock(&d->lock);
+        if (d->buffered - r->body_cap + cap > d->lim.max_buffered) {
+            rc = -1; /* every body being read at once shares one budget */
+        } else if ((nb = realloc(r->body, cap))) {
+            d->buffered += cap - r->body_cap;
+            r->body = nb;
+            r->body_cap = cap;
+        } else {
+            rc = -1;
+        }
+        pthread_mutex_unlock(&d->lock);
+        if (rc < 0)
+            return rc;
+    }
+    memcpy(r->body + r->body_len, data, n);
+    r->body_len += n;
+    r->body[r->body_len] = '\0';
+    return 0;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version, const char *upload,
                                  size_t *upload_size, void **con_cls)
@@ -188,34 +277,27 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         r->refs = 1; /* the connection's; MHD's completed callback drops it */
         r->method = dups(method);
         r->path = dups(url);
+        r->started_ms = now_ms();
         pthread_cond_init(&r->cond, NULL);
         *con_cls = r;
+        if (!r->method || !r->path)
+            return MHD_NO;
+        return on_headers(d, c, r);
+    }
+    if (r->answered) {
+        *upload_size = 0; /* refused on its headers: the rest of the body is not kept */
         return MHD_YES;
     }
+    if (now_ms() - r->started_ms > (uint64_t)d->lim.read_timeout_s * 1000)
+        return MHD_NO; /* a body trickled in too slowly: drop the connection */
     if (*upload_size > 0) {
-        if (!r->too_large && r->body_len + *upload_size <= VML_HTTPD_MAX_BODY) {
-            if (r->body_len + *upload_size + 1 > r->body_cap) {
-                size_t cap = (r->body_len + *upload_size + 1) * 2;
-                char *nb = realloc(r->body, cap);
-                if (!nb)
-                    return MHD_NO;
-                r->body = nb;
-                r->body_cap = cap;
-            }
-            memcpy(r->body + r->body_len, upload, *upload_size);
-            r->body_len += *upload_size;
-            r->body[r->body_len] = '\0';
-        } else {
-            r->too_large = 1;
-        }
+        if (body_append(d, r, upload, *upload_size) < 0)
+            return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
     }
     if (r->state != REQ_READING)
         return MHD_NO; /* a second final call: nothing more to do */
-    if (r->too_large)
-        return queue_plain(c, 413, "request body too large (limit 16 MiB)\n");
-    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, r);
 
     /* hand the request to the loop and wait for its answer */
     pthread_mutex_lock(&d->lock);
@@ -423,8 +505,8 @@ void *vml_httpd_req_data(const vml_httpd_req *r)
 
 /* }===================================================================== */
 
-int vml_httpd_start(const char *addr, int port, vml_httpd_handler handler, void *ud,
-                    vml_httpd **out, vml_err *err)
+int vml_httpd_start(const char *addr, int port, vml_httpd_handler handler, vml_httpd_check check,
+                    void *ud, const vml_httpd_limits *limits, vml_httpd **out, vml_err *err)
 {
     vml_httpd *d;
     struct sockaddr_storage ss;
@@ -455,14 +537,35 @@ int vml_httpd_start(const char *addr, int port, vml_httpd_handler handler, void 
     if (!d)
         return vml_err_set(err, VML_ENOMEM, "out of memory");
     d->handler = handler;
+    d->check = check;
     d->ud = ud;
+    if (limits)
+        d->lim = *limits;
+    if (!d->lim.max_body)
+        d->lim.max_body = VML_HTTPD_MAX_BODY;
+    if (!d->lim.max_buffered)
+        d->lim.max_buffered = VML_HTTPD_MAX_BUFFERED;
+    if (!d->lim.max_conns)
+        d->lim.max_conns = VML_HTTPD_MAX_CONNS;
+    if (!d->lim.max_conns_per_ip)
+        d->lim.max_conns_per_ip = VML_HTTPD_MAX_CONNS_PER_IP;
+    if (!d->lim.idle_timeout_s)
+        d->lim.idle_timeout_s = VML_HTTPD_IDLE_TIMEOUT_S;
+    if (!d->lim.read_timeout_s)
+        d->lim.read_timeout_s = VML_HTTPD_READ_TIMEOUT_S;
     pthread_mutex_init(&d->lock, NULL);
     uv_async_init(vml_loop(), &d->async, on_async);
     d->async.data = d;
     d->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, d,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_LIMIT, d->lim.max_conns,
+                              MHD_OPTION_PER_IP_CONNECTION_LIMIT, d->lim.max_conns_per_ip,
+                              MHD_OPTION_CONNECTION_TIMEOUT, d->lim.idle_timeout_s,
+                              /* a thread per connection: a small stack each keeps hundreds of
+                               * connections cheap (the work happens on the loop thread) */
+                              MHD_OPTION_THREAD_STACK_SIZE, (size_t)512 * 1024,
+                              MHD_OPTION_END);
     if (!d->mhd) {
         rc = vml_err_set(err, VML_EIO, "cannot listen on %s:%d (in use, or not permitted)", addr,
                          port);

@@ -11,7 +11,8 @@
  *   rescan() -> number of changes
  *   watch() -> true      unwatch() -> true
  *   wait([timeout_s]) -> { change, ... }   waits (as a task) until plugins change or the time
- *       is up (then {}); changes are handed out once
+ *       is up (then {}); every state that waits gets each change once (HTTP sessions each
+ *       follow the one process-wide watcher), one waiting task per state
  *
  * Uses: plugin, conv, loop, script.
  */
@@ -150,24 +151,57 @@ static int l_unwatch(lua_State *L)
 
 /* {===================================================================== wait */
 
-typedef struct waiter {
+/* Change records are handed out once by the registry (vml_plugins_take_changes), but a process
+ * can hold several Lua states that follow them: `vibeml serve --http` runs one per session, and
+ * each must register the new tools and tell its own client. So every state that waits gets a
+ * subscriber with its own queue: records taken from the registry are copied to all of them, and
+ * each state may have one task waiting. The folders are still watched once per process. */
+typedef struct waiter waiter;
+typedef struct sub {
+    struct sub *next;
+    vml_script *s;  /* the state (key); borrowed */
+    json_t *queue;  /* records not yet handed to this state */
+    waiter *w;      /* its waiting task, or NULL */
+} sub;
+
+struct waiter {
     vml_await await;
     uv_timer_t timer;
-} waiter;
+    sub *sb;
+};
 
-static waiter *g_waiter; /* the one task waiting, or NULL */
+static sub *g_subs;
 
 static void waiter_closed(uv_handle_t *h)
 {
     free(h->data);
 }
 
+/* Takes the registry's new records and copies them to every subscriber's queue. */
+static void distribute(void)
+{
+    json_t *changes = vml_plugins_take_changes();
+    sub *sb;
+    if (changes && json_array_size(changes) > 0)
+        for (sb = g_subs; sb; sb = sb->next)
+            json_array_extend(sb->queue, changes);
+    json_decref(changes);
+}
+
+/* The subscriber's queue as a new array; the queue is emptied. */
+static json_t *take_queue(sub *sb)
+{
+    json_t *out = sb->queue;
+    sb->queue = json_array();
+    return out;
+}
+
 static void finish_wait(waiter *w)
 {
     lua_State *T = vml_await_thread(&w->await);
     vml_err err;
-    json_t *changes = vml_plugins_take_changes();
-    g_waiter = NULL;
+    json_t *changes = take_queue(w->sb);
+    w->sb->w = NULL;
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, waiter_closed);
     if (vml_conv_push(T, changes, &err) < 0)
@@ -178,9 +212,15 @@ static void finish_wait(waiter *w)
 
 static void on_change(void *ud)
 {
+    sub *sb, *next;
     (void)ud;
-    if (g_waiter)
-        finish_wait(g_waiter);
+    distribute();
+    /* a resumed task may run anything, even end its state: walk with care */
+    for (sb = g_subs; sb; sb = next) {
+        next = sb->next;
+        if (sb->w && json_array_size(sb->queue) > 0)
+            finish_wait(sb->w);
+    }
 }
 
 static void on_wait_timeout(uv_timer_t *t)
@@ -191,32 +231,83 @@ static void on_wait_timeout(uv_timer_t *t)
 static void wait_cancel(vml_await *a)
 {
     waiter *w = a->data;
-    g_waiter = NULL;
+    w->sb->w = NULL;
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, waiter_closed);
+}
+
+/* __gc of the subscriber's anchor in its state's registry: the state is closing. */
+static int sub_gc(lua_State *L)
+{
+    sub **slot = lua_touserdata(L, 1), **pp;
+    sub *sb = *slot;
+    if (!sb)
+        return 0;
+    *slot = NULL;
+    for (pp = &g_subs; *pp; pp = &(*pp)->next)
+        if (*pp == sb) {
+            *pp = sb->next;
+            break;
+        }
+    if (sb->w) { /* its task was not cancelled: drop the wait without resuming anything */
+        uv_timer_stop(&sb->w->timer);
+        uv_close((uv_handle_t *)&sb->w->timer, waiter_closed);
+    }
+    json_decref(sb->queue);
+    free(sb);
+    return 0;
+}
+
+/* The subscriber of L's state, created on first use (anchored in the state's registry). */
+static sub *sub_of(lua_State *L)
+{
+    vml_script *s = vml_script_from(L);
+    sub *sb, **slot;
+    for (sb = g_subs; sb; sb = sb->next)
+        if (sb->s == s)
+            return sb;
+    slot = lua_newuserdatauv(L, sizeof *slot, 0);
+    *slot = NULL;
+    lua_newtable(L);
+    lua_pushcfunction(L, sub_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_setmetatable(L, -2);
+    sb = calloc(1, sizeof *sb);
+    if (!sb || !(sb->queue = json_array())) {
+        free(sb);
+        luaL_error(L, "out of memory");
+        return NULL;
+    }
+    sb->s = s;
+    *slot = sb;
+    lua_setfield(L, LUA_REGISTRYINDEX, "vibeml.plugins.subscriber");
+    sb->next = g_subs;
+    g_subs = sb;
+    return sb;
 }
 
 static int l_wait(lua_State *L)
 {
     lua_Number secs = luaL_optnumber(L, 1, 3600);
-    json_t *pending;
+    sub *sb;
     waiter *w;
     luaL_argcheck(L, secs >= 0 && secs <= 1e7, 1, "seconds must be between 0 and 1e7");
-    if (g_waiter)
-        return luaL_error(L, "another task is already waiting for plugin changes");
     vml_plugins_init(NULL);
-    pending = vml_plugins_take_changes();
-    if (json_array_size(pending) > 0 || secs == 0)
-        return push_json(L, pending);
-    json_decref(pending);
+    sb = sub_of(L);
+    if (sb->w)
+        return luaL_error(L, "another task of this state is already waiting for plugin changes");
+    distribute();
+    if (json_array_size(sb->queue) > 0 || secs == 0)
+        return push_json(L, take_queue(sb));
     w = calloc(1, sizeof *w);
     if (!w)
         return luaL_error(L, "out of memory");
     uv_timer_init(vml_loop(), &w->timer);
     w->timer.data = w;
     w->await.data = w;
+    w->sb = sb;
     uv_timer_start(&w->timer, on_wait_timeout, (uint64_t)(secs * 1000.0 + 0.5), 0);
-    g_waiter = w;
+    sb->w = w;
     vml_plugins_on_change(on_change, NULL);
     return vml_await_yield(L, &w->await, wait_cancel);
 }

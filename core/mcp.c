@@ -1566,6 +1566,8 @@ static int lua_start(vml_mcp *m, vml_err *err)
     lua_setfield(L, -2, "test");
     lua_pushboolean(L, opts->conformance);
     lua_setfield(L, -2, "conformance");
+    lua_pushboolean(L, opts->no_services);
+    lua_setfield(L, -2, "session"); /* server.services() then lists the per-session ones only */
     lua_createtable(L, (int)opts->n_plugin_dirs, 0);
     for (i = 0; i < opts->n_plugin_dirs; i++) {
         lua_pushstring(L, opts->plugin_dirs[i]);
@@ -1579,7 +1581,7 @@ static int lua_start(vml_mcp *m, vml_err *err)
     luaL_setfuncs(L, hooks, 1);
     if ((rc = vml_script_pcall(m->s, 2, 0, err)) < 0)
         return rc;
-    if (!m->o.no_services && (rc = start_services(m, err)) < 0)
+    if ((rc = start_services(m, err)) < 0)
         return rc;
     /* loading left garbage behind (module chunks, plugin validation): collect it and hand the
      * freed pages back, so an idle server stays small */

@@ -52,8 +52,9 @@ typedef struct vml_mcp_opts {
     size_t n_plugin_dirs;
     size_t page_size;              /* items per list page; 0 = 100 */
     size_t max_message;            /* 0 = VML_MCP_MAX_MESSAGE */
-    int no_services;               /* do not start lua/vibeml/services (HTTP sessions: the
-                                      transport runs them once for the whole process) */
+    int no_services;               /* start only the services marked per_session (HTTP
+                                      sessions: the transport runs the others once for the whole
+                                      process; each session follows plugin changes itself) */
 } vml_mcp_opts;
 
 /* Creates the server: its Lua state, the tools, resources, prompts; starts the services.

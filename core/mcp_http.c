@@ -5,6 +5,7 @@
  * a stream holds its httpd request until it ends it; lines from vml_mcp are freed here. */
 #include "mcp_http.h"
 
+#include <arpa/inet.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ typedef struct stream {
     vml_httpd_req *r;
     json_t *ids;    /* request ids still to be answered on this stream */
     json_t *tokens; /* progress tokens its requests gave */
+    int batch;      /* a batch: its one answer line (an array) ends the stream */
     int dead;       /* the client went away: writes are skipped */
 } stream;
 
@@ -35,6 +37,12 @@ typedef struct session {
     stream *get;     /* the standalone GET stream, or NULL */
     uint64_t last_used;
     int ending;
+    /* While a POST is being handled: the answers vml_mcp gives at once that no stream waits
+     * for (an envelope error, id null) belong to that POST. */
+    stream *capture;  /* its stream, or NULL */
+    char *captured;   /* a POST without a stream (notifications): the error line, owned */
+    size_t captured_len;
+    int capturing;
 } session;
 
 struct server {
@@ -42,6 +50,7 @@ struct server {
     vml_httpd *httpd;
     vml_mcp *primary; /* runs the services; belongs to no session */
     session *sessions;
+    size_t n_sessions;
     char *token;
     char addr[64];
     uv_signal_t sigterm, sigint;
@@ -122,6 +131,26 @@ static int has_value(json_t *arr, json_t *v)
 
 /* {===================================================================== routing */
 
+/* The batch stream of s that waits for any of the ids in arr (a batch's answers), else, when
+ * no POST is being handled, the oldest open batch stream. */
+static stream *batch_stream(session *s, json_t *arr)
+{
+    stream *st, *oldest = NULL;
+    size_t i;
+    json_t *e;
+    for (st = s->streams; st; st = st->next) {
+        if (!st->batch)
+            continue;
+        oldest = st;
+        json_array_foreach(arr, i, e) {
+            json_t *id = json_object_get(e, "id");
+            if (id && !json_is_null(id) && has_value(st->ids, id))
+                return st;
+        }
+    }
+    return s->capturing ? NULL : oldest;
+}
+
 /* vml_mcp's write callback: takes ownership of line. */
 static int session_write(void *ud, char *line, size_t len)
 {
@@ -131,20 +160,53 @@ static int session_write(void *ud, char *line, size_t len)
 
     if (s->ending)
         goto out;
-    if (vml_jtext_parse(line, len, &msg, NULL, NULL) < 0 || !json_is_object(msg))
+    if (vml_jtext_parse(line, len, &msg, NULL, NULL) < 0)
+        goto out;
+    if (json_is_array(msg)) {
+        /* a batch's answers, all in one line: they end the batch's stream */
+        st = batch_stream(s, msg);
+        if (!st && s->capturing)
+            st = s->capture; /* the answer to the POST being handled */
+        if (!st && s->capturing && !s->captured) {
+            s->captured = line;
+            s->captured_len = len;
+            line = NULL;
+        } else if (st) {
+            stream_send(st, line, len);
+            stream_close(s, st);
+            if (s->capture == st)
+                s->capture = NULL;
+        }
+        goto out;
+    }
+    if (!json_is_object(msg))
         goto out;
     id = json_object_get(msg, "id");
     method = json_object_get(msg, "method");
     if (id && !method && (json_object_get(msg, "result") || json_object_get(msg, "error"))) {
         /* a response: the stream that carries its request */
-        for (st = s->streams; st; st = st->next)
-            if (take_id(st->ids, id)) {
-                stream_send(st, line, len);
-                if (json_array_size(st->ids) == 0)
-                    stream_close(s, st);
-                goto out;
+        if (!json_is_null(id))
+            for (st = s->streams; st; st = st->next)
+                if (take_id(st->ids, id)) {
+                    stream_send(st, line, len);
+                    if (json_array_size(st->ids) == 0)
+                        stream_close(s, st);
+                    goto out;
+                }
+        /* an answer nobody waits for, given while a POST is handled: that POST's envelope was
+         * refused (id null, or an id the transport did not take for a request) */
+        if (s->capture) {
+            stream_send(s->capture, line, len);
+            if (json_is_null(id) || json_array_size(s->capture->ids) == 0) {
+                stream_close(s, s->capture);
+                s->capture = NULL;
             }
-        goto out; /* nobody waits for it (its stream ended) */
+        } else if (s->capturing && !s->captured) {
+            s->captured = line;
+            s->captured_len = len;
+            line = NULL;
+        }
+        goto out; /* else nobody waits for it (its stream ended) */
     }
     if (json_is_string(method) &&
         strcmp(json_string_value(method), "notifications/progress") == 0) {
@@ -181,10 +243,12 @@ static void session_end(server *srv, session *s)
     for (pp = &srv->sessions; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
+            srv->n_sessions--;
             break;
         }
     s->ending = 1;
     vml_mcp_free(s->m);
+    free(s->captured);
     while (s->streams)
         stream_close(s, s->streams);
     get_close(s);
@@ -202,12 +266,39 @@ static session *session_find(server *srv, const char *id)
     return NULL;
 }
 
+/* Makes room for one more session: ends the one idle longest among those with no request open
+ * or running, preferring one without a GET stream (a client holding only a GET stream is told
+ * by its end, and initializes again). Returns 0, or -1 when every session is busy. */
+static int session_make_room(server *srv)
+{
+    session *s, *victim = NULL;
+    if (srv->n_sessions < VML_MCP_HTTP_MAX_SESSIONS)
+        return 0;
+    for (s = srv->sessions; s; s = s->next) {
+        if (s->streams || vml_mcp_inflight(s->m) > 0)
+            continue;
+        if (!victim || (!s->get && victim->get) ||
+            (!s->get == !victim->get && s->last_used < victim->last_used))
+            victim = s;
+    }
+    if (!victim)
+        return -1;
+    session_end(srv, victim);
+    return 0;
+}
+
 static session *session_new(server *srv, vml_err *err)
 {
-    session *s = calloc(1, sizeof *s);
+    session *s;
     unsigned char raw[16];
     vml_mcp_opts opts = srv->base;
     size_t i;
+    if (session_make_room(srv) < 0) {
+        vml_err_set(err, VML_EBUSY, "too many sessions (%d), all of them busy: try again when "
+                                    "one ends", VML_MCP_HTTP_MAX_SESSIONS);
+        return NULL;
+    }
+    s = calloc(1, sizeof *s);
     if (!s) {
         vml_err_set(err, VML_ENOMEM, "out of memory");
         return NULL;
@@ -227,6 +318,7 @@ static session *session_new(server *srv, vml_err *err)
     s->last_used = uv_now(vml_loop());
     s->next = srv->sessions;
     srv->sessions = s;
+    srv->n_sessions++;
     return s;
 }
 
@@ -281,6 +373,12 @@ static int origin_ok(server *srv, const char *origin)
     return host_ok(srv, p, host_len(p));
 }
 
+/* 1 when the negotiated version allows JSON-RPC batches (2025-03-26 only). */
+static int is_batch_version(const char *v)
+{
+    return v && strcmp(v, "2025-03-26") == 0;
+}
+
 /* Counts the requests in msg (an object or a batch) and collects their ids and tokens. */
 static size_t collect(json_t *msg, json_t *ids, json_t *tokens, int *is_init)
 {
@@ -290,8 +388,11 @@ static size_t collect(json_t *msg, json_t *ids, json_t *tokens, int *is_init)
         json_array_foreach(msg, i, m) n += collect(m, ids, tokens, is_init);
         return n;
     }
+    /* a request: a string method and an id that is a string or an integer (as vml_mcp checks;
+     * 1.5, true, {} or an integer past 64 bits is answered with an id-null error instead) */
     if (!json_is_object(msg) || !json_is_string(json_object_get(msg, "method")) ||
-        !json_object_get(msg, "id") || json_is_null(json_object_get(msg, "id")))
+        !(json_is_string(json_object_get(msg, "id")) ||
+          json_is_integer(json_object_get(msg, "id"))))
         return 0;
     json_array_append(ids, json_object_get(msg, "id"));
     {
@@ -329,7 +430,7 @@ static void handle_post(server *srv, vml_httpd_req *r, session *s)
         }
         s = session_new(srv, &err);
         if (!s) {
-            respond_error(r, 500, -32603, vml_err_msg(&err));
+            respond_error(r, err.code == VML_EBUSY ? 503 : 500, -32603, vml_err_msg(&err));
             goto out;
         }
     } else if (!s) {
@@ -342,9 +443,32 @@ static void handle_post(server *srv, vml_httpd_req *r, session *s)
         goto out;
     }
     s->last_used = uv_now(vml_loop());
+    if (json_is_array(msg) && !is_batch_version(vml_mcp_version(s->m))) {
+        /* refused here: vml_mcp answers a batch it refuses with one id-null error, which no
+         * stream waiting for the batch's ids would ever take */
+        char text[200];
+        snprintf(text, sizeof text, "Invalid Request: batches are not allowed in protocol %s "
+                                    "(JSON-RPC batching exists only in 2025-03-26); send one "
+                                    "message per POST", vml_mcp_version(s->m));
+        respond_error(r, 400, -32600, text);
+        goto out;
+    }
     if (nreq == 0) {
+        /* notifications and responses get 202; a message vml_mcp refuses (an id that is not a
+         * string or an integer, a bad envelope) gets its error, at once, as a 400 */
+        s->capturing = 1;
         vml_mcp_handle(s->m, body, len);
-        vml_httpd_respond(r, 202, NULL, NULL, 0, NULL);
+        s->capturing = 0;
+        if (s->captured) {
+            size_t n = s->captured_len;
+            while (n && s->captured[n - 1] == '\n')
+                n--;
+            vml_httpd_respond(r, 400, "application/json", s->captured, n, NULL);
+            free(s->captured);
+            s->captured = NULL;
+        } else {
+            vml_httpd_respond(r, 202, NULL, NULL, 0, NULL);
+        }
         goto out;
     }
     if (accept && !strstr(accept, "text/event-stream") && !strstr(accept, "*/*")) {
@@ -362,12 +486,17 @@ static void handle_post(server *srv, vml_httpd_req *r, session *s)
         st->r = r;
         st->ids = ids;
         st->tokens = tokens;
+        st->batch = json_is_array(msg);
         ids = tokens = NULL;
         st->next = s->streams;
         s->streams = st;
         /* answers may come back at once (ping) or much later (a tool call); session_write routes
          * them and ends the stream after its last response */
+        s->capturing = 1;
+        s->capture = st;
         vml_mcp_handle(s->m, body, len);
+        s->capturing = 0;
+        s->capture = NULL;
     }
 out:
     json_decref(msg);
@@ -375,22 +504,20 @@ out:
     json_decref(tokens);
 }
 
-static void on_request(vml_httpd_req *r, void *ud)
+/* vml_httpd_check: runs on a connection thread before any body byte is read, so a request
+ * from a web page (DNS rebinding) or without the token costs no body. Reads only srv->addr and
+ * srv->token, which do not change while the server runs. */
+static int check_headers(const vml_httpd_req *r, void *ud, const char **body,
+                         const char *const **headers)
 {
     server *srv = ud;
-    const char *method = vml_httpd_req_method(r);
     const char *host = vml_httpd_req_header(r, "Host");
     const char *origin = vml_httpd_req_header(r, "Origin");
-    const char *pv = vml_httpd_req_header(r, "MCP-Protocol-Version");
-    const char *sid = vml_httpd_req_header(r, "Mcp-Session-Id");
-    const char *path = vml_httpd_req_path(r);
-    session *s;
-    int i;
-
     if (!host || !host_ok(srv, host, host_len(host)) || (origin && !origin_ok(srv, origin))) {
-        respond_error(r, 403, -32600, "Forbidden: Host or Origin is not a local address "
-                                      "(DNS rebinding protection)");
-        return;
+        *body = "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":"
+                "\"Forbidden: Host or Origin is not a local address (DNS rebinding "
+                "protection)\"}}";
+        return 403;
     }
     if (srv->token) {
         const char *auth = vml_httpd_req_header(r, "Authorization");
@@ -398,12 +525,26 @@ static void on_request(vml_httpd_req *r, void *ud)
         if (!auth || strncmp(auth, "Bearer ", 7) != 0 || strlen(auth + 7) != tl ||
             sodium_memcmp(auth + 7, srv->token, tl) != 0) {
             static const char *const hs[] = {"WWW-Authenticate", "Bearer", NULL};
-            static const char text[] = "{\"error\":\"unauthorized: send Authorization: Bearer "
-                                       "<token from --token-file>\"}";
-            vml_httpd_respond(r, 401, "application/json", text, sizeof text - 1, hs);
-            return;
+            *body = "{\"error\":\"unauthorized: send Authorization: Bearer <token from "
+                    "--token-file>\"}";
+            *headers = hs;
+            return 401;
         }
     }
+    return 0;
+}
+
+static void on_request(vml_httpd_req *r, void *ud)
+{
+    server *srv = ud;
+    const char *method = vml_httpd_req_method(r);
+    const char *pv = vml_httpd_req_header(r, "MCP-Protocol-Version");
+    const char *sid = vml_httpd_req_header(r, "Mcp-Session-Id");
+    const char *path = vml_httpd_req_path(r);
+    session *s;
+    int i;
+
+    /* Host, Origin and the token were checked on the headers (check_headers) */
     if (strcmp(path, "/mcp") != 0) {
         respond_error(r, 404, -32600, "Not Found: the MCP endpoint is /mcp");
         return;
@@ -495,6 +636,19 @@ static void noop_close(uv_handle_t *h)
     (void)h;
 }
 
+/* 1 when addr is a loopback address (127.0.0.0/8, ::1), the only ones where the Host check
+ * alone keeps other machines out. */
+static int is_loopback(const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, addr, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, addr, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}
+
 int vml_mcp_http_serve(const vml_mcp_opts *opts, const char *addr, int port, const char *token)
 {
     server srv;
@@ -503,6 +657,17 @@ int vml_mcp_http_serve(const vml_mcp_opts *opts, const char *addr, int port, con
     uv_loop_t *loop = vml_loop();
     int code = 0;
 
+    /* Off loopback, the Host check is no protection (any client can send "Host: localhost"):
+     * refuse before anything listens. */
+    if (!is_loopback(addr) && !(token && *token)) {
+        fprintf(stderr,
+                "vibeml serve: --http %s is reachable from other machines, and without a token "
+                "anyone who can reach it could launch paid jobs. Add --token-file FILE (a file "
+                "holding a random token of at least 16 characters, mode 0600; clients send "
+                "`Authorization: Bearer <token>`), or bind to 127.0.0.1\n",
+                addr);
+        return 1;
+    }
     memset(&srv, 0, sizeof srv);
     srv.base = *opts;
     snprintf(srv.addr, sizeof srv.addr, "%s", addr);
@@ -520,11 +685,20 @@ int vml_mcp_http_serve(const vml_mcp_opts *opts, const char *addr, int port, con
         free(srv.token);
         return 1;
     }
-    if (vml_httpd_start(addr, port, on_request, &srv, &srv.httpd, &err) < 0) {
-        fprintf(stderr, "vibeml serve: %s\n", vml_err_msg(&err));
-        vml_mcp_free(srv.primary);
-        free(srv.token);
-        return 1;
+    {
+        /* VIBEML_HTTP_TIMEOUT_S: the idle timeout of a connection (tests make it short) */
+        vml_httpd_limits lim;
+        const char *t = getenv("VIBEML_HTTP_TIMEOUT_S");
+        memset(&lim, 0, sizeof lim);
+        if (t && atoi(t) > 0)
+            lim.idle_timeout_s = (unsigned)atoi(t);
+        if (vml_httpd_start(addr, port, on_request, check_headers, &srv, &lim, &srv.httpd,
+                            &err) < 0) {
+            fprintf(stderr, "vibeml serve: %s\n", vml_err_msg(&err));
+            vml_mcp_free(srv.primary);
+            free(srv.token);
+            return 1;
+        }
     }
     fprintf(stderr, "vibeml serve: listening on http://%s%s%s:%d/mcp%s\n",
             strchr(addr, ':') ? "[" : "", addr, strchr(addr, ':') ? "]" : "",

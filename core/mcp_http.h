@@ -12,10 +12,18 @@
  *   GET     a standalone event stream for the session: notifications not tied to a request
  *           (resources/updated, tools/list_changed, log lines of services).
  *   DELETE  ends the session.
- * Security: binds to 127.0.0.1 unless an address is given; the Host header must name a loopback
- * host (or the bound address) and an Origin, when present, a loopback origin, else 403 (DNS
- * rebinding); with a token every request needs `Authorization: Bearer <token>` (compared in
- * constant time) or gets 401. MCP-Protocol-Version, when present, must be a supported version.
+ * Security: binds to 127.0.0.1 unless an address is given; an address that is not loopback
+ * refuses to start without a token (any client can send "Host: localhost"). The Host header
+ * must name a loopback host (or the bound address) and an Origin, when present, a loopback
+ * origin, else 403 (DNS rebinding); with a token every request needs `Authorization: Bearer
+ * <token>` (compared in constant time) or gets 401. Both are checked on the headers, before any
+ * body byte is read. MCP-Protocol-Version, when present, must be a supported version.
+ * Limits (httpd.h): connections in all and per address, idle and read timeouts, body size (413)
+ * and a shared body budget; sessions are capped (VML_MCP_HTTP_MAX_SESSIONS).
+ * Every POST gets a complete answer: a message vml_mcp refuses at once (an id that is not a
+ * string or an integer, a bad envelope) is answered 400 with its JSON-RPC error; a batch is
+ * refused (400) unless the session's protocol is 2025-03-26, whose batches are answered in one
+ * line that ends their stream.
  *
  * Each session is a vml_mcp (mcp.h) whose write callback routes what the server sends: a
  * response to the stream that carries its id; a progress notification to the stream whose
@@ -30,8 +38,11 @@
 
 #include "mcp.h"
 
-/* Sessions idle longer than this end (seconds). */
-#define VML_MCP_HTTP_IDLE_S 3600
+/* Sessions idle longer than this end (seconds); each holds a Lua state (~450 KB). */
+#define VML_MCP_HTTP_IDLE_S 900
+/* Sessions at once: a new one ends the one idle longest (with nothing open or running), or is
+ * refused with 503 when all are busy. */
+#define VML_MCP_HTTP_MAX_SESSIONS 64
 
 /* Serves MCP over HTTP on addr:port until SIGTERM/SIGINT. token (may be NULL) is the bearer
  * token every request must carry. Prints "listening on http://ADDR:PORT/mcp" on stderr (the

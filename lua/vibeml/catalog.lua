@@ -33,7 +33,10 @@ local index -- {offers=, by_gpu=, info=}
 
 local function num(s)
   if s == nil or s == "" then return nil end
-  return tonumber(s)
+  local v = tonumber(s)
+  -- "1e999" or "nan" in a downloaded file must never become a price or a GPU count
+  if v and v == v and v > -math.huge and v < math.huge then return v end
+  return nil
 end
 
 local function cache_dir()
@@ -228,7 +231,7 @@ function M.parse_v8(cloud, text)
         local hf = GCP_HOST[acc]
         local hname = n and (hf and hf(n) or gcp_n1_host(n))
         local h = hname and host[hname .. "|" .. region]
-        if h and price then
+        if h and h.price and price then -- a host row whose price did not parse prices nothing
           it, price = hname, price + h.price
           spot = spot and h.spot and (spot + h.spot) or nil
           vcpus, mem = h.vcpus, h.mem

@@ -6,8 +6,7 @@
  * NUL byte ends jansson's input (it reads "1\0junk" as 1) but is an error here; jansson refuses
  * keys with an escaped NUL ("a\u0000b"), which are valid JSON and kept here.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icore tests/fuzz/fuzz_jtext.c \
- *         core/jtext.c core/err.c -ljansson -luv -o /tmp/fuzz_jtext && /tmp/fuzz_jtext -max_total_time=60
+ * Build and run: tests/fuzz/run.sh jtext (see tests/fuzz/README.md).
  */
 #include <stdint.h>
 #include <stdlib.h>

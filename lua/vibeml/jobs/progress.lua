@@ -109,7 +109,9 @@ function M.to_progress(kind, t)
     for k in pairs(t) do if k:sub(1, 5) == "eval_" then return { event = "eval" } end end
     return { event = "step", loss = num(t.loss), lr = num(t.learning_rate), epoch = num(t.epoch) }
   elseif kind == "tqdm" then
-    return { event = "step", step = t.step, total_steps = t.total_steps, eta_s = t.eta_s }
+    -- a 30-digit count reads as a float: steps are integers or absent, never 1e125
+    return { event = "step", step = math.tointeger(num(t.step)), total_steps = math.tointeger(num(t.total_steps)),
+             eta_s = num(t.eta_s) }
   end
 end
 

@@ -487,7 +487,7 @@ local function apply(row, status, rec, mapped)
       changed = true
     end
   end
-  if rec and rec.recovery_count and rec.recovery_count > (row.recoveries or 0) then
+  if rec and math.type(rec.recovery_count) == "integer" and rec.recovery_count > (row.recoveries or 0) then
     jdb.update(row.id, { recoveries = rec.recovery_count })
     jdb.event(jdb.db(), row.id, "recovery", { recovery_count = rec.recovery_count,
       message = "preempted: SkyPilot is recovering the job; it resumes from its last checkpoint" })
@@ -541,7 +541,7 @@ end
 local function reconcile(row, list)
   local found
   for _, rec in ipairs(list) do
-    if rec.job_name == row.sky_name and (not found or (tonumber(rec.job_id) or 0) > (tonumber(found.job_id) or 0)) then
+    if type(rec) == "table" and rec.job_name == row.sky_name and (not found or (tonumber(rec.job_id) or 0) > (tonumber(found.job_id) or 0)) then
       found = rec
     end
   end
@@ -581,7 +581,10 @@ function M.poll(rows)
     local list = M.json_of(out.out)
     if type(list) ~= "table" then error("sky jobs queue: unreadable JSON") end
     local by_id = {}
-    for _, rec in ipairs(list) do by_id[tostring(math.tointeger(rec.job_id) or rec.job_id)] = rec end
+    -- a record that is not an object is skipped: one bad entry must not stop tracking the others
+    for _, rec in ipairs(list) do
+      if type(rec) == "table" then by_id[tostring(math.tointeger(rec.job_id) or rec.job_id)] = rec end
+    end
     for _, row in ipairs(orphans) do
       local adopted, rec = reconcile(row, list)
       if adopted then apply(adopted, rec.status, rec, STATUS[rec.status]) end
@@ -594,7 +597,9 @@ function M.poll(rows)
   if #clusters > 0 then
     local st = M.sky({ "status", "-o", "json" })
     local up = {}
-    for _, c in ipairs(st and st.code == 0 and M.json_of(st.out) or {}) do up[c.name] = c.status end
+    for _, c in ipairs(st and st.code == 0 and M.json_of(st.out) or {}) do
+      if type(c) == "table" and c.name ~= nil then up[c.name] = c.status end
+    end
     local q = M.sky({ "queue", "-o", "json" })
     local queues = q and q.code == 0 and M.json_of(q.out) or {}
     for _, row in ipairs(clusters) do
@@ -607,8 +612,9 @@ function M.poll(rows)
           finish(row, "failed", "FAILED", "Cluster '" .. cname .. "' not found on the cloud provider. It was likely preempted or autodowned.")
         end
       else
-        for _, j in ipairs((queues or {})[cname] or {}) do
-          if tostring(math.tointeger(j.job_id) or j.job_id) == tostring(row.backend_id) then
+        local q_of = type(queues) == "table" and queues[cname] or {}
+        for _, j in ipairs(type(q_of) == "table" and q_of or {}) do
+          if type(j) == "table" and tostring(math.tointeger(j.job_id) or j.job_id) == tostring(row.backend_id) then
             local mapped = STATUS[j.status]
             apply(row, j.status, nil, mapped)
             if jdb.TERMINAL[mapped or ""] then

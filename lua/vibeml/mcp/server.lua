@@ -132,7 +132,11 @@ function M.init(opts, h)
   load_list(opts.prompts, "prompt", M.add_prompt)
   load_list(opts.services, "service", function(s, mod)
     assert(type(s) == "table" and type(s.start) == "function", "a service returns {start=fn}")
-    service_list[#service_list + 1] = { name = mod, start = s.start }
+    -- an HTTP session (opts.session) runs only the per-session services: the others (job
+    -- poller, plugin watcher) run once for the whole process
+    if not opts.session or s.per_session then
+      service_list[#service_list + 1] = { name = mod, start = s.start }
+    end
   end)
   if opts.test then
     local ok, err = pcall(function() require("vibeml.mcp.testing").install(M) end)
