@@ -6,7 +6,7 @@ set -euo pipefail
 bin=$1
 src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
+trap 'sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"' EXIT
 export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
 export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
 unset VIBEML_SKY

@@ -9,7 +9,7 @@ if [ ! -d "$here/node_modules/@modelcontextprotocol/sdk" ]; then
   echo "test_money_launch.sh: the MCP SDK is not installed; run: bash .ci/deps --tests" >&2
   exit 1
 fi
-home=$(mktemp -d); trap 'rm -rf "$home"' EXIT
+home=$(mktemp -d); trap 'FAKE_SKY_STATE=$home/fake_sky PATH="$src/tests/fixtures/fake_sky:$PATH" sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"' EXIT
 export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky
 export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=5
 unset VIBEML_SKY VIBEML_PASSPHRASE
