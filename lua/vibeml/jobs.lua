@@ -484,7 +484,8 @@ end
 local function read_tail(path, n, since)
   local st = vibeml.fs.stat(path)
   if not st then return {}, 0, false end
-  local text = vibeml.fs.read(path) or ""
+  -- regular files only: a symlink or a FIFO planted as a log must not be followed or block
+  local text = vibeml.fs.read(path, { regular = true }) or ""
   local start = 1
   local truncated = false
   if since then
