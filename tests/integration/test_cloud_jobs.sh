@@ -147,7 +147,18 @@ print(json.dumps(p))' "$(find "$home" -path "*/jobs/$id4/task.yaml")")
 run_smoke "$id4" | grep "\"resumed_from_step\":30" >/dev/null || { cat "$home/smoke.err" >&2; fail "its own checkpoint was not resumed"; }
 echo "ok 6 - foreign checkpoint skipped, own checkpoint resumed"
 
+echo "# 8. the storage preference (and a bad one) overrides the default bucket"
+"$bin" config set storage s3://team-ckpts >/dev/null
+id8=$(launch --param max_steps=10 --param save_steps=5)
+wait_for "$id8" completed
+[ -f "$FAKE_SKY_STATE/buckets/team-ckpts/$id8/output/model.json" ] || fail "output not in the preferred bucket"
+[ "$(show "$id8" | field outputs.output)" = "s3://team-ckpts/$id8/output" ] || fail "status names the preferred bucket"
+if "$bin" config set storage "s3://Bad_Bucket" >/dev/null 2>"$home/cfg.err"; then fail "a bad bucket name was accepted"; fi
+grep "bucket name" "$home/cfg.err" >/dev/null || fail "the refusal names the rule: $(cat "$home/cfg.err")"
+"$bin" config set storage null >/dev/null
+echo "ok 8 - storage preference used; a bad bucket name refused"
+
 echo "# 7. billed at the rate of the candidate that runs; stopped at the cap"
 "$bin" run "$src/tests/integration/cloud_jobs.lua"
 echo "ok 7 - second candidate's rate and cap"
-echo "7 passed, 0 failed"
+echo "8 passed, 0 failed"

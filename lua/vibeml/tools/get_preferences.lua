@@ -33,7 +33,8 @@ return {
     properties = {
       preferences = { type = "object", properties = {
         backend = { type = "string" }, cloud = str_or_null, region = str_or_null,
-        gpu = str_or_null, spot = { type = "boolean" }, workflow = str_or_null } },
+        gpu = str_or_null, spot = { type = "boolean" }, workflow = str_or_null,
+        storage = str_or_null } },
       money = { type = "object", properties = {
         per_job_cap = { type = { "number", "null" } },
         monthly_budget = { type = { "number", "null" } } } },

@@ -24,6 +24,7 @@ return {
       gpu = str_or_null("e.g. H100, A100-80GB, L40S; null = the planner chooses"),
       spot = { type = "boolean", description = "prefer spot instances" },
       workflow = str_or_null("e.g. lora, qlora, unsloth; null = the planner chooses"),
+      storage = str_or_null("bucket for cloud jobs' checkpoints and outputs, e.g. s3://my-bucket; null = one named after the SkyPilot user"),
       per_job_cap = money_field,
       monthly_budget = money_field,
     },
