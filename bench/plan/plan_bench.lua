@@ -178,8 +178,11 @@ local function brute(p, req)
   local wf = planner.workflow(p.workflow)
   local best
   for _, o in ipairs(catalog.offers()) do
+    local cmap = gpus.cloud_map(o.cloud)
     local ok = (not req.cloud or o.cloud == req.cloud) and (not req.region or o.region == req.region)
       and o.count <= (wf.gpu.max_count or 8)
+      -- no bucket, no durable results: clouds where SkyPilot cannot mount one are not offered
+      and not (cmap and cmap.storage_mount == false)
     if ok then
       local spec = gpus.get(o.gpu)
       local tflops, ic = gpus.instance_spec(spec, o.cloud, o.instance_type)

@@ -191,13 +191,17 @@ function M.solve(ctx, cons, only_best)
   local margin = sizing.margin(vopts)
   local offers = cons.gpu and catalog.by_gpu(cons.gpu) or catalog.offers()
   local memo = {}
-  local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0, hardware = 0 }
+  local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0, hardware = 0,
+                     storage = 0 }
   local hw = {} -- runs_on per GPU name (a handful of names over thousands of offers)
   -- clouds whose GPU map says SkyPilot cannot make multi-node clusters there (Vast)
-  local single = {}
+  -- and clouds where SkyPilot cannot mount a bucket: every cloud job keeps its checkpoints and
+  -- output in one (vibeml.jobs.storage), so an offer there could not keep its results
+  local single, no_bucket = {}, {}
   for _, c in ipairs(gpus.clouds()) do
     local map = gpus.cloud_map(c)
     if map and map.multi_node == false then single[c] = true end
+    if map and map.storage_mount == false then no_bucket[c] = true end
   end
   local options = {}
   local cloud, region, want_n, spot_pref = cons.cloud, cons.region, cons.gpus, cons.spot
@@ -209,6 +213,8 @@ function M.solve(ctx, cons, only_best)
     if ok_hw == nil then ok_hw = M.runs_on(ctx.wf, o.spec) and true or false; hw[o.gpu] = ok_hw end
     if (cloud and o.cloud ~= cloud) or (region and o.region ~= region) then
       rejected.filter = rejected.filter + 1
+    elseif no_bucket[o.cloud] then
+      rejected.storage = rejected.storage + 1
     elseif not ok_hw then
       rejected.hardware = rejected.hardware + 1
     elseif o.count > per_node_max or (want_n and (want_n % o.count ~= 0
@@ -816,6 +822,7 @@ function M.plan(req)
     if rejected.count > 0 then parts[#parts + 1] = string.format("%d with another GPU count", rejected.count) end
     if rejected.filter > 0 then parts[#parts + 1] = string.format("%d in other clouds/regions", rejected.filter) end
     if rejected.hardware > 0 then parts[#parts + 1] = string.format("%d on GPUs workflow '%s' cannot run on", rejected.hardware, wfname) end
+    if rejected.storage > 0 then parts[#parts + 1] = string.format("%d on clouds where SkyPilot cannot mount the bucket that keeps a job's checkpoints and output (Vast)", rejected.storage) end
     local need = sizing.vram_gb(ctx.method, mi.params_b, { seq_len = ctx.shape.seq_len,
       batch = ctx.shape.batch, rank = ctx.shape.rank, optimizer = ctx.shape.optimizer, vram = ctx.wf.vram })
     local msg = string.format("No GPU offer fits %s of %s (%.1f B parameters, %.0f GB on one GPU) "

@@ -14,6 +14,10 @@ return {
   -- SkyPilot's Vast cloud lists MULTI_NODE among its unsupported features ("the interconnection
   -- among nodes are non-trivial on Vast", sky/clouds/vast.py): plans use one node here
   multi_node = false,
+  -- ... and STORAGE_MOUNTING ("Mounting object stores is not supported on Vast"): a job there
+  -- cannot keep checkpoints or outputs in a bucket, so its results would die with the VM;
+  -- the planner offers no Vast machine to VibeML's cloud jobs
+  storage_mount = false,
   unsupported = {
     ["RTX3060"] = "12 GB",
     ["RTX4060"] = "8 GB",

@@ -51,7 +51,9 @@ local function brute_best(p)
     local spec = gpus.get(o.gpu)
     local hw_ok = spec.vendor == g.vendor and spec.cc ~= nil and spec.cc >= g.min_compute_capability
       and spec.cc <= g.max_compute_capability
-    if o.count <= (wf.gpu.max_count or 8) and hw_ok then
+    -- (clouds where SkyPilot cannot mount the job's bucket are not offered: Vast)
+    local map = gpus.cloud_map(o.cloud)
+    if o.count <= (wf.gpu.max_count or 8) and hw_ok and not (map and map.storage_mount == false) then
       if sizing.fits(p.method, P, gpus.usable_gb(spec), o.count, sh) then
         local rows = p.dataset_info.rows
         local held = math.min(math.floor(rows * hp.eval_fraction), hp.eval_max_rows)
@@ -220,6 +222,16 @@ T.case("vibeml.gpus{} filters", function()
   local s = assert(vibeml.gpus { spot = true, limit = 5 })
   T.eq(#s.offers, 5)
   for _, o in ipairs(s.offers) do T.ok(o.spot_price_hr ~= nil) end
+end)
+
+T.case("no offer where SkyPilot cannot mount the job's bucket (Vast): results would die with the VM", function()
+  local p, msg = planner.plan { model = "org/Model-3B", dataset = "yahma/alpaca-cleaned", offline = true,
+                                workflow = "unsloth", cloud = "vast", no_task = true }
+  T.eq(p, nil)
+  T.contains(msg, "cannot mount the bucket")
+  local any = assert(planner.plan { model = "org/Model-3B", dataset = "yahma/alpaca-cleaned",
+                                    offline = true, workflow = "unsloth", no_task = true })
+  for _, o in ipairs(any.options) do T.ok(o.cloud ~= "vast", "no Vast option") end
 end)
 
 return T.run()
