@@ -316,14 +316,15 @@ def sample(W, vocab, rng, start, length=120):
 
 # ---------------------------------------------------------------- hub
 
-def push_to_hub(repo, folder, token):
+def push_to_hub(repo, folder, token, private=True):
     """Uploads the files of folder to a model repository through the Hub's HTTP API
-    (HF_ENDPOINT honoured): create the repo (private; exists is fine), then one commit."""
+    (HF_ENDPOINT honoured): create the repo (private unless asked; exists is fine), then one
+    commit."""
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
     headers = {"Authorization": "Bearer " + token}
     owner, name = repo.split("/", 1)
     body = json.dumps({"type": "model", "name": name, "organization": owner,
-                       "private": True}).encode()
+                       "private": bool(private)}).encode()
     req = urllib.request.Request(endpoint + "/api/repos/create", data=body, method="POST",
                                  headers=dict(headers, **{"Content-Type": "application/json"}))
     try:
@@ -471,7 +472,7 @@ def main():
         if not token:
             raise RuntimeError("push_to_hub=%s needs the HF_TOKEN secret" % repo)
         emit("phase", phase="upload", status="start")
-        push_to_hub(repo, out_dir, token)
+        push_to_hub(repo, out_dir, token, private=params.get("hub_private") is not False)
         emit("phase", phase="upload", status="end", repo=repo)
 
     tail = losses[-50:]
