@@ -53,7 +53,7 @@ wait_state() {
 }
 
 "$bin" budget set --monthly 50 --per-job 5 >/dev/null
-knob launch_delay_s 4
+knob launch_delay_s 2
 args=(--model acme/tiny-1B --dataset acme/text --workflow smoke --offline --backend skypilot
       --param max_steps=40 --param step_delay_s=0.05)
 n=0
