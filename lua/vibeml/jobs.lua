@@ -552,6 +552,29 @@ end
 local seen = {}          -- id -> updated_at last announced by this process
 local last_poll, polling = -math.huge, false
 
+-- The jobs whose row changed since this process last looked (other processes write too: a
+-- supervisor, a CLI, the poller of another server state), appended to into (a list of ids).
+function M.changes(opts, into)
+  opts = opts or {}
+  into = into or {}
+  for _, r in ipairs(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0))) do
+    if seen[r.id] ~= r.updated_at then
+      if seen[r.id] ~= nil or opts.announce_new ~= false then into[#into + 1] = r.id end
+      seen[r.id] = r.updated_at
+    end
+  end
+  return into
+end
+
+-- Announces (job_changed, resource_updated) every job that changed since this process last
+-- looked, without asking any backend: for a server state that does not run the poller itself
+-- (an HTTP session), so its subscribers hear of changes while no request is open.
+function M.announce_changes()
+  local ids = M.changes({})
+  for _, id in ipairs(ids) do announce(id) end
+  return ids
+end
+
 -- One tracking pass: every backend's active jobs in one batch (for SkyPilot: one `sky jobs queue`
 -- call however many jobs). Concurrent callers within the interval share the pass.
 function M.poll(opts)
@@ -575,14 +598,7 @@ function M.poll(opts)
         if not okp then vibeml.log("warning", "polling %s jobs: %s", name, tostring(type(err) == "table" and err.message or err)) end
       end
     end
-    -- announce what changed since this process last looked (other processes write too)
-    for _, r in ipairs(db:query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0))) do
-      if seen[r.id] ~= r.updated_at then
-        if seen[r.id] ~= nil or opts.announce_new ~= false then changed[#changed + 1] = r.id end
-        seen[r.id] = r.updated_at
-      end
-    end
-    return changed
+    return M.changes(opts, changed)
   end)
   last_poll = vibeml.monotonic()
   polling = false
