@@ -24,7 +24,12 @@ return {
     per_job_cap = { type = { "number", "null" } }, warnings = "array" }, { "month", "warnings" }),
   annotations = kit.READ_LOCAL,
   handler = function(args, ctx)
-    local st, msg = vibeml.ledger.status(args and args.month or nil)
+    local m = args and args.month
+    if m and not (tonumber(m:sub(6, 7)) >= 1 and tonumber(m:sub(6, 7)) <= 12) then
+      return nil, "month: '" .. m .. "' is not a month; give YYYY-MM with MM 01-12, or leave it out "
+        .. "for the current month"
+    end
+    local st, msg = vibeml.ledger.status(m or nil)
     if not st then return nil, msg end
     local lines = {
       string.format("Budget for %s: limit %s, spent %s, reserved %s, remaining %s; per-job cap %s.",

@@ -23,6 +23,10 @@ return {
   outputSchema = kit.out({ job_id = "string", lines = "array", cursor = "integer", state = "string" },
     { "job_id", "lines", "cursor" }),
   annotations = kit.READ,
+  next = function(r)
+    if r.state == "completed" or r.state == "failed" or r.state == "terminated" then return {} end
+    return { kit.call("get_job_logs", { job_id = r.job_id, since = r.cursor }) }
+  end,
   handler = function(args, ctx)
     local tail = args.tail
     if args.since == nil and tail == nil then tail = 100 end

@@ -20,6 +20,14 @@ return {
   },
   outputSchema = kit.out({ jobs = "array", total = "integer" }, { "jobs", "total" }),
   annotations = kit.READ_LOCAL,
+  next = function(r)
+    for _, j in ipairs(r.jobs or {}) do
+      if j.state ~= "completed" and j.state ~= "failed" and j.state ~= "terminated" then
+        return { kit.call("get_job_status", { job_id = j.id, wait_s = 30 }) }
+      end
+    end
+    return {}
+  end,
   handler = function(args, ctx)
     pcall(jobs.poll)
     local limit, offset = args.limit or 20, args.offset or 0

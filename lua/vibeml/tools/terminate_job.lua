@@ -19,6 +19,9 @@ return {
   },
   outputSchema = kit.out({ id = "string", state = "string", cost = "object" }, { "id", "state" }),
   annotations = { idempotentHint = true },
+  next = function(st)
+    return { kit.call("get_job_logs", { job_id = st.id, tail = 20 }) }
+  end,
   handler = function(args, ctx)
     if ctx and ctx.progress then ctx:progress(0, 1, "stopping " .. args.job_id) end
     local st, msg = jobs.stop(args.job_id, { reason = "user", grace = args.grace or 30 })
