@@ -225,7 +225,13 @@ end
 -- {tool=, arguments=}): some clients show the model only the structured part. A tool gives
 -- them with its handler's text and an optional next(result, args) -> { {tool=, arguments=} }.
 local function finish(t, args, res, text, extra)
-  if type(res) == "table" and extra == nil and getmetatable(res) == nil and res[1] == nil then
+  if type(res) == "table" and extra == nil and res[1] == nil then
+    if getmetatable(res) ~= nil then
+      -- a proxy or object: answer with a plain copy of its fields
+      local copy = {}
+      for k, v in pairs(res) do copy[k] = v end
+      res = copy
+    end
     if type(text) == "string" then text = tool_speak(text) end
     if res.summary == nil then res.summary = first_line(text or t.title or t.name) end
     if res.next == nil then
@@ -250,6 +256,8 @@ function M.call(name, args, serial)
   end
   local res, text, extra = t.handler(args, new_ctx(serial, name))
   if res == nil then return nil, tool_speak(text) end
+  -- plugins' tools answer as they declare; the built-in ones add summary and next
+  if not registry.is_builtin(name) then return res, text, extra end
   return finish(t, args, res, text, extra)
 end
 
