@@ -360,6 +360,12 @@ function M.launch(input, opts)
   end
   local rate = opts.rate_hr or (not local_run and info.rate_hr) or 0
   local cap = opts.cap or info.max_cost or (info.estimate and info.estimate.cost and info.estimate.cost.max)
+  -- one cap everywhere (jobs show, status, budget): the ledger stops the job at the lower of
+  -- its own cap and the per-job cap, so that is the cap the job row shows
+  if not local_run and money.effective_cap then
+    local okc, ecap = pcall(money.effective_cap, cap)
+    if okc and ecap then cap = ecap end
+  end
   local name = opts.name or task.name or info.workflow or "job"
   local params = { hyperparameters = info.params, grace = opts.grace, managed = opts.managed,
                    backend_reason = why, push_to_hub = info.push_to_hub }

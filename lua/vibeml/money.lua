@@ -20,6 +20,9 @@
 --        used_percent=, per_job_cap=, jobs={...}, warnings={...} }   (absent limits are nil)
 --   money.set_limits{ monthly=USD|false, per_job=USD|false }   (CLI only: not exposed over MCP)
 --   money.format(usd) -> "$12.50"
+--   money.effective_cap(own_cap) -> USD | nil       (min of the job's cap and the per-job cap)
+--   money.confirm_cap{cap=, expected=, ctx=, confirm=} -> true | nil, msg, "VML_EMONEY", info
+--        a cap below the expected cost: asked (elicitation / confirm) or refused with numbers
 local M = {}
 local L = vibeml.ledger
 local events = require "vibeml.events"
@@ -109,6 +112,56 @@ function M.authorize(a)
   events.emit("log", "warning", string.format("Job %s was approved over budget (%s) by the "
     .. "person (%s).", a.job_id, M.format(info2_or_msg.needed), approved_by))
   return true, info2_or_msg
+end
+
+-- The job's cap (its own max_cost and the per-job cap, whichever is lower; nil when neither).
+function M.effective_cap(own)
+  local lim = M.limits() or {}
+  local per_job = lim.per_job
+  if per_job ~= nil and vibeml.isnull(per_job) then per_job = nil end
+  if own and (not per_job or own < per_job) then return own end
+  return per_job
+end
+
+local CAP_SCHEMA = {
+  type = "object",
+  properties = {
+    launch = { type = "boolean", title = "Launch anyway",
+      description = "Launch; the job is stopped when it reaches the cap", default = false },
+  },
+  required = { "launch" },
+}
+
+-- A cap below the expected cost stops the job before it finishes: say so before any money is
+-- spent. confirm_cap{ cap=, expected=, ctx=, confirm= } -> true | nil, message, "VML_EMONEY", info
+-- asks the person (elicitation, or confirm(question) at a terminal); without a way to ask, it
+-- refuses with the numbers and how to go on.
+function M.confirm_cap(a)
+  local cap, expected = a.cap, a.expected
+  if not cap or not expected or cap >= expected then return true end
+  local pct = math.floor(100 * cap / expected)
+  local info = { cap = cap, expected = expected, stops_at_percent = pct }
+  local q = string.format("The cap of %s is below this job's expected cost of %s: it would be "
+    .. "stopped at about %d%% of its training. Launch anyway?", M.format(cap), M.format(expected), pct)
+  local ctx = a.ctx
+  if ctx and ctx.supports and ctx:supports("elicitation") then
+    local res, why = ctx:elicit(q, CAP_SCHEMA)
+    if res and res.action == "accept" and type(res.content) == "table" and res.content.launch == true then
+      return true, info
+    end
+    local what = not res and ("could not ask: " .. tostring(why))
+      or (res.action == "cancel" and "the person cancelled" or "the person declined")
+    return nil, string.format("Not launched (%s): the cap of %s is below the expected cost of %s.",
+      what, M.format(cap), M.format(expected)), "VML_EMONEY", info
+  elseif type(a.confirm) == "function" then
+    if a.confirm(q) == true then return true, info end
+    return nil, "Not launched: the cap is below the expected cost.", "VML_EMONEY", info
+  end
+  return nil, string.format("Not launched: the cap of %s is below the expected cost of %s, so the "
+    .. "job would be stopped at about %d%% of its training. To go on: plan a shorter run "
+    .. "(max_steps) that fits the cap, or ask the person to raise the per-job cap in a terminal "
+    .. "with `vibeml budget set --per-job USD` (this client cannot ask them for you).",
+    M.format(cap), M.format(expected), pct), "VML_EMONEY", info
 end
 
 function M.accrue(job_id, cost)

@@ -121,6 +121,8 @@ end
 
 function M.get(name) return tools[name] end
 
+function M.is_builtin(name) return builtin[name] == true end
+
 function M.list()
   local out = {}
   for _, t in pairs(tools) do out[#out + 1] = t end

@@ -192,12 +192,73 @@ function M.tool_list()
   return out
 end
 
+-- Texts shared with the CLI name commands; over MCP they name the tool that does the same.
+local TOOL_SPEAK = {
+  { "list them with `vibeml jobs list`", "list them with list_jobs" },
+  { "`vibeml config set storage s3://BUCKET`", "storage: \"s3://BUCKET\" in launch_training, or "
+    .. "the person's `vibeml config set storage s3://BUCKET`" },
+  { "`vibeml config set KEY VALUE`", "set_preferences" },
+}
+local function tool_speak(s)
+  if type(s) ~= "string" then return s end
+  for _, r in ipairs(TOOL_SPEAK) do
+    local a, b = s:find(r[1], 1, true)
+    while a do
+      s = s:sub(1, a - 1) .. r[2] .. s:sub(b + 1)
+      a, b = s:find(r[1], a + #r[2], true)
+    end
+  end
+  -- "no job 'x'" alone leaves a model guessing: say where the ids are
+  if s:match("^no job '[^']*'$") then s = s .. " (list_jobs shows the job ids)" end
+  -- a NUL byte would end the text in C: show it
+  return (s:gsub("\0", "\\0"))
+end
+M.tool_speak = tool_speak
+
+local function first_line(s)
+  s = tostring(s or ""):match("^[^\n]*")
+  if #s > 240 then s = s:sub(1, 237) .. "..." end
+  return s
+end
+
+-- Every structured result carries `summary` (one line) and `next` (suggested calls,
+-- {tool=, arguments=}): some clients show the model only the structured part. A tool gives
+-- them with its handler's text and an optional next(result, args) -> { {tool=, arguments=} }.
+local function finish(t, args, res, text, extra)
+  if type(res) == "table" and extra == nil and res[1] == nil then
+    if getmetatable(res) ~= nil then
+      -- a proxy or object: answer with a plain copy of its fields
+      local copy = {}
+      for k, v in pairs(res) do copy[k] = v end
+      res = copy
+    end
+    if type(text) == "string" then text = tool_speak(text) end
+    if res.summary == nil then res.summary = first_line(text or t.title or t.name) end
+    if res.next == nil then
+      local list = {}
+      if type(t.next) == "function" then
+        local ok, l = pcall(t.next, res, args)
+        if ok and type(l) == "table" then list = l end
+      end
+      for _, n in ipairs(list) do
+        if n.arguments == nil then n.arguments = vibeml.object{} end
+      end
+      res.next = vibeml.array(list)
+    end
+  end
+  return res, text, extra
+end
+
 function M.call(name, args, serial)
   local t = registry.get(name)
   if not t then
     return nil, "tool '" .. name .. "' was removed while the call was starting; call tools/list"
   end
-  return t.handler(args, new_ctx(serial, name))
+  local res, text, extra = t.handler(args, new_ctx(serial, name))
+  if res == nil then return nil, tool_speak(text) end
+  -- plugins' tools answer as they declare; the built-in ones add summary and next
+  if not registry.is_builtin(name) then return res, text, extra end
+  return finish(t, args, res, text, extra)
 end
 
 -- }===================================================================
@@ -311,7 +372,15 @@ end
 
 methods["resources/subscribe"] = function(params)
   local uri = need_string(params, "uri", "the URI to watch")
-  if not find_resource(uri) then fail("VML_ENOENT", "resource not found: " .. uri) end
+  local def, p = find_resource(uri)
+  if not def then fail("VML_ENOENT", "resource not found: " .. uri) end
+  -- a template matches any id: watch only what exists (a typo would wait forever)
+  if def.uriTemplate then
+    local ok, err = pcall(def.read, uri, p)
+    if not ok and type(err) == "table" and err.code == "VML_ENOENT" then
+      fail("VML_ENOENT", "resource not found: " .. uri .. " (" .. tostring(err.message) .. ")")
+    end
+  end
   subscriptions[uri] = true
   return {}
 end

@@ -17,15 +17,17 @@ return {
       complete = function() return { "cost", "quality", "speed" } end },
   },
   get = function(a)
-    local wfs = table.concat(suggest.workflows(), ", ")
     return table.concat({
       string.format("Compare ways to fine-tune %s on %s.", a.model, a.dataset),
-      "For each workflow that fits (available: " .. wfs .. "), call plan_training and collect: "
-        .. "VRAM needed, the best GPU option, expected duration, and the cost range (spot and "
-        .. "on-demand). Use list_workflows or get_workflow for what each method trades off.",
+      "Call plan_training once with the model and dataset: its answer has the best option for "
+        .. "the chosen workflow and, in alternatives, the cheapest plan of each other workflow "
+        .. "that fits. Call plan_training again only for a GPU-trained workflow you want priced "
+        .. "differently (a gpu, spot or deadline). Collect VRAM needed, the best GPU option, "
+        .. "expected duration and the cost range; get_workflow says what each method trades off.",
       "Put the results in one table, then recommend one approach"
         .. ((a.priority and a.priority ~= "") and (", optimising for " .. a.priority) or "")
-        .. ", and say why. Do not launch anything; I will decide.",
+        .. ", and say why. Do not launch anything; I will decide (launch_training takes the "
+        .. "plan_id of the plan I choose).",
     }, "\n"), "Compare approaches for " .. a.model
   end,
 }

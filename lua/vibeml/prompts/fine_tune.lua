@@ -19,6 +19,14 @@ return {
     { name = "max_cost", description = "most the person wants to spend on this run, in USD (optional)" },
   },
   get = function(a)
+    if a.max_cost and a.max_cost ~= "" then
+      local n = tonumber((a.max_cost:gsub("^%s*%$", ""):gsub("%s*$", "")))
+      if not n or n <= 0 or n ~= n or n == math.huge then
+        error({ code = "VML_EINVAL", message = "params.arguments.max_cost: '" .. a.max_cost
+          .. "' is not an amount in USD; give a number such as 5 or 12.50" }, 0)
+      end
+      a.max_cost = string.format("%.2f", n)
+    end
     local lines = {
       string.format("I want to fine-tune %s on the dataset %s.", a.model, a.dataset),
     }
@@ -39,9 +47,9 @@ return {
       .. ((a.max_cost and a.max_cost ~= "") and (" and max_cost " .. a.max_cost) or "")
       .. ". Show me the best option and two alternatives: GPU type and count, cloud, spot or "
       .. "on-demand, expected duration and the cost range, plus every warning."
-    lines[#lines + 1] = "3. Wait for my approval, then call launch_training with the plan I chose."
-    lines[#lines + 1] = "4. Poll get_job_status every few minutes and report progress, loss and cost "
-      .. "so far; show get_job_logs when something goes wrong."
+    lines[#lines + 1] = "3. Wait for my approval, then call launch_training with the plan_id of the plan I chose."
+    lines[#lines + 1] = "4. Follow the job with get_job_status (wait_s 60 answers when it changes) and report "
+      .. "progress, loss and cost so far; show get_job_logs when something goes wrong."
     return table.concat(lines, "\n"), "Fine-tune " .. a.model .. " on " .. a.dataset
   end,
 }

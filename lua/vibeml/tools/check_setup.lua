@@ -1,43 +1,23 @@
 -- check_setup — the first tool an assistant calls: what is installed and configured, what is
 -- missing, and how to fix it. Read-only: it never changes anything and never reveals a secret's
 -- value (only whether a secret by that name exists).
+local kit = require "vibeml.mcp.toolkit"
 local M = {
   name = "check_setup",
   title = "Check VibeML set-up",
-  description = "Reports what VibeML can do on this machine right now: its version and state "
-    .. "folder, which backends can run jobs (local always; SkyPilot when its `sky` command is "
-    .. "installed, with its version), which plugins loaded (and why any failed), and which "
-    .. "expected secrets exist, by name only. Call this first in a session and whenever a "
-    .. "launch fails for set-up reasons; relay each 'fix' to the person. Secrets are set by the "
-    .. "person in a terminal with `vibeml secrets set NAME`, never pasted into the chat.",
+  description = "What VibeML can do here: version, backends that can run jobs, plugins, and which "
+    .. "secrets exist (names only). Call it first and after set-up failures; relay each fix. "
+    .. "Secrets are set by the person in a terminal, never pasted in the chat.",
   inputSchema = {
     type = "object",
     properties = {
-      skip_backends = { type = "boolean", default = false,
-        description = "skip probing backends (faster; backends are then reported as unchecked)" },
+      skip_backends = { type = "boolean", description = "faster; backends unchecked" },
     },
     additionalProperties = false,
   },
-  outputSchema = {
-    type = "object",
-    properties = {
-      ready = { type = "boolean" },
-      version = { type = "string" },
-      state_dir = { type = "string" },
-      config_dir = { type = "string" },
-      backends = { type = "array", items = { type = "object",
-        properties = { name = { type = "string" }, available = { type = "boolean" } },
-        required = { "name", "available" } } },
-      plugins = { type = "object" },
-      secrets = { type = "array", items = { type = "object",
-        properties = { name = { type = "string" }, set = { type = { "boolean", "null" } } },
-        required = { "name" } } },
-      problems = { type = "array", items = { type = "string" } },
-    },
-    required = { "ready", "version", "state_dir", "backends", "plugins", "secrets", "problems" },
-  },
-  annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
-                  openWorldHint = false },
+  outputSchema = kit.out({ ready = "boolean", backends = "array", secrets = "array", problems = "array" },
+    { "ready", "backends", "secrets", "problems" }),
+  annotations = kit.READ_LOCAL,
 }
 
 local function is_executable(path)

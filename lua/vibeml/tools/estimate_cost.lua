@@ -1,22 +1,19 @@
 -- estimate_cost — price a GPU type × count × hours across clouds (spot and on-demand).
 -- the planner is required on the first call (see plan_training)
+local kit = require "vibeml.mcp.toolkit"
 
 return {
   name = "estimate_cost",
   title = "Estimate GPU cost",
-  description = "Prices running a GPU type (name or alias, e.g. H100, A100-80GB) × a GPU count "
-    .. "for a number of hours on every cloud and region that offers it, on-demand and spot. "
-    .. "Returns rows sorted by expected cost with min/expected/max (max adds 15% over-run; spot "
-    .. "adds the expected cost of preemptions) and the hourly rate. Use it for 'how much would "
-    .. "N hours on X cost'; to plan a training job use plan_training, which also works out how "
-    .. "long the job takes. Unknown GPU types are refused with the list of supported ones.",
+  description = "Prices a GPU type × count for some hours on every cloud and region, spot and on-demand, "
+    .. "cheapest expected cost first. To plan a job use plan_training.",
   inputSchema = {
     type = "object",
     properties = {
-      gpu = { type = "string", minLength = 1, maxLength = 64, description = "GPU type" },
-      count = { type = "integer", minimum = 1, maximum = 512, default = 1, description = "total GPUs" },
-      hours = { type = "number", exclusiveMinimum = 0, maximum = 10000, description = "hours of use" },
-      spot = { type = "boolean", description = "true: spot only; false: on-demand only" },
+      gpu = { type = "string", minLength = 1, maxLength = 64 },
+      count = { type = "integer", minimum = 1, maximum = 512, default = 1 },
+      hours = { type = "number", exclusiveMinimum = 0, maximum = 10000 },
+      spot = { type = "boolean" },
       cloud = { type = "string", maxLength = 32 },
       region = { type = "string", maxLength = 64 },
       limit = { type = "integer", minimum = 1, maximum = 200, default = 10 },
@@ -24,22 +21,8 @@ return {
     required = { "gpu", "hours" },
     additionalProperties = false,
   },
-  outputSchema = {
-    type = "object",
-    properties = {
-      gpu = { type = "string" }, count = { type = "integer" }, hours = { type = "number" },
-      cheapest = { type = "object" },
-      rows = { type = "array", items = { type = "object",
-        properties = { cloud = { type = "string" }, region = { type = "string" },
-                       spot = { type = "boolean" }, rate_hr = { type = "number" },
-                       cost = { type = "object" } },
-        required = { "cloud", "region", "spot", "rate_hr", "cost" } } },
-      total = { type = "integer" },
-    },
-    required = { "gpu", "count", "hours", "rows" },
-  },
-  annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
-                  openWorldHint = false },
+  outputSchema = kit.out({ cheapest = "object", rows = "array", total = "integer" }, { "rows" }),
+  annotations = kit.READ_LOCAL,
   handler = function(args)
     local e, err = require("vibeml.planner").estimate(args)
     if not e then return nil, err end

@@ -1,37 +1,24 @@
 -- get_workflow — one workflow in full: hyperparameters with defaults and allowed ranges, the VRAM
 -- and throughput constants the planner uses, GPU needs, secrets, typical time and cost. Read-only.
+local kit = require "vibeml.mcp.toolkit"
 local wf = require "vibeml.workflows"
 
 return {
   name = "get_workflow",
   title = "Get a training workflow",
-  description = "Returns everything about one workflow (unsloth, lora, full, smoke or a user "
-    .. "plugin): what it does, supported model sizes, GPU count and multi-node support, required "
-    .. "and optional secrets, typical duration and cost, every hyperparameter with its type, "
-    .. "default and allowed range or values (use these names and ranges in plan_training's "
-    .. "hyperparameters), and the memory/throughput constants used for planning.",
+  description = "One workflow in full: what it does, model sizes, GPUs, secrets, typical cost, and every "
+    .. "hyperparameter with type, default and range (for hyperparameters in plan_training).",
   inputSchema = {
     type = "object",
     properties = {
-      name = { type = "string", minLength = 1, maxLength = 64,
-               description = "workflow name, e.g. lora (see list_workflows)" },
+      name = { type = "string", minLength = 1, maxLength = 64 },
     },
     required = { "name" },
     additionalProperties = false,
   },
-  outputSchema = {
-    type = "object",
-    properties = {
-      name = { type = "string" }, title = { type = "string" }, description = { type = "string" },
-      version = { type = "string" }, method = { type = "string" }, source = { type = "string" },
-      model_sizes = { type = "object" }, gpu = { type = "object" }, typical = { type = "object" },
-      hyperparameters = { type = "object" }, secrets = { type = "object" },
-      vram = { type = "object" }, throughput = { type = "object" },
-    },
-    required = { "name", "method", "hyperparameters" },
-  },
-  annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
-                  openWorldHint = false },
+  outputSchema = kit.out({ name = "string", method = "string", hyperparameters = "object" },
+    { "name", "method", "hyperparameters" }),
+  annotations = kit.READ_LOCAL,
   handler = function(args, ctx)
     local d, e = wf.get(args.name)
     if not d then return nil, e end

@@ -9,80 +9,135 @@ local function guarded(name)
   if ok and type(m) == "table" then return m end
 end
 
+local kit = require "vibeml.mcp.toolkit"
+local plans = require "vibeml.mcp.plans"
+
+local inputs = kit.plan_inputs()
+inputs.plan_id = { type = "string", description = "from plan_training" }
+inputs.backend = { type = "string", enum = { "local", "skypilot" } }
+inputs.managed = { type = "boolean", description = "default true" }
+inputs.name = { type = "string", maxLength = 40 }
+inputs.job_id = { type = "string", description = "relaunch it with changes" }
+inputs.push_to_hub = { type = "string", description = "Hub repo owner/name" }
+inputs.hub_private = { type = "boolean" }
+inputs.storage = { type = "string", description = "bucket URI" }
+
 local M = {
   name = "launch_training",
   title = "Launch a fine-tuning job",
-  description = "Plans and launches a fine-tuning job and returns its handle immediately (it does "
-    .. "not wait for training): job id, backend and where it runs, state, SkyPilot ids, and the "
-    .. "cost/duration estimate. Same inputs as plan_training, plus backend (\"skypilot\": cloud GPUs "
-    .. "through SkyPilot; \"local\": this machine, CPU-only `smoke` workflow unless it has an NVIDIA "
-    .. "GPU), max_cost (the job is stopped when it reaches this cost) and managed (SkyPilot managed "
-    .. "job with spot recovery, default true). To relaunch a failed job with a fix, pass its job_id "
-    .. "and only the fields to change (that is what the fixes in get_job_status contain). The "
-    .. "budget is checked first; going over it needs the person's approval. Then follow the job "
-    .. "with get_job_status or the vibeml://jobs/{id} resource.",
-  inputSchema = {
-    type = "object",
-    properties = {
-      model = { type = "string", description = "Hugging Face model id" },
-      dataset = { type = "string", description = "Hugging Face dataset id, or a local file for smoke" },
-      workflow = { type = "string", description = "unsloth, lora, full or smoke; chosen when left out" },
-      hyperparameters = { type = "object", description = "workflow hyperparameters (see get_workflow)" },
-      gpu = { type = "string" }, gpus = { type = "integer", minimum = 1, maximum = 64 },
-      cloud = { type = "string" }, region = { type = "string" },
-      spot = { type = "boolean" }, max_cost = { type = "number", exclusiveMinimum = 0 },
-      deadline_h = { type = "number", exclusiveMinimum = 0 },
-      epochs = { type = "number", exclusiveMinimum = 0 }, max_steps = { type = "integer", minimum = 1 },
-      backend = { type = "string", enum = { "local", "skypilot" },
-                  description = "default: the preference, else skypilot when SkyPilot has a cloud enabled, else local" },
-      managed = { type = "boolean", description = "SkyPilot managed job (spot recovery); false = plain cluster run" },
-      name = { type = "string", maxLength = 40 },
-      job_id = { type = "string", description = "relaunch this earlier job's request with the given changes" },
-      offline = { type = "boolean", description = "plan without contacting Hugging Face" },
-      push_to_hub = { type = "string", description = "also push the trained model to this Hugging Face repo (owner/name; needs HF_TOKEN in the vault)" },
-      hub_private = { type = "boolean", description = "the pushed repo is private (default true)" },
-      storage = { type = "string", description = "bucket for checkpoints and output (s3://b, gs://b or a name); default: the storage preference, else one named after the SkyPilot user" },
-    },
-    additionalProperties = false,
-  },
-  outputSchema = {
-    type = "object",
-    properties = {
-      id = { type = "string" }, state = { type = "string" }, backend = { type = "string" },
-      where = { type = "string" }, backend_ids = { type = "object" }, estimate = {},
-      cost = { type = "object" }, workflow = {}, model = {}, outputs = {},
-    },
-    required = { "id", "state", "backend", "where" },
-  },
-  annotations = { readOnlyHint = false, destructiveHint = false, idempotentHint = false, openWorldHint = true },
+  description = "Launches a job and returns its handle at once. Give plan_id to launch exactly "
+    .. "the quoted plan (re-planned, with a note, if stale or preferences changed), or the "
+    .. "plan_training inputs. Going over the budget or a cap below the expected cost needs the "
+    .. "person's approval. Follow with get_job_status.",
+  inputSchema = { type = "object", properties = inputs, additionalProperties = false },
+  outputSchema = kit.out({ id = "string", state = "string", backend = "string", where = "string",
+    plan_id = "string", note = "string" }, { "id", "state", "backend", "where" }),
+  annotations = { openWorldHint = true, destructiveHint = false },
 }
 
-local REQ_FIELDS = { "model", "dataset", "workflow", "gpu", "gpus", "cloud", "region", "spot", "max_cost",
-  "deadline_h", "epochs", "max_steps", "offline", "push_to_hub", "hub_private" }
+-- what changes the plan itself when given with plan_id
+local REPLAN = { push_to_hub = true, hub_private = true }
+for _, k in ipairs(kit.PLAN_FIELDS) do REPLAN[k] = true end
 
-function M.handler(args, ctx)
+local function offer_text(b)
+  if not b then return "?" end
+  local where = b.count and b.count > 0
+    and string.format("%d× %s on %s %s (%s)", b.count, tostring(b.gpu), tostring(b.cloud),
+      tostring(b.region or ""), b.spot and "spot" or "on-demand")
+    or "CPU"
+  return string.format("%s, $%.2f expected", where, b.cost and b.cost.expected or 0)
+end
+
+local function same_offer(a, b)
+  a, b = a or {}, b or {}
+  local ca, cb = (a.cost or {}).expected or 0, (b.cost or {}).expected or 0
+  return a.gpu == b.gpu and a.count == b.count and a.cloud == b.cloud and a.region == b.region
+    and (a.spot and true or false) == (b.spot and true or false) and math.abs(ca - cb) < 0.005
+end
+
+-- The stored quote, or a new plan with a note saying why and what changed.
+local function from_plan_id(args, planner)
+  local rec = plans.get(args.plan_id)
+  if not rec then
+    return nil, "no plan '" .. args.plan_id .. "' (quotes are kept for a day); call plan_training "
+      .. "again and launch its plan_id"
+  end
+  local why = {}
+  local changed = {}
+  for k in pairs(REPLAN) do
+    if args[k] ~= nil then changed[#changed + 1] = k end
+  end
+  table.sort(changed)
+  if #changed > 0 then why[#why + 1] = "you changed " .. table.concat(changed, ", ") end
+  local age = vibeml.time() - rec.created
+  if age > plans.FRESH_S then
+    why[#why + 1] = string.format("the quote is %d min old (prices may have moved)", math.floor(age / 60))
+  end
+  if rec.prefs ~= plans.prefs_signature() then why[#why + 1] = "your preferences changed" end
+  local plan = rec.plan
+  if #why == 0 then return plan end
+  local req = {}
+  for k, v in pairs(rec.request or {}) do req[k] = v end
+  for _, k in ipairs(changed) do req[k] = args[k] end
+  req.plan_id, req.backend, req.managed, req.name, req.job_id, req.storage = nil, nil, nil, nil, nil, nil
+  local p, msg = planner.plan(req)
+  if not p then return nil, "Re-planning plan " .. args.plan_id .. " (" .. table.concat(why, "; ")
+    .. ") failed: " .. tostring(msg) end
+  local note
+  if same_offer(plan.best, p.best) then
+    note = "Re-planned because " .. table.concat(why, "; ") .. "; the best offer and estimate are "
+      .. "the same as quoted (" .. offer_text(p.best) .. ")."
+  else
+    note = "Re-planned because " .. table.concat(why, "; ") .. ": quoted " .. offer_text(plan.best)
+      .. ", now " .. offer_text(p.best) .. "."
+  end
+  return p, note
+end
+
+local function from_inputs(args, planner)
   local req = {}
   if args.job_id then
     local old = jdb.get(args.job_id)
-    if not old then return nil, "no job '" .. args.job_id .. "' to relaunch (see list_jobs)" end
+    if not old then return nil, "no job '" .. args.job_id .. "' to relaunch (list_jobs shows the job ids)" end
     req.model, req.dataset, req.workflow = old.model, old.dataset, old.workflow
     local p = old.params and vibeml.json.decode(old.params) or {}
     req.hyperparameters = p.hyperparameters
     if old.backend and not args.backend then args.backend = old.backend end
   end
-  for _, k in ipairs(REQ_FIELDS) do if args[k] ~= nil and args[k] ~= "" then req[k] = args[k] end end
+  for k in pairs(REPLAN) do
+    if args[k] ~= nil and args[k] ~= "" and k ~= "hyperparameters" then req[k] = args[k] end
+  end
   if args.hyperparameters then
     req.hyperparameters = req.hyperparameters or {}
     for k, v in pairs(args.hyperparameters) do req.hyperparameters[k] = v end
   end
-  if args.storage then req.checkpoint_bucket = args.storage end
-  if not req.model then return nil, "model is required (a Hugging Face model id)" end
+  if not req.model then
+    return nil, "model is required (a Hugging Face model id), or plan_id from plan_training"
+  end
+  return planner.plan(req)
+end
+
+function M.handler(args, ctx)
   local planner = guarded("vibeml.planner")
   if not planner then return nil, "planning is not available in this build" end
   if ctx and ctx.progress then ctx:progress(0, 5, "planning") end
-  if args.backend == "local" then req.no_task = false end
-  local plan, msg = planner.plan(req)
-  if not plan then return nil, msg end
+  local plan, note
+  if args.plan_id then plan, note = from_plan_id(args, planner)
+  else plan, note = from_inputs(args, planner) end
+  if not plan then return nil, note end
+  if args.storage then
+    plan.request = plan.request or {}
+    plan.request.checkpoint_bucket = args.storage
+  end
+  -- a cap below the expected cost stops the job early: the person says yes first
+  local backend = args.backend or jobs.default_backend()
+  if backend ~= "local" then
+    local money = require "vibeml.money"
+    local cap = money.effective_cap(plan.request and plan.request.max_cost)
+    local ok, cmsg = money.confirm_cap{ cap = cap, expected = plan.best and plan.best.cost
+      and plan.best.cost.expected, ctx = ctx }
+    if not ok then return nil, (note and (note .. " ") or "") .. cmsg end
+  end
   local job, lmsg, lcode, info = jobs.launch(plan, {
     backend = args.backend, name = args.name, cap = args.max_cost, managed = args.managed, ctx = ctx,
     progress = function(done, total, text)
@@ -98,10 +153,17 @@ function M.handler(args, ctx)
   local st = jobs.status(job.id)
   local est = st.estimate or {}
   local c = est.cost or {}
-  return st, string.format("Launched job %s on %s: %s. Estimate: %s. Follow it with get_job_status (job_id %s).",
+  st.plan_id = args.plan_id
+  st.note = note
+  return st, string.format("Launched job %s on %s: %s. Estimate: %s%s.%s Follow it with get_job_status (job_id %s).",
     st.id, st.backend, st.where,
     c.expected and string.format("$%.2f expected ($%.2f-$%.2f)", c.expected, c.min or c.expected, c.max or c.expected) or "no estimate",
-    st.id)
+    st.cost and st.cost.cap and string.format(", cap $%.2f", st.cost.cap) or "",
+    note and (" " .. note) or "", st.id)
+end
+
+function M.next(st)
+  return { kit.call("get_job_status", { job_id = st.id, wait_s = 30 }) }
 end
 
 return M

@@ -1,12 +1,12 @@
 -- list_jobs — jobs with filters and pagination, newest first.
+local kit = require "vibeml.mcp.toolkit"
 local jobs = require "vibeml.jobs"
 
 return {
   name = "list_jobs",
   title = "List jobs",
-  description = "Jobs newest first, each with state, where it runs, progress and cost. Filter by "
-    .. "state (or \"active\" for pending/launching/running/recovering) and backend; page with "
-    .. "limit and offset.",
+  description = "Jobs, newest first, with state, where, progress and cost; filter by state (active = "
+    .. "not ended) and backend.",
   inputSchema = {
     type = "object",
     properties = {
@@ -18,13 +18,16 @@ return {
     },
     additionalProperties = false,
   },
-  outputSchema = {
-    type = "object",
-    properties = { jobs = { type = "array", items = { type = "object" } }, total = { type = "integer" },
-                   limit = { type = "integer" }, offset = { type = "integer" } },
-    required = { "jobs", "total" },
-  },
-  annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true, openWorldHint = false },
+  outputSchema = kit.out({ jobs = "array", total = "integer" }, { "jobs", "total" }),
+  annotations = kit.READ_LOCAL,
+  next = function(r)
+    for _, j in ipairs(r.jobs or {}) do
+      if j.state ~= "completed" and j.state ~= "failed" and j.state ~= "terminated" then
+        return { kit.call("get_job_status", { job_id = j.id, wait_s = 30 }) }
+      end
+    end
+    return {}
+  end,
   handler = function(args, ctx)
     pcall(jobs.poll)
     local limit, offset = args.limit or 20, args.offset or 0

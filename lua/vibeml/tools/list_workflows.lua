@@ -1,5 +1,6 @@
 -- list_workflows — the training workflows VibeML can run (shipped and user plugins), with what
 -- each is for, the model sizes it supports, GPUs, typical time and cost. Read-only.
+local kit = require "vibeml.mcp.toolkit"
 local wf = require "vibeml.workflows"
 
 local function summary(d)
@@ -21,40 +22,20 @@ end
 return {
   name = "list_workflows",
   title = "List training workflows",
-  description = "Lists the fine-tuning workflows VibeML can launch: unsloth (4-bit QLoRA on one "
-    .. "GPU, cheapest), lora (bf16 LoRA with TRL, one or several GPUs), full (full fine-tune with "
-    .. "DeepSpeed ZeRO-3/FSDP, several GPUs or nodes), smoke (CPU pipeline check, nearly free) and "
-    .. "any user plugins. Each entry gives the method, supported model sizes (billions of "
-    .. "parameters), GPU needs, typical duration and cost, required secrets and hyperparameter "
-    .. "names. Pass params_b (and optionally preference, budget_usd) to get a suggested workflow "
-    .. "with the reason. Use get_workflow for one workflow's hyperparameter ranges.",
+  description = "The fine-tuning workflows: unsloth (4-bit QLoRA, cheapest), lora, full, smoke (CPU "
+    .. "check) and plugins, with sizes, GPU needs, typical cost. params_b gives a suggestion.",
   inputSchema = {
     type = "object",
     properties = {
-      method = { type = "string", enum = { "qlora", "lora", "full", "other" },
-                 description = "only workflows of this method" },
-      params_b = { type = "number", minimum = 0, maximum = 10000,
-                   description = "model size in billions of parameters: only workflows that support it, and a suggestion" },
-      preference = { type = "string", enum = { "cheapest", "balanced", "best_quality" },
-                     description = "what matters most for the suggestion (default balanced)" },
-      budget_usd = { type = "number", minimum = 0, description = "budget for the suggestion" },
+      method = { type = "string", enum = { "qlora", "lora", "full", "other" } },
+      params_b = { type = "number", minimum = 0, maximum = 10000, description = "model size, billions" },
+      preference = { type = "string", enum = { "cheapest", "balanced", "best_quality" } },
+      budget_usd = { type = "number", minimum = 0 },
     },
     additionalProperties = false,
   },
-  outputSchema = {
-    type = "object",
-    properties = {
-      workflows = { type = "array", items = { type = "object",
-        properties = { name = { type = "string" }, method = { type = "string" } },
-        required = { "name", "method" } } },
-      count = { type = "integer" },
-      suggested = { type = "object", properties = { name = { type = "string" },
-                                                    reason = { type = "string" } } },
-    },
-    required = { "workflows", "count" },
-  },
-  annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
-                  openWorldHint = false },
+  outputSchema = kit.out({ workflows = "array", count = "integer", suggested = "object" }, { "workflows", "count" }),
+  annotations = kit.READ_LOCAL,
   handler = function(args, ctx)
     args = args or {}
     local out = vibeml.array({})

@@ -4,88 +4,54 @@
 -- the planner (with sizing) is required on the first call: a server that never plans does not
 -- hold it (~80 kB of the idle server's Lua heap, ~1 ms of its start)
 
-local function opt(t, desc, extra)
-  local s = { type = t, description = desc }
-  for k, v in pairs(extra or {}) do s[k] = v end
-  return s
-end
+local kit = require "vibeml.mcp.toolkit"
+local plans = require "vibeml.mcp.plans"
 
-local option_schema = {
-  type = "object",
-  properties = {
-    gpu = { type = "string", description = "absent for CPU-only workflows (smoke)" },
-    count = { type = "integer" }, nodes = { type = "integer" },
-    cloud = { type = "string" }, region = { type = "string" }, spot = { type = "boolean" },
-    rate_hr = { type = "number" },
-    duration_h = { type = "object" }, cost = { type = "object" },
-    reasons = { type = "array", items = { type = "string" } },
-  },
-  required = { "count", "cloud", "spot", "rate_hr", "duration_h", "cost" },
-}
+local inputs = kit.plan_inputs()
+inputs.limit = { type = "integer", minimum = 1, maximum = 50, default = 8 }
 
 local M = {
   name = "plan_training",
   title = "Plan a fine-tuning job",
-  description = "Plans fine-tuning a Hugging Face model on a dataset before any money is spent. "
-    .. "Looks up the model (size, gating) and dataset (rows, format) on the Hub, picks the "
-    .. "workflow (unsloth = 4-bit QLoRA, lora = bf16 LoRA, full = all weights) unless given, "
-    .. "works out the GPU memory needed, and prices every GPU offer across clouds by the "
-    .. "expected TOTAL cost of the job (hourly rate × duration × GPUs, plus expected spot "
-    .. "recovery), not by $/hour. Returns the best option, ranked alternatives with reasons, "
-    .. "the cost range (min/expected/max), the duration, the cheapest plan of each other "
-    .. "workflow, warnings and assumptions, and the SkyPilot task launch_training would run. "
-    .. "Constraints (gpu, gpus, cloud, region, spot, max_cost, deadline_h) narrow the options; "
-    .. "when nothing fits, the error says what would (a bigger GPU, fewer steps, QLoRA) and "
-    .. "what it costs. Show the person the best option's cost and duration before launching.",
-  inputSchema = {
-    type = "object",
-    properties = {
-      model = opt("string", "Hugging Face model id, e.g. meta-llama/Llama-3.1-8B",
-        { minLength = 1, maxLength = 200 }),
-      dataset = opt("string", "Hugging Face dataset id, e.g. yahma/alpaca-cleaned",
-        { minLength = 1, maxLength = 200 }),
-      workflow = opt("string", "unsloth, lora or full; chosen for you when left out",
-        { minLength = 1, maxLength = 64 }),
-      preference = opt("string", "how to choose the workflow when not given",
-        { enum = { "cheapest", "balanced", "best_quality" } }),
-      gpu = opt("string", "GPU type (name or alias, e.g. H100, A100-80GB, L40S)", { maxLength = 64 }),
-      gpus = opt("integer", "total number of GPUs", { minimum = 1, maximum = 512 }),
-      cloud = opt("string", "only this cloud (aws, gcp, azure, lambda, nebius, vast, ...)", { maxLength = 32 }),
-      region = opt("string", "only this region", { maxLength = 64 }),
-      spot = opt("boolean", "true: spot only; false: on-demand only; leave out for both"),
-      max_cost = opt("number", "largest acceptable expected cost in USD", { exclusiveMinimum = 0 }),
-      deadline_h = opt("number", "the job must be expected to finish within this many hours",
-        { exclusiveMinimum = 0 }),
-      epochs = opt("number", "passes over the dataset", { exclusiveMinimum = 0, maximum = 100 }),
-      max_steps = opt("integer", "training steps (instead of epochs)", { minimum = 1 }),
-      hyperparameters = opt("object", "workflow hyperparameters (see get_workflow), e.g. {\"lora_r\": 32}"),
-      params_b = opt("number", "parameter count in billions, when the Hub cannot tell",
-        { exclusiveMinimum = 0, maximum = 10000 }),
-      offline = opt("boolean", "do not contact Hugging Face (sizes from the model name)"),
-      limit = opt("integer", "how many ranked options to return", { minimum = 1, maximum = 50, default = 8 }),
-    },
-    required = { "model" },
-    additionalProperties = false,
-  },
-  outputSchema = {
-    type = "object",
-    properties = {
-      workflow = { type = "string" },
-      method = { type = "string" },
-      model_info = { type = "object" },
-      dataset_info = { type = "object" },
-      best = option_schema,
-      options = { type = "array", items = option_schema },
-      alternatives = { type = "array" },
-      warnings = { type = "array", items = { type = "string" } },
-      assumptions = { type = "array", items = { type = "string" } },
-      task = { type = "object" },
-    },
-    required = { "workflow", "method", "model_info", "best", "options", "warnings", "assumptions" },
-  },
-  annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
-                  openWorldHint = true },
+  description = "Plans a fine-tuning job before any money is spent: looks up the model and "
+    .. "dataset, picks the workflow, works out GPU memory, and ranks GPU offers across clouds by "
+    .. "expected total cost. Returns plan_id (launch it with launch_training), the best option, "
+    .. "ranked alternatives, cost and duration ranges, the other workflows' cheapest plans, "
+    .. "warnings and the task. When nothing fits, the error says what would.",
+  inputSchema = { type = "object", properties = inputs, required = { "model" },
+                  additionalProperties = false },
+  outputSchema = kit.out({ plan_id = "string", workflow = "string", best = "object",
+    options = "array", alternatives = "array", warnings = "array", cap = "object" },
+    { "plan_id", "workflow", "best", "options", "warnings" }),
+  annotations = kit.READ,
 }
+
+-- The per-job cap against the plan's expected cost: the job is stopped when it reaches the cap.
+function M.cap_of(p)
+  local ok, money = pcall(require, "vibeml.money")
+  if not ok or type(money) ~= "table" then return nil end
+  local okl, lim = pcall(money.limits)
+  local per_job = okl and type(lim) == "table" and lim.per_job or nil
+  if per_job ~= nil and vibeml.isnull(per_job) then per_job = nil end
+  local own = p.request and p.request.max_cost
+  local cap = per_job
+  if own and (not cap or own < cap) then cap = own end
+  if not cap then return nil end
+  local expected = p.best and p.best.cost and p.best.cost.expected or 0
+  local out = { usd = cap, per_job_cap = per_job, expected = expected, below_expected = cap < expected }
+  if out.below_expected and expected > 0 then
+    out.stops_at_percent = math.floor(100 * cap / expected)
+  end
+  return out
+end
+
+function M.cap_warning(c)
+  if not (c and c.below_expected) then return nil end
+  return string.format("the cap of $%.2f is below the expected cost of $%.2f: the job would be "
+    .. "stopped at about %d%% of its training; launching asks the person first (or plan fewer "
+    .. "steps, or ask the person to raise it with `vibeml budget set --per-job USD`)", c.usd,
+    c.expected, c.stops_at_percent or 0)
+end
 
 local function summary(p)
   local b = p.best
@@ -116,8 +82,26 @@ function M.handler(args, ctx)
   local p, err = require("vibeml.planner").plan(req)
   if not p then return nil, err end
   if ctx and ctx.progress then ctx:progress(2, 2, "planned") end
-  p.request = nil -- the caller has it
-  return p, summary(p)
+  local request = p.request or req
+  p.request = nil
+  p.cap = M.cap_of({ request = request, best = p.best })
+  local w = M.cap_warning(p.cap)
+  if w then
+    -- one wording for the cap: the planner's own note about the per-job cap gives way to it
+    for i = #p.warnings, 1, -1 do
+      if tostring(p.warnings[i]):find("per-job cap", 1, true) then table.remove(p.warnings, i) end
+    end
+    p.warnings[#p.warnings + 1] = w
+  end
+  local stored = {}
+  for k, v in pairs(p) do stored[k] = v end
+  stored.request = request
+  p.plan_id = plans.save(args, stored)
+  return p, string.format("Plan %s: ", p.plan_id) .. summary(p)
+end
+
+function M.next(p)
+  return { kit.call("launch_training", { plan_id = p.plan_id }) }
 end
 
 return M

@@ -3,36 +3,27 @@
 local prefs = require "vibeml.prefs"
 
 local str_or_null = function(desc) return { type = { "string", "null" }, description = desc } end
-local money_field = { type = { "number", "string", "null" },
-  description = "Not settable here: money limits are changed only by the person with "
-    .. "`vibeml budget set`." }
+local money_field = { type = { "number", "string", "null" }, description = "refused" }
 
 return {
   name = "set_preferences",
   title = "Set preferences",
-  description = "Change the person's default choices (only the fields given; null clears one): "
-    .. "backend (skypilot|local), cloud, region, gpu, spot, workflow. Only do this when the "
-    .. "person asks. Money limits (per_job_cap, monthly_budget) cannot be set by an assistant; "
-    .. "tell the person to run `vibeml budget set --monthly USD --per-job USD`.",
+  description = "Changes the person's defaults (given fields; null clears). Only when the person asks. "
+    .. "Money limits are the person's: `vibeml budget set` in a terminal.",
   inputSchema = {
     type = "object",
     properties = {
-      backend = { type = "string", enum = { "skypilot", "local" },
-        description = "skypilot (cloud GPUs) or local (this machine)" },
-      cloud = str_or_null("a SkyPilot cloud name, e.g. nebius, aws, gcp; null = any"),
-      region = str_or_null("e.g. eu-north1; null = any"),
-      gpu = str_or_null("e.g. H100, A100-80GB, L40S; null = the planner chooses"),
-      spot = { type = "boolean", description = "prefer spot instances" },
-      workflow = str_or_null("e.g. lora, qlora, unsloth; null = the planner chooses"),
-      storage = str_or_null("bucket for cloud jobs' checkpoints and outputs, e.g. s3://my-bucket; null = one named after the SkyPilot user"),
+      backend = { type = "string", enum = { "skypilot", "local" } },
+      cloud = str_or_null(), region = str_or_null(), gpu = str_or_null(),
+      spot = { type = "boolean" }, workflow = str_or_null(),
+      storage = str_or_null(), -- a bucket: s3://b, gs://b or a name
       per_job_cap = money_field,
       monthly_budget = money_field,
     },
     additionalProperties = false,
   },
   outputSchema = require("vibeml.tools.get_preferences").outputSchema,
-  annotations = { readOnlyHint = false, destructiveHint = false, idempotentHint = true,
-    openWorldHint = false },
+  annotations = { idempotentHint = true, openWorldHint = false, destructiveHint = false },
   handler = function(args, ctx)
     args = args or {}
     for k in pairs(args) do

@@ -1,31 +1,27 @@
 -- terminate_job — graceful stop: the training gets SIGTERM (it saves a checkpoint), SIGKILL after
 -- the grace period (local) or a SkyPilot cancel/tear-down; answers with the final state and cost.
+local kit = require "vibeml.mcp.toolkit"
 local jobs = require "vibeml.jobs"
 
 return {
   name = "terminate_job",
   title = "Stop a job",
-  description = "Stops a running job gracefully (the training script saves a checkpoint on "
-    .. "SIGTERM; it is killed after grace seconds if it does not stop) and returns its final "
-    .. "state and cost. A SkyPilot job is cancelled (managed) or its cluster torn down, so it "
-    .. "stops costing money. Stopping a job that already ended changes nothing.",
+  description = "Stops a job gracefully (it saves a checkpoint; killed after grace s) and returns its "
+    .. "final state and cost. A job that already ended is left as is.",
   inputSchema = {
     type = "object",
     properties = {
       job_id = { type = "string", minLength = 1 },
-      grace = { type = "number", minimum = 0, maximum = 600, default = 30,
-                description = "seconds between SIGTERM and SIGKILL (local jobs)" },
+      grace = { type = "number", minimum = 0, maximum = 600, default = 30 },
     },
     required = { "job_id" },
     additionalProperties = false,
   },
-  outputSchema = {
-    type = "object",
-    properties = { id = { type = "string" }, state = { type = "string" }, cost = { type = "object" },
-                   where = { type = "string" } },
-    required = { "id", "state" },
-  },
-  annotations = { readOnlyHint = false, destructiveHint = true, idempotentHint = true, openWorldHint = true },
+  outputSchema = kit.out({ id = "string", state = "string", cost = "object" }, { "id", "state" }),
+  annotations = { idempotentHint = true },
+  next = function(st)
+    return { kit.call("get_job_logs", { job_id = st.id, tail = 20 }) }
+  end,
   handler = function(args, ctx)
     if ctx and ctx.progress then ctx:progress(0, 1, "stopping " .. args.job_id) end
     local st, msg = jobs.stop(args.job_id, { reason = "user", grace = args.grace or 30 })
