@@ -53,7 +53,7 @@ wait_state() {
 }
 
 "$bin" budget set --monthly 50 --per-job 5 >/dev/null
-knob launch_delay_s 2
+knob launch_delay_s 3
 args=(--model acme/tiny-1B --dataset acme/text --workflow smoke --offline --backend skypilot
       --param max_steps=40 --param step_delay_s=0.05)
 n=0
@@ -79,8 +79,9 @@ done
 pid=$!
 n=$((n + 1))
 wait_sky_registered "$n"
-id=$(newest_job)
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
+id=$(newest_job)
+[ -z "$(sqlite3 "$home/vibeml.db" "SELECT backend_id FROM jobs WHERE id='$id'")" ] || fail "the launcher learned the id before it was killed"
 "$bin" jobs stop "$id" >/dev/null || true
 for _ in $(seq 1 100); do [ "$(sky_status "vml-$id")" = CANCELLED ] && break; sleep 0.1; done
 [ "$(sky_status "vml-$id")" = CANCELLED ] || fail "the orphan was not cancelled: $(sky_status "vml-$id")"

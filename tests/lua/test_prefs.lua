@@ -108,7 +108,7 @@ T.case("tools: set_preferences then get_preferences", function()
   T.eq(bad, nil)
   T.contains(msg, "allowed: skypilot, local")
   T.eq(getp.annotations.readOnlyHint, true)
-  T.eq(setp.annotations.readOnlyHint, false)
+  T.ok(not setp.annotations.readOnlyHint, "not read-only (false is the default when omitted)")
   T.eq(setp.inputSchema.additionalProperties, false)
 end)
 
