@@ -5,7 +5,7 @@
  * Lua live in lua/vibeml/cli/<name>.lua and return {summary=, usage=, main=function(args)}.
  * main.c looks in C first, then Lua.
  *
- * Exit codes (INTERFACE.md): 0 success, 1 failure, 2 usage, 3 a resource limit was hit.
+ * Exit codes (every command): 0 success, 1 failure, 2 usage, 3 a resource limit was hit.
  */
 #ifndef VML_CMD_H
 #define VML_CMD_H

@@ -21,7 +21,7 @@
 static const char run_usage[] =
     "usage: vibeml run [--timeout SECONDS] [--max-memory MB] SCRIPT.lua [ARGS...]\n"
     "\n"
-    "Runs SCRIPT.lua with the whole `vibeml` Lua API (see INTERFACE.md).\n"
+    "Runs SCRIPT.lua with the whole `vibeml` Lua API (docs/lua-api.md, examples/).\n"
     "  --timeout SECONDS   stop the script after this much wall time (exit code 3)\n"
     "  --max-memory MB     stop the script when its Lua heap passes this size (exit code 3)\n"
     "Exit codes: 0 ok, 1 script error (file:line and traceback on stderr), 2 usage, 3 limit.\n";

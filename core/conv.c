@@ -330,7 +330,7 @@ int vml_conv_decode(lua_State *L, const char *text, size_t len, vml_err *err)
     json_t **slot;
     int rc;
     /* guard first, resource second: a push below may raise (out of memory) and the guard's
-     * __gc then releases the document (STYLE.md B3) */
+     * __gc then releases the document (docs/binding.md, Ownership) */
     slot = lua_newuserdatauv(L, sizeof *slot, 0);
     *slot = NULL;
     if (luaL_newmetatable(L, "vibeml.JsonGuard")) {

@@ -13,7 +13,7 @@
  * (elicitation/create) and batches (2025-03-26 only).
  * Handled in Lua (lua/vibeml/mcp/server.lua, each call a task): resources/..., prompts/...,
  * completion/complete. Tools come from lua/vibeml/tools/NAME.lua and the runtime registry
- * lua/vibeml/mcp/registry.lua (see the brief's contract).
+ * lua/vibeml/mcp/registry.lua (see docs/mcp.md).
  *
  * Error codes: -32700 parse error (id null), -32600 invalid request (bad envelope, an id that is
  * not a string or an integer, a batch where the version forbids it, a request before

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * plugin — discovers, loads, validates and swaps VibeML plugins, and reloads them when their files
- * change (STYLE.md B5).
+ * change (docs/plugins.md).
  *
  * A plugin is `<name>.lua` or a folder `<name>/` holding `init.lua`, found first in the shipped
  * trees compiled into the binary (`workflows/`, `plugins/` and their subfolders, see embed.h), then

@@ -3,9 +3,9 @@
 
 * parameters: ONE JSON document from VIBEML_PARAMS (or the file in VIBEML_PARAMS_FILE); never
   substituted into code;
-* progress: `@@VIBEML {json}` lines on stdout from global rank 0 (protocol v1, training.md §3b);
+* progress: `@@VIBEML {json}` lines on stdout from global rank 0 (protocol v1, workflows/README.md);
 * datasets: alpaca, sharegpt, messages, prompt/completion and plain text, detected from the
-  columns or given (training.md §8), turned into a `text` or `messages` column, or kept as
+  columns or given, turned into a `text` or `messages` column, or kept as
   `prompt`/`completion` so TRL trains on the completion only; a small eval split is held out;
 * checkpoints: into VIBEML_CHECKPOINT_DIR (the job's own prefix of its bucket); each records the
   run's fingerprint (job id, workflow, model, data, the hyperparameters that shape training) in

@@ -1,7 +1,7 @@
 -- vibeml.gpu_specs — one table of GPU facts shared by the per-cloud GPU maps (plugins/gpus/):
--- SkyPilot accelerator name -> memory (GB), dense BF16 TFLOPs (FP16 where the card has no BF16;
--- training.md §6), the throughput model's architecture factor (training.md §5), the memory torch
--- reports (usable_gb, training.md §4) and the aliases people type. A cloud's map adds only what
+-- SkyPilot accelerator name -> memory (GB), dense BF16 TFLOPs (FP16 where the card has no BF16),
+-- the throughput model's architecture factor, the memory torch reports (usable_gb) and the
+-- aliases people type. A cloud's map adds only what
 -- is its own: instance types with GPUs per node, and per-instance overrides.
 -- vendor ("nvidia" | "amd") and cc (CUDA compute capability, NVIDIA only; bf16 from 8.0) decide
 -- which workflows can run on a GPU (their descriptors' gpu.vendor / gpu.min_compute_capability).
@@ -15,7 +15,7 @@ M.specs = {
   ["A10"] = { vendor = "nvidia", link = "pcie", cc = 8.6, memory_gb = 24, bf16_tflops = 125, arch = "ampere", arch_factor = 1.0, aliases = {"A10-24GB"} },
   ["A100"] = { vendor = "nvidia", cc = 8.0, memory_gb = 40, bf16_tflops = 312, arch = "ampere", arch_factor = 1.0, usable_gb = 39.5, aliases = {"A100-40GB", "A100-40G", "A100-40", "A100-SXM4-40GB"} },
   ["A100-80GB"] = { vendor = "nvidia", cc = 8.0, memory_gb = 80, bf16_tflops = 312, arch = "ampere", arch_factor = 1.0, usable_gb = 79.3, aliases = {"A100-80G", "A100-SXM4-80GB", "A100_80GB", "A100-80"} },
-  ["A10G"] = { vendor = "nvidia", link = "pcie", cc = 8.6, memory_gb = 24, bf16_tflops = 70, arch = "ampere", arch_factor = 1.0, usable_gb = 22.18, aliases = {"A10G-24GB"}, note = "tensor peak uncertain (~70 reported); training.md §6" },
+  ["A10G"] = { vendor = "nvidia", link = "pcie", cc = 8.6, memory_gb = 24, bf16_tflops = 70, arch = "ampere", arch_factor = 1.0, usable_gb = 22.18, aliases = {"A10G-24GB"}, note = "tensor peak uncertain (~70 reported)" },
   ["A6000"] = { vendor = "nvidia", link = "pcie", cc = 8.6, memory_gb = 48, bf16_tflops = 155, arch = "ampere", arch_factor = 1.0, aliases = vibeml.object{}, note = "Lambda's name for the RTX A6000" },
   ["B200"] = { vendor = "nvidia", cc = 10.0, memory_gb = 180, bf16_tflops = 2250, arch = "blackwell", arch_factor = 0.7, aliases = {"B200-SXM", "HGX-B200"} },
   ["B300"] = { vendor = "nvidia", cc = 10.3, memory_gb = 288, bf16_tflops = 2250, arch = "blackwell", arch_factor = 0.7, aliases = {"B300-SXM"}, note = "BF16 dense taken equal to B200 (ASSUMPTION)" },

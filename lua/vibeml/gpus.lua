@@ -172,7 +172,7 @@ end
 function M.problems() return reg().problems end
 
 -- What torch can allocate: the map's measured value when given, else 97 % of the nominal size
--- (A100-80GB reports 79.3 of 80; training.md §4).
+-- (A100-80GB reports 79.3 of 80).
 function M.usable_gb(spec)
   return spec.usable_gb or spec.memory_gb * 0.97
 end

@@ -153,7 +153,7 @@ end
 ---------------------------------------------------------------------------------------------
 -- models
 
--- Parameter count in billions from the model API's answer, correcting 4-bit repos (§8):
+-- Parameter count in billions from the model API's answer, correcting 4-bit repos:
 -- bitsandbytes stores two 4-bit weights per U8 element (and its quantization statistics as F32
 -- beside 16-bit layers), GPTQ/AWQ eight per I32. Returns params_b, "4bit"|nil.
 function M.count_params(info)
@@ -268,7 +268,7 @@ end
 ---------------------------------------------------------------------------------------------
 -- datasets
 
--- Format from column names and the inner keys of list-of-struct columns (training.md §8).
+-- Format from column names and the inner keys of list-of-struct columns.
 function M.detect_format(features)
   local has, inner = {}, {}
   for name, f in pairs(features or {}) do
@@ -355,7 +355,7 @@ function M.dataset_info(id, opts)
       out.rows = math.tointeger(tonumber(s.num_examples)) or tonumber(s.num_examples)
       out.bytes = tonumber(s.num_bytes)
       if out.bytes and out.rows > 0 then
-        -- ~4 characters per token for English text, plus chat-template overhead (§8 ASSUMPTION)
+        -- ~4 characters per token for English text, plus chat-template overhead (an assumption)
         out.mean_tokens = math.floor(out.bytes / out.rows / 4 + 16)
       end
     end

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 --
--- vibeml.jobs — launch, track, read and stop training jobs (contract 4).
+-- vibeml.jobs — launch, track, read and stop training jobs.
 --   jobs.launch(plan_or_request, opts) -> Job | nil, message, code [, info]
 --       plan: the planner's plan table ({task=, best=, request=, workflow=, ...});
 --       request: {model=, dataset=, workflow=, hyperparameters=, ...} planned through
@@ -385,7 +385,7 @@ function M.launch(input, opts)
   storage.apply(task, layout, id)
   task.name = task.name or name
   -- the files the task runs: the job's workdir (SkyPilot uploads it to ~/sky_workdir)
-  local task_path = dir .. "/task.yaml" -- JSON text; SkyPilot reads it as YAML (skypilot.md §1)
+  local task_path = dir .. "/task.yaml" -- JSON text; SkyPilot reads it as YAML
   if not local_run then
     local workdir = dir .. "/workdir"
     vibeml.fs.mkdirs(workdir)

@@ -1,4 +1,4 @@
--- vibeml.money — budgets that no assistant can overspend (contract 5).
+-- vibeml.money — budgets that no assistant can overspend.
 -- The ledger itself is C (core/budget.c, exact micro-dollars in SQLite); this module is the
 -- policy around it: who may go over the limit (a person, through MCP elicitation or the CLI),
 -- warnings at 80 % of the month's budget, and the numbers in refusals.

@@ -1,5 +1,5 @@
 -- vibeml.planner — picks the workflow and the GPU offer with the lowest TOTAL job cost (not the
--- lowest $/hour) and says what the job will cost and take before a cent is spent (contract 3).
+-- lowest $/hour) and says what the job will cost and take before a cent is spent.
 --
 --   planner.plan(req) -> plan | nil, message, code, info
 -- req: model (HF id, required), dataset (HF id), workflow, gpu, gpus (total count), cloud, region,

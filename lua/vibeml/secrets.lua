@@ -1,4 +1,4 @@
--- vibeml.secrets — secrets for the Lua half (contract 5). Values never become Lua strings: they
+-- vibeml.secrets — secrets for the Lua half. Values never become Lua strings: they
 -- stay in C (core/vault.c) and reach a child process through a SecretEnv handle that the process
 -- spawner turns into environment entries at spawn time.
 --
@@ -52,8 +52,8 @@ function M.missing(names)
   return out
 end
 
--- Where each cloud's credentials live (SkyPilot reads them there; see
--- shared/reference/skypilot.md §4 for Nebius). `any` = one of these files is enough.
+-- Where each cloud's credentials live (SkyPilot reads them there, as its
+-- per-cloud set-up instructions say). `any` = one of these files is enough.
 local CLOUD_FILES = {
   { cloud = "nebius", what = "IAM token or service-account key",
     any = { "~/.nebius/NEBIUS_IAM_TOKEN.txt", "~/.nebius/credentials.json" },

@@ -1,8 +1,8 @@
 -- vibeml.sizing — pure functions: VRAM need, GPU count, training tokens, throughput, duration and
--- cost of a fine-tuning job. No I/O; every number has its source in reference/training.md
--- (§4 VRAM table, §5 throughput model, §6 GPU specs). A workflow descriptor may carry its own
--- constants (`vram = {...}`, `throughput = {...}`, contract 2); they override the per-method
--- defaults below field by field.
+-- cost of a fine-tuning job. No I/O; each constant below says what it was fitted to
+-- (measured VRAM peaks, the throughput model's calibration points, GPU specs). A workflow
+-- descriptor may carry its own constants (`vram = {...}`, `throughput = {...}`, see
+-- docs/plugins.md); they override the per-method defaults below field by field.
 --
 --   sizing.vram_gb(method, params_b, opts)      -> need_per_gpu_gb, breakdown
 --   sizing.fits(method, params_b, usable_gb, n, opts) -> bool, need, need_with_margin
@@ -17,10 +17,10 @@
 -- vram = {...}, throughput = {...} (workflow constants), setup = {...}.
 local M = {}
 
-M.MARGIN = 1.2 -- need × 1.2 ≤ usable (training.md §4)
+M.MARGIN = 1.2 -- need × 1.2 ≤ usable
 M.REF_TOKENS = 4096 -- the table's reference: micro-batch 2 × 2048 tokens
 
--- Per-method VRAM constants, fitted to training.md §4 (seq 2048, micro-batch 2, rank 16):
+-- Per-method VRAM constants, fitted to measured peaks (seq 2048, micro-batch 2, rank 16):
 --   need = fixed + params × bytes_per_param / shards + adapters + activations (+ comm when n > 1)
 --   activations = (batch × seq / 4096) × (act_coef × P^0.75 + act_base)   (P^0.75 ∝ hidden×layers)
 --   adapters (LoRA) = rank × P^0.75 × 8.8e-3 GB (fp32 weights, grads, Adam states of A and B)
@@ -45,7 +45,7 @@ M.OPTIMIZER_BYTES = {
   adafactor = 4,
   sgd = 0,
 }
--- Throughput: k FLOPs per parameter per token and model FLOPs utilisation (training.md §5).
+-- Throughput: k FLOPs per parameter per token and model FLOPs utilisation.
 M.THROUGHPUT = {
   qlora = { k = 4, mfu = 0.30 }, -- Unsloth QLoRA
   lora  = { k = 4, mfu = 0.30 }, -- HF PEFT LoRA bf16

@@ -1,5 +1,5 @@
 -- vibeml.taskkit — pieces every workflow plugin's build(p) uses to make a SkyPilot task
--- (reference/skypilot.md §1, §7). Pure functions, no globals: it runs inside a plugin's sandboxed
+-- (see docs/plugins.md). Pure functions, no globals: it runs inside a plugin's sandboxed
 -- state (require "vibeml.taskkit") as well as in the host.
 --
 -- The rules it keeps for every workflow:
@@ -18,7 +18,8 @@ local M = {}
 
 M.MAX_RESTARTS_ON_ERRORS = 2
 
--- Shell prelude of setup and run: a function printing @@VIBEML phase events (training.md §3b).
+-- Shell prelude of setup and run: a function printing @@VIBEML phase events (protocol:
+-- workflows/README.md).
 M.PHASE_FN = [[vibeml_phase() { printf '@@VIBEML {"v":1,"event":"phase","ts":%s,"phase":"%s","status":"%s"}\n' "$(date +%s)" "$1" "$2"; }]]
 
 -- resources.ordered entries from the ranked candidates (best first).
@@ -94,7 +95,7 @@ function M.resources(p, opts)
   end
   if spot then
     -- preemptions recover by default; a crash of the training code is retried a few times,
-    -- and the script resumes from its last checkpoint (training.md §7)
+    -- and the script resumes from its last checkpoint
     res.job_recovery = { strategy = "EAGER_NEXT_REGION",
                          max_restarts_on_errors = opts.max_restarts or M.MAX_RESTARTS_ON_ERRORS }
   end

@@ -9,7 +9,7 @@
 --   wf.encode_task(task)           -> JSON text for a *.yaml task file, files to ship
 --   wf.check_task(task, p)         -> true | nil, message   (the invariants build() guarantees)
 --
--- params / p (contract 2, INTERFACE): { job_name=, model=, dataset=, dataset_format=,
+-- params / p (docs/plugins.md): { job_name=, model=, dataset=, dataset_format=,
 -- hyperparameters={}, model_info={params_b=, gated=}, candidates={ {accelerator=, count=, cloud=,
 -- region=, spot=, instance_type=} ... }, num_nodes=, checkpoint_bucket=, push_to_hub=, secrets= }
 local plugins = require "vibeml.plugins"
@@ -291,8 +291,8 @@ local function collect_user_strings(p)
   return out
 end
 
--- The invariants every generated task keeps (skypilot.md §1; ARCHITECTURE "training parameters
--- travel as data").
+-- The invariants every generated task keeps: user values travel only as data,
+-- inside envs.VIBEML_PARAMS (docs/plugins.md).
 function M.check_task(task, p)
   if type(task) ~= "table" then return nil, "the workflow returned no task" end
   for _, k in ipairs({ "setup", "run" }) do
@@ -375,7 +375,7 @@ function M.build(name, p)
 end
 
 -- Rewrites numbers with an exponent (outside strings) as plain decimals: YAML 1.1 reads "1e-5"
--- as a string (skypilot.md §1, JSON-as-YAML caveat 3).
+-- as a string (the task file is JSON read as YAML).
 local function plain_numbers(text)
   local out, i, n = {}, 1, #text
   local start = 1

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 --
--- Error translation rules for SkyPilot (reference/skypilot.md §6). Each rule matches the text
+-- Error translation rules for SkyPilot. Each rule matches the text
 -- SkyPilot prints (`sky.exceptions.<Class>: msg` on stderr, controller failure reasons, job
 -- statuses) and says, in plain words, what happened, what category it is, whether retrying the
 -- same thing can help, and the concrete fixes an assistant can apply in one call.

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 --
--- Error translation rules for training programs (reference/training.md): what a failed job's
+-- Error translation rules for training programs: what a failed job's
 -- stderr/stdout tail usually means and the fix an assistant can apply in one call.
 -- Same rule shape as plugins/errors/skypilot.lua. ctx also carries hyperparameters (ctx.hp).
 local function relaunch(ctx, over, title)

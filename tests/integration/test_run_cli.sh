@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `vibeml run`, `version`, `help` and exit codes end to end (INTERFACE.md): limits exit 3 (a
+# `vibeml run`, `version`, `help` and exit codes end to end (docs/lua-api.md): limits exit 3 (a
 # timeout within 2 s of wall time even while the script waits), script errors exit 1 naming
 # file:line, usage errors exit 2, arg/... as the lua command sets them.
 set -u

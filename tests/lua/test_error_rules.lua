@@ -1,4 +1,4 @@
--- Error translation: every SkyPilot pattern of reference/skypilot.md §6 (and the training rules)
+-- Error translation: every SkyPilot error pattern (and the training rules)
 -- maps to its category with a plain message, fixes the assistant can apply, and the retry flag;
 -- the rules also load through the plugin loader (kind error_rules).
 local T = require "vibeml.test"

@@ -15,7 +15,7 @@ local function check_required(schema, value, where)
   end
 end
 
-T.case("tool descriptors follow contract 1", function()
+T.case("tool descriptors follow the MCP tool shape", function()
   for _, name in ipairs { "plan_training", "list_gpus", "estimate_cost" } do
     local t = require("vibeml.tools." .. name)
     T.eq(t.name, name)

@@ -1,4 +1,4 @@
--- vibeml.sizing against hand-computed cases (formulas in lua/vibeml/sizing.lua, training.md §4-§6).
+-- vibeml.sizing against hand-computed cases (formulas in lua/vibeml/sizing.lua).
 local T = require "vibeml.test"
 local S = require "vibeml.sizing"
 local sizing = S
@@ -20,7 +20,7 @@ T.case("QLoRA 8B, seq 2048, batch 2, rank 16: by hand", function()
   T.eq(parts.comm, 0)
 end)
 
-T.case("the training.md §4 table is reproduced within its ranges", function()
+T.case("the measured VRAM table is reproduced within its ranges", function()
   local sizes = { 1.24, 3.2, 8.03, 14.8, 32.8, 70.6 }
   -- QLoRA: between the Unsloth minimum and the measured peak (+15 %)
   local qlo = { 2, 3.5, 5, 8.5, 22, 41 }
@@ -87,7 +87,7 @@ T.case("training tokens: rows × padded mean × epochs, or steps × global batch
   T.eq(S.tokens { rows = 1000, mean_tokens = 300, max_samples = 100 }, 100 * 360)
 end)
 
-T.case("throughput matches training.md §5 calibration points", function()
+T.case("throughput matches its calibration points", function()
   -- Qwen-7B (7.7 B) LoRA on A100: 312e12 × 0.30 / (4 × 7.7e9) = 3039 tokens/s
   near(S.throughput("lora", 7.7, { bf16_tflops = 312, arch_factor = 1.0 }, 1), 3038.96, 0.01)
   -- 8B Unsloth QLoRA on H100: 989e12 × 0.30 × 0.8 / (4 × 8.03e9) = 7390
@@ -103,7 +103,7 @@ end)
 
 T.case("duration: setup + training, min < expected < max", function()
   local gpu = { bf16_tflops = 989, arch_factor = 0.8 }
-  local tokens = 12.4e6 -- alpaca-cleaned, 1 epoch (training.md §5 example: ≈ 0.5 h on H100)
+  local tokens = 12.4e6 -- alpaca-cleaned, 1 epoch (≈ 0.5 h on H100)
   local d, parts = S.duration("qlora", 8.03, gpu, 1, tokens)
   near(parts.train_h, tokens / S.throughput("qlora", 8.03, gpu, 1) / 3600, 1e-9)
   T.ok(parts.train_h > 0.45 and parts.train_h < 0.5, "≈0.47 h of training")
@@ -142,7 +142,7 @@ T.case("70B QLoRA against Unsloth's published minimum (41 GB): a 48 GB card fits
   T.ok(math.abs(need - 41.5) < 41 * 0.05, "70B at batch 1: " .. need .. " GB (published ~41)")
   local usable = 48 * 0.97
   T.ok(sizing.fits("qlora", 70.6, usable, 1, o), "fits a 48 GB card (L40S/A6000)")
-  -- batch 2 measured 42.8 GB (training.md §4): the estimate is there, no lower
+  -- batch 2 measured 42.8 GB: the estimate is there, no lower
   local need2 = sizing.vram_gb("qlora", 70.6, { seq_len = 2048, batch = 2, vram = un.vram })
   T.ok(need2 >= 42.5 and need2 < 45, "70B at batch 2: " .. need2)
   -- never below the published floor: 32B needs Unsloth's 26 GB, not what the formula alone says

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * Shared test support for the unit tests (STYLE.md B9): evaluate Lua text in a state. */
+ * Shared test support for the unit tests (docs/style.md): evaluate Lua text in a state. */
 #include "support.h"
 
 #include <lauxlib.h>

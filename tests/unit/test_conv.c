@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests for core/conv: the Lua <-> JSON rules (STYLE.md B4). */
+ * Unit tests for core/conv: the Lua <-> JSON rules (core/conv.h). */
 #include "support.h"
 
 #include <lauxlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * Unit tests for core/script: the sandbox suite (STYLE.md B9). Each case tries to break out of
+ * Unit tests for core/script: the sandbox suite (docs/style.md). Each case tries to break out of
  * the plugin profile or past its limits and must fail cleanly: infinite loops bare and under
  * pcall, memory bombs, every route to os.execute/io/debug/string.dump/bytecode/C modules, writes
  * to `vibeml`, and allocation failures forced at the Nth allocation.

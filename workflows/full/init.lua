@@ -1,4 +1,4 @@
--- full — full fine-tune with TRL (reference/training.md §2c): all weights train. Several GPUs
+-- full — full fine-tune with TRL: all weights train. Several GPUs
 -- shard the model with DeepSpeed ZeRO-3 (default) or FSDP2 through accelerate; several nodes use
 -- SkyPilot's node variables (SKYPILOT_NODE_RANK, SKYPILOT_NODE_IPS, SKYPILOT_NUM_NODES).
 local kit = require "vibeml.taskkit"

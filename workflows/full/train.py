@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""VibeML full workflow: full fine-tune with TRL (reference/training.md §2c). Several GPUs and
+"""VibeML full workflow: full fine-tune with TRL. Several GPUs and
 nodes shard the model with DeepSpeed ZeRO-3 or FSDP2; accelerate is started by the task's run
 line with the config file VIBEML_PARAMS names (accelerate_zero3.json or accelerate_fsdp2.json)
 and SkyPilot's node variables. Every parameter comes from the JSON document in VIBEML_PARAMS /

@@ -1,4 +1,4 @@
--- lora — bf16 LoRA with TRL + PEFT (reference/training.md §2b). Several GPUs of one node shard the
+-- lora — bf16 LoRA with TRL + PEFT. Several GPUs of one node shard the
 -- frozen base model with DeepSpeed ZeRO-3 (default) or FSDP2 through accelerate, as `full` does,
 -- so a 70B LoRA runs on 4-8 ordinary 80 GB GPUs instead of one very large one.
 local kit = require "vibeml.taskkit"

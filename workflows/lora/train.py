@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""VibeML lora workflow: bf16 LoRA with TRL + PEFT (reference/training.md §2b). One process per
+"""VibeML lora workflow: bf16 LoRA with TRL + PEFT. One process per
 GPU under accelerate when the node has several (the task's run line decides), the frozen base
 model sharded with DeepSpeed ZeRO-3 or FSDP2 (accelerate_zero3.json / accelerate_fsdp2.json). Every parameter
 comes from the JSON document in VIBEML_PARAMS / VIBEML_PARAMS_FILE (see vibeml_hf.py)."""

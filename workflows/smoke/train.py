@@ -100,7 +100,7 @@ def hp_get(hp, name, default, kind):
 # ---------------------------------------------------------------- data
 
 def detect_format(row):
-    """Dataset format from a row's columns (reference/training.md §8)."""
+    """Dataset format from a row's columns."""
     if not isinstance(row, dict):
         return "text"
     if "conversations" in row:

@@ -1,4 +1,4 @@
--- unsloth — 4-bit QLoRA with Unsloth on one GPU (reference/training.md §1). Unsloth pins TRL and
+-- unsloth — 4-bit QLoRA with Unsloth on one GPU. Unsloth pins TRL and
 -- transformers, so it gets its own Python environment, apart from the TRL workflows.
 local kit = require "vibeml.taskkit"
 
@@ -85,7 +85,7 @@ D = {
   -- seq 2048; unsloth.ai "Unsloth Requirements") plus the activations a larger shape adds.
   -- Unsloth's gradient checkpointing offloads activations to CPU RAM, hence the small activation
   -- term. A GPU fits when need * margin <= usable memory; margin 1.1 because the figures are
-  -- measured peaks (training.md §4: 1B 2.2 GB, 8B 7.9 GB, 70B 42.8 GB at batch 2), so a 70B model
+  -- measured peaks (1B 2.2 GB, 8B 7.9 GB, 70B 42.8 GB at batch 2), so a 70B model
   -- at batch 1 (41 GB) fits a 48 GB card as Unsloth says it does.
   vram = {
     overhead_gb = 1.0,
@@ -101,7 +101,8 @@ D = {
                      { 27, 22 }, { 32, 26 }, { 40, 30 }, { 70, 41 }, { 81, 48 }, { 90, 53 },
                      { 405, 237 } },
   },
-  -- Throughput model (training.md §5): tokens/s = gpus * scale * peak_tflops * 1e12 * mfu * arch
+  -- Throughput model (as lua/vibeml/sizing.lua):
+  -- tokens/s = gpus * scale * peak_tflops * 1e12 * mfu * arch
   -- / (k * params); plus setup, download, load and warm-up times.
   throughput = {
     k = 4,

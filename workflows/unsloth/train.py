@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""VibeML unsloth workflow: 4-bit QLoRA with Unsloth on one GPU (reference/training.md §1).
+"""VibeML unsloth workflow: 4-bit QLoRA with Unsloth on one GPU.
 Every parameter comes from the JSON document in VIBEML_PARAMS / VIBEML_PARAMS_FILE (see
 vibeml_hf.py)."""
 import os

@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 --
--- vibeml.jobs.progress — reads training output (reference/training.md §3):
+-- vibeml.jobs.progress — reads training output (protocol: workflows/README.md):
 --   * `@@VIBEML {json}` lines (the protocol our training scripts speak), anywhere in the line;
 --   * as a fallback, Hugging Face Trainer log dicts in both float styles
 --     ({'loss': 1.2345, ...} and {'loss': '1.234', ...}) and tqdm bars, including '\r'-joined

@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: MIT
 --
 -- vibeml.jobs.skypilot — the `skypilot` backend, driving SkyPilot through its CLI
--- (reference/skypilot.md §2, §6-8): actions with -y -d, reads with -o json, exit codes
+-- (its documented command-line contract): actions with -y -d, reads with -o json, exit codes
 -- (JobExitCode 100 failed, 101 not finished, 102 not found, 103 cancelled), errors from
 -- `sky.exceptions.<Class>: msg` on stderr, ANSI colour stripped. `sky` is VIBEML_SKY or found on
 -- PATH; every call has a time limit; SKYPILOT_DISABLE_USAGE_COLLECTION=1 is always set.
@@ -75,7 +75,7 @@ function M.exception(text)
   return cls, msg
 end
 
--- JSON from a command's stdout, anchored at the first '[' or '{' (skypilot.md §8).
+-- JSON from a command's stdout, anchored at the first '[' or '{'.
 function M.json_of(text)
   local i = text:find("[%[{]")
   if not i then return nil, "no JSON in the output" end

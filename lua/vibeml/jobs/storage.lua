@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: MIT
 --
 -- vibeml.jobs.storage — where a job's checkpoints and outputs live, so that nothing a job
--- produces dies with its VM (skypilot.md §5: a managed job's VM is deleted when the job ends,
+-- produces dies with its VM (SkyPilot: a managed job's VM is deleted when the job ends,
 -- and a preempted job restarts on a new VM).
 --
 -- Every cloud job mounts one persistent bucket at MOUNT (mode MOUNT_CACHED, SkyPilot's advice

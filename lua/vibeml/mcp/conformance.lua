@@ -1,5 +1,5 @@
 -- vibeml.mcp.conformance — the fixtures the official MCP conformance suite calls
--- (`vibeml serve --http PORT --conformance`; reference/mcp.md §3). They exist only under that
+-- (`vibeml serve --http PORT --conformance`). They exist only under that
 -- flag: tools, resources and prompts with the names and answers the suite's scenarios expect.
 local registry = require "vibeml.mcp.registry"
 local events = require "vibeml.events"

@@ -1,4 +1,4 @@
--- vibeml.mcp.registry — the MCP server's tool registry (contract: the brief, section 1).
+-- vibeml.mcp.registry — the MCP server's tool registry (a tool's shape: docs/mcp.md).
 -- Built-in tools (lua/vibeml/tools/*.lua) are added by the server at start; plugins of kind
 -- "tools" and other code add and remove tools at run time:
 --
