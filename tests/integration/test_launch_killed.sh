@@ -80,7 +80,8 @@ pid=$!
 n=$((n + 1))
 wait_sky_registered "$n"
 kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
-id=$(newest_job)
+# (read the store directly: any vibeml command that polls would adopt the job first)
+id=$(sqlite3 "$home/vibeml.db" "SELECT id FROM jobs ORDER BY created_at DESC LIMIT 1")
 [ -z "$(sqlite3 "$home/vibeml.db" "SELECT backend_id FROM jobs WHERE id='$id'")" ] || fail "the launcher learned the id before it was killed"
 "$bin" jobs stop "$id" >/dev/null || true
 for _ in $(seq 1 100); do [ "$(sky_status "vml-$id")" = CANCELLED ] && break; sleep 0.1; done
