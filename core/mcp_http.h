@@ -40,8 +40,8 @@
 
 /* Sessions idle longer than this end (seconds); each holds a Lua state (~450 KB). */
 #define VML_MCP_HTTP_IDLE_S 900
-/* Sessions at once: a new one ends the one idle longest (with nothing open or running), or is
- * refused with 503 when all are busy. */
+/* Sessions at once: a new one ends the one idle longest with no request open or running
+ * (those without a GET stream first), or is refused with 503 when all are busy. */
 #define VML_MCP_HTTP_MAX_SESSIONS 64
 
 /* Serves MCP over HTTP on addr:port until SIGTERM/SIGINT. token (may be NULL) is the bearer
