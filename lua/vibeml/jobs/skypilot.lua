@@ -404,7 +404,7 @@ local function finish(row, new_state, status, reason, rec)
     or (tonumber(rec.end_at) and tonumber(rec.start_at) and rec.end_at - rec.start_at)) or nil
   local billed = jdb.billed_seconds(tmp, now)
   if ran and ran > billed then
-    tmp.billed_s, tmp.billing_since = (tmp.billed_s or 0) + (ran - billed), nil
+    tmp.billed_s, tmp.billing_since = ran, nil -- all of it, the open segment included
     fields.billed_s, fields.billing_since = tmp.billed_s, vibeml.null
   end
   local final = jdb.cost_of(tmp, now)
