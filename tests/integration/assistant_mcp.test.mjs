@@ -56,7 +56,6 @@ test('tools/list stays under 12,000 characters', async () => {
   const plan = tools.find((t) => t.name === 'plan_training');
   // launch takes every planning input, and a plan_id
   for (const k of Object.keys(plan.inputSchema.properties)) {
-    if (k === 'limit') continue; // how many ranked options a plan shows
     assert.ok(k in launch.inputSchema.properties, `launch_training lacks ${k}`);
   }
   assert.ok('plan_id' in launch.inputSchema.properties);

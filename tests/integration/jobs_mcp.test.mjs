@@ -64,10 +64,15 @@ test('launch, track with notifications, logs, terminate', async () => {
   const id2 = second.structuredContent.id;
   const running = await waitState(id2, ['running']);
   assert.equal(running.state, 'running');
-  await sleep(1500);
+  // mid-run: once it has made progress (its start can take seconds on a loaded machine)
+  for (let st = running; !(st.progress.step > 0); ) {
+    const r = await client.callTool({ name: 'get_job_status', arguments: { job_id: id2, wait_s: 5 } });
+    st = r.structuredContent;
+    assert.equal(st.state, 'running', JSON.stringify(st));
+  }
   const stopped = await client.callTool({ name: 'terminate_job', arguments: { job_id: id2 } });
   assert.ok(!stopped.isError, JSON.stringify(stopped.content));
   const end = await waitState(id2, ['terminated', 'completed', 'failed']);
   assert.equal(end.state, 'terminated');
-  assert.ok(end.progress.step < 5000);
+  assert.ok(end.progress.step < 5000, JSON.stringify(end));
 });

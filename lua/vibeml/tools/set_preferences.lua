@@ -3,7 +3,7 @@
 local prefs = require "vibeml.prefs"
 
 local str_or_null = function(desc) return { type = { "string", "null" }, description = desc } end
-local money_field = { type = { "number", "string", "null" }, description = "refused" }
+local money_field = { type = { "number", "string", "null" } } -- refused with the reason
 
 return {
   name = "set_preferences",
