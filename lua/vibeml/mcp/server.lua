@@ -17,6 +17,9 @@
 --     complete = function(value, context_arguments) return { values... } end }, ... },
 --     get = function(args) return messages_or_text [, description] end }
 -- Services: lua/vibeml/services/<name>.lua returns { start = function() ... end } (a task).
+-- Built-in tools' structured results get `summary` (the first line of the handler's text) and
+-- `next` (the tool's optional next(result, args) -> { {tool=, arguments=}, ... }); their texts
+-- and errors name tools, not CLI commands (vibeml.mcp.toolkit.tool_speak).
 local registry = require "vibeml.mcp.registry"
 local events = require "vibeml.events"
 
