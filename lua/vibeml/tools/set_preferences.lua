@@ -22,7 +22,8 @@ return {
     additionalProperties = false,
   },
   outputSchema = require("vibeml.tools.get_preferences").outputSchema,
-  annotations = { idempotentHint = true, openWorldHint = false, destructiveHint = false },
+  annotations = { readOnlyHint = false, idempotentHint = true, openWorldHint = false,
+    destructiveHint = false },
   handler = function(args, ctx)
     args = args or {}
     for k in pairs(args) do
