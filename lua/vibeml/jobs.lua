@@ -415,6 +415,16 @@ function M.launch(input, opts)
         .. "a plan", "VML_EMONEY"
     end
   end
+  if not local_run and opts.confirm and not opts.ctx and money.confirm_cap then
+    -- the CLI: a cap below the expected cost is put to the person first (launch_training asks
+    -- through elicitation before it calls launch)
+    local okc, msg_c = money.confirm_cap{ cap = cap, expected = est_cost.expected, confirm = opts.confirm }
+    if not okc then
+      jdb.update(id, { state = "failed", failure_category = "quota", failure_retry = 0,
+        failure_message = "budget: " .. tostring(msg_c) }, "cap below the estimate")
+      return nil, msg_c, "VML_EMONEY"
+    end
+  end
   if not local_run and amount > 0 then
     local fn = (opts.ctx or opts.confirm) and money.authorize or money.reserve
     local okr, ok, rmsg, rcode, rinfo = pcall(fn, { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })

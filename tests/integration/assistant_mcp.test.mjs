@@ -5,9 +5,11 @@
 // Run by test_assistant_mcp.sh: VIBEML_BIN, VIBEML_HOME (fresh), no SkyPilot (local backend).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 const BIN = process.env.VIBEML_BIN;
 const DB = `${process.env.VIBEML_HOME}/vibeml.db`;
@@ -19,7 +21,14 @@ before(async () => {
   client = new Client({ name: 'vibeml-assistant-tests', version: '1.0.0' }, { capabilities: {} });
   await client.connect(transport);
 });
-after(async () => { await client?.close().catch(() => {}); });
+let server;
+after(async () => {
+  await client?.close().catch(() => {});
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+});
 
 const SMOKE = { model: 'HuggingFaceTB/SmolLM2-135M', dataset: 'karpathy/tiny_shakespeare',
   workflow: 'smoke', offline: true, hyperparameters: { max_steps: 30, step_delay_s: 0.02 } };
@@ -56,7 +65,6 @@ test('tools/list stays under 12,000 characters', async () => {
   const plan = tools.find((t) => t.name === 'plan_training');
   // launch takes every planning input, and a plan_id
   for (const k of Object.keys(plan.inputSchema.properties)) {
-    if (k === 'limit') continue; // how many ranked options a plan shows
     assert.ok(k in launch.inputSchema.properties, `launch_training lacks ${k}`);
   }
   assert.ok('plan_id' in launch.inputSchema.properties);
@@ -161,4 +169,44 @@ test('prompts ask for what works', async () => {
   const ft = await client.getPrompt({ name: 'fine_tune', arguments: { model: 'm/x', dataset: 'd/y', max_cost: '$5' } });
   assert.match(ft.messages[0].content.text, /more than \$5\.00 /);
   assert.match(ft.messages[0].content.text, /plan_id/);
+});
+
+test('over HTTP with a token: the same path, plan_id to a finished job', async () => {
+  const tokenFile = `${process.env.VIBEML_HOME}/token`;
+  const token = 'assistant-path-token-0123456789abcdef';
+  fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  const url = await new Promise((resolve, reject) => {
+    server = spawn(BIN, ['serve', '--http', '127.0.0.1:0', '--token-file', tokenFile], {
+      env: { ...process.env, VIBEML_POLL_INTERVAL: '0.3' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    server.stderr.on('data', (d) => {
+      err += d.toString();
+      const m = err.match(/listening on (http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+      if (m) resolve(m[1]);
+    });
+    server.on('exit', (code) => reject(new Error(`server exited ${code}: ${err}`)));
+  });
+  const transport = new StreamableHTTPClientTransport(new URL(url),
+    { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+  const h = new Client({ name: 'vibeml-assistant-http', version: '1.0.0' }, { capabilities: {} });
+  await h.connect(transport);
+  try {
+    const { tools } = await h.listTools();
+    assert.ok(JSON.stringify(tools).length < 12000);
+    const plan = await h.callTool({ name: 'plan_training', arguments: SMOKE });
+    assert.ok(!plan.isError, JSON.stringify(plan.content));
+    const launched = await h.callTool({ name: 'launch_training',
+      arguments: { plan_id: plan.structuredContent.plan_id, backend: 'local' } });
+    assert.ok(!launched.isError, JSON.stringify(launched.content));
+    assert.equal(launched.structuredContent.note, undefined);
+    let st = launched.structuredContent;
+    for (let i = 0; i < 30 && !['completed', 'failed', 'terminated'].includes(st.state); i++) {
+      st = (await h.callTool({ name: 'get_job_status', arguments: { job_id: st.id, wait_s: 10 } })).structuredContent;
+    }
+    assert.equal(st.state, 'completed', JSON.stringify(st));
+    assert.equal(typeof st.summary, 'string');
+    await assert.rejects(h.readResource({ uri: 'vibeml://jobs/nope' }), (e) => e.code === -32002);
+  } finally {
+    await h.close().catch(() => {});
+  }
 });

@@ -17,6 +17,9 @@
 --     complete = function(value, context_arguments) return { values... } end }, ... },
 --     get = function(args) return messages_or_text [, description] end }
 -- Services: lua/vibeml/services/<name>.lua returns { start = function() ... end } (a task).
+-- Built-in tools' structured results get `summary` (the first line of the handler's text) and
+-- `next` (the tool's optional next(result, args) -> { {tool=, arguments=}, ... }); their texts
+-- and errors name tools, not CLI commands (vibeml.mcp.toolkit.tool_speak).
 local registry = require "vibeml.mcp.registry"
 local events = require "vibeml.events"
 
@@ -192,27 +195,7 @@ function M.tool_list()
   return out
 end
 
--- Texts shared with the CLI name commands; over MCP they name the tool that does the same.
-local TOOL_SPEAK = {
-  { "list them with `vibeml jobs list`", "list them with list_jobs" },
-  { "`vibeml config set storage s3://BUCKET`", "storage: \"s3://BUCKET\" in launch_training, or "
-    .. "the person's `vibeml config set storage s3://BUCKET`" },
-  { "`vibeml config set KEY VALUE`", "set_preferences" },
-}
-local function tool_speak(s)
-  if type(s) ~= "string" then return s end
-  for _, r in ipairs(TOOL_SPEAK) do
-    local a, b = s:find(r[1], 1, true)
-    while a do
-      s = s:sub(1, a - 1) .. r[2] .. s:sub(b + 1)
-      a, b = s:find(r[1], a + #r[2], true)
-    end
-  end
-  -- "no job 'x'" alone leaves a model guessing: say where the ids are
-  if s:match("^no job '[^']*'$") then s = s .. " (list_jobs shows the job ids)" end
-  -- a NUL byte would end the text in C: show it
-  return (s:gsub("\0", "\\0"))
-end
+local tool_speak = require("vibeml.mcp.toolkit").tool_speak
 M.tool_speak = tool_speak
 
 local function first_line(s)

@@ -29,6 +29,7 @@ function M.plan_inputs()
     params_b = s("number", "model size, billions",
       { exclusiveMinimum = 0, maximum = 10000 }),
     offline = s("boolean", "no Hugging Face lookups"),
+    limit = { type = "integer", minimum = 1, maximum = 50, default = 8 },
   }
 end
 
@@ -47,6 +48,28 @@ end
 -- Annotations with only the values that differ from the spec's defaults.
 M.READ = { readOnlyHint = true }
 M.READ_LOCAL = { readOnlyHint = true, openWorldHint = false }
+
+-- Texts shared with the CLI name commands; over MCP they name the tool that does the same.
+local TOOL_SPEAK = {
+  { "list them with `vibeml jobs list`", "list them with list_jobs" },
+  { "`vibeml config set storage s3://BUCKET`", "storage: \"s3://BUCKET\" in launch_training, or "
+    .. "the person's `vibeml config set storage s3://BUCKET`" },
+  { "`vibeml config set KEY VALUE`", "set_preferences" },
+}
+function M.tool_speak(s)
+  if type(s) ~= "string" then return s end
+  for _, r in ipairs(TOOL_SPEAK) do
+    local a, b = s:find(r[1], 1, true)
+    while a do
+      s = s:sub(1, a - 1) .. r[2] .. s:sub(b + 1)
+      a, b = s:find(r[1], a + #r[2], true)
+    end
+  end
+  -- "no job 'x'" alone leaves a model guessing: say where the ids are
+  if s:match("^no job '[^']*'$") then s = s .. " (list_jobs shows the job ids)" end
+  -- a NUL byte would end the text in C: show it
+  return (s:gsub("\0", "\\0"))
+end
 
 function M.call(tool, arguments) return { tool = tool, arguments = arguments or vibeml.object{} } end
 

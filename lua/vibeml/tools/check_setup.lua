@@ -5,9 +5,8 @@ local kit = require "vibeml.mcp.toolkit"
 local M = {
   name = "check_setup",
   title = "Check VibeML set-up",
-  description = "What VibeML can do here: version, backends that can run jobs, plugins, and which "
-    .. "secrets exist (names only). Call it first and after set-up failures; relay each fix. "
-    .. "Secrets are set by the person in a terminal, never pasted in the chat.",
+  description = "What can run here: backends, plugins, secrets present (names only). Call it first and "
+    .. "after set-up failures; relay each fix. Secrets are set by the person in a terminal.",
   inputSchema = {
     type = "object",
     properties = {

@@ -11,9 +11,8 @@ local kit = require "vibeml.mcp.toolkit"
 local M = {
   name = "get_job_status",
   title = "Get a job's status",
-  description = "A job's state, where it runs, progress (step, loss, tokens/s, ETA), cost and "
-    .. "cap, outputs, and for a failure: category, explanation and fixes (tool calls). wait_s: "
-    .. "answer when the job changes state or progresses (at most that long) instead of polling.",
+  description = "A job's state, where it runs, progress, cost and cap, outputs; for a failure its "
+    .. "cause and fixes (tool calls). wait_s: answer when the job changes (at most that long).",
   inputSchema = {
     type = "object",
     properties = { job_id = { type = "string", minLength = 1 },

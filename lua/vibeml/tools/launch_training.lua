@@ -32,12 +32,13 @@ local M = {
   inputSchema = { type = "object", properties = inputs, additionalProperties = false },
   outputSchema = kit.out({ id = "string", state = "string", backend = "string", where = "string",
     plan_id = "string", note = "string" }, { "id", "state", "backend", "where" }),
-  annotations = { openWorldHint = true, destructiveHint = false },
+  annotations = { destructiveHint = false },
 }
 
 -- what changes the plan itself when given with plan_id
 local REPLAN = { push_to_hub = true, hub_private = true }
 for _, k in ipairs(kit.PLAN_FIELDS) do REPLAN[k] = true end
+REPLAN.limit = nil -- how many ranked options a plan shows (and always filled by its default)
 
 local function offer_text(b)
   if not b then return "?" end
@@ -107,6 +108,7 @@ local function from_inputs(args, planner)
   for k in pairs(REPLAN) do
     if args[k] ~= nil and args[k] ~= "" and k ~= "hyperparameters" then req[k] = args[k] end
   end
+  req.limit = args.limit
   if args.hyperparameters then
     req.hyperparameters = req.hyperparameters or {}
     for k, v in pairs(args.hyperparameters) do req.hyperparameters[k] = v end

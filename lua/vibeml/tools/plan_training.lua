@@ -8,16 +8,14 @@ local kit = require "vibeml.mcp.toolkit"
 local plans = require "vibeml.mcp.plans"
 
 local inputs = kit.plan_inputs()
-inputs.limit = { type = "integer", minimum = 1, maximum = 50, default = 8 }
 
 local M = {
   name = "plan_training",
   title = "Plan a fine-tuning job",
-  description = "Plans a fine-tuning job before any money is spent: looks up the model and "
-    .. "dataset, picks the workflow, works out GPU memory, and ranks GPU offers across clouds by "
-    .. "expected total cost. Returns plan_id (launch it with launch_training), the best option, "
-    .. "ranked alternatives, cost and duration ranges, the other workflows' cheapest plans, "
-    .. "warnings and the task. When nothing fits, the error says what would.",
+  description = "Plans a fine-tuning job before money is spent: workflow, GPU memory, GPU offers across "
+    .. "clouds ranked by expected total cost, cost and duration ranges, other workflows' "
+    .. "cheapest plans, warnings. Returns plan_id for launch_training. When nothing fits, the "
+    .. "error says what would.",
   inputSchema = { type = "object", properties = inputs, required = { "model" },
                   additionalProperties = false },
   outputSchema = kit.out({ plan_id = "string", workflow = "string", best = "object",
@@ -92,6 +90,9 @@ function M.handler(args, ctx)
       if tostring(p.warnings[i]):find("per-job cap", 1, true) then table.remove(p.warnings, i) end
     end
     p.warnings[#p.warnings + 1] = w
+  end
+  for _, list in ipairs { p.warnings, p.assumptions } do
+    for i, t in ipairs(list) do list[i] = kit.tool_speak(t) end
   end
   local stored = {}
   for k, v in pairs(p) do stored[k] = v end

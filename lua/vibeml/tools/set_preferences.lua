@@ -3,7 +3,7 @@
 local prefs = require "vibeml.prefs"
 
 local str_or_null = function(desc) return { type = { "string", "null" }, description = desc } end
-local money_field = { type = { "number", "string", "null" }, description = "refused" }
+local money_field = { type = { "number", "string", "null" } } -- refused with the reason
 
 return {
   name = "set_preferences",
@@ -23,7 +23,8 @@ return {
     additionalProperties = false,
   },
   outputSchema = require("vibeml.tools.get_preferences").outputSchema,
-  annotations = { idempotentHint = true, openWorldHint = false, destructiveHint = false },
+  annotations = { readOnlyHint = false, idempotentHint = true, openWorldHint = false,
+    destructiveHint = false },
   handler = function(args, ctx)
     args = args or {}
     for k in pairs(args) do
