@@ -23,10 +23,11 @@ end
 function M.number(opt, v, spec)
   spec = spec or {}
   local what = spec.what or (spec.integer and "a whole number" or "a number")
+  local function g(x) return math.tointeger(x) and tostring(math.tointeger(x)) or string.format("%g", x) end
   local range
-  if spec.min and spec.max then range = string.format(" from %s to %s", spec.min, spec.max)
-  elseif spec.min then range = string.format(" of at least %s", spec.min)
-  elseif spec.max then range = string.format(" of at most %s", spec.max) end
+  if spec.min and spec.max then range = string.format(" from %s to %s", g(spec.min), g(spec.max))
+  elseif spec.min then range = string.format(" of at least %s", g(spec.min))
+  elseif spec.max then range = string.format(" of at most %s", g(spec.max)) end
   local function refuse(why)
     error({ usage = string.format("%s needs %s%s%s, e.g. %s%s", opt, what, range or "",
       spec.note and (" (" .. spec.note .. ")") or "", spec.example or tostring(spec.min or 1),

@@ -118,7 +118,8 @@ return {
         and ("  (for '" .. v .. "')") or ""))
       return 0
     end
-    err("vibeml config: unknown subcommand '" .. sub .. "' (list, get, set, path)\n" .. usage)
+    err("vibeml config: " .. require("vibeml.cli._args").unknown_sub(sub, { "list", "get", "set", "path" })
+      .. "\n" .. usage)
     return 2
   end,
 }

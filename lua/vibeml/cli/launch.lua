@@ -26,7 +26,10 @@ local function main(args)
   local i = 1
   while i <= #args do
     local a = args[i]
-    if a == "--backend" then o.backend = args[i + 1]; i = i + 1
+    if a == "--backend" then
+      o.backend = args[i + 1]; i = i + 1
+      local c = o.backend and require("vibeml.names").match(o.backend, { { name = "local" }, { name = "skypilot", aliases = { "sky" } } })
+      o.backend = c or o.backend
     elseif a == "--name" then o.name = args[i + 1]; i = i + 1
     elseif a == "--cluster" then o.cluster = true
     elseif a == "--yes" or a == "-y" then o.yes = true
@@ -35,9 +38,10 @@ local function main(args)
     i = i + 1
   end
   if o.backend and o.backend ~= "local" and o.backend ~= "skypilot" then
-    vibeml.eprint("vibeml launch: --backend must be local or skypilot") return 2
+    vibeml.eprint("vibeml launch: --backend must be local or skypilot, not '" .. tty.safe(o.backend) .. "'"
+      .. require("vibeml.names").did_you_mean(o.backend, { "local", "skypilot" })) return 2
   end
-  local ok, req, flags = pcall(plan_cli.parse, rest)
+  local ok, req, flags = pcall(plan_cli.parse, rest, { "--backend", "--name", "--cluster", "--yes", "--follow" })
   if not ok then
     vibeml.eprint("vibeml launch: " .. (type(req) == "table" and req.usage or tostring(req)))
     vibeml.eprint(USAGE)
