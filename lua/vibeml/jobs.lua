@@ -192,7 +192,7 @@ local function sky_available()
 end
 
 -- The backend when the launch names none, and why (said in the launch's answer): the person's
--- `backend` preference when they chose one (the file's null means they did not), else skypilot
+-- `backend` preference when they chose one ("auto", the default, means they did not), else skypilot
 -- when SkyPilot is set up with a cloud, else local, with how to set up a cloud.
 function M.default_backend()
   local prefs = guarded("vibeml.prefs")
@@ -200,7 +200,7 @@ function M.default_backend()
     local ok, p = pcall(prefs.get)
     if ok and type(p) == "table" and (p.backend == "local" or p.backend == "skypilot") then
       return p.backend, "your preference backend=" .. p.backend
-        .. " (`vibeml config set backend null` chooses automatically)"
+        .. " (`vibeml config set backend auto` chooses automatically)"
     end
   end
   if sky_available() then return "skypilot", "SkyPilot is set up with a cloud enabled" end

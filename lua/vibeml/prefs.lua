@@ -6,8 +6,8 @@
 -- The file (keys starting with "_" are comments and are kept as they are):
 --   {
 --     "_doc": "VibeML preferences ...",
---     "backend": null,            -- null = automatic: skypilot when SkyPilot has a cloud enabled,
---                                 --   else local; or "skypilot" / "local" (always that one)
+--     "backend": "auto",          -- auto: skypilot when SkyPilot has a cloud enabled, else local;
+--                                 --   or "skypilot" / "local" (always that one; null = auto)
 --     "cloud": null,              -- null = any; or aws, azure, gcp, lambda, nebius, vast, runpod,
 --                                 --   kubernetes, ...  (a SkyPilot cloud name)
 --     "region": null,             -- null = any; e.g. "eu-north1", "us-east-1"
@@ -43,9 +43,9 @@ local CLOUDS = { "aws", "azure", "gcp", "lambda", "nebius", "vast", "runpod", "k
 
 -- key, type, default, description, allowed (list) or pattern
 M.SPEC = {
-  { key = "backend", type = "string", default = nil, allowed = { "skypilot", "local" }, nullable = true,
-    description = "where jobs run: skypilot (cloud GPUs through SkyPilot) or local (this machine); "
-      .. "null = skypilot when SkyPilot has a cloud enabled, else local" },
+  { key = "backend", type = "string", default = "auto", allowed = { "auto", "skypilot", "local" },
+    description = "where jobs run: skypilot (cloud GPUs through SkyPilot), local (this machine), "
+      .. "or auto (skypilot when SkyPilot has a cloud enabled, else local; null sets auto)" },
   { key = "cloud", type = "string", default = nil, allowed = CLOUDS, nullable = true,
     description = "preferred cloud (null = any enabled cloud)" },
   { key = "region", type = "string", default = nil, nullable = true,
@@ -90,7 +90,8 @@ local function canonical(key, v, strict)
   if key == "backend" or key == "cloud" then
     local s = BY_KEY[key]
     local list = key == "cloud" and names.cloud_entries(s.allowed)
-      or { { name = "skypilot", aliases = { "sky", "cloud" } }, { name = "local", aliases = { "this-machine" } } }
+      or { { name = "auto", aliases = { "automatic", "default" } }, { name = "skypilot", aliases = { "sky", "cloud" } },
+           { name = "local", aliases = { "this-machine" } } }
     local c, close = names.match(v, list)
     if c then return c end
     return nil, string.format("'%s' cannot be '%s' (allowed: %s%s)%s", key, tostring(v),
@@ -153,6 +154,7 @@ function M.check(key, v, strict)
       allowed_keys(), names.suggestion_text(names.suggest(key, keys)))
   end
   if v == nil or vibeml.isnull(v) then
+    if key == "backend" then return "auto" end -- not chosen = automatic (jobs.default_backend)
     if s.nullable then return nil end
     return nil, string.format("'%s' cannot be null (allowed: %s)", key,
       s.allowed and table.concat(s.allowed, ", ") or s.type)
@@ -188,7 +190,7 @@ local function defaults()
 end
 
 local DOC = "VibeML preferences. Edit by hand or with `vibeml config set KEY VALUE`; null = no "
-  .. "preference. Keys: backend (skypilot|local; null = skypilot when set up, else local), cloud, region, gpu, spot (true|false), "
+  .. "preference. Keys: backend (auto|skypilot|local; auto = skypilot when set up, else local), cloud, region, gpu, spot (true|false), "
   .. "workflow, storage. Money limits are not here: `vibeml budget set --monthly USD --per-job USD`."
 
 -- Renders the file with a stable key order (people edit it; diffs stay small).

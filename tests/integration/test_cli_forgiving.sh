@@ -69,6 +69,7 @@ PATH=$nosky "$bin" launch --model org/Tiny-1M --workflow smoke --offline --datas
 jid=$("$bin" jobs list --state failed --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])')
 fx=$("$bin" jobs show "$jid" --json | python3 -c 'import json,sys; f=json.load(sys.stdin)["failure"]["fixes"]; print(len(f), f[0].get("arguments", {}).get("backend"))')
 check "skypilot chosen but missing: failed launch with fixes (local first)" "$(is "$rc:$fx" "1:2 local")" "rc=$rc fixes=$fx"
-"$bin" config set backend null >/dev/null
+out=$("$bin" config set backend null)
+check "config set backend null is auto" "$(is "$out" "backend = auto")" "$out"
 
 [ "$fails" = 0 ] && echo "ok cli forgiving" || { echo "$fails failed"; exit 1; }

@@ -6,14 +6,14 @@ local money = require "vibeml.money"
 T.case("created with defaults when missing", function()
   T.eq(vibeml.fs.exists(prefs.path()), nil)
   local p = assert(prefs.get())
-  -- backend: not chosen by the person = automatic (skypilot when set up, else local; jobs.lua)
-  T.eq(p.backend, nil)
+  -- backend: not chosen by the person = auto (skypilot when set up, else local; jobs.lua)
+  T.eq(p.backend, "auto")
   T.eq(p.spot, true)
   T.eq(p.cloud, nil)
   T.eq(vibeml.fs.exists(prefs.path()), "file")
   T.eq(vibeml.fs.stat(prefs.path()).mode, 384) -- 0600
   local text = vibeml.fs.read(prefs.path())
-  T.contains(text, '"backend": null')
+  T.contains(text, '"backend": "auto"')
   T.contains(text, '"_doc"')
 end)
 
@@ -28,7 +28,7 @@ T.case("set and get, null clears, all or nothing", function()
   local before = vibeml.fs.read(prefs.path())
   local ok, msg = prefs.set{ cloud = "aws", backend = "mainframe" }
   T.eq(ok, nil)
-  T.contains(msg, "'backend' cannot be 'mainframe' (allowed: skypilot, local, or null)")
+  T.contains(msg, "'backend' cannot be 'mainframe' (allowed: auto, skypilot, local)")
   T.eq(vibeml.fs.read(prefs.path()), before)
   T.eq(prefs.get().cloud, "nebius")
   -- no temp files left beside it
@@ -80,6 +80,7 @@ T.case("names: any case, aliases and plurals are stored canonical; refusals sugg
   T.contains(m4, "did you mean region")
   T.eq(vibeml.fs.read(prefs.path()), before) -- refusals change nothing
   T.ok(prefs.set{ gpu = vibeml.null, workflow = vibeml.null, cloud = vibeml.null, backend = vibeml.null })
+  T.eq(prefs.get().backend, "auto") -- null is auto: the person no longer chooses
 end)
 
 T.case("region: checked against the catalog when set, with the closest regions", function()
@@ -148,7 +149,7 @@ T.case("tools: set_preferences then get_preferences", function()
   T.contains(vibeml.json.encode(g), '"gpu":null')
   local bad, msg = setp.handler({ backend = "ssh" }, {})
   T.eq(bad, nil)
-  T.contains(msg, "allowed: skypilot, local")
+  T.contains(msg, "allowed: auto, skypilot, local")
   T.eq(getp.annotations.readOnlyHint, true)
   T.eq(setp.annotations.readOnlyHint, false)
   T.eq(setp.inputSchema.additionalProperties, false)

@@ -10,7 +10,7 @@ usage: vibeml config [list] [--json]      all preferences (and the money limits,
        vibeml config set KEY VALUE        VALUE "null" (or "none") clears a preference
        vibeml config path                 where the file is (JSON, edit it by hand if you like)
 
-keys: backend (skypilot|local; null = skypilot when SkyPilot is set up, else local), cloud (aws, gcp, nebius, ... or null), region, gpu (H100,
+keys: backend (auto|skypilot|local; auto = skypilot when SkyPilot is set up, else local), cloud (aws, gcp, nebius, ... or null), region, gpu (H100,
 A100-80GB, ...), spot (true|false), workflow (lora, qlora, unsloth, ...). Names match in any
 case, with aliases and plurals ("H100s", "GCP"), and are stored canonical; a region must be one
 the price catalog knows.

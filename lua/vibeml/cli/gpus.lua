@@ -51,6 +51,27 @@ local function main(args)
   end
   if q.help then print(USAGE); return 0 end
   q.help = nil
+  -- cloud and region by the one name rule ("GCP", "US-East-1"), refused with the closest names
+  if q.cloud or q.region then
+    local names = require "vibeml.names"
+    local seen, clouds, regions = {}, {}, {}
+    for _, o in ipairs(require("vibeml.catalog").offers()) do
+      if not seen["c" .. o.cloud] then seen["c" .. o.cloud] = true; clouds[#clouds + 1] = o.cloud end
+      if not seen["r" .. o.region] then seen["r" .. o.region] = true; regions[#regions + 1] = o.region end
+    end
+    table.sort(clouds); table.sort(regions)
+    for _, k in ipairs({ "cloud", "region" }) do
+      if q[k] then
+        local list = k == "cloud" and names.cloud_entries(clouds) or regions
+        local c = names.match(q[k], list)
+        if not c then
+          vibeml.eprint("vibeml gpus: " .. (names.unknown(k, q[k], list, { max_listed = 25 })))
+          return 2
+        end
+        q[k] = c
+      end
+    end
+  end
   if q.limit == 0 then q.limit = nil end
   local res, err = api(q)
   if not res then

@@ -30,6 +30,7 @@ local function main(args)
       o.backend = args[i + 1]; i = i + 1
       local c = o.backend and require("vibeml.names").match(o.backend, { { name = "local" }, { name = "skypilot", aliases = { "sky" } } })
       o.backend = c or o.backend
+      if o.backend == "auto" then o.backend = nil end -- as if not given
     elseif a == "--name" then o.name = args[i + 1]; i = i + 1
     elseif a == "--cluster" then o.cluster = true
     elseif a == "--yes" or a == "-y" then o.yes = true
