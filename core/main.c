@@ -11,8 +11,10 @@
 #include <microhttpd.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -119,6 +121,86 @@ static void print_help(void)
            "  HF_ENDPOINT, HF_TOKEN, VIBEML_SKY, NO_COLOR\n");
 }
 
+/* Edit distance with a swap of neighbours counting once (optimal string alignment), case-blind,
+ * on names of at most 63 bytes (longer ones are too far from any command anyway). The same rule
+ * as lua/vibeml/names.lua's distance, for the one lookup that happens before Lua starts. */
+static int name_distance(const char *a, const char *b)
+{
+    int d[64][64];
+    int la = (int)strlen(a), lb = (int)strlen(b), i, j;
+    if (la > 63 || lb > 63)
+        return 99;
+    for (i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (i = 1; i <= la; i++) {
+        for (j = 1; j <= lb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j - 1] + (ca != cb);
+            if (d[i - 1][j] + 1 < v)
+                v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+static void consider(const char *typed, const char *name, int *best, char *out, size_t n)
+{
+    int len = (int)strlen(typed);
+    int limit = len / 3 < 1 ? 1 : (len / 3 > 3 ? 3 : len / 3);
+    int dist = name_distance(typed, name);
+    if (len >= 2 && strncasecmp(name, typed, (size_t)len) == 0 && dist > 1)
+        dist = 1; /* "work" -> workflows */
+    if (dist <= limit && dist < *best) {
+        *best = dist;
+        snprintf(out, n, "%s", name);
+    }
+}
+
+/* The command closest to a mistyped one ("plna" -> plan), or "" when none is close. */
+static void closest_command(const char *typed, char *out, size_t n)
+{
+    const vml_cmd *const *c;
+    const vml_embed_file *f;
+    const char *pre = "lua/vibeml/cli/";
+    int best = 99;
+    out[0] = '\0';
+    consider(typed, "version", &best, out, n);
+    consider(typed, "help", &best, out, n);
+    for (c = vml_cmd_all; *c; c++)
+        consider(typed, (*c)->name, &best, out, n);
+    for (f = vml_embed_files; f->path; f++) {
+        char name[64];
+        size_t len;
+        if (strncmp(f->path, pre, strlen(pre)) != 0 || strchr(f->path + strlen(pre), '/'))
+            continue;
+        len = strlen(f->path + strlen(pre));
+        if (len < 5 || len - 4 >= sizeof name || strcmp(f->path + strlen(f->path) - 4, ".lua") != 0)
+            continue;
+        snprintf(name, sizeof name, "%.*s", (int)(len - 4), f->path + strlen(pre));
+        if (name[0] != '_' && strcmp(name, "supervise") != 0)
+            consider(typed, name, &best, out, n);
+    }
+}
+
+static void unknown_command(const char *name)
+{
+    char near[64];
+    closest_command(name, near, sizeof near);
+    if (near[0])
+        fprintf(stderr, "vibeml: unknown command '%s' (did you mean '%s'? see `vibeml help`)\n",
+                name, near);
+    else
+        fprintf(stderr, "vibeml: unknown command '%s' (see `vibeml help`)\n", name);
+}
+
 static int help_for(const char *name)
 {
     const vml_cmd *c = vml_cmd_find(name);
@@ -139,7 +221,7 @@ static int help_for(const char *name)
         if (err.code)
             fprintf(stderr, "vibeml: %s\n", vml_err_msg(&err));
         else
-            fprintf(stderr, "vibeml: unknown command '%s' (see `vibeml help`)\n", name);
+            unknown_command(name);
         return VML_EXIT_USAGE;
     }
     lua_command_field(s, "usage", usage, sizeof usage);
@@ -202,7 +284,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "vibeml: %s\n", vml_err_msg(&err));
             return VML_EXIT_FAIL;
         }
-        fprintf(stderr, "vibeml: unknown command '%s' (see `vibeml help`)\n", name);
+        unknown_command(name);
         return VML_EXIT_USAGE;
     }
     /* [cmdtable] -> cmdtable.main(args) with args = {argv[2], ...}, args[0] = name */

@@ -1,7 +1,7 @@
 -- vibeml.gpus — the GPU registry built from the gpu_map plugins (plugins/gpus/<cloud>.lua, one
 -- per cloud, plus any the plugin loader finds): canonical SkyPilot accelerator names, aliases,
 -- memory, dense BF16 TFLOPs, architecture factor, and per-cloud instance types.
---   gpus.get(name)       -> spec | nil            (canonical name or alias, any case)
+--   gpus.get(name)       -> spec | nil            (name or alias, matched by vibeml.names)
 --   gpus.resolve(name)   -> canonical name | nil, "GPU type 'X' not supported. Available: ..."
 --   gpus.list()          -> specs sorted by memory then speed
 --   gpus.names()         -> canonical names
@@ -11,13 +11,11 @@
 -- A spec: { name=, memory_gb=, usable_gb=, bf16_tflops=, arch=, arch_factor=, vendor=, cc=, aliases={},
 --           clouds={cloud=true}, instance_types={cloud={type=gpus_per_node}},
 --           overrides={cloud={type={bf16_tflops=, interconnect=}}}, note= }
+local names = require "vibeml.names"
+
 local M = {}
 
 local registry -- built once per process
-
-local function norm(s)
-  return (tostring(s):upper():gsub("[%s_]+", "-"))
-end
 
 -- gpu_map descriptors: from vibeml.plugins when it is there, else the embedded files directly.
 local function load_maps()
@@ -79,16 +77,11 @@ local function build()
       end
     end
   end
-  for name, s in pairs(specs) do
-    index[norm(name)] = name
-    index[norm(name):gsub("-", "")] = index[norm(name):gsub("-", "")] or name
-  end
-  for name, s in pairs(specs) do
-    for _, a in ipairs(s.aliases) do
-      index[norm(a)] = index[norm(a)] or name
-      index[(norm(a):gsub("-", ""))] = index[(norm(a):gsub("-", ""))] or name
-    end
-  end
+  -- the one name rule (vibeml.names): any case, spaces for dashes, "nvidia h100", "H100s"
+  local ents = {}
+  for name, sp in pairs(specs) do ents[#ents + 1] = { name = name, aliases = sp.aliases } end
+  table.sort(ents, function(a, b) return a.name < b.name end)
+  index = names.index(ents)
   registry = { specs = specs, index = index, maps = bycloud, problems = problems }
   return registry
 end
@@ -126,8 +119,7 @@ end
 function M.lookup(name)
   if name == nil then return nil end
   local r = reg()
-  local key = norm(name)
-  local canon = r.index[key] or r.index[(key:gsub("-", ""))]
+  local canon = names.lookup(r.index, name)
   return canon and r.specs[canon] or nil
 end
 
@@ -153,11 +145,14 @@ function M.names()
   return out
 end
 
+-- The canonical name, or nil, a refusal naming the closest GPU types, "VML_EINVAL", {closest}.
 function M.resolve(name)
   local s = M.get(name)
   if s then return s.name end
-  return nil, string.format("GPU type '%s' not supported. Available: %s", tostring(name),
-    table.concat(M.names(), ", ")), "VML_EINVAL"
+  local list = {}
+  for _, sp in ipairs(M.list()) do list[#list + 1] = { name = sp.name, aliases = sp.aliases } end
+  local msg, close = names.unknown("GPU type", name, list)
+  return nil, msg:gsub("^unknown GPU type '([^']*)'", "GPU type '%1' not supported"), "VML_EINVAL", close
 end
 
 function M.cloud_map(cloud) return reg().maps[cloud] end

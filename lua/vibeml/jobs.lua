@@ -191,14 +191,26 @@ local function sky_available()
   return ok and res == true
 end
 
+-- The backend when the launch names none, and why (said in the launch's answer): the person's
+-- `backend` preference when they chose one ("auto", the default, means they did not), else skypilot
+-- when SkyPilot is set up with a cloud, else local, with how to set up a cloud.
 function M.default_backend()
   local prefs = guarded("vibeml.prefs")
   if prefs and prefs.get then
     local ok, p = pcall(prefs.get)
-    if ok and type(p) == "table" and (p.backend == "local" or p.backend == "skypilot") then return p.backend, "preference" end
+    if ok and type(p) == "table" and (p.backend == "local" or p.backend == "skypilot") then
+      return p.backend, "your preference backend=" .. p.backend
+        .. " (`vibeml config set backend auto` chooses automatically)"
+    end
   end
-  if sky_available() then return "skypilot", "sky is installed with a cloud enabled" end
-  return "local", "no SkyPilot with an enabled cloud found"
+  if sky_available() then return "skypilot", "SkyPilot is set up with a cloud enabled" end
+  local sky = M.backend("skypilot")
+  local okw, _, whynot = false, nil, nil
+  if sky and sky.usable then okw, _, whynot = pcall(sky.usable) end
+  return "local", "SkyPilot is not set up (" .. tostring(okw and whynot or "sky not found")
+    .. "), so the job runs on this machine; for cloud GPUs install SkyPilot "
+    .. "(`pip install 'skypilot[aws,gcp,nebius]'`, your clouds), enable a cloud with `sky check`, "
+    .. "then check with `vibeml doctor`"
 end
 
 -- Modules that guard money and secrets are loaded without a fallback: if one cannot load, the

@@ -19,6 +19,7 @@
 local sizing = require "vibeml.sizing"
 local gpus = require "vibeml.gpus"
 local catalog = require "vibeml.catalog"
+local names = require "vibeml.names"
 
 local M = {}
 local apply_preferences, gated_field
@@ -748,14 +749,43 @@ function M.plan(req)
   local gerr
   cons.gpu, gerr = gpu_constraint(req)
   if gerr then return nil, gerr, "VML_EINVAL" end
+  -- cloud, region and preference names: matched by the one rule (vibeml.names), refused with
+  -- the closest valid names
   if cons.cloud then
-    local known = false
-    for _, c in ipairs(gpus.clouds()) do if c == cons.cloud then known = true end end
-    for _, o in ipairs(catalog.offers()) do if o.cloud == cons.cloud then known = true break end end
-    if not known then
-      return nil, string.format("cloud '%s' has no GPU offers in the catalog. Available: %s",
-        cons.cloud, table.concat(gpus.clouds(), ", ")), "VML_EINVAL"
+    local seen, clouds = {}, {}
+    for _, c in ipairs(gpus.clouds()) do seen[c] = true; clouds[#clouds + 1] = c end
+    for _, o in ipairs(catalog.offers()) do
+      if not seen[o.cloud] then seen[o.cloud] = true; clouds[#clouds + 1] = o.cloud end
     end
+    local c = names.match(cons.cloud, names.cloud_entries(clouds))
+    if not c then
+      return nil, (names.unknown("cloud", cons.cloud, names.cloud_entries(clouds))
+        :gsub("^unknown cloud '([^']*)'", "cloud '%1' has no GPU offers in the catalog")), "VML_EINVAL"
+    end
+    cons.cloud = c
+  end
+  if cons.region then
+    local seen, regions = {}, {}
+    for _, o in ipairs(catalog.offers()) do
+      if (not cons.cloud or o.cloud == cons.cloud) and not seen[o.region] then
+        seen[o.region] = true; regions[#regions + 1] = o.region
+      end
+    end
+    table.sort(regions)
+    local r = names.match(cons.region, regions)
+    if not r then
+      return nil, (names.unknown("region", cons.region, regions, { max_listed = 25 })
+        :gsub("^unknown region '([^']*)'", "region '%1' has no GPU offers in the catalog"
+          .. (cons.cloud and (" for " .. cons.cloud) or ""))), "VML_EINVAL"
+    end
+    cons.region = r
+  end
+  if req.preference ~= nil then
+    local list = { { name = "cheapest", aliases = { "cheap", "lowest-cost" } }, { name = "balanced" },
+                   { name = "best_quality", aliases = { "best", "quality", "best-quality" } } }
+    local pr = names.match(req.preference, list)
+    if not pr then return nil, (names.unknown("preference", req.preference, list)), "VML_EINVAL" end
+    req.preference = pr
   end
   local mi, merr, mcode = model_facts(req, warnings, assumptions)
   if not mi then return nil, merr, mcode end
@@ -769,13 +799,16 @@ function M.plan(req)
 
   local wfname, why = req.workflow, "requested"
   if wfname and not M.workflow(wfname) then
-    -- a method name where a workflow is expected ("qlora"): the workflow that trains that way
+    -- any case, a plural, or a method name where a workflow is expected ("LoRA", "qlora"):
+    -- the one name rule (workflows.resolve), refused with the closest workflows
     local w = workflows_module()
-    local list = w and type(w.list) == "function" and select(2, pcall(w.list)) or nil
-    for _, d in ipairs(type(list) == "table" and list or {}) do
-      if d.method == wfname then wfname, why = d.name, "the workflow for method " .. req.workflow break end
-    end
-    if wfname == "qlora" and not M.workflow("qlora") then wfname = "unsloth" end
+    local okr, c, rmsg = false, nil, nil
+    if w and type(w.resolve) == "function" then okr, c, rmsg = pcall(w.resolve, wfname) end
+    if okr and c then
+      if c ~= wfname and names.key(c) ~= names.key(wfname) then why = "the workflow for " .. wfname end
+      wfname = c
+    elseif wfname == "qlora" and not M.workflow("qlora") then wfname = "unsloth"
+    elseif okr and rmsg then return nil, rmsg, "VML_EINVAL" end
   end
   -- the cheapest option per workflow, computed once per plan (selection and alternatives)
   local cheap_memo = {}
@@ -997,6 +1030,41 @@ function M.estimate(req)
       req.region and (" in " .. req.region) or ""), "VML_ENOENT"
   end
   return { gpu = name, count = count, hours = hours, rows = vibeml.array(rows) }
+end
+
+
+-- A plan that fails because of a saved preference says so, and how to clear it: the
+-- preferences the request did not override whose value the message names, or, when nothing
+-- fits the constraints (VML_ELIMIT), every preference that narrowed the plan.
+local plan_unexplained = M.plan
+function M.plan(req)
+  local p, err, code, info = plan_unexplained(req)
+  if p or type(req) ~= "table" or req.ignore_preferences or type(err) ~= "string" then
+    return p, err, code, info
+  end
+  local ok, prefs = pcall(require, "vibeml.prefs")
+  local okg, pv = false, nil
+  if ok and type(prefs) == "table" and type(prefs.get) == "function" then okg, pv = pcall(prefs.get) end
+  if not okg or type(pv) ~= "table" then return p, err, code, info end
+  local low, used = err:lower(), {}
+  for _, k in ipairs({ "gpu", "cloud", "region", "workflow", "spot" }) do
+    local v = pv[k]
+    if v ~= nil and not vibeml.isnull(v) and req[k] == nil and (k ~= "spot" or v == false)
+       and (code == "VML_ELIMIT" or (k ~= "spot" and low:find(tostring(v):lower(), 1, true))) then
+      used[#used + 1] = k
+    end
+  end
+  if #used == 0 then return p, err, code, info end
+  local parts, clear, tool = {}, {}, {}
+  for _, k in ipairs(used) do
+    local off = k == "spot" and "true" or "null"
+    parts[#parts + 1] = k .. "=" .. tostring(pv[k])
+    clear[#clear + 1] = "`vibeml config set " .. k .. " " .. off .. "`"
+    tool[#tool + 1] = string.format('"%s": %s', k, off)
+  end
+  return nil, string.format("%s (your preference%s %s: %s to clear %s; MCP: set_preferences {%s}; "
+    .. "or pass the option)", err, #used > 1 and "s" or "", table.concat(parts, ", "),
+    table.concat(clear, " and "), #used > 1 and "them" or "it", table.concat(tool, ", ")), code, info
 end
 
 return M

@@ -6,7 +6,8 @@
 -- The file (keys starting with "_" are comments and are kept as they are):
 --   {
 --     "_doc": "VibeML preferences ...",
---     "backend": "skypilot",      -- "skypilot" (clouds through SkyPilot) or "local" (this machine)
+--     "backend": "auto",          -- auto: skypilot when SkyPilot has a cloud enabled, else local;
+--                                 --   or "skypilot" / "local" (always that one; null = auto)
 --     "cloud": null,              -- null = any; or aws, azure, gcp, lambda, nebius, vast, runpod,
 --                                 --   kubernetes, ...  (a SkyPilot cloud name)
 --     "region": null,             -- null = any; e.g. "eu-north1", "us-east-1"
@@ -19,12 +20,18 @@
 -- Money limits (monthly budget, per-job cap) are NOT in this file: they live in the ledger and
 -- are set only from the command line (`vibeml budget set`), never by an assistant over MCP.
 -- get() shows them (per_job_cap, monthly_budget) for reference.
+-- Names are matched by vibeml.names (any case, aliases, plurals: "GCP", "H100s", "LoRA") and
+-- stored canonical; set() refuses an unknown GPU, cloud, region or workflow with the closest
+-- valid names (a region is checked against the price catalog). A hand-edited file is checked
+-- by pattern only on load, so a catalog or plugin change never makes it unreadable.
 --
 --   local prefs = require "vibeml.prefs"
 --   prefs.get()            -> table (with per_job_cap/monthly_budget from the ledger) | nil, err
 --   prefs.set{ cloud = "nebius", spot = false }  -> true | nil, err      (vibeml.null clears)
 --   prefs.keys()           -> { {key=, type=, allowed=, default=, description=}, ... }
 --   prefs.path()           -> the file
+local names = require "vibeml.names"
+
 local M = {}
 
 M.MONEY_KEYS = { per_job_cap = true, monthly_budget = true, monthly_limit = true,
@@ -36,8 +43,9 @@ local CLOUDS = { "aws", "azure", "gcp", "lambda", "nebius", "vast", "runpod", "k
 
 -- key, type, default, description, allowed (list) or pattern
 M.SPEC = {
-  { key = "backend", type = "string", default = "skypilot", allowed = { "skypilot", "local" },
-    description = "where jobs run: skypilot (cloud GPUs through SkyPilot) or local (this machine)" },
+  { key = "backend", type = "string", default = "auto", allowed = { "auto", "skypilot", "local" },
+    description = "where jobs run: skypilot (cloud GPUs through SkyPilot), local (this machine), "
+      .. "or auto (skypilot when SkyPilot has a cloud enabled, else local; null sets auto)" },
   { key = "cloud", type = "string", default = nil, allowed = CLOUDS, nullable = true,
     description = "preferred cloud (null = any enabled cloud)" },
   { key = "region", type = "string", default = nil, nullable = true,
@@ -75,17 +83,78 @@ local function in_list(v, list)
   return false
 end
 
+-- The canonical spelling of a name-valued preference, or nil, refusal (with the closest valid
+-- names). strict (set time): a GPU, region or workflow must be one VibeML knows; on load a name
+-- that no longer resolves is kept as written (it still has to match the pattern).
+local function canonical(key, v, strict)
+  if key == "backend" or key == "cloud" then
+    local s = BY_KEY[key]
+    local list = key == "cloud" and names.cloud_entries(s.allowed)
+      or { { name = "auto", aliases = { "automatic", "default" } }, { name = "skypilot", aliases = { "sky", "cloud" } },
+           { name = "local", aliases = { "this-machine" } } }
+    local c, close = names.match(v, list)
+    if c then return c end
+    return nil, string.format("'%s' cannot be '%s' (allowed: %s%s)%s", key, tostring(v),
+      table.concat(s.allowed, ", "), s.nullable and ", or null" or "", names.suggestion_text(close))
+  elseif key == "gpu" then
+    local gpus = require "vibeml.gpus"
+    local c, msg = gpus.resolve(v)
+    if c then return c end
+    if not strict then return v end
+    return nil, "'gpu' cannot be '" .. tostring(v) .. "' (or null): " .. msg
+  elseif key == "workflow" then
+    local ok, wf = pcall(require, "vibeml.workflows")
+    if not ok or type(wf) ~= "table" or type(wf.resolve) ~= "function" then return v end
+    local okr, c, msg = pcall(wf.resolve, v)
+    if okr and c then return c end
+    if not strict or not okr then return v end
+    local okn, all = pcall(wf.names)
+    if not okn or type(all) ~= "table" then return nil, "'workflow' cannot be '" .. tostring(v) .. "': " .. tostring(msg) end
+    return nil, string.format("'workflow' cannot be '%s' (allowed: %s, or null)%s", tostring(v),
+      table.concat(all, ", "), names.suggestion_text(names.suggest(v, all)))
+  elseif key == "region" then
+    v = M.region_key(v)
+    if not v:match(BY_KEY.region.pattern) or not strict then return v end
+    local ok, catalog = pcall(require, "vibeml.catalog")
+    if not ok or type(catalog) ~= "table" then return v end
+    local okc, offers = pcall(catalog.offers)
+    if not okc or type(offers) ~= "table" or #offers == 0 then return v end
+    local seen, list = {}, {}
+    for _, o in ipairs(offers) do
+      if type(o.region) == "string" and not seen[o.region] and o.region:match("^[%w_.:%-]+$") then
+        seen[o.region] = true
+        list[#list + 1] = o.region
+      end
+    end
+    table.sort(list)
+    local c = names.match(v, list)
+    if c then return c end
+    local msg = names.unknown("region", v, list, { max_listed = 25 })
+    return nil, "'region' cannot be '" .. tostring(v) .. "' (not a region in the price catalog; "
+      .. "`vibeml gpus` lists offers by region; or null): " .. msg
+  end
+  return v
+end
+
+-- Region names are lower case in every catalog SkyPilot ships.
+function M.region_key(v) return (tostring(v):lower():gsub("[%s_]+", "-")) end
+
 -- Validates one value; returns the clean value (nil for null) or nil, message.
-function M.check(key, v)
+-- strict: a set (GPU, region and workflow names are checked against what VibeML knows).
+function M.check(key, v, strict)
   if M.MONEY_KEYS[key] then
     return nil, string.format("'%s' is a money limit: money limits are set only from the "
       .. "command line, with `vibeml budget set --monthly USD --per-job USD`", key), true
   end
   local s = BY_KEY[key]
   if not s then
-    return nil, string.format("unknown preference '%s' (allowed: %s)", tostring(key), allowed_keys())
+    local keys = {}
+    for _, x in ipairs(M.SPEC) do keys[#keys + 1] = x.key end
+    return nil, string.format("unknown preference '%s' (allowed: %s)%s", tostring(key),
+      allowed_keys(), names.suggestion_text(names.suggest(key, keys)))
   end
   if v == nil or vibeml.isnull(v) then
+    if key == "backend" then return "auto" end -- not chosen = automatic (jobs.default_backend)
     if s.nullable then return nil end
     return nil, string.format("'%s' cannot be null (allowed: %s)", key,
       s.allowed and table.concat(s.allowed, ", ") or s.type)
@@ -94,8 +163,12 @@ function M.check(key, v)
     return nil, string.format("'%s' must be a %s%s, not %s", key, s.type,
       s.nullable and " or null" or "", type(v) == "userdata" and "null" or type(v))
   end
+  if type(v) == "string" then
+    local c, msg = canonical(key, v, strict)
+    if not c then return nil, msg end
+    v = c
+  end
   if s.allowed and not in_list(v, s.allowed) then
-    -- workflows known to the build are allowed too
     return nil, string.format("'%s' cannot be '%s' (allowed: %s%s)", key, tostring(v),
       table.concat(s.allowed, ", "), s.nullable and ", or null" or "")
   end
@@ -107,23 +180,6 @@ function M.check(key, v)
     local okb, err = require("vibeml.jobs.storage").parse(v)
     if not okb then return nil, err end
   end
-  if key == "workflow" then
-    local ok, wf = pcall(require, "vibeml.workflows")
-    if ok and type(wf) == "table" and type(wf.list) == "function" then
-      local names, ok2 = {}, false
-      local okl, list = pcall(wf.list)
-      if okl and type(list) == "table" and #list > 0 then
-        for _, d in ipairs(list) do
-          names[#names + 1] = d.name
-          if d.name == v then ok2 = true end
-        end
-        if not ok2 then
-          return nil, string.format("'workflow' cannot be '%s' (allowed: %s, or null)", v,
-            table.concat(names, ", "))
-        end
-      end
-    end
-  end
   return v
 end
 
@@ -134,7 +190,7 @@ local function defaults()
 end
 
 local DOC = "VibeML preferences. Edit by hand or with `vibeml config set KEY VALUE`; null = no "
-  .. "preference. Keys: backend (skypilot|local), cloud, region, gpu, spot (true|false), "
+  .. "preference. Keys: backend (auto|skypilot|local; auto = skypilot when set up, else local), cloud, region, gpu, spot (true|false), "
   .. "workflow, storage. Money limits are not here: `vibeml budget set --monthly USD --per-job USD`."
 
 -- Renders the file with a stable key order (people edit it; diffs stay small).
@@ -213,7 +269,7 @@ function M.set(tbl)
   if not values then return nil, comments end
   local problems = {}
   for k, v in pairs(tbl) do
-    local clean, msg = M.check(k, v)
+    local clean, msg = M.check(k, v, true)
     if msg then problems[#problems + 1] = msg else values[k] = clean end
   end
   if #problems > 0 then

@@ -3,6 +3,7 @@
 --   local wf = require "vibeml.workflows"
 --   wf.list()                      -> { descriptor, ... } sorted by name (data only, no functions)
 --   wf.get(name)                   -> descriptor | nil, message (names the available ones)
+--   wf.resolve(typed)              -> installed name ("LoRA" -> lora, "qlora" -> unsloth) | nil, msg
 --   wf.validate(name, params)      -> clean params (defaults filled) | nil, message
 --   wf.build(name, p)              -> SkyPilot task table | nil, message
 --   wf.select(req [, estimate])    -> name, reason
@@ -48,12 +49,39 @@ function M.list()
   return out
 end
 
+-- Workflow names with their training method as an alias ("qlora" -> unsloth), for vibeml.names.
+local function name_entries()
+  local out, methods = {}, {}
+  for _, info in ipairs(plugins.list("workflow")) do
+    local p = plugins.get(info.name)
+    local m = p and type(p.descriptor) == "table" and p.descriptor.method
+    out[#out + 1] = { name = info.name, aliases = {} }
+    if type(m) == "string" and not methods[m] then
+      methods[m] = true
+      out[#out].aliases = { m }
+    end
+  end
+  return out
+end
+
+-- The installed workflow a typed name means (any case, a plural, or the training method:
+-- "LoRA", "qlora"), or nil and a refusal naming the closest workflows.
+function M.resolve(name)
+  if type(name) ~= "string" then return nil, "workflow name must be a string" end
+  local list = name_entries()
+  local c = require("vibeml.names").match(name, list)
+  if c then return c end
+  return nil, (require("vibeml.names").unknown("workflow", name, list))
+end
+
 function M.get(name)
   if type(name) ~= "string" then return nil, "workflow name must be a string" end
   local p = plugins.get(name)
   if not p or p.kind ~= "workflow" then
-    return nil, string.format("workflow '%s' not found; available: %s", name,
-      table.concat(names(), ", "))
+    local c = M.resolve(name)
+    local nm = require "vibeml.names"
+    return nil, string.format("workflow '%s' not found; available: %s%s", name,
+      table.concat(names(), ", "), nm.suggestion_text(c and { c } or nm.suggest(name, names())))
   end
   local d = p.descriptor
   d.source, d.path = p.source, p.path

@@ -30,6 +30,14 @@ local function cloud_or(ctx, dflt) return ctx.cloud or dflt or "nebius" end
 
 local function add(list, more) for _, v in ipairs(more) do list[#list + 1] = v end return list end
 
+-- Without SkyPilot: run here, or install it (the person's choice; both concrete).
+local function local_or_install(ctx)
+  return { relaunch(ctx, { backend = "local" }, "Run it on this machine instead (local backend; "
+             .. "`vibeml config set backend local` makes that the default)"),
+           { title = "Install SkyPilot for cloud GPUs, then enable a cloud",
+             command = "pip install 'skypilot[" .. cloud_or(ctx) .. "]' && sky check" } }
+end
+
 local D = {
   kind = "error_rules",
   name = "skypilot",
@@ -183,7 +191,10 @@ local D = {
     { id = "preempted_recovering", n = 20, category = "preempted", retry = true,
       patterns = { "Cluster is preempted or failed", "User program crashed", "RECOVERING" },
       message = "The spot instance was preempted; SkyPilot is recovering the job and it resumes from its last checkpoint.",
-      fixes = function(ctx) return {} end },
+      fixes = function(ctx)
+        return { { title = "Nothing to do: watch the recovery", tool = "get_job_status",
+                   arguments = { job_id = ctx.job_id }, command = "vibeml jobs show " .. tostring(ctx.job_id or "ID") } }
+      end },
     { id = "invalid_task", n = 21, category = "invalid_resource", retry = false,
       patterns = { "Invalid task YAML: " },
       message = "SkyPilot rejected the generated task file (a VibeML bug or a workflow plugin error).",
@@ -200,6 +211,32 @@ local D = {
       patterns = { "Authentication required for SkyPilot API server at" },
       message = "The SkyPilot API server needs you to log in.",
       fixes = function(ctx) return { { title = "Log in to the API server", command = "sky api login -e <endpoint>" } } end },
+    -- VibeML's own checks before a launch reaches SkyPilot (jobs/skypilot.lua version/clouds)
+    { id = "sky_missing", category = "setup", retry = false,
+      patterns = { "`sky` command was not found", "no `sky` command on PATH", "^sky not found" },
+      message = "SkyPilot is not installed (or not on PATH), so nothing can run on a cloud.",
+      fixes = function(ctx) return local_or_install(ctx) end },
+    { id = "sky_too_old", category = "setup", retry = false,
+      patterns = { "is too old: VibeML needs >= 0%.12", "without a version: VibeML needs SkyPilot" },
+      message = "The installed SkyPilot is older than VibeML needs (>= 0.12).",
+      fixes = function(ctx)
+        return { { title = "Upgrade SkyPilot", command = "pip install -U 'skypilot[" .. cloud_or(ctx) .. "]'" },
+                 relaunch(ctx, { backend = "local" }, "Run it on this machine instead (local backend)") }
+      end },
+    { id = "sky_no_cloud", category = "cloud_not_enabled", retry = false,
+      patterns = { "no cloud is enabled in SkyPilot", "`sky check` failed" },
+      message = "SkyPilot has no cloud it can use.",
+      fixes = function(ctx)
+        return { { title = "Set up a cloud's credentials, then verify", command = "sky check " .. cloud_or(ctx) },
+                 relaunch(ctx, { backend = "local" }, "Run it on this machine instead (local backend)") }
+      end },
+    { id = "sky_not_answering", category = "api_server", retry = true,
+      patterns = { "SkyPilot is not answering", "did not finish within %d+ s", "could not run .-sky" },
+      message = "SkyPilot did not answer (its API server may be starting or stuck).",
+      fixes = function(ctx)
+        return { { title = "Restart the local SkyPilot API server", command = "sky api stop; sky api start" },
+                 { title = "Check the set-up", tool = "check_setup", arguments = {}, command = "vibeml doctor" } }
+      end },
     { id = "job_cancelled", category = "user_code", retry = false,
       patterns = { "CANCELLED" },
       message = "The job was cancelled outside VibeML.",

@@ -6,13 +6,14 @@ local money = require "vibeml.money"
 T.case("created with defaults when missing", function()
   T.eq(vibeml.fs.exists(prefs.path()), nil)
   local p = assert(prefs.get())
-  T.eq(p.backend, "skypilot")
+  -- backend: not chosen by the person = auto (skypilot when set up, else local; jobs.lua)
+  T.eq(p.backend, "auto")
   T.eq(p.spot, true)
   T.eq(p.cloud, nil)
   T.eq(vibeml.fs.exists(prefs.path()), "file")
   T.eq(vibeml.fs.stat(prefs.path()).mode, 384) -- 0600
   local text = vibeml.fs.read(prefs.path())
-  T.contains(text, '"backend": "skypilot"')
+  T.contains(text, '"backend": "auto"')
   T.contains(text, '"_doc"')
 end)
 
@@ -27,7 +28,7 @@ T.case("set and get, null clears, all or nothing", function()
   local before = vibeml.fs.read(prefs.path())
   local ok, msg = prefs.set{ cloud = "aws", backend = "mainframe" }
   T.eq(ok, nil)
-  T.contains(msg, "'backend' cannot be 'mainframe' (allowed: skypilot, local)")
+  T.contains(msg, "'backend' cannot be 'mainframe' (allowed: auto, skypilot, local)")
   T.eq(vibeml.fs.read(prefs.path()), before)
   T.eq(prefs.get().cloud, "nebius")
   -- no temp files left beside it
@@ -45,13 +46,55 @@ T.case("validation lists the allowed values", function()
   T.contains(m3, "allowed: aws")
   local _, m4 = prefs.set{ region = "eu north; rm -rf" }
   T.contains(m4, "expected a region name")
-  local _, m5 = prefs.set{ backend = vibeml.null }
+  local _, m5 = prefs.set{ spot = vibeml.null }
   T.contains(m5, "cannot be null")
   local _, m6 = prefs.set{ workflow = "nope" }
   T.contains(m6, "'workflow' cannot be 'nope' (allowed: ")
   T.contains(m6, "lora")
   T.ok(prefs.set{ workflow = "lora" })
   T.ok(prefs.set{ workflow = vibeml.null })
+end)
+
+T.case("names: any case, aliases and plurals are stored canonical; refusals suggest", function()
+  T.ok(prefs.set{ gpu = "H100s", cloud = "GCP", workflow = "LoRA", backend = "Local" })
+  local p = prefs.get()
+  T.eq(p.gpu, "H100")
+  T.eq(p.cloud, "gcp")
+  T.eq(p.workflow, "lora")
+  T.eq(p.backend, "local")
+  T.ok(prefs.set{ gpu = "nvidia a100 80gb", workflow = "qlora", cloud = "Google" })
+  p = prefs.get()
+  T.eq(p.gpu, "A100-80GB")
+  T.eq(p.workflow, "unsloth") -- qlora is unsloth's method
+  T.eq(p.cloud, "gcp")
+  local before = vibeml.fs.read(prefs.path())
+  local ok, m = prefs.set{ gpu = "H1000" }
+  T.eq(ok, nil)
+  T.contains(m, "'gpu' cannot be 'H1000'")
+  T.contains(m, "did you mean H100")
+  local _, m2 = prefs.set{ cloud = "gpc" }
+  T.contains(m2, "did you mean gcp")
+  local _, m3 = prefs.set{ workflow = "lroa" }
+  T.contains(m3, "did you mean lora")
+  local _, m4 = prefs.set{ regoin = "x" }
+  T.contains(m4, "did you mean region")
+  T.eq(vibeml.fs.read(prefs.path()), before) -- refusals change nothing
+  T.ok(prefs.set{ gpu = vibeml.null, workflow = vibeml.null, cloud = vibeml.null, backend = vibeml.null })
+  T.eq(prefs.get().backend, "auto") -- null is auto: the person no longer chooses
+end)
+
+T.case("region: checked against the catalog when set, with the closest regions", function()
+  local regions = {}
+  for _, o in ipairs(require("vibeml.catalog").offers()) do regions[o.region] = true end
+  T.ok(regions["us-central1"], "the shipped catalog knows us-central1")
+  local ok, m = prefs.set{ region = "us-central9" }
+  T.eq(ok, nil)
+  T.contains(m, "'region' cannot be 'us-central9'")
+  T.contains(m, "did you mean")
+  T.contains(m, "us-central1")
+  T.ok(prefs.set{ region = "US-Central1" })
+  T.eq(prefs.get().region, "us-central1")
+  T.ok(prefs.set{ region = vibeml.null })
 end)
 
 T.case("a hand-edited file is validated on every load", function()
@@ -106,7 +149,7 @@ T.case("tools: set_preferences then get_preferences", function()
   T.contains(vibeml.json.encode(g), '"gpu":null')
   local bad, msg = setp.handler({ backend = "ssh" }, {})
   T.eq(bad, nil)
-  T.contains(msg, "allowed: skypilot, local")
+  T.contains(msg, "allowed: auto, skypilot, local")
   T.eq(getp.annotations.readOnlyHint, true)
   T.ok(not setp.annotations.readOnlyHint, "not read-only (false is the default when omitted)")
   T.eq(setp.inputSchema.additionalProperties, false)

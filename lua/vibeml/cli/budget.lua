@@ -30,7 +30,10 @@ local function show(args)
       if not (month and month:match("^%d%d%d%d%-%d%d$")) then
         io_err("vibeml budget: --month needs YYYY-MM\n" .. usage) return 2
       end
-    else io_err("vibeml budget show: unknown option '" .. a .. "'\n" .. usage) return 2 end
+    else
+      io_err("vibeml budget show: " .. require("vibeml.cli._args").unknown_option(a, { "--json", "--month" })
+        .. "\n" .. usage) return 2
+    end
     i = i + 1
   end
   local st, msg = vibeml.ledger.status(month)
@@ -76,7 +79,8 @@ local function set(args)
       t[a == "--monthly" and "monthly" or "per_job"] = val
       i = i + 2
     else
-      io_err("vibeml budget set: unknown option '" .. a .. "'\n" .. usage) return 2
+      io_err("vibeml budget set: " .. require("vibeml.cli._args").unknown_option(a, { "--monthly", "--per-job" })
+        .. "\n" .. usage) return 2
     end
   end
   if next(t) == nil then io_err("vibeml budget set: give --monthly and/or --per-job\n" .. usage) return 2 end
@@ -106,7 +110,8 @@ return {
       print(string.format("%d open reservation(s) resolved", n))
       return 0
     end
-    io_err("vibeml budget: unknown subcommand '" .. tostring(sub) .. "'\n" .. usage)
+    io_err("vibeml budget: " .. require("vibeml.cli._args").unknown_sub(tostring(sub), { "show", "set", "reconcile" })
+      .. "\n" .. usage)
     return 2
   end,
 }

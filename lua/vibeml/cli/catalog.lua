@@ -42,7 +42,8 @@ local function main(args)
     return show(json)
   end
   if sub ~= "refresh" then
-    vibeml.eprint((("vibeml catalog: unknown subcommand '" .. tostring(sub) .. "'\n" .. USAGE):gsub("\n$", "")))
+    vibeml.eprint((("vibeml catalog: " .. require("vibeml.cli._args").unknown_sub(tostring(sub), { "show", "refresh" })
+      .. "\n" .. USAGE):gsub("\n$", "")))
     return 2
   end
   while i <= #args do
@@ -52,7 +53,14 @@ local function main(args)
     elseif a == "--cloud" and args[i + 1] then clouds = clouds or {}; clouds[#clouds + 1] = args[i + 1]; i = i + 1
     elseif a == "--timeout" and tonumber(args[i + 1]) then timeout = tonumber(args[i + 1]); i = i + 1
     else
-      vibeml.eprint((("vibeml catalog refresh: unknown or incomplete option '" .. a .. "'\n" .. USAGE):gsub("\n$", "")))
+      local A = require "vibeml.cli._args"
+      local what = (a == "--url" or a == "--cloud" or a == "--timeout") and (a .. " needs a value")
+        or A.unknown_option(a, { "--url", "--cloud", "--timeout", "--json" })
+      if a == "--timeout" and args[i + 1] then
+        local okn, m = pcall(A.number, a, args[i + 1], { min = 1, max = 3600, what = "a number of seconds", example = "60" })
+        what = okn and what or m.usage
+      end
+      vibeml.eprint((("vibeml catalog refresh: " .. what .. "\n" .. USAGE):gsub("\n$", "")))
       return 2
     end
     i = i + 1

@@ -10,8 +10,10 @@ usage: vibeml config [list] [--json]      all preferences (and the money limits,
        vibeml config set KEY VALUE        VALUE "null" (or "none") clears a preference
        vibeml config path                 where the file is (JSON, edit it by hand if you like)
 
-keys: backend (skypilot|local), cloud (aws, gcp, nebius, ... or null), region, gpu (H100,
-A100-80GB, ...), spot (true|false), workflow (lora, qlora, unsloth, ...).
+keys: backend (auto|skypilot|local; auto = skypilot when SkyPilot is set up, else local), cloud (aws, gcp, nebius, ... or null), region, gpu (H100,
+A100-80GB, ...), spot (true|false), workflow (lora, qlora, unsloth, ...). Names match in any
+case, with aliases and plurals ("H100s", "GCP"), and are stored canonical; a region must be one
+the price catalog knows.
 Money limits: per_job_cap and monthly_budget are stored in the ledger; `vibeml config set
 per_job_cap 25` is the same as `vibeml budget set --per-job 25`. An assistant cannot change them.
   vibeml config set cloud nebius
@@ -111,10 +113,13 @@ return {
       if perr then err("vibeml config set: " .. perr) return 2 end
       local ok, m = prefs.set({ [key] = v })
       if not ok then err("vibeml config set: " .. m) return 2 end
-      print(key .. " = " .. show(v))
+      local now = prefs.get() or {}
+      print(key .. " = " .. show(now[key]) .. ((type(v) == "string" and now[key] ~= v)
+        and ("  (for '" .. v .. "')") or ""))
       return 0
     end
-    err("vibeml config: unknown subcommand '" .. sub .. "' (list, get, set, path)\n" .. usage)
+    err("vibeml config: " .. require("vibeml.cli._args").unknown_sub(sub, { "list", "get", "set", "path" })
+      .. "\n" .. usage)
     return 2
   end,
 }

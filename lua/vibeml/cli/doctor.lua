@@ -6,9 +6,10 @@ local check = require "vibeml.tools.check_setup"
 local usage = [[
 usage: vibeml doctor [--json]
 
-Checks VibeML's set-up and prints each problem with its fix: backends (local; SkyPilot when
-`sky` is installed), plugins, the state folder and database, cloud credentials SkyPilot reads,
-secrets (by name only), and the budget. Exit code 0 when ready, 1 when something needs fixing.
+Checks VibeML's set-up and prints each problem once, with its fix: backends (local; SkyPilot
+when `sky` is installed), plugins, the state folder and database, cloud credentials SkyPilot
+reads, secrets (by name only), and the budget. Ready (exit code 0) when jobs can run on some
+backend (the local one counts) and the state database works; 1 otherwise.
 ]]
 
 -- A ctx for calling the tool handler outside the MCP server.
@@ -44,22 +45,7 @@ local function extra_checks(result, lines)
         .. tostring(creds[1] and creds[1].fix or "see `sky check`") .. ")"
     end
   end
-  -- budget
-  local okm, money = pcall(require, "vibeml.money")
-  if okm and type(money) == "table" and money.status then
-    local st = money.status()
-    if st then
-      result.budget = st
-      if st.monthly_limit then
-        lines[#lines + 1] = string.format("budget: $%.2f of $%.2f used this month",
-          (st.spent or 0) + (st.reserved or 0), st.monthly_limit)
-      else
-        lines[#lines + 1] = "budget: no monthly limit set (set one with "
-          .. "`vibeml budget set --monthly USD`)"
-      end
-      for _, w in ipairs(st.warnings or {}) do lines[#lines + 1] = "! " .. tostring(w) end
-    end
-  end
+  -- the budget is in check_setup's report already (its summary and warnings): not repeated
 end
 
 return {
@@ -71,13 +57,37 @@ return {
       if args[i] == "--json" then json = true
       elseif args[i] == "-h" or args[i] == "--help" then print(usage) return 0
       else
-        error({ code = "VML_EUSAGE", message = "vibeml doctor: unknown option '" .. args[i] .. "'\n" .. usage })
+        error({ code = "VML_EUSAGE", message = "vibeml doctor: "
+          .. require("vibeml.cli._args").unknown_option(args[i], { "--json", "--help" }) .. "\n" .. usage })
       end
     end
     local result, text = check.handler({ skip_backends = false }, ctx)
-    local lines = { text }
+    -- check_setup's closing verdict ("Ready." / "To fix:" and its list) is replaced by ours
+    local lines = {}
+    for l in (text .. "\n"):gmatch("([^\n]*)\n") do
+      if l == "Ready." or l == "To fix:" then break end
+      lines[#lines + 1] = l
+    end
     extra_checks(result, lines)
-    result.ready = #result.problems == 0
+    -- each problem once
+    local seen, problems = {}, vibeml.array{}
+    for _, p in ipairs(result.problems) do
+      if not seen[p] then seen[p] = true; problems[#problems + 1] = p end
+    end
+    result.problems = problems
+    local can_run = {}
+    for _, b in ipairs(result.backends or {}) do
+      if b.available then can_run[#can_run + 1] = b.name end
+    end
+    result.ready = #can_run > 0 and (result.database == nil or result.database == "ok")
+    if #problems > 0 then
+      lines[#lines + 1] = "To fix:"
+      for _, p in ipairs(problems) do lines[#lines + 1] = "- " .. p end
+    end
+    lines[#lines + 1] = result.ready
+      and ("ready: jobs can run on " .. table.concat(can_run, ", ")
+        .. (#problems > 0 and " (the fixes above add more)" or ""))
+      or "not ready: " .. (#can_run == 0 and "no backend can run jobs" or "the state database does not work")
     if json then print(vibeml.json.encode(result, { indent = 2 }))
     else print(table.concat(lines, "\n")) end
     return result.ready and 0 or 1

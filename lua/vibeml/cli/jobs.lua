@@ -1,26 +1,39 @@
 -- `vibeml jobs [list] [--state S] [--backend B] [--limit N] [--json]` · `jobs show ID [--json]`
--- · `jobs logs ID [--follow] [--stream stdout|stderr|events] [--tail N]` · `jobs stop ID [--grace S]`
+-- · `jobs logs ID [--follow] [--raw] [--stream stdout|stderr|events] [--tail N]` · `jobs stop ID
+-- [--grace S]`. On a terminal, `logs` shows the protocol's @@VIBEML lines as a progress bar and
+-- plain sentences (render); piped, or with --raw, it prints the lines as they are, for scripts.
 local jobs = require "vibeml.jobs"
+local progress = require "vibeml.jobs.progress"
+local A = require "vibeml.cli._args"
 local safe = require("vibeml.tty").safe
 
 local USAGE = [[
 usage: vibeml jobs [list] [--state S] [--backend local|skypilot] [--limit N] [--json]
        vibeml jobs show ID [--json]
-       vibeml jobs logs ID [--follow] [--stream stdout|stderr|events] [--tail N]
+       vibeml jobs logs ID [--follow] [--raw] [--stream stdout|stderr|events] [--tail N]
        vibeml jobs stop ID [--grace SECONDS] [--json]
 
   list    jobs newest first (state: active, pending, launching, running, recovering, completed,
           failed, terminated)
   show    one job: state, where it runs, progress, cost, failure and fixes
-  logs    a job's output; --follow keeps printing new lines until the job ends
+  logs    a job's output; --follow keeps printing new lines until the job ends. On a terminal
+          progress is one bar and events are sentences; --raw (or a pipe) prints the
+          @@VIBEML protocol lines as they are
   stop    graceful stop (SIGTERM, checkpoint, SIGKILL after the grace period; SkyPilot: cancel)
 Exit codes: 0 ok, 1 failure (e.g. no such job), 2 usage.
 ]]
 
+-- Whether stdout is a terminal; escapes: whether cursor movement may be used (not NO_COLOR or
+-- TERM=dumb), so the bar is redrawn in place instead of printed again.
 local function is_tty()
   local r = vibeml.proc.run({ "sh", "-c", "test -t 1" }, { stdout = "inherit" })
-  return r and r.code == 0 and not os.getenv("NO_COLOR")
+  return r and r.code == 0
 end
+local function escapes_ok() return not os.getenv("NO_COLOR") and os.getenv("TERM") ~= "dumb" end
+
+local SUBS = { "list", "show", "logs", "stop" }
+local OPTIONS = { "--json", "--follow", "--raw", "--state", "--backend", "--limit", "--offset",
+  "--tail", "--stream", "--grace", "--help" }
 
 local function parse(args, from)
   local o = { pos = {} }
@@ -29,20 +42,21 @@ local function parse(args, from)
     local a = args[i]
     local function val()
       i = i + 1
-      if not args[i] then error({ usage = a .. " needs a value" }) end
+      if not args[i] then error({ usage = a .. " needs a value" }, 0) end
       return args[i]
     end
     if a == "--json" then o.json = true
     elseif a == "--follow" or a == "-f" then o.follow = true
+    elseif a == "--raw" then o.raw = true
     elseif a == "--state" then o.state = val()
     elseif a == "--backend" then o.backend = val()
-    elseif a == "--limit" then o.limit = math.tointeger(tonumber(val())) or error({ usage = "--limit needs a number" })
-    elseif a == "--offset" then o.offset = math.tointeger(tonumber(val())) or error({ usage = "--offset needs a number" })
-    elseif a == "--tail" then o.tail = math.tointeger(tonumber(val())) or error({ usage = "--tail needs a number" })
+    elseif a == "--limit" then o.limit = A.number(a, val(), { integer = true, min = 1, max = 100000, example = "20" })
+    elseif a == "--offset" then o.offset = A.number(a, val(), { integer = true, min = 0, example = "20" })
+    elseif a == "--tail" then o.tail = A.number(a, val(), { integer = true, min = 0, max = 100000, example = "100" })
     elseif a == "--stream" then o.stream = val()
-    elseif a == "--grace" then o.grace = tonumber(val()) or error({ usage = "--grace needs seconds" })
+    elseif a == "--grace" then o.grace = A.number(a, val(), { min = 0, max = 3600, what = "a number of seconds", example = "30" })
     elseif a == "-h" or a == "--help" then o.help = true
-    elseif a:sub(1, 1) == "-" then error({ usage = "unknown option '" .. a .. "'" })
+    elseif a:sub(1, 1) == "-" then error({ usage = A.unknown_option(a, OPTIONS) })
     else o.pos[#o.pos + 1] = a end
     i = i + 1
   end
@@ -62,6 +76,57 @@ local function bar(st)
     p.eta_s and string.format(" eta %dm%02ds", p.eta_s // 60, math.floor(p.eta_s % 60)) or "")
 end
 local M_bar = bar
+
+local UP = "\27[1A\r\27[K" -- back to the bar's line and clear it
+
+local function event_text(t)
+  local ev = tostring(t.event)
+  if ev == "checkpoint" then
+    return string.format("checkpoint at step %s: %s", safe(t.step or "?"), safe(t.path or "?"))
+  elseif ev == "phase" then
+    return string.format("%s: %s", safe(t.phase or "phase"), safe(t.status or ""))
+  elseif ev == "end" then
+    return string.format("training ended (%s) at step %s%s", safe(t.status or "done"), safe(t.step or "?"),
+      tonumber(t.loss or t.train_loss) and string.format(", loss %.4g", tonumber(t.loss or t.train_loss)) or "")
+  elseif ev == "start" then
+    return "training started" .. (t.model and (": " .. safe(t.model)) or "")
+      .. (t.total_steps and (", " .. safe(t.total_steps) .. " steps") or "")
+  elseif ev == "error" then
+    return "error: " .. safe(t.message or t.error or vibeml.json.encode(t))
+  end
+  local rest = {}
+  for k, v in pairs(t) do
+    if k ~= "event" and type(v) ~= "table" then rest[#rest + 1] = k .. "=" .. safe(v) end
+  end
+  table.sort(rest)
+  return ev .. (#rest > 0 and (": " .. table.concat(rest, " ")) or "")
+end
+
+-- One output line of a job for a person at a terminal: returns the lines to print. Progress
+-- (@@VIBEML step events) is one bar, redrawn in place when escapes are allowed (else printed
+-- again when its whole percent changes); other protocol events are sentences; anything else is
+-- printed as it is (control characters escaped). st keeps the bar between calls.
+local function render(line, st, escapes)
+  local kind, t = progress.parse_line(line)
+  local function plain(text)
+    if st.shown and escapes then return { UP .. text, st.bar } end
+    return { text }
+  end
+  if kind ~= "vibeml" then return plain(safe(line, true)) end
+  local p = progress.to_progress(kind, t) or {}
+  if t.event == "step" or (t.event == "start" and p.total_steps and p.step) then
+    local b = bar({ progress = { step = p.step, total_steps = p.total_steps, loss = p.loss, eta_s = p.eta_s } })
+    if not b then return {} end
+    local pct = b:match("%]%s*(%d+)%%")
+    if b == st.bar or (not escapes and pct == st.pct) then return {} end
+    local out = { ((st.shown and escapes) and UP or "") .. b }
+    st.bar, st.pct, st.shown = b, pct, true
+    return out
+  end
+  local out = plain(event_text(t))
+  if t.event == "end" then st.shown = false end
+  return out
+end
 
 local function show_human(st)
   local S = safe -- names, ids and messages may hold terminal control characters
@@ -111,6 +176,13 @@ local function main(args)
     return 2
   end
   if o.help then print(USAGE) return 0 end
+  local known = false
+  for _, x in ipairs(SUBS) do if x == sub then known = true end end
+  if not known then
+    vibeml.eprint("vibeml jobs: " .. A.unknown_sub(sub, SUBS))
+    vibeml.eprint(USAGE)
+    return 2
+  end
   if sub == "list" then
     pcall(jobs.poll)
     local list, total = jobs.list({ state = o.state, backend = o.backend, limit = o.limit or 20, offset = o.offset })
@@ -138,26 +210,30 @@ local function main(args)
     local stream = o.stream or "stdout"
     local r, msg, code = jobs.logs(id, { stream = stream, tail = o.tail or (not o.follow and 100 or 20) })
     if not r then vibeml.eprint("vibeml jobs logs: " .. safe(msg)) return code == "VML_EINVAL" and 2 or 1 end
-    -- a job's output is not ours: escape control characters (tabs kept)
-    for _, l in ipairs(r.lines) do print(safe(l, true)) end
+    -- a job's output is not ours: escape control characters (tabs kept). A person at a
+    -- terminal sees progress as a bar; a pipe or --raw gets the lines as they are.
+    local human = not o.raw and stream ~= "events" and is_tty()
+    local esc, st = human and escapes_ok(), {}
+    local function show(lines)
+      for _, l in ipairs(lines) do
+        if human then for _, x in ipairs(render(l, st, esc)) do print(x) end
+        else print(safe(l, true)) end
+      end
+    end
+    show(r.lines)
     if not o.follow then return 0 end
-    local tty = is_tty()
-    local cursor, last_bar = r.cursor, nil
+    local cursor = r.cursor
     while true do
       pcall(jobs.refresh, id)
       local more = jobs.logs(id, { stream = stream, since = cursor, pull = false })
       if more then
-        for _, l in ipairs(more.lines) do print(safe(l, true)) end
+        show(more.lines)
         cursor = more.cursor
       end
-      local st = jobs.status(id)
-      if tty then
-        local b = bar(st)
-        if b and b ~= last_bar then vibeml.eprint(b); last_bar = b end
-      end
-      if st.state == "completed" or st.state == "failed" or st.state == "terminated" then
-        vibeml.eprint(string.format("job %s %s; cost %s", id, st.state, money(st.cost.final or st.cost.accrued)))
-        return st.state == "completed" and 0 or 1
+      local js = jobs.status(id)
+      if js.state == "completed" or js.state == "failed" or js.state == "terminated" then
+        vibeml.eprint(string.format("job %s %s; cost %s", id, js.state, money(js.cost.final or js.cost.accrued)))
+        return js.state == "completed" and 0 or 1
       end
       vibeml.sleep(1)
     end
@@ -168,9 +244,8 @@ local function main(args)
     print(string.format("job %s %s; final cost %s", safe(st.id), safe(st.state), money(st.cost.final or st.cost.accrued)))
     return 0
   end
-  vibeml.eprint("vibeml jobs: unknown subcommand '" .. safe(sub) .. "'")
-  vibeml.eprint(USAGE)
   return 2
 end
 
-return { summary = "list, show, follow the logs of, and stop training jobs", usage = USAGE, main = main, bar = M_bar }
+return { summary = "list, show, follow the logs of, and stop training jobs", usage = USAGE, main = main, bar = M_bar,
+         render = render }

@@ -12,7 +12,8 @@ usage: vibeml launch --model ID [--dataset ID] [plan options...] [--backend loca
 Plans the job like `vibeml plan` (see `vibeml help plan` for the options), checks the budget,
 launches it and prints the job id at once. Where the job runs is always printed.
   --backend B   local (this machine) or skypilot (cloud GPUs); default: your preference, else
-                skypilot when SkyPilot has a cloud enabled, else local
+                skypilot when SkyPilot has a cloud enabled, else local (the answer says which
+                and why)
   --cluster     a plain SkyPilot cluster run instead of a managed job (no spot recovery)
   --yes         do not ask before going over the budget (the ledger records the override)
   --follow      then print the job's output until it ends
@@ -25,7 +26,11 @@ local function main(args)
   local i = 1
   while i <= #args do
     local a = args[i]
-    if a == "--backend" then o.backend = args[i + 1]; i = i + 1
+    if a == "--backend" then
+      o.backend = args[i + 1]; i = i + 1
+      local c = o.backend and require("vibeml.names").match(o.backend, { { name = "local" }, { name = "skypilot", aliases = { "sky" } } })
+      o.backend = c or o.backend
+      if o.backend == "auto" then o.backend = nil end -- as if not given
     elseif a == "--name" then o.name = args[i + 1]; i = i + 1
     elseif a == "--cluster" then o.cluster = true
     elseif a == "--yes" or a == "-y" then o.yes = true
@@ -34,9 +39,10 @@ local function main(args)
     i = i + 1
   end
   if o.backend and o.backend ~= "local" and o.backend ~= "skypilot" then
-    vibeml.eprint("vibeml launch: --backend must be local or skypilot") return 2
+    vibeml.eprint("vibeml launch: --backend must be local or skypilot, not '" .. tty.safe(o.backend) .. "'"
+      .. require("vibeml.names").did_you_mean(o.backend, { "local", "skypilot" })) return 2
   end
-  local ok, req, flags = pcall(plan_cli.parse, rest)
+  local ok, req, flags = pcall(plan_cli.parse, rest, { "--backend", "--name", "--cluster", "--yes", "--follow" })
   if not ok then
     vibeml.eprint("vibeml launch: " .. (type(req) == "table" and req.usage or tostring(req)))
     vibeml.eprint(USAGE)
@@ -59,9 +65,17 @@ local function main(args)
     return lcode == "VML_EMONEY" and 3 or 1
   end
   local st = jobs.status(job.id)
-  if flags.json then print(vibeml.json.encode(st)) else
+  -- why this backend when none was asked for (e.g. local because SkyPilot is not set up)
+  local reason
+  if not o.backend then
+    local row = require("vibeml.jobs.db").get(job.id)
+    local okp, params = pcall(vibeml.json.decode, row and row.params or "{}")
+    reason = okp and type(params) == "table" and type(params.backend_reason) == "string" and params.backend_reason or nil
+  end
+  if flags.json then st.backend_reason = reason; print(vibeml.json.encode(st)) else
     print(tty.safe(job.id))
     vibeml.eprint(string.format("launched %s on %s (%s)", tty.safe(job.id), tty.safe(st.where), tty.safe(st.state)))
+    if reason then vibeml.eprint(st.backend .. " backend: " .. tty.safe(reason)) end
   end
   if o.follow then return require("vibeml.cli.jobs").main({ "logs", job.id, "--follow" }) end
   return 0

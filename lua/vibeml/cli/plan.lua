@@ -30,7 +30,26 @@ count, plus expected spot recovery), not by $/hour, and shows the best options w
 Exit codes: 0 a plan, 1 no plan (the message says what would work), 2 usage.
 ]]
 
-local function parse(args)
+local A = require "vibeml.cli._args"
+
+local OPTIONS = { "--model", "--dataset", "--workflow", "--preference", "--gpu", "--gpus", "--cloud",
+  "--region", "--spot", "--on-demand", "--max-cost", "--deadline", "--epochs", "--max-steps",
+  "--param", "--params-b", "--offline", "--limit", "--show-task", "--json", "--push-to-hub",
+  "--hub-public", "--storage", "--help" }
+
+-- Typed options: the range each accepts (checked here, so a typo is a usage error with the range).
+local NUMBERS = {
+  ["--gpus"] = { field = "gpus", integer = true, min = 1, max = 4096, what = "a whole number of GPUs", example = "8" },
+  ["--max-cost"] = { field = "max_cost", min = 0.01, max = 1e6, what = "an amount in USD", example = "25" },
+  ["--deadline"] = { field = "deadline_h", min = 0.01, max = 8760, what = "a number of hours", example = "12" },
+  ["--epochs"] = { field = "epochs", min = 0.01, max = 1000, example = "3" },
+  ["--max-steps"] = { field = "max_steps", integer = true, min = 1, max = 10000000, example = "1000" },
+  ["--params-b"] = { field = "params_b", min = 0.0001, max = 10000, what = "a number of billions of parameters", example = "8" },
+  ["--limit"] = { field = "limit", integer = true, min = 1, max = 1000, example = "8" },
+}
+
+-- extra: option names the calling command adds (for the "did you mean" of `vibeml launch`).
+local function parse(args, extra)
   local req, flags, i = { hyperparameters = {} }, {}, 1
   local function val(v)
     if v == "true" then return true elseif v == "false" then return false end
@@ -39,7 +58,7 @@ local function parse(args)
   while i <= #args do
     local a, v = args[i], args[i + 1]
     local function take(field, conv)
-      if v == nil then error({ usage = "option " .. a .. " needs a value" }) end
+      if v == nil then error({ usage = "option " .. a .. " needs a value" }, 0) end
       local x = conv and conv(v) or v
       if x == nil then error({ usage = "bad value '" .. v .. "' for " .. a }) end
       req[field] = x
@@ -55,25 +74,25 @@ local function parse(args)
     elseif a == "--workflow" then take("workflow")
     elseif a == "--preference" then take("preference")
     elseif a == "--gpu" then take("gpu")
-    elseif a == "--gpus" then take("gpus", math.tointeger)
+    elseif NUMBERS[a] then
+      req[NUMBERS[a].field] = A.number(a, v, NUMBERS[a])
+      i = i + 1
     elseif a == "--cloud" then take("cloud")
     elseif a == "--region" then take("region")
-    elseif a == "--max-cost" then take("max_cost", tonumber)
-    elseif a == "--deadline" then take("deadline_h", tonumber)
-    elseif a == "--epochs" then take("epochs", tonumber)
-    elseif a == "--max-steps" then take("max_steps", math.tointeger)
-    elseif a == "--params-b" then take("params_b", tonumber)
     elseif a == "--push-to-hub" then take("push_to_hub")
     elseif a == "--hub-public" then req.hub_private = false
     elseif a == "--storage" then take("checkpoint_bucket")
-    elseif a == "--limit" then take("limit", math.tointeger)
     elseif a == "--param" then
       local k, x = (v or ""):match("^([%w_]+)=(.*)$")
       if not k then error({ usage = "--param needs KEY=VALUE" }) end
       req.hyperparameters[k] = val(x)
       i = i + 1
     elseif a == "-h" or a == "--help" then flags.help = true
-    else error({ usage = "unknown option '" .. a .. "'" }) end
+    else
+      local all = { table.unpack(OPTIONS) }
+      for _, x in ipairs(extra or {}) do all[#all + 1] = x end
+      error({ usage = A.unknown_option(a, all) }, 0)
+    end
     i = i + 1
   end
   if next(req.hyperparameters) == nil then req.hyperparameters = nil end

@@ -203,7 +203,10 @@ local function main(args)
     end
     fields.failure_category = failure.category or "user_code"
     fields.failure_message = state.redact(failure.message)
-    fields.failure_advice = vibeml.json.encode(vibeml.array(failure.fixes or {}))
+    if not failure.fixes or #failure.fixes == 0 then -- never a failure without a next step
+      failure.fixes = errors.fallback(fields.failure_category, { job_id = id, model = job.model, dataset = job.dataset })
+    end
+    fields.failure_advice = vibeml.json.encode(vibeml.array(failure.fixes))
     fields.failure_retry = failure.retry and 1 or 0
   else
     fields.state = "completed"

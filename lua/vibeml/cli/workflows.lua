@@ -79,7 +79,7 @@ local function list(json)
 end
 
 local function show(name, json)
-  local d, e = wf.get(name)
+  local d, e = wf.get(wf.resolve(name) or name) -- any case, or the method: "LoRA", "qlora"
   if not d then
     err("vibeml workflows: " .. e .. "\n")
     return 1
@@ -130,13 +130,18 @@ return {
       if a == "--json" then json = true
       elseif a == "-h" or a == "--help" then print((USAGE:gsub("\n$", ""))) return 0
       elseif a:sub(1, 1) == "-" then
-        err("vibeml workflows: unknown option '" .. a .. "'\n" .. USAGE)
+        err("vibeml workflows: " .. require("vibeml.cli._args").unknown_option(a, { "--json", "--help" })
+          .. "\n" .. USAGE)
         return 2
       else words[#words + 1] = a end
     end
     local cmd = words[1] or "list"
     if cmd == "list" and #words <= 1 then return list(json) end
     if cmd == "show" and #words == 2 then return show(words[2], json) end
+    if cmd ~= "list" and cmd ~= "show" then
+      err("vibeml workflows: " .. require("vibeml.cli._args").unknown_sub(cmd, { "list", "show" }))
+    elseif cmd == "show" and #words < 2 then err("vibeml workflows show: which workflow? (vibeml workflows list)")
+    end
     err(USAGE)
     return 2
   end,

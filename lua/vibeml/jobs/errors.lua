@@ -7,6 +7,8 @@
 -- present. Categories: capacity, quota, credentials, cloud_not_enabled, invalid_resource,
 -- preempted, user_code, setup, not_found, api_server.
 --   classify(text, ctx [, {sources = {"skypilot", "training"}, class = "ResourcesUnavailableError"}])
+--   fixes_of(rule, ctx) -> the rule's fixes, never empty (fallback(category, ctx) when it has none)
+--   fallback(category, ctx) -> at least one concrete fix (a tool call or a command) per category
 --   backoff(attempt) -> seconds (bounded exponential with jitter) for retryable failures
 local M = {}
 
@@ -106,6 +108,50 @@ function M.exception_class(text)
   return text:match("sky%.exceptions%.([%w_]+):") or text:match("([%w_]+Error): ")
 end
 
+-- At least one concrete fix for a failure of this category: a tool call with its arguments
+-- (for an assistant) or a command (for a person), so no failure ends without a next step.
+function M.fallback(category, ctx)
+  ctx = ctx or {}
+  local job = ctx.job_id
+  local replan = ctx.model and { title = "Plan again to see other GPUs, clouds and regions", tool = "plan_training",
+    arguments = { model = ctx.model, dataset = ctx.dataset }, command = "vibeml plan --model " .. tostring(ctx.model) } or nil
+  local logs = job and { title = "Read the end of the job's error output", tool = "get_job_logs",
+    arguments = { job_id = job, stream = "stderr", tail = 100 }, command = "vibeml jobs logs " .. job .. " --stream stderr" } or nil
+  local setup = { title = "Check the set-up (backends, clouds, credentials) and how to fix it",
+    tool = "check_setup", arguments = {}, command = "vibeml doctor" }
+  local f = {}
+  local function add(x) if x then f[#f + 1] = x end end
+  if category == "capacity" or category == "quota" or category == "invalid_resource" then
+    add(replan); add(setup)
+  elseif category == "credentials" or category == "cloud_not_enabled" then
+    add({ title = "See which clouds SkyPilot can use and why not", command = "sky check" }); add(setup)
+  elseif category == "api_server" then
+    add({ title = "Start the local SkyPilot API server", command = "sky api start" }); add(setup)
+  elseif category == "preempted" then
+    add(job and { title = "Watch the recovery (the job resumes from its last checkpoint)", tool = "get_job_status",
+      arguments = { job_id = job }, command = "vibeml jobs show " .. job } or nil)
+    add(setup)
+  elseif category == "not_found" then
+    add({ title = "List the jobs", tool = "list_jobs", arguments = {}, command = "vibeml jobs list" })
+  else -- user_code, setup
+    add(logs); add(setup)
+  end
+  return f
+end
+
+-- A rule's fixes for ctx; never empty (the category's fallback fills an empty list).
+function M.fixes_of(rule, ctx)
+  local fixes = {}
+  if type(rule.fixes) == "function" then
+    local okf, f = pcall(rule.fixes, ctx)
+    if okf and type(f) == "table" then fixes = f end
+  elseif type(rule.fixes) == "table" then
+    fixes = rule.fixes
+  end
+  if #fixes == 0 then fixes = M.fallback(rule.category, ctx) end
+  return fixes
+end
+
 function M.classify(text, ctx, opts)
   opts = opts or {}
   ctx = ctx or {}
@@ -119,14 +165,7 @@ function M.classify(text, ctx, opts)
       if not r.class or r.class == class or not class or class == "" or r.class_optional ~= false then
         local detail = matches(r, text)
         if detail then
-          local fixes = {}
-          if type(r.fixes) == "function" then
-            local okf, f = pcall(r.fixes, ctx)
-            if okf and type(f) == "table" then fixes = f end
-          elseif type(r.fixes) == "table" then
-            fixes = r.fixes
-          end
-          return { category = r.category, message = r.message, fixes = fixes, retry = r.retry and true or false,
+          return { category = r.category, message = r.message, fixes = M.fixes_of(r, ctx), retry = r.retry and true or false,
                    rule = r.id, source = name, detail = detail:gsub("^%s+", ""):sub(1, 500),
                    class = class }
         end

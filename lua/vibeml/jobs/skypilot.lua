@@ -96,7 +96,7 @@ function M.failure(out, ctx)
   end
   return { category = "setup", retry = false, class = cls, raw = msg,
            message = cls and (cls .. ": " .. tostring(msg)) or ("sky exited with code " .. tostring(out and out.code)),
-           fixes = {} }
+           fixes = errors.fallback("setup", ctx) } -- never a failure without a next step
 end
 
 -- {=============================================================== version and clouds
@@ -274,7 +274,9 @@ M.ctx_of = ctx_of
 
 local function record_failure(row, f, note, extra)
   local fields = { state = "failed", failure_category = f.category, failure_message = f.message .. (f.detail and (" (" .. f.detail .. ")") or ""),
-                   failure_advice = vibeml.json.encode(vibeml.array(f.fixes or {})), failure_retry = f.retry and 1 or 0 }
+                   failure_advice = vibeml.json.encode(vibeml.array((f.fixes and #f.fixes > 0) and f.fixes
+                     or errors.fallback(f.category, { job_id = row.id, model = row.model, dataset = row.dataset }))),
+                   failure_retry = f.retry and 1 or 0 }
   for k, v in pairs(extra or {}) do fields[k] = v end
   return jdb.update(row.id, fields, note)
 end
