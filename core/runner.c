@@ -91,6 +91,27 @@ static void noop_close(uv_handle_t *h)
     (void)h;
 }
 
+/* A message for the person at the terminal: an error raised inside VibeML's own Lua
+ * ("lua/vibeml/cli/budget.lua:36: the state database ...") loses the internal location, which
+ * says nothing to them; a user script's "file:line: " stays (they need it). */
+static const char *user_message(const char *msg)
+{
+    const char *p = msg;
+    if (strncmp(p, "lua/vibeml/", 11) != 0)
+        return msg;
+    p = strstr(p, ".lua:");
+    if (!p)
+        return msg;
+    p += 5;
+    if (*p < '0' || *p > '9')
+        return msg;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    if (p[0] != ':' || p[1] != ' ')
+        return msg;
+    return p + 2;
+}
+
 int vml_runner_exec(vml_script *s, int nargs, vml_err *err)
 {
     run_state r;
@@ -138,7 +159,7 @@ int vml_runner_exec(vml_script *s, int nargs, vml_err *err)
     uv_close((uv_handle_t *)&r.sigterm, noop_close);
     uv_run(loop, UV_RUN_NOWAIT);
     if (r.rc < 0) {
-        fprintf(stderr, "vibeml: %s\n", vml_err_msg(&r.err));
+        fprintf(stderr, "vibeml: %s\n", user_message(vml_err_msg(&r.err)));
         if (err)
             *err = r.err;
     }

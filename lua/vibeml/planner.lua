@@ -787,6 +787,20 @@ function M.plan(req)
     if not pr then return nil, (names.unknown("preference", req.preference, list)), "VML_EINVAL" end
     req.preference = pr
   end
+  -- a CPU-only workflow (smoke) trains its own tiny model on its own text: the model and the
+  -- dataset are labels, so no size and no Hub lookup is needed (and none is made)
+  local cpu_wf = req.workflow and M.workflow(req.workflow)
+  if cpu_wf and (cpu_wf.vram or {}).cpu_only then
+    local label = { id = req.model, params_b = tonumber(req.params_b) or sizing.params_from_name(req.model or "") or 0,
+                    params_source = "label", gated = false }
+    local hp = req.hyperparameters or {}
+    local what = hp.dataset_file and ("the local file " .. tostring(hp.dataset_file)) or "its built-in text"
+    assumptions[#assumptions + 1] = string.format("workflow '%s' trains a tiny character model on %s; "
+      .. "the model%s name%s only a label", req.workflow, what, req.dataset and " and dataset" or "",
+      req.dataset and "s are" or " is")
+    return M.plan_cpu(req, req.workflow, cpu_wf, label,
+      { rows = 0, mean_tokens = 0, source = hp.dataset_file and "file" or "builtin" }, warnings, assumptions)
+  end
   local mi, merr, mcode = model_facts(req, warnings, assumptions)
   if not mi then return nil, merr, mcode end
   if mi.gated == nil then
@@ -978,7 +992,7 @@ function M.plan_cpu(req, wfname, wf, mi, di, warnings, assumptions)
   }
   if not req.no_task then
     local w = workflows_module()
-    if w and type(w.build) == "function" and req.dataset then
+    if w and type(w.build) == "function" and (req.dataset or (wf.vram or {}).cpu_only) then
       local ok, task, terr = pcall(w.build, wfname, {
         job_name = req.job_name, model = req.model, dataset = req.dataset,
         dataset_format = di.format, hyperparameters = hp,

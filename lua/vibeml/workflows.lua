@@ -201,8 +201,11 @@ function M.validate(name, params)
   local ok
   ok, e = ids.check_repo(params.model, "model id")
   if not ok then return nil, e end
-  ok, e = ids.check_repo(params.dataset, "dataset id")
-  if not ok then return nil, e end
+  -- a CPU-only workflow (smoke) trains on its own text: a dataset id is only a label there
+  if params.dataset ~= nil or not (d.vram or {}).cpu_only then
+    ok, e = ids.check_repo(params.dataset, "dataset id")
+    if not ok then return nil, e end
+  end
   out.model, out.dataset = params.model, params.dataset
   if params.dataset_format ~= nil then
     local f = params.dataset_format

@@ -234,4 +234,17 @@ T.case("no offer where SkyPilot cannot mount the job's bucket (Vast): results wo
   for _, o in ipairs(any.options) do T.ok(o.cloud ~= "vast", "no Vast option") end
 end)
 
+T.case("smoke needs neither a sized model nor a dataset, and says what it trains on", function()
+  local p = assert(planner.plan { model = "sshleifer/tiny-gpt2", workflow = "smoke", offline = true })
+  T.ok(p.task, "a task to launch: " .. tostring(p.task_note))
+  local said = false
+  for _, a in ipairs(p.assumptions) do if a:find("built-in text", 1, true) then said = true end end
+  T.ok(said, "the plan says it trains on the built-in text")
+  local f = assert(planner.plan { model = "sshleifer/tiny-gpt2", workflow = "smoke", offline = true,
+                                  hyperparameters = { dataset_file = "/tmp/data.jsonl" } })
+  said = false
+  for _, a in ipairs(f.assumptions) do if a:find("/tmp/data.jsonl", 1, true) then said = true end end
+  T.ok(said, "or on the local file it was given")
+end)
+
 return T.run()
