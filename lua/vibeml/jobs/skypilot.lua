@@ -685,6 +685,7 @@ function M.pull_logs(row, force)
       end
     end
   end)
+  require("vibeml.jobs.watchdog").observe(row, evs)
   return true
 end
 
