@@ -63,17 +63,23 @@ return {
     { id = "divergence", action = "stop",
       settings = { window = 8, factor = 3, logs = 3 },
       message = "The loss diverged: it stayed far above its recent average.",
+      -- every position in the recent steps is judged, so a pull that brings many logs at once
+      -- (a cloud job's log is read every few seconds) misses nothing
       check = function(ctx, s)
         local st, n = ctx.steps, #ctx.steps
-        if n < s.window + s.logs then return nil end
-        local base = mean(st, n - s.logs - s.window + 1, n - s.logs)
-        if not base or base <= 0 then return nil end
-        for i = n - s.logs + 1, n do
-          local l = st[i].loss
-          if not finite(l) or l <= s.factor * base then return nil end
+        for last = s.window + s.logs, n do
+          local base = mean(st, last - s.logs - s.window + 1, last - s.logs)
+          local all = base and base > 0
+          for i = last - s.logs + 1, last do
+            if not all then break end
+            local l = st[i].loss
+            all = finite(l) and l > s.factor * base
+          end
+          if all then
+            return string.format("loss %.4g at step %s, above %g x the average %.4g of the %d logs before, for %d logs in a row",
+              st[last].loss, tostring(st[last].step), s.factor, base, s.window, s.logs)
+          end
         end
-        return string.format("loss %.4g at step %s, above %g x the average %.4g of the %d logs before, for %d logs in a row",
-          st[n].loss, tostring(st[n].step), s.factor, base, s.window, s.logs)
       end,
       fixes = function(ctx)
         return { lower_lr(ctx, 0.3),

@@ -3,9 +3,9 @@
 -- vibeml.jobs.watchdog — acts on a running job's progress (issue 15). Rules come from the shipped
 -- plugins/watchdogs/*.lua and the user's <config>/watchdogs/*.lua (kind "watchdog", loaded as
 -- data + pure functions in an environment without files or processes, like the error rules; a
--- user rule with a shipped id overrides its action, message and settings). They are not served
--- by the plugin loader (core/plugin.c knows no "watchdog" kind), so a watchdog file is read by
--- this module only.
+-- user rule with a shipped id overrides its action, message and settings), and the user's
+-- plugins of kind "watchdog" that the plugin loader serves (<config>/plugins; checked in
+-- core/plugin.c), whose checks run in their own sandboxed states through plugins.call.
 --
 --   observe(row, new_events [, {flag = true}])  called where progress is recorded (the local
 --     supervisor, the SkyPilot log pull) with the job row and the @@VIBEML events that just
@@ -94,6 +94,38 @@ function M.rules()
     if text then d, err = load_file(text, p) end
     if d then add(d, p) else vibeml.log("warning", "watchdog rules %s: %s", p, tostring(err)) end
   end
+  -- user plugins of kind "watchdog" served by the plugin loader (<config>/plugins, sandboxed
+  -- states): data from the descriptor, checks and fixes through plugins.call
+  local okp, plugins = pcall(require, "vibeml.plugins")
+  if okp and type(plugins) == "table" and plugins.list then
+    local okl, found = pcall(plugins.list, "watchdog")
+    for _, p in ipairs(okl and found or {}) do
+      local g = p.name ~= "builtin" and plugins.get(p.name)
+      local desc = g and (g.descriptor or g)
+      if type(desc) == "table" and type(desc.rules) == "table" then
+        local copy = { rules = {} }
+        for i, r in ipairs(desc.rules) do
+          local rr = { id = r.id, action = r.action, message = r.message, settings = r.settings }
+          local fns = {}
+          for _, f in ipairs(p.functions or {}) do fns[f] = true end
+          if fns["rules." .. i .. ".check"] then
+            rr.check = function(ctx, st)
+              local res = plugins.call(p.name, "rules." .. i .. ".check", ctx, st)
+              return type(res) == "string" and res or nil
+            end
+          end
+          if fns["rules." .. i .. ".fixes"] then
+            rr.fixes = function(ctx, st)
+              local res = plugins.call(p.name, "rules." .. i .. ".fixes", ctx, st)
+              return type(res) == "table" and res or {}
+            end
+          end
+          copy.rules[i] = rr
+        end
+        add(copy, "plugin " .. p.name)
+      end
+    end
+  end
   local dir = vibeml.fs.paths().config .. "/watchdogs"
   if vibeml.fs.exists(dir) == "dir" then
     for _, name in ipairs(vibeml.fs.list(dir) or {}) do
@@ -176,7 +208,6 @@ local function fire(db, row, rule, evidence, ctx, opts)
   local ev = { rule = rule.id, action = rule.action, message = rule.message, evidence = evidence,
                fixes = vibeml.array(fixes), source = rule.source }
   jdb.event(db, row.id, "watchdog", ev)
-  vibeml.log("info", "job %s: watchdog %s (%s): %s", row.id, rule.id, rule.action, evidence)
   if rule.action == "stop" then
     jdb.update(row.id, { failure_category = "watchdog",
       failure_message = string.format("stopped by watchdog %s: %s Evidence: %s.", rule.id, rule.message or "", evidence),
