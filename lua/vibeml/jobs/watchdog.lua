@@ -254,9 +254,11 @@ local function observe(row, new_events, opts)
       vibeml.log("warning", "watchdog rule %s failed: %s", rule.id, tostring(evidence))
     elseif evidence and not fired_before(db, cur.id, rule.id) then
       out[#out + 1] = fire(db, cur, rule, tostring(evidence), ctx, opts)
-      if rule.action == "stop" then break end
+      if rule.action == "stop" then return out end
     end
   end
+  -- the re-quote's warnings (projected total over the cap, 80 % of the cap) ride on the same calls
+  if #new > 0 then require("vibeml.jobs.requote").watch(cur) end
   return out
 end
 
