@@ -68,7 +68,6 @@ assert s["expected_cost"] > f["expected_cost"], (f, s)
 # time left: about steps_left x measured s/step (no more than that: time since the last log counts)
 assert s["eta_s"] <= s["steps_left"] * s["measured_step_s"] + 1e-6, s
 PY
-[ -z "$(show "$fast" | field requote.eta_s)" ] || true
 echo "ok 1 - fast $(echo "$jf" | field requote.measured_step_s) s/step, slow $(echo "$js" | field requote.measured_step_s) s/step"
 
 echo "# 2. a projected total over the cap is told before the cap stops the job"
@@ -95,5 +94,16 @@ for l in open(sys.argv[1]):
 assert warn is not None, "no crosses_cap event"
 assert stop is None or warn < stop, (warn, stop)
 PY
-echo "ok 2 - warned before the cap"
+dir=$(show "$capped" | field log_dir)
+python3 - "$dir/report.json" <<'PY' || fail "report of the capped job"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["outcome"]["stop_reason"] == "budget", r["outcome"]
+assert r["cost"]["final"] > 0 and r["cost"]["cap"] == 0.0004 and r["cost"]["planned"] > 0, r["cost"]
+assert len(r["attempts"]) == 1 and r["attempts"][0]["cost"] > 0, r["attempts"]
+assert any(w.get("rule") == "crosses_cap" for w in r["watchdog"]), r["watchdog"]
+assert r["outputs"]["checkpoints"].startswith("s3://"), r["outputs"]
+PY
+cat "$dir/report.md"
+echo "ok 2 - warned before the cap; report written"
 echo "PASS"

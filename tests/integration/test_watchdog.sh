@@ -55,6 +55,14 @@ expect_stop() {
   watchdog_events "$id" | grep "^$rule stop |" >/dev/null || fail "$rule: no watchdog event"
   ls "$home/jobs/$id/checkpoints" | grep '^checkpoint-' >/dev/null || fail "$rule: no checkpoint saved"
   grep -q "stopped by signal 15" "$home/jobs/$id/stderr.log" || fail "$rule: the program was not stopped by SIGTERM"
+  python3 - "$home/jobs/$id/report.json" "$rule" <<'PY' || fail "$rule: report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["outcome"]["state"] == "terminated" and r["outcome"]["stop_reason"] == "watchdog: " + sys.argv[2], r["outcome"]
+assert any(w.get("rule") == sys.argv[2] and w.get("evidence") for w in r["watchdog"]), r["watchdog"]
+assert r["outputs"]["last_checkpoint"], r["outputs"]
+PY
+  grep "watchdog: $rule" "$home/jobs/$id/report.md" >/dev/null || fail "$rule: report.md"
   echo "ok: $rule: $(watchdog_events "$id")"
 }
 
@@ -89,5 +97,28 @@ st=$(wait_end "$id")
 [ "$(watchdog_events "$id" | grep -c '^always_slow warn')" = 1 ] || fail "the warning did not fire exactly once: $(watchdog_events "$id")"
 [ "$(watchdog_events "$id" | grep -vc '^always_slow')" = 0 ] || fail "a rule fired on a healthy run: $(watchdog_events "$id")"
 [ -z "$(show "$id" | field failure)" ] || fail "a healthy run has a failure"
+python3 - "$home/jobs/$id/report.json" <<'PY' || fail "report of the healthy run"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["outcome"]["state"] == "completed", r["outcome"]
+t = r["training"]
+assert t["steps"] == 60 and isinstance(t["eval_loss"], float) and isinstance(t["final_loss"], float), t
+assert t["measured_step_s"] >= 0.01, t
+assert r["duration"]["measured_s"] > 0 and r["duration"]["planned_s"] > 0, r["duration"]
+assert r["outputs"]["saved"] and r["outputs"]["output"].endswith("/output"), r["outputs"]
+assert len(r["attempts"]) == 1, r["attempts"]
+PY
+grep "| duration |" "$home/jobs/$id/report.md" >/dev/null || fail "report.md has no duration row"
+# the same report as the MCP resource vibeml://jobs/{id}/report
+cat > "$home/res.lua" <<'LUA'
+local R = require "vibeml.resources.job_report"
+local text = R.read("vibeml://jobs/" .. arg[1] .. "/report", { id = arg[1] })
+local r = vibeml.json.decode(text)
+assert(r.id == arg[1] and r.outcome.state == "completed", text)
+local ok, e = pcall(R.read, "vibeml://jobs/nope/report", { id = "nope" })
+assert(not ok and e.code == "VML_ENOENT", tostring(e))
+print("resource ok")
+LUA
+"$bin" run "$home/res.lua" "$id" | grep "resource ok" >/dev/null || fail "the report resource"
 echo "ok: healthy run"
 echo "PASS"

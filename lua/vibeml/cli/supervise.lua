@@ -212,6 +212,7 @@ local function main(args)
     fields.state = "completed"
   end
   jdb.update(id, fields, "supervisor finished")
+  require("vibeml.jobs.report").write(id) -- report.json + report.md in the job folder
   if money and money.settle then pcall(money.settle, id, final) end
   return 0
 end
