@@ -258,7 +258,11 @@ local function observe(row, new_events, opts)
     end
   end
   -- the re-quote's warnings (projected total over the cap, 80 % of the cap) ride on the same calls
-  if #new > 0 then require("vibeml.jobs.requote").watch(cur) end
+  -- and so do the "started" and "recovered" notifications
+  if #new > 0 then
+    require("vibeml.jobs.requote").watch(cur)
+    require("vibeml.notify").progress(cur)
+  end
   return out
 end
 
