@@ -10,6 +10,9 @@
  *   vibeml.isnull(v)           v == vibeml.null
  *   vibeml.hash(text [, bytes]) BLAKE2b of text as lower-case hex (bytes 16..64, default 32):
  *                              stable names and fingerprints, not secrets
+ *   vibeml.mac(key, data [, name]) HMAC-SHA256 of data as lower-case hex; key is text, or a
+ *                              SecretEnv (vibeml.vault.env_for) whose secret `name` (default
+ *                              its first) is the key, so a vault key never becomes a Lua string
  *
  * Uses: conv, script, libuv.
  */
@@ -83,6 +86,46 @@ static int l_hash(lua_State *L)
     return 1;
 }
 
+static int l_mac(lua_State *L)
+{
+    size_t klen = 0, dlen, i, n;
+    const unsigned char *key = NULL;
+    const char *data = luaL_checklstring(L, 2, &dlen);
+    unsigned char out[crypto_auth_hmacsha256_BYTES];
+    char hex[2 * crypto_auth_hmacsha256_BYTES + 1];
+    crypto_auth_hmacsha256_state st;
+
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        key = (const unsigned char *)lua_tolstring(L, 1, &klen);
+    } else {
+        const vml_secrets *s = vml_vault_lua_tosecrets(L, 1);
+        const char *want = luaL_optstring(L, 3, NULL);
+        if (!s)
+            return luaL_argerror(L, 1, "a key text or an open SecretEnv");
+        n = vml_secrets_count(s);
+        for (i = 0; i < n && !key; i++) {
+            const char *entry, *eq;
+            if (want && strcmp(vml_secrets_name(s, i), want) != 0)
+                continue;
+            entry = vml_secrets_env_entry(s, i); /* "NAME=value", borrowed */
+            eq = strchr(entry, '=');
+            if (eq) {
+                key = (const unsigned char *)eq + 1;
+                klen = strlen(eq + 1);
+            }
+        }
+        if (!key)
+            return luaL_error(L, "vibeml.mac: the handle has no secret %s", want ? want : "");
+    }
+    crypto_auth_hmacsha256_init(&st, key, klen);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)data, dlen);
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(&st, sizeof st);
+    sodium_bin2hex(hex, sizeof hex, out, sizeof out);
+    lua_pushstring(L, hex);
+    return 1;
+}
+
 static int l_log(lua_State *L)
 {
     static const char *const levels[] = {"debug", "info", "notice", "warning", "error",
@@ -113,7 +156,7 @@ static int l_log(lua_State *L)
 static const luaL_Reg base_funcs[] = {
     {"array", l_array},     {"object", l_object}, {"isnull", l_isnull}, {"time", l_time},
     {"monotonic", l_monotonic}, {"log", l_log},   {"null", NULL},       {"version", NULL},
-    {"hash", l_hash},       {NULL, NULL},
+    {"hash", l_hash},       {"mac", l_mac},         {NULL, NULL},
 };
 
 static int open_base(lua_State *L)

@@ -648,9 +648,31 @@ static int validate(vml_plugin *p, vml_err *err)
                 (rc = want_string(r, "message", 1, 2000, where, err)) < 0)
                 return rc;
         }
+    } else if (strcmp(kind, "watchdog") == 0) {
+        /* rules judged by vibeml.jobs.watchdog: a new rule needs a check function, a rule
+         * that overrides a shipped one (same id) may carry only action and settings */
+        json_t *rules = json_object_get(d, "rules"), *r;
+        size_t i;
+        if (!json_is_array(rules) || json_array_size(rules) == 0)
+            return vml_err_set(err, VML_EINVAL, "descriptor: a watchdog plugin needs rules = { {id"
+                                                " =, action = \"warn\"|\"stop\", check =} ... }");
+        json_array_foreach(rules, i, r) {
+            char where[32];
+            const char *action;
+            snprintf(where, sizeof where, "rules[%zu]", i + 1);
+            if (!json_is_object(r))
+                return vml_err_set(err, VML_EINVAL, "%s must be a table", where);
+            if ((rc = want_string(r, "id", 1, 64, where, err)) < 0 ||
+                (rc = want_string(r, "action", 0, 8, where, err)) < 0)
+                return rc;
+            action = json_string_value(json_object_get(r, "action"));
+            if (action && strcmp(action, "warn") != 0 && strcmp(action, "stop") != 0)
+                return vml_err_set(err, VML_EINVAL, "%s: action must be \"warn\" or \"stop\", "
+                                                    "not \"%s\"", where, action);
+        }
     } else {
         return vml_err_set(err, VML_EINVAL, "descriptor: kind '%s' is not one of workflow, "
-                                            "gpu_map, error_rules, tools", kind);
+                                            "gpu_map, error_rules, tools, watchdog", kind);
     }
     return 0;
 }

@@ -144,6 +144,7 @@ function M.status_of(row)
     runtime_s = runtime, attempts = row.attempts, recoveries = row.recoveries,
     exit_code = row.exit_code, stop_reason = row.stop_reason, failure = failure,
     log_dir = row.dir, outputs = M.outputs_of(row),
+    requote = require("vibeml.jobs.requote").of(row, now), -- measured ETA and cost beside the plan
   }
 end
 

@@ -267,6 +267,10 @@ static void test_validation(void **state)
          "description = 'd', inputSchema = {}, handler = function() end } } }", "snake_case"},
         {"return { kind = 'error_rules', name = 'x', version = '1', rules = { { match = 'a' } } }",
          "message"},
+        {"return { kind = 'watchdog', name = 'x', version = '1', rules = { { id = 'r', "
+         "action = 'explode' } } }", "action must be \"warn\" or \"stop\""},
+        {"return { kind = 'watchdog', name = 'x', version = '1', rules = { { action = 'warn' } } }",
+         "field 'id' is missing"},
         {"os.execute('true')", "field 'execute'"},
         {"io.open('/etc/passwd')", "undeclared global 'io'"},
         {"return require('socket')", "not found"},

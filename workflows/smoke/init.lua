@@ -51,6 +51,13 @@ return {
                      description = "local .txt or .jsonl file to train on instead of the built-in text" },
     fail_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
                      description = "raise an error at this step (0 = never), to test failure handling" },
+    -- injected faults for the watchdogs (they shape the run, so they are part of its fingerprint)
+    nan_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
+                    description = "the loss becomes NaN from this step on (0 = never), to test the watchdogs" },
+    diverge_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
+                        description = "the loss grows tenfold per logged step from this step on (0 = never)" },
+    stall_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
+                      description = "hang (an hour, still stoppable) at this step (0 = never)" },
   },
   secrets = { required = {}, optional = { "HF_TOKEN" } },
   gpu = { required = false, min_count = 0, max_count = 0, multi_node = false },

@@ -56,7 +56,7 @@ def emit(event, **fields):
         if v is None:
             continue
         if isinstance(v, float) and not math.isfinite(v):
-            continue
+            v = "nan" if v != v else ("inf" if v > 0 else "-inf")  # JSON has no NaN: said as text
         rec[k] = v
     sys.stdout.write(PREFIX + json.dumps(rec, separators=(",", ":"), allow_nan=False) + "\n")
     sys.stdout.flush()
@@ -359,6 +359,9 @@ def main():
     delay = hp_get(hp, "step_delay_s", 0.0, float)
     seed = hp_get(hp, "seed", 1234, int)
     fail_at = hp_get(hp, "fail_at_step", 0, int)
+    nan_at = hp_get(hp, "nan_at_step", 0, int)
+    diverge_at = hp_get(hp, "diverge_at_step", 0, int)
+    stall_at = hp_get(hp, "stall_at_step", 0, int)
     ckpt_dir = os.path.expanduser(os.environ.get("VIBEML_CHECKPOINT_DIR") or params.get("checkpoint_dir")
                                   or "checkpoints")
     out_dir = os.path.expanduser(os.environ.get("VIBEML_OUTPUT_DIR") or params.get("output_dir")
@@ -425,11 +428,22 @@ def main():
         ts = time.time()
         if fail_at and step + 1 == fail_at:
             raise RuntimeError("fail_at_step=%d reached (a deliberate failure)" % fail_at)
+        if stall_at and step + 1 == stall_at:
+            # a hung step (a stuck collective, a dead data loader) that still honours SIGTERM
+            log("stall_at_step=%d: hanging" % stall_at)
+            until = time.time() + 3600
+            while time.time() < until and not stop["sig"]:
+                time.sleep(0.1)
+            continue
         pairs = []
         for _ in range(batch):
             i = rng.randrange(0, len(ids) - 1)
             pairs.append((ids[i], ids[i + 1]))
         loss = train_step(W, pairs, lr)
+        if diverge_at and step + 1 >= diverge_at:
+            loss *= 10.0 ** (1 + (step + 1 - diverge_at) // log_steps)
+        if nan_at and step + 1 >= nan_at:
+            loss = float("nan")
         losses.append(loss)
         step += 1
         tokens += batch
@@ -442,7 +456,7 @@ def main():
             tps = (tokens - last_tokens) / (now - last_t) if now > last_t else None
             last_t, last_tokens = now, tokens
             emit("step", step=step, total_steps=max_steps, progress=round(step / max_steps, 4),
-                 epoch=round(tokens / max(1, len(ids) - 1), 4), loss=round(loss, 5), lr=lr,
+                 epoch=round(tokens / max(1, len(ids) - 1), 4), loss=round(loss, 5) if math.isfinite(loss) else loss, lr=lr,
                  grad_norm=None, tokens=tokens, tokens_per_s=round(tps, 1) if tps else None,
                  step_time_s=round(ema, 4), elapsed_s=round(now - t0, 3),
                  eta_s=round(ema * (max_steps - step), 2), gpu_mem_gb=None)

@@ -11,6 +11,7 @@
 local jdb = require "vibeml.jobs.db"
 local progress = require "vibeml.jobs.progress"
 local errors = require "vibeml.jobs.errors"
+local watchdog = require "vibeml.jobs.watchdog"
 
 local TICK = 0.5          -- seconds between stop-flag and cost checks
 local PROGRESS_EVERY = 1  -- at most one fallback (tqdm/dict) progress event per second
@@ -83,6 +84,7 @@ local function run_phase(job, phase, script, env, state)
           db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", updated_at = " .. jdb.now() .. " WHERE id = ?", table.unpack(vals))
         end
       end)
+      watchdog.observe(job, evs, { flag = true })
     end
   end
   local next_tick = 0
@@ -144,6 +146,7 @@ local function main(args)
       jdb.event(db, id, "note", { message = "stopping: SIGTERM to the job's process group", reason = state.reason })
       p:stop(row.stop_grace or params.grace or 10)
     end
+    watchdog.observe(job, {}, { flag = true }) -- the clock-only rules (a stalled run prints nothing)
     local cost = jdb.cost_of(row)
     if cost ~= last_accrue and (row.rate_hr or 0) > 0 then
       last_accrue = cost
@@ -212,6 +215,7 @@ local function main(args)
     fields.state = "completed"
   end
   jdb.update(id, fields, "supervisor finished")
+  require("vibeml.jobs.report").write(id) -- report.json + report.md in the job folder
   if money and money.settle then pcall(money.settle, id, final) end
   return 0
 end

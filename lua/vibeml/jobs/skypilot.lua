@@ -414,6 +414,7 @@ local function finish(row, new_state, status, reason, rec)
   fields.cost_final = final
   jdb.update(row.id, fields, "SkyPilot status " .. status)
   money_settle(row.id, final)
+  require("vibeml.jobs.report").write(row.id) -- report.json + report.md in the job folder
 end
 
 -- What the queue says a job runs on: {cloud=, region=, gpu=, count=, spot=} (fields it does not
@@ -687,6 +688,7 @@ function M.pull_logs(row, force)
       end
     end
   end)
+  require("vibeml.jobs.watchdog").observe(row, evs)
   return true
 end
 

@@ -1,0 +1,134 @@
+-- SPDX-License-Identifier: MIT
+--
+-- vibeml.jobs.requote — a running job's quote, redone from what it measures (issue 15): after
+-- warm-up (the first logged step since the job last became running is the reference, so start-up
+-- and a recovery's set-up are not counted as training), the time per step between logs gives the
+-- time left, the end time, the total run time and the cost to finish, beside the plan's figures.
+--   of(row [, now]) -> { measured_step_s=, tokens_per_s=, steps_left=, eta_s=, expected_end_at=,
+--        runtime_s=, expected_runtime_s=, planned_runtime_s=, cost_so_far=, cost_to_finish=,
+--        expected_cost=, planned_cost=, delta_pct=, cap=, crosses_cap=, summary= } | nil
+--        (nil while there is too little to measure, or when the job is not running)
+--   watch(row)  records, once per job, a "cost" event when the projected total crosses the cap
+--        (before the cap stop happens) and notifies at 80 % of the cap
+local jdb = require "vibeml.jobs.db"
+
+local M = {}
+
+M.MIN_LOGS = 3   -- logged steps since running before a re-quote is made (the first is warm-up)
+
+local function decode(s)
+  if type(s) ~= "string" or s == "" then return nil end
+  return vibeml.json.decode(s)
+end
+
+local function expected(v)
+  if type(v) == "table" then return tonumber(v.expected) or tonumber(v.max) end
+  return tonumber(v)
+end
+
+local function round(x, d)
+  if type(x) ~= "number" then return x end
+  local m = 10 ^ (d or 4)
+  return math.floor(x * m + 0.5) / m
+end
+
+local function measure(row)
+  local db = jdb.db()
+  local since = db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = 'running'", row.id)
+  local q = "SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+    .. "AND json_extract(data, '$.event') = 'step' ORDER BY id %s LIMIT 1"
+  local cnt = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+    .. "AND json_extract(data, '$.event') = 'step'", row.id, since and since.ts or 0).n
+  if cnt < M.MIN_LOGS then return nil end
+  local a = db:first(string.format(q, "ASC"), row.id, since and since.ts or 0)
+  local b = db:first(string.format(q, "DESC"), row.id, since and since.ts or 0)
+  local da, dbb = decode(a and a.data) or {}, decode(b and b.data) or {}
+  local sa, sb = tonumber(da.step), tonumber(dbb.step)
+  local ta, tb = tonumber(da.ts) or a.ts, tonumber(dbb.ts) or b.ts
+  if not (sa and sb and sb > sa and tb > ta) then return nil end
+  return { step_s = (tb - ta) / (sb - sa), step = sb, at = tb, total = tonumber(dbb.total_steps),
+           tokens_per_s = tonumber(dbb.tokens_per_s) }
+end
+
+local function money(x)
+  if math.abs(x) < 0.1 then return string.format("$%.4f", x) end
+  return string.format("$%.2f", x)
+end
+
+local function compute(row, now)
+  if row.state ~= "running" then return nil end
+  local m = measure(row)
+  if not m then return nil end
+  local total = m.total or row.total_steps
+  if not total or total <= 0 then return nil end
+  now = now or jdb.now()
+  local left = math.max(0, total - m.step)
+  -- time since the last log counts against the time left (a slow step shows before it ends)
+  local eta = math.max(0, left * m.step_s - math.max(0, now - m.at))
+  local rate = (row.rate_hr or 0) * math.max(1, row.nodes or 1)
+  local so_far = math.max(row.cost_accrued or 0, jdb.cost_of(row, now))
+  local to_finish = rate * eta / 3600
+  local est = decode(row.estimate) or {}
+  local planned_cost = expected(est.cost)
+  local planned_h = expected(est.duration_h)
+  local runtime = row.started_at and (now - row.started_at) or nil
+  local r = {
+    measured_step_s = round(m.step_s, 5), tokens_per_s = m.tokens_per_s, steps_left = left,
+    eta_s = round(eta, 1), expected_end_at = round(now + eta, 1),
+    runtime_s = runtime and round(runtime, 1), expected_runtime_s = runtime and round(runtime + eta, 1),
+    planned_runtime_s = planned_h and round(planned_h * 3600, 1),
+    cost_so_far = round(so_far, 6), cost_to_finish = round(to_finish, 6), expected_cost = round(so_far + to_finish, 6),
+    planned_cost = planned_cost, cap = row.cap_usd,
+  }
+  if planned_cost and planned_cost > 0 then
+    r.delta_pct = round(100 * (r.expected_cost - planned_cost) / planned_cost, 1)
+    r.summary = string.format("planned %s, now expected %s, %+.0f %%", money(planned_cost), money(r.expected_cost), r.delta_pct)
+  else
+    r.summary = string.format("now expected %s", money(r.expected_cost))
+  end
+  r.summary = r.summary .. string.format("; %.0f s left at %.3g s/step", eta, m.step_s)
+  if row.cap_usd and r.expected_cost > row.cap_usd then
+    r.crosses_cap = true
+    r.cap_reached_in_s = rate > 0 and round(math.max(0, (row.cap_usd - so_far) / rate * 3600), 1) or nil
+    r.summary = r.summary .. string.format("; crosses the cap %s, so it will be stopped there", money(row.cap_usd))
+  end
+  return r
+end
+
+function M.of(row, now)
+  if type(row) ~= "table" or row.state ~= "running" then return nil end
+  local ok, r = pcall(compute, row, now)
+  if ok then return r end
+  vibeml.log("warning", "re-quote of job %s: %s", tostring(row.id), tostring(r))
+  return nil
+end
+
+local function once(db, id, what)
+  return db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'cost' AND json_extract(data, '$.requote') = ?", id, what) == nil
+end
+
+function M.watch(row)
+  local r = M.of(row)
+  if not r or not row.cap_usd then return nil end
+  local db = jdb.db()
+  if r.crosses_cap and r.cost_so_far < row.cap_usd and once(db, row.id, "crosses_cap") then
+    local ev = { requote = "crosses_cap", projected = r.expected_cost, cap = row.cap_usd, accrued = r.cost_so_far,
+      cap_in_s = r.cap_reached_in_s,
+      message = string.format("at the measured speed this job will cost about %s, over its cap %s: it will be stopped "
+        .. "with a checkpoint when it reaches the cap%s unless the cap is raised", money(r.expected_cost), money(row.cap_usd),
+        r.cap_reached_in_s and string.format(" (in about %.0f s)", r.cap_reached_in_s) or "") }
+    jdb.event(db, row.id, "cost", ev)
+    local okn, notify = pcall(require, "vibeml.notify")
+    if okn and type(notify) == "table" and notify.send then pcall(notify.send, row.id, "cap_projected", ev) end
+  end
+  if r.cost_so_far >= 0.8 * row.cap_usd and once(db, row.id, "cap_80") then
+    local ev = { requote = "cap_80", accrued = r.cost_so_far, cap = row.cap_usd,
+                 message = string.format("80 %% of the cap used: %s of %s", money(r.cost_so_far), money(row.cap_usd)) }
+    jdb.event(db, row.id, "cost", ev)
+    local okn, notify = pcall(require, "vibeml.notify")
+    if okn and type(notify) == "table" and notify.send then pcall(notify.send, row.id, "cap_80", ev) end
+  end
+  return r
+end
+
+return M
