@@ -72,7 +72,7 @@ echo "ok 1 - fast $(echo "$jf" | field requote.measured_step_s) s/step, slow $(e
 
 echo "# 2. a projected total over the cap is told before the cap stops the job"
 # 0.096 \$/h: a cap of \$0.0004 is reached after 15 s; the run would take 2000 x 0.05 = 100 s
-capped=$(launch --param max_steps=2000 --param step_delay_s=0.05 --max-cost 0.0004)
+capped=$(launch --param max_steps=2000 --param step_delay_s=0.05 --max-cost 0.0004 --yes)  # a cap below the estimate is asked about: approve it
 for _ in $(seq 1 600); do
   st=$(show "$capped" | field state)
   case "$st" in completed|failed|terminated) break ;; esac

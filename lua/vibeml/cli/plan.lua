@@ -40,7 +40,7 @@ local OPTIONS = { "--model", "--dataset", "--workflow", "--preference", "--gpu",
 -- Typed options: the range each accepts (checked here, so a typo is a usage error with the range).
 local NUMBERS = {
   ["--gpus"] = { field = "gpus", integer = true, min = 1, max = 4096, what = "a whole number of GPUs", example = "8" },
-  ["--max-cost"] = { field = "max_cost", min = 0.01, max = 1e6, what = "an amount in USD", example = "25" },
+  ["--max-cost"] = { field = "max_cost", min = 0.0001, max = 1e6, what = "an amount in USD", example = "25" },
   ["--deadline"] = { field = "deadline_h", min = 0.01, max = 8760, what = "a number of hours", example = "12" },
   ["--epochs"] = { field = "epochs", min = 0.01, max = 1000, example = "3" },
   ["--max-steps"] = { field = "max_steps", integer = true, min = 1, max = 10000000, example = "1000" },
