@@ -70,10 +70,11 @@ task() { local f=$T/$1.yaml; cat >"$f"; echo "$f"; }
 has() { grep -qF -- "$2" <<<"$1"; }
 # gone PID...: no such process, or only a zombie not yet reaped by whoever adopted it
 gone() {
-  local p
+  local p st
   for p in "$@"; do
-    [ -e "/proc/$p" ] || continue
-    [ "$(sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f1)" = Z ] || return 1
+    st=$(cat "/proc/$p/stat" 2>/dev/null) || continue  # gone (even between two looks)
+    st=${st##*) }
+    [ "${st%% *}" = Z ] || return 1
   done
 }
 
