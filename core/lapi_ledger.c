@@ -86,7 +86,9 @@ static int64_t amount_arg(lua_State *L, int idx, int allow_none, const char *wha
         if (vml_budget_from_double(lua_tonumber(L, idx), &v, &err) < 0)
             luaL_argerror(L, idx, vml_err_msg(&err));
     } else if (lua_type(L, idx) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, idx);
+        const char *s = vml_lua_tocstr(L, idx);
+        if (!s)
+            luaL_argerror(L, idx, "an amount must not contain a NUL byte");
         if (allow_none && (strcmp(s, "none") == 0 || strcmp(s, "off") == 0))
             return VML_BUDGET_NONE;
         if (vml_budget_parse_usd(s, &v, &err) < 0)

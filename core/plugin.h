@@ -28,6 +28,11 @@
  * content hash (crypto_generichash over their files) changed. Each rescan appends change
  * records that vml_plugins_take_changes() hands out and that wake a waiter (lapi_plugins).
  *
+ * Last resort (watchdog.h): loads and calls of user plugins run on a worker thread while the
+ * caller waits; one that runs 3 s past its own deadline (code the count hook cannot reach) is
+ * given up, its plugin disabled (status shows why), and serving goes on. Shipped plugins are
+ * compiled in and trusted: they run on the calling thread.
+ *
  * Threading: everything runs on the loop thread. The registry is the process's one instance.
  *
  * Uses: script, conv, embed, paths, err, libuv, libsodium, jansson.

@@ -193,4 +193,9 @@ T.case("get_budget tool and vibeml.budget()", function()
   T.eq(vibeml.json.encode(none.jobs), "[]")
 end)
 
+T.case("an amount with a NUL byte is refused, not cut to its first digits", function()
+  T.raises("must not contain a NUL byte", vibeml.ledger.parse_usd, "5\0000")
+  T.raises("must not contain a NUL byte", vibeml.ledger.set_limits, { monthly = "5\0000" })
+end)
+
 return T.run()
