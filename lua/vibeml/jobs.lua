@@ -271,11 +271,6 @@ local function resolve(input, opts)
     storage = req.checkpoint_bucket, candidates = plan.candidates } }
 end
 
-local function task_text(task)
-  local text = require("vibeml.workflows").encode_task(task)
-  return text
-end
-
 -- The secrets a task names, decrypted into a SecretEnv for the job's process (never argv, never
 -- the task file). HF_TOKEN goes along whenever the vault holds it: a gated dataset, or a model
 -- whose gating could not be looked up, fails on the VM with a 401 otherwise. A named secret that
@@ -316,7 +311,7 @@ local function job_secrets(task, secrets)
 end
 
 -- Rates of the plan's candidates, for billing at the rate of what SkyPilot actually runs.
-local function candidate_rates(task, info)
+local function candidate_rates(info)
   local out = {}
   for _, c in ipairs(info.candidates or {}) do
     out[#out + 1] = { gpu = c.accelerator, count = c.count, cloud = c.cloud, region = c.region,
@@ -386,7 +381,7 @@ function M.launch(input, opts)
     name = name, workflow = info.workflow, model = info.model, dataset = info.dataset,
     params = vibeml.json.encode(params), backend = backend_name,
     offer = (info.gpu or info.cloud or info.candidates) and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
-      region = info.region, spot = info.spot, candidates = not local_run and vibeml.array(candidate_rates(task, info)) or nil }) or nil,
+      region = info.region, spot = info.spot, candidates = not local_run and vibeml.array(candidate_rates(info)) or nil }) or nil,
     gpu = not local_run and info.gpu or nil, gpu_count = not local_run and info.gpu_count or nil,
     cloud = not local_run and info.cloud or nil, region = not local_run and info.region or nil,
     spot = (not local_run and info.spot ~= nil) and (info.spot and 1 or 0) or nil,
@@ -410,7 +405,7 @@ function M.launch(input, opts)
     end
     task.workdir = workdir
   end
-  assert(vibeml.fs.write(task_path, task_text(task)))
+  assert(vibeml.fs.write(task_path, (require("vibeml.workflows").encode_task(task))))
   assert(vibeml.fs.write(dir .. "/task.json", vibeml.json.encode(task)))
   jdb.update(id, { dir = dir, task_path = dir .. "/task.json", storage = vibeml.json.encode(layout) })
   progress(1, 4, "checking the budget")

@@ -352,17 +352,15 @@ end
 
 -- {=============================================================== tracking
 
+-- The money module is required, not guarded: if it cannot load, the poll fails loudly (and
+-- the job's own cap, checked from its row, still holds) instead of charges vanishing quietly.
 local function money_accrue(id, cost)
-  local ok, money = pcall(require, "vibeml.money")
-  if ok and type(money) == "table" and money.accrue then
-    local okc, over = pcall(money.accrue, id, cost)
-    return okc and over
-  end
+  local okc, over = pcall(require("vibeml.money").accrue, id, cost)
+  return okc and over
 end
 
 local function money_settle(id, cost)
-  local ok, money = pcall(require, "vibeml.money")
-  if ok and type(money) == "table" and money.settle then pcall(money.settle, id, cost) end
+  pcall(require("vibeml.money").settle, id, cost)
 end
 
 -- The end of a job: logs archived, failure explained, cost settled.
