@@ -26,7 +26,7 @@ all=$(cd "$root/tests/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')
 targets=${*:-$all}
 command -v clang >/dev/null || { echo "run.sh: clang is needed (libFuzzer)" >&2; exit 2; }
 
-# the static archives of the system libraries are not instrumented, but every VibeML file is
+# the system libraries are not instrumented, but every VibeML file is
 mkdir -p "$out"
 cmake -S "$root" -B "$out" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
   -DVML_FUZZ=ON -DVML_SANITIZE="address;undefined" >"$out/cmake.log" 2>&1 ||

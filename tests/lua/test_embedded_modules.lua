@@ -1,4 +1,4 @@
--- Embedded lua/ modules are loaded from bytecode the build compiled (core/tools/embedgen.c) when
+-- Embedded lua/ modules are loaded from bytecode the build compiled (core/gen/embedgen.c) when
 -- it has it: errors must still name the module's file and the right source line, and the
 -- sources must stay readable (vibeml.embedded.read) for anything that ships them.
 local T = require "vibeml.test"
