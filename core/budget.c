@@ -43,7 +43,7 @@ static const char *const money_steps[] = {
 
 static time_t now_s(void)
 {
-    const char *fake = getenv("VIBEML_MONEY_NOW");
+    const char *fake = getenv("VIBEML_BUDGET_NOW");
     if (fake && *fake)
         return (time_t)strtoll(fake, NULL, 10);
     return time(NULL);
@@ -58,11 +58,11 @@ void vml_budget_month(char buf[8])
         snprintf(buf, 8, "0000-00");
 }
 
-/* Test hook: VIBEML_TEST_MONEY_PAUSE=<point> makes the process announce the point on stderr and
+/* Test hook: VIBEML_TEST_BUDGET_PAUSE=<point> makes the process announce the point on stderr and
  * sleep there, so a test can SIGKILL it at exactly that moment. */
 static void pause_point(const char *point)
 {
-    const char *want = getenv("VIBEML_TEST_MONEY_PAUSE");
+    const char *want = getenv("VIBEML_TEST_BUDGET_PAUSE");
     if (want && strcmp(want, point) == 0) {
         fprintf(stderr, "money: paused at %s\n", point);
         fflush(stderr);
@@ -343,22 +343,6 @@ static int month_use(sqlite3 *db, const char *month, int64_t *spent, int64_t *he
 
 /* {============================================================ reserve, accrue, settle */
 
-static void refusal(vml_err *err, const vml_budget_info *in)
-{
-    char need[32], rem[32], lim[32], used[32];
-    int64_t suggest = in->used + in->needed;
-    /* round the suggestion up to whole dollars */
-    suggest = (suggest + VML_MICROS_PER_USD - 1) / VML_MICROS_PER_USD;
-    vml_err_set(err, VML_EMONEY,
-                "Estimated %s exceeds the remaining %s of this month's budget (%s for %s; %s "
-                "already spent or reserved). Raise it with `vibeml budget set --monthly %lld`, "
-                "or choose a cheaper plan (spot instances, a smaller GPU, fewer steps).",
-                vml_budget_format_usd(in->needed, need, sizeof need),
-                vml_budget_format_usd(in->remaining < 0 ? 0 : in->remaining, rem, sizeof rem),
-                vml_budget_format_usd(in->limit, lim, sizeof lim), in->month,
-                vml_budget_format_usd(in->used, used, sizeof used), (long long)suggest);
-}
-
 int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_t cap,
                        int override, const char *override_by, vml_budget_info *info,
                        vml_err *err)
@@ -410,14 +394,11 @@ int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_
     if (in->limit != VML_BUDGET_NONE && in->needed > in->remaining) {
         if (!override) {
             vml_store_rollback(b->db);
-            refusal(err, in);
-            return VML_EMONEY;
+            /* the numbers are in *in; the wording is the caller's (lua/vibeml/budget.lua) */
+            return vml_err_set(err, VML_EMONEY, "over this month's budget");
         }
         in->override = 1;
     }
-    if (in->limit != VML_BUDGET_NONE &&
-        (in->used + in->needed) * 100 >= in->limit * VML_BUDGET_WARN_PERCENT)
-        in->warn = 1;
     {
         int64_t t = (int64_t)now_s();
         pid_t pid = getpid();
@@ -568,35 +549,13 @@ fail:
 
 /* {============================================================ reconcile */
 
-static int table_has(sqlite3 *db, const char *table, const char *column)
+/* 1 when the jobs component has defined its view job_outcomes (lua/vibeml/jobs/db.lua). */
+static int have_outcomes(sqlite3 *db)
 {
-    sqlite3_stmt *st = NULL;
-    int found = 0;
-    char sql[128];
-    snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", table);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        if (!column || (name && strcmp(name, column) == 0)) {
-            found = 1;
-            break;
-        }
-    }
-    sqlite3_finalize(st);
-    return found;
-}
-
-static int terminal_state(const char *s)
-{
-    static const char *const ended[] = {"completed", "succeeded", "failed",  "terminated",
-                                        "cancelled", "canceled",  "stopped", "error",
-                                        "lost",      NULL};
-    int i;
-    for (i = 0; s && ended[i]; i++)
-        if (strcmp(s, ended[i]) == 0)
-            return 1;
-    return 0;
+    int64_t n = 0;
+    return one_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'job_outcomes'", &n,
+                   NULL, NULL, NULL) == 0 &&
+           n > 0;
 }
 
 typedef struct open_row {
@@ -611,15 +570,14 @@ int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err)
     open_row *rows = NULL;
     size_t n = 0, cap = 0, i;
     int rc = 0, count = 0, have_jobs;
-    const char *cost_col = NULL, *acc_col = NULL;
-    char myhost[256], sql[320];
+    char myhost[256];
     int64_t t = (int64_t)now_s();
 
     if (fixed)
         *fixed = 0;
     b->last_reconcile = time(NULL);
     if (grace < 0) {
-        const char *g = getenv("VIBEML_MONEY_GRACE");
+        const char *g = getenv("VIBEML_BUDGET_GRACE");
         grace = g && *g ? strtod(g, NULL) : 300;
     }
     hostname(myhost, sizeof myhost);
@@ -658,28 +616,18 @@ int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err)
     rc = 0;
     if (n == 0)
         goto out;
-    have_jobs = table_has(b->db, "jobs", "id") && table_has(b->db, "jobs", "state");
-    if (have_jobs) {
-        static const char *const costs[] = {"cost_final", "cost_usd", "final_cost", "cost", NULL};
-        for (i = 0; costs[i] && !cost_col; i++)
-            if (table_has(b->db, "jobs", costs[i]))
-                cost_col = costs[i];
-        if (table_has(b->db, "jobs", "cost_accrued"))
-            acc_col = "cost_accrued";
-    }
+    have_jobs = have_outcomes(b->db);
     for (i = 0; i < n; i++) {
         open_row *r = &rows[i];
         int job_found = 0, ended = 0;
         int64_t job_cost = 0;
         const char *why = NULL;
         if (have_jobs) {
-            snprintf(sql, sizeof sql, "SELECT state, MAX(COALESCE(%s, 0), COALESCE(%s, 0)) FROM "
-                     "jobs WHERE id = ?",
-                     cost_col ? cost_col : "NULL", acc_col ? acc_col : "NULL");
-            if (vml_store_prepare(b->db, sql, &st, NULL, "s", r->job_id) == 0 &&
+            if (vml_store_prepare(b->db, "SELECT ended, cost_usd FROM job_outcomes WHERE id = ?",
+                                  &st, NULL, "s", r->job_id) == 0 &&
                 vml_store_step(st, NULL) == 1) {
                 job_found = 1;
-                ended = terminal_state((const char *)sqlite3_column_text(st, 0));
+                ended = sqlite3_column_int(st, 0) != 0;
                 if (sqlite3_column_type(st, 1) != SQLITE_NULL)
                     vml_budget_from_double(sqlite3_column_double(st, 1), &job_cost, NULL);
             }
@@ -743,9 +691,9 @@ static json_t *usd(int64_t micros)
 
 int vml_budget_status(vml_budget *b, const char *month, json_t **out, vml_err *err)
 {
-    char m[8], a[32], c[32], d[32];
+    char m[8];
     int64_t limit = 0, per_job = 0, spent = 0, held = 0; /* -O2 cannot prove they are set */
-    json_t *root = NULL, *jobs, *warnings;
+    json_t *root = NULL, *jobs;
     sqlite3_stmt *st = NULL;
     int rc;
 
@@ -762,7 +710,6 @@ int vml_budget_status(vml_budget *b, const char *month, json_t **out, vml_err *e
         return rc;
     root = json_object();
     jobs = json_array();
-    warnings = json_array();
     json_object_set_new(root, "month", json_string(m));
     json_object_set_new(root, "monthly_limit", usd(limit));
     json_object_set_new(root, "spent", usd(spent));
@@ -774,29 +721,6 @@ int vml_budget_status(vml_budget *b, const char *month, json_t **out, vml_err *e
                             ? json_null()
                             : json_real((double)((spent + held) * 1000 / limit) / 10.0));
     json_object_set_new(root, "per_job_cap", usd(per_job));
-    if (limit == VML_BUDGET_NONE) {
-        json_array_append_new(warnings,
-                              json_string("No monthly budget is set, so launches are not "
-                                          "limited; set one with `vibeml budget set --monthly "
-                                          "USD`."));
-    } else if (spent + held > limit) {
-        char line[400];
-        snprintf(line, sizeof line,
-                 "This month's spending (%s spent + %s reserved) is over the %s budget.",
-                 vml_budget_format_usd(spent, a, sizeof a), vml_budget_format_usd(held, c, sizeof c),
-                 vml_budget_format_usd(limit, d, sizeof d));
-        json_array_append_new(warnings, json_string(line));
-    } else if ((spent + held) * 100 >= limit * VML_BUDGET_WARN_PERCENT) {
-        char line[400];
-        snprintf(line, sizeof line,
-                 "This month's spending (%s spent + %s reserved) has reached %lld%% of the %s "
-                 "budget.",
-                 vml_budget_format_usd(spent, a, sizeof a), vml_budget_format_usd(held, c, sizeof c),
-                 limit ? (long long)((spent + held) * 100 / limit) : 100LL,
-                 vml_budget_format_usd(limit, d, sizeof d));
-        json_array_append_new(warnings, json_string(line));
-    }
-    json_object_set_new(root, "warnings", warnings);
     rc = vml_store_prepare(b->db,
                            "SELECT job_id, state, reserved, accrued, final, cap, override, "
                            "override_by, created, estimate, note FROM money_ledger WHERE month = ? "

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * budget — the money ledger: a monthly budget (calendar month, UTC), a per-job cap, and per job a
+ * budget — the budget's ledger: a monthly budget (calendar month, UTC), a per-job cap, and per job a
  * reservation at launch, accruals while it runs and a settlement at the end, in the state
  * database (vibeml.db, component "money"). Money is exact: amounts are integer micro-dollars
  * (1 USD = 1,000,000), never floating point, inside C and in SQL.
@@ -21,18 +21,21 @@
  * Crash safety (vml_budget_reconcile, run when a ledger is opened and at most once a minute after
  * that): a process killed inside reserve or settle leaves the previous state (SQLite rolls the
  * transaction back). An open reservation is then resolved:
- *   - its job (table `jobs` of the jobs component: `id` = the reservation's job_id, `state`, and
- *     when present `cost_final` (or `cost_usd`/`final_cost`/`cost`) and `cost_accrued`, in USD)
- *     has ended (completed, succeeded, failed, terminated, cancelled, canceled, stopped, error,
- *     lost): settled at the largest of the ledger's accrued cost and the job's costs, so no
- *     charge is lost;
- *   - the `jobs` table exists but has no row for it, the reservation is older than the grace
- *     period (VIBEML_MONEY_GRACE seconds, default 300) and the process that made it is gone (same
+ *   - its job has ended: settled at the larger of the ledger's accrued cost and the job's cost, so
+ *     no charge is lost. What a job is, whether it ended and what it cost is the jobs component's
+ *     to say: the ledger reads only its view `job_outcomes(id, ended, cost_usd)` (defined by the
+ *     migrations in lua/vibeml/jobs/db.lua; `id` = the reservation's job_id, `ended` 0/1,
+ *     `cost_usd` in USD);
+ *   - the view exists but has no row for it, the reservation is older than the grace period
+ *     (VIBEML_BUDGET_GRACE seconds, default 300) and the process that made it is gone (same
  *     host: pid and start time; another host: after 24 h): released, charged what had accrued
- *     (normally 0): the launch never recorded its job, so nothing ran. Without a `jobs` table
- *     nothing is released (nobody could tell whether the job runs).
+ *     (normally 0): the launch never recorded its job, so nothing ran. Without the view nothing
+ *     is released (nobody could tell whether the job runs).
  * The launch therefore records its job row (state pending) before or right after reserving, and
  * uses the same id.
+ *
+ * This file returns numbers and codes; the words around them (refusals, warnings) and the warning
+ * threshold are policy, in lua/vibeml/budget.lua.
  *
  * Uses: store, err, jansson, SQLite.
  */
@@ -47,7 +50,6 @@
 
 #define VML_MICROS_PER_USD INT64_C(1000000)
 #define VML_BUDGET_NONE INT64_C(-1) /* no limit / no cap */
-#define VML_BUDGET_WARN_PERCENT 80
 
 typedef struct vml_budget vml_budget;
 
@@ -64,7 +66,6 @@ typedef struct vml_budget_info {
     int capped;          /* 1: the estimate exceeds the cap; the job will be stopped at the cap */
     int override;        /* 1: reserved beyond the limit with a person's approval */
     int existing;        /* 1: the job already had a reservation (reserve is idempotent) */
-    int warn;            /* 1: used + needed reaches VML_BUDGET_WARN_PERCENT of the limit */
 } vml_budget_info;
 
 /* Opens the ledger in the database at db_path (NULL = the state folder's vibeml.db), applies the
@@ -81,8 +82,8 @@ int vml_budget_get_limits(vml_budget *b, int64_t *monthly, int64_t *per_job, vml
 
 /* Check-and-reserve in one BEGIN IMMEDIATE transaction. amount: the plan's max estimate (µ$,
  * > 0); cap: the job's own cap or NONE. The reservation is the effective cap when there is one,
- * else amount. Over the monthly limit: VML_EMONEY with info filled and a message giving the
- * numbers, unless override (then reserved and recorded as an override by override_by, e.g.
+ * else amount. Over the monthly limit: VML_EMONEY with info filled (the numbers a refusal gives),
+ * unless override (then reserved and recorded as an override by override_by, e.g.
  * "elicitation" or "cli"). A job that already has an open or settled entry: 0, info->existing.
  * info may be NULL. */
 int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_t cap,
@@ -100,14 +101,14 @@ int vml_budget_settle(vml_budget *b, const char *job_id, int64_t final, vml_err 
 /* Ends a reservation whose job did not run (launch failed): settles at what had accrued. */
 int vml_budget_release(vml_budget *b, const char *job_id, vml_err *err);
 
-/* Resolves open reservations as described at the top; grace < 0 = VIBEML_MONEY_GRACE or 300.
+/* Resolves open reservations as described at the top; grace < 0 = VIBEML_BUDGET_GRACE or 300.
  * *fixed (may be NULL) gets the number of entries settled or released. */
 int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err);
 
 /* The month's summary as a new JSON object (amounts in USD as numbers, exact to the µ$):
  * {month, monthly_limit|null, spent, reserved, remaining|null, used_percent|null,
  *  per_job_cap|null, jobs:[{job_id, state, reserved, accrued, final|null, cap|null, override,
- *  override_by|null, created}], warnings:[...]}. month NULL = the current one. */
+ *  override_by|null, created}]}. month NULL = the current one. */
 int vml_budget_status(vml_budget *b, const char *month, json_t **out, vml_err *err);
 
 /* Money text. parse: "12", "12.5", "$12.345678", "1,250.00" -> µ$, exactly (more than 6
@@ -118,7 +119,7 @@ const char *vml_budget_format_usd(int64_t micros, char *buf, size_t n);
 /* USD (a Lua/JSON number) to µ$, rounded to the nearest µ$. VML_EINVAL for NaN/Inf/huge. */
 int vml_budget_from_double(double usd, int64_t *out, vml_err *err);
 
-/* The current month "YYYY-MM" (UTC). Tests may set VIBEML_MONEY_NOW (seconds since the epoch). */
+/* The current month "YYYY-MM" (UTC). Tests may set VIBEML_BUDGET_NOW (seconds since the epoch). */
 void vml_budget_month(char buf[8]);
 
 #endif

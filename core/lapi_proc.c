@@ -5,7 +5,7 @@
  *        | nil, message, code (the program could not be started)
  *   vibeml.proc.spawn(argv, opts) -> Process | nil, message, code
  *   opts: env = {NAME = "value"} (added to ours; clear_env = true to start empty),
- *         secrets = SecretEnv | {SecretEnv, ...} (from require("vibeml.secrets").env_for: the
+ *         secrets = SecretEnv | {SecretEnv, ...} (from require("vibeml.vault").env_for: the
  *         values go into the child's environment straight from C, never through Lua),
  *         cwd = folder, stdin = string,
  *         stdout / stderr = "pipe" (default: captured) | "null" | "inherit" | {file = path},
@@ -306,7 +306,7 @@ static int apply_secret(lua_State *L, req *r, int idx)
     s = vml_vault_lua_tosecrets(L, idx);
     if (!s)
         return luaL_error(L, "vibeml.proc: opts.secrets must be an open SecretEnv (from "
-                             "require('vibeml.secrets').env_for)");
+                             "require('vibeml.vault').env_for)");
     if (vml_vault_env_apply(s, env_push, &r->env) < 0)
         return luaL_error(L, "vibeml.proc: out of memory");
     return 0;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * lapi_vault — the vault for the Lua half (SCRIPT profile only), as `vibeml.vault`; the public
- * face is require("vibeml.secrets") (lua/vibeml/secrets.lua). No function here returns a value:
+ * face is require("vibeml.vault") (lua/vibeml/vault.lua). No function here returns a value:
  *   vibeml.vault.names() -> { "HF_TOKEN", ... }               sorted, no key needed
  *   vibeml.vault.list() -> { {name=, created=, updated=}, ... }, info{path=, key=, verified=}
  *   vibeml.vault.has(name) -> bool

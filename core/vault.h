@@ -170,7 +170,7 @@ int vml_vault_redact_prime(vml_err *err);
 /* {============================================================ Lua */
 
 /* Lua scripts hold a set as a "vibeml.SecretEnv" userdata (vibeml.vault.env_for(names), also
- * require("vibeml.secrets").env_for): the values stay in C. A spawner's Lua binding (core/proc.c)
+ * require("vibeml.vault").env_for): the values stay in C. A spawner's Lua binding (core/proc.c)
  * takes it as an argument and gets the set with this function: the set at idx, borrowed (valid
  * while the userdata lives and is not closed), or NULL when idx is not an open SecretEnv. */
 struct lua_State;

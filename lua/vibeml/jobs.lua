@@ -323,9 +323,9 @@ end
 function M.launch(input, opts)
   opts = opts or {}
   local progress = opts.progress or function() end
-  local money, merr = guard_module("vibeml.money", "the budget module")
+  local money, merr = guard_module("vibeml.budget", "the budget module")
   if not money then return fail(merr, "VML_EMONEY") end
-  local secrets, serr = guard_module("vibeml.secrets", "the secrets vault module")
+  local secrets, serr = guard_module("vibeml.vault", "the secrets vault module")
   if not secrets then return fail(serr, "VML_ESECRET") end
   local storage = require "vibeml.jobs.storage"
   progress(0, 4, "planning")

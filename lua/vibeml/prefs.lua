@@ -250,7 +250,7 @@ function M.get()
   if not values then return nil, comments_or_err end
   local out = {}
   for k, v in pairs(values) do out[k] = v end
-  local ok, money = pcall(require, "vibeml.money")
+  local ok, money = pcall(require, "vibeml.budget")
   if ok then
     local okl, l = pcall(money.limits)
     if okl and type(l) == "table" then

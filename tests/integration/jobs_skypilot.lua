@@ -270,7 +270,7 @@ T.case("one `sky jobs queue` call per poll for N = 1, 10, 500 jobs", function()
 end)
 
 T.case("a cloud launch with no estimate and no cap is refused while a budget is set", function()
-  local money = require "vibeml.money"
+  local money = require "vibeml.budget"
   local before = money.limits()
   assert(money.set_limits({ monthly = 100 }))
   clear_log()

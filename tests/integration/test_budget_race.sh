@@ -10,7 +10,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 "$bin" budget set --monthly 100 >/dev/null || fail "budget set"
 cat >"$home/launch.lua" <<'LUA'
-local money = require "vibeml.money"
+local money = require "vibeml.budget"
 local id, go = arg[1], arg[2]
 while not vibeml.fs.exists(go) do vibeml.sleep(0.005) end      -- start together
 local ok, msg, code = money.authorize{ job_id = id, amount = 20 }  -- no ctx: nobody to ask

@@ -20,7 +20,7 @@ grep -q '"verified": true' "$home/list.json" || fail "list not verified"
 "$bin" secrets set HF_TOKEN extra </dev/null 2>/dev/null; [ $? = 2 ] || fail "value in argv refused"
 
 cat >"$home/use.lua" <<'LUA'
-local secrets = require "vibeml.secrets"
+local secrets = require "vibeml.vault"
 local h = assert(secrets.env_for({ "HF_TOKEN" }, { "WANDB_API_KEY", "NOT_SET" }))
 print("handle", tostring(h), #h)
 print("names", table.concat(secrets.names(), ","))

@@ -66,8 +66,8 @@ cat >"$home/child.lua" <<'LUA'
 local r = vibeml.proc.run({ "/bin/sh", "-c", 'echo "child sees: [${VIBEML_PASSPHRASE:-}]"; tr "\\0" "\\n" </proc/$PPID/environ | grep -c "^VIBEML_PASSPHRASE=open" || true' })
 print(r.stdout)
 print("script sees: [" .. tostring(os.getenv("VIBEML_PASSPHRASE")) .. "]")
-print(require("vibeml.secrets").has("PW_TOKEN"))
-local h = assert(require("vibeml.secrets").env_for({ "PW_TOKEN" }))
+print(require("vibeml.vault").has("PW_TOKEN"))
+local h = assert(require("vibeml.vault").env_for({ "PW_TOKEN" }))
 print(#h)
 LUA
 VIBEML_HOME=$home2 VIBEML_PASSPHRASE='open sesame 123' "$bin" run "$home/child.lua" >"$home/child.out" 2>&1 || { cat "$home/child.out"; fail "child script"; }

@@ -26,7 +26,7 @@ end
 
 T.case("a budget module that cannot load refuses the launch; nothing is written", function()
   local before = count_jobs()
-  with_broken("vibeml.money", function()
+  with_broken("vibeml.budget", function()
     local job, msg, code = jobs.launch(task(nil), { backend = "local" })
     T.eq(job, nil)
     T.eq(code, "VML_EMONEY")
@@ -39,7 +39,7 @@ end)
 
 T.case("a secrets module that cannot load refuses the launch", function()
   local before = count_jobs()
-  with_broken("vibeml.secrets", function()
+  with_broken("vibeml.vault", function()
     local job, msg, code = jobs.launch(task({ HF_TOKEN = vibeml.null }), { backend = "local" })
     T.eq(job, nil)
     T.eq(code, "VML_ESECRET")

@@ -1,7 +1,7 @@
 -- The planner honours the user's preferences and warns about the money limits.
 local T = require "vibeml.test"
 local prefs = require "vibeml.prefs"
-local money = require "vibeml.money"
+local money = require "vibeml.budget"
 
 local function plan(req)
   req.offline, req.no_task = true, true

@@ -1,7 +1,7 @@
 -- vibeml.prefs and the get_preferences / set_preferences tools.
 local T = require "vibeml.test"
 local prefs = require "vibeml.prefs"
-local money = require "vibeml.money"
+local money = require "vibeml.budget"
 
 T.case("created with defaults when missing", function()
   T.eq(vibeml.fs.exists(prefs.path()), nil)

@@ -3,7 +3,7 @@
 -- database), no log read back through vibeml.jobs and no tool result holds the value or its
 -- base64/hex forms. (Contract between the vault, vibeml.proc and the jobs supervisor.)
 local T = require "vibeml.test"
-local secrets = require "vibeml.secrets"
+local secrets = require "vibeml.vault"
 local SECRET = "hf_JobScan_0a1b2c3d4e5f6789QRS"
 local home = vibeml.fs.paths().state
 

@@ -1,7 +1,7 @@
 -- A process that used a secret has run; its captured output is stored redacted; then no file
 -- under VIBEML_HOME, no stored log and no tool result holds the value or an encoding of it.
 local T = require "vibeml.test"
-local secrets = require "vibeml.secrets"
+local secrets = require "vibeml.vault"
 local SECRET = "hf_LuaScan_9f8e7d6c5b4a3210ZYX"
 local home = vibeml.fs.paths().state
 

@@ -1,7 +1,7 @@
 -- `vibeml budget [show] [--json] [--month YYYY-MM]` · `vibeml budget set --monthly USD
 -- [--per-job USD]` · `vibeml budget reconcile`. Money limits are set here (a person at a
 -- terminal), never over MCP.
-local money = require "vibeml.money"
+local money = require "vibeml.budget"
 
 local usage = [[
 usage: vibeml budget [show] [--json] [--month YYYY-MM]
@@ -36,7 +36,7 @@ local function show(args)
     end
     i = i + 1
   end
-  local st, msg = vibeml.ledger.status(month)
+  local st, msg = money.status_json(month)
   if not st then io_err("vibeml budget: " .. msg) return 1 end
   if json then print(vibeml.json.encode(st)) return 0 end
   local n = function(v) return not vibeml.isnull(v) and v or nil end
@@ -72,7 +72,7 @@ local function set(args)
       local val
       if v == "none" or v == "off" then val = false
       else
-        local parsed, msg = vibeml.ledger.parse_usd(v)
+        local parsed, msg = vibeml.budget.parse_usd(v)
         if not parsed then io_err("vibeml budget set: " .. msg) return 2 end
         val = v
       end

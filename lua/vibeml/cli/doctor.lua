@@ -32,7 +32,7 @@ local function extra_checks(result, lines)
     end
   end
   -- cloud credentials SkyPilot reads from files (never copied, only checked)
-  local oks, secrets = pcall(require, "vibeml.secrets")
+  local oks, secrets = pcall(require, "vibeml.vault")
   if oks and type(secrets) == "table" and secrets.cloud_credentials then
     local creds = secrets.cloud_credentials()
     result.cloud_credentials = creds

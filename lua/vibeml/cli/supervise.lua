@@ -119,7 +119,7 @@ local function main(args)
   if not jdb.ACTIVE[job.state] then return 0 end
   local me = vibeml.proc.getpid()
   jdb.update(id, { pid = me, pid_start = vibeml.proc.start_time(me), backend_id = tostring(me) })
-  local money = guarded("vibeml.money")
+  local money = guarded("vibeml.budget")
   local task = vibeml.json.decode(assert(vibeml.fs.read(job.task_path)))
   local params = type(job.params) == "string" and vibeml.json.decode(job.params) or {}
   local state = { dir = job.dir, workdir = job.dir .. "/work", stopping = false }

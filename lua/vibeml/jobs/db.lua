@@ -70,6 +70,13 @@ M.STEPS = {
     ALTER TABLE jobs ADD COLUMN launcher_pid INTEGER;
     ALTER TABLE jobs ADD COLUMN launcher_start INTEGER;
     ALTER TABLE jobs ADD COLUMN outputs TEXT]],
+  -- 4: what the budget's ledger reads to settle a reservation whose process died
+  -- (vml_budget_reconcile in core/budget.c): whether the job ended (a terminal state, as in
+  -- M.TERMINAL below) and its cost in USD, the larger of the final and the accrued cost
+  [[CREATE VIEW job_outcomes(id, ended, cost_usd) AS
+      SELECT id, state IN ('completed', 'failed', 'terminated'),
+             MAX(COALESCE(cost_final, 0), cost_accrued)
+      FROM jobs]],
 }
 
 M.TERMINAL = { completed = true, failed = true, terminated = true }

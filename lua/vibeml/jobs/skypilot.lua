@@ -355,12 +355,12 @@ end
 -- The money module is required, not guarded: if it cannot load, the poll fails loudly (and
 -- the job's own cap, checked from its row, still holds) instead of charges vanishing quietly.
 local function money_accrue(id, cost)
-  local okc, over = pcall(require("vibeml.money").accrue, id, cost)
+  local okc, over = pcall(require("vibeml.budget").accrue, id, cost)
   return okc and over
 end
 
 local function money_settle(id, cost)
-  pcall(require("vibeml.money").settle, id, cost)
+  pcall(require("vibeml.budget").settle, id, cost)
 end
 
 -- The end of a job: logs archived, failure explained, cost settled.

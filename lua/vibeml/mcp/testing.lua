@@ -138,7 +138,7 @@ function M.install(server)
     end
   end
   for _, t in ipairs(tools) do assert(registry.register(t, { quiet = true })) end
-  require("vibeml.mcp.testing_money").install(server) -- money/secrets test tools (issue 7)
+  require("vibeml.mcp.testing_budget").install(server) -- money/secrets test tools (issue 7)
   for i = 1, 5 do
     assert(registry.register({ name = string.format("test_page_%02d", i), description = "page filler " .. i,
       inputSchema = { type = "object" }, handler = function() return { i = i } end }, { quiet = true }))

@@ -134,7 +134,7 @@ end
 
 local function secret_report(problems)
   local out = vibeml.array{}
-  local ok, secrets = pcall(require, "vibeml.secrets")
+  local ok, secrets = pcall(require, "vibeml.vault")
   local vault = ok and type(secrets) == "table" and type(secrets.has) == "function"
   for _, s in ipairs(expected_secrets()) do
     local entry = { name = s.name, used_for = s.used_for, required = s.required }
@@ -157,10 +157,10 @@ local function secret_report(problems)
 end
 
 -- The month's budget and the cloud credential files SkyPilot reads (checked, never read or
--- copied). Informational: neither blocks readiness (issue 7's vibeml.money / vibeml.secrets).
+-- copied). Informational: neither blocks readiness (issue 7's vibeml.budget / vibeml.vault).
 local function money_report()
   local budget, clouds
-  local okm, money = pcall(require, "vibeml.money")
+  local okm, money = pcall(require, "vibeml.budget")
   if okm and type(money) == "table" then
     local ok, st = pcall(money.status)
     if ok and type(st) == "table" then
@@ -172,7 +172,7 @@ local function money_report()
           st.month, f(st.monthly_limit), f(st.spent), f(st.reserved), f(st.per_job_cap)) }
     end
   end
-  local oks, secrets = pcall(require, "vibeml.secrets")
+  local oks, secrets = pcall(require, "vibeml.vault")
   if oks and type(secrets) == "table" and secrets.cloud_credentials then
     local ok, rows = pcall(secrets.cloud_credentials)
     if ok then clouds = vibeml.array(rows) end

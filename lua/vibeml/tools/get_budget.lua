@@ -1,9 +1,10 @@
 -- MCP tool get_budget: this month's limits, spent, reserved, remaining, per-job breakdown and
 -- warnings. Read-only; money limits are changed only by a person with `vibeml budget set`.
 local kit = require "vibeml.mcp.toolkit"
-local function money_fmt(v)
+local budget = require "vibeml.budget"
+local function usd_text(v)
   if v == nil or vibeml.isnull(v) then return "none" end
-  return vibeml.ledger.format_usd(v)
+  return budget.format(v)
 end
 
 local usd = { type = { "number", "null" } }
@@ -29,12 +30,12 @@ return {
       return nil, "month: '" .. m .. "' is not a month; give YYYY-MM with MM 01-12, or leave it out "
         .. "for the current month"
     end
-    local st, msg = vibeml.ledger.status(m or nil)
+    local st, msg = budget.status_json(m or nil)
     if not st then return nil, msg end
     local lines = {
       string.format("Budget for %s: limit %s, spent %s, reserved %s, remaining %s; per-job cap %s.",
-        st.month, money_fmt(st.monthly_limit), money_fmt(st.spent), money_fmt(st.reserved),
-        money_fmt(st.remaining), money_fmt(st.per_job_cap)),
+        st.month, usd_text(st.monthly_limit), usd_text(st.spent), usd_text(st.reserved),
+        usd_text(st.remaining), usd_text(st.per_job_cap)),
     }
     for _, w in ipairs(st.warnings) do lines[#lines + 1] = "Warning: " .. w end
     return st, table.concat(lines, "\n")

@@ -134,7 +134,7 @@ function M.handler(args, ctx)
   -- a cap below the expected cost stops the job early: the person says yes first
   local backend = args.backend or jobs.default_backend()
   if backend ~= "local" then
-    local money = require "vibeml.money"
+    local money = require "vibeml.budget"
     local cap = money.effective_cap(plan.request and plan.request.max_cost)
     local ok, cmsg = money.confirm_cap{ cap = cap, expected = plan.best and plan.best.cost
       and plan.best.cost.expected, ctx = ctx }

@@ -26,7 +26,7 @@ local M = {
 
 -- The per-job cap against the plan's expected cost: the job is stopped when it reaches the cap.
 function M.cap_of(p)
-  local ok, money = pcall(require, "vibeml.money")
+  local ok, money = pcall(require, "vibeml.budget")
   if not ok or type(money) ~= "table" then return nil end
   local okl, lim = pcall(money.limits)
   local per_job = okl and type(lim) == "table" and lim.per_job or nil

@@ -1,4 +1,4 @@
--- vibeml.mcp.testing_money — test tools for the money and secrets integration tests, installed
+-- vibeml.mcp.testing_budget — test tools for the money and secrets integration tests, installed
 -- with the other test tools (VIBEML_TEST_TOOLS=1 vibeml serve; see vibeml.mcp.testing). Never
 -- loaded in normal use.
 --   test_authorize{job_id, amount}  runs money.authorize with the call's ctx: over budget, a
@@ -17,7 +17,7 @@ local tools = {
       job_id = { type = "string" }, amount = { type = "number" } },
       required = { "job_id", "amount" }, additionalProperties = false },
     handler = function(args, ctx)
-      local money = require "vibeml.money"
+      local money = require "vibeml.budget"
       local ok, msg, code, info = money.authorize{ job_id = args.job_id, amount = args.amount, ctx = ctx }
       if ok then
         return { approved = true, override = msg.override, needed = msg.needed }
@@ -31,7 +31,7 @@ local tools = {
     description = "A child process prints HF_TOKEN; its raw output is returned (test only).",
     inputSchema = { type = "object", properties = vibeml.object{}, additionalProperties = false },
     handler = function(args, ctx)
-      local h, msg = require("vibeml.secrets").env_for({ "HF_TOKEN" })
+      local h, msg = require("vibeml.vault").env_for({ "HF_TOKEN" })
       if not h then return nil, msg end
       local r, err = vibeml.proc.run({ "/bin/sh", "-c",
         'echo "token=$HF_TOKEN"; printf %s "$HF_TOKEN" | base64' }, { secrets = h })

@@ -1,6 +1,6 @@
 // Over-budget launches through the real launch_training tool, `vibeml serve` and the official
 // MCP SDK client, against the stand-in `sky` (tests/fixtures/fake_sky). Run by
-// test_money_launch.sh: VIBEML_BIN, VIBEML_HOME (a $1 monthly budget), fake sky on PATH.
+// test_budget_launch.sh: VIBEML_BIN, VIBEML_HOME (a $1 monthly budget), fake sky on PATH.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

@@ -1,26 +1,31 @@
 /* SPDX-License-Identifier: MIT
  *
- * lapi_ledger — the money ledger for the Lua half (SCRIPT profile), as `vibeml.ledger`; the
- * public face is require("vibeml.money") (lua/vibeml/money.lua). Amounts going in are USD as a
- * number (rounded to the micro-dollar) or a string ("12.50", parsed exactly); amounts coming out
- * are USD numbers (exact micro-dollars / 1e6). Limits absent = nil.
+ * lapi_budget — the budget's ledger for the Lua half (SCRIPT profile), as `vibeml.budget`; the
+ * policy and every word around it are require("vibeml.budget") (lua/vibeml/budget.lua). Amounts
+ * going in are USD as a number (rounded to the micro-dollar) or a string ("12.50", parsed
+ * exactly); amounts coming out are USD numbers (exact micro-dollars / 1e6). Limits absent = nil.
  *   reserve(job_id, amount [, cap [, override_by]]) -> true, info | nil, msg, code, info
  *        override_by (a string such as "elicitation" or "cli") reserves beyond the limit and
  *        records that a person approved it. info = {month=, limit=, used=, remaining=, needed=,
- *        estimate=, cap=, per_job_cap=, capped=, override=, existing=, warn=}
+ *        estimate=, cap=, per_job_cap=, capped=, override=, existing=}; over the limit the
+ *        code is "VML_EMONEY" and info carries the numbers (the wording is Lua's)
  *   accrue(job_id, cost_so_far) -> over_cap, cap | nil, msg, code
- *   settle(job_id, final) -> true          release(job_id) -> true
+ *   settle(job_id, final) -> true | nil, msg, code      release(job_id) -> true | nil, msg, code
  *   status([month]) -> {month=, monthly_limit=, spent=, reserved=, remaining=, used_percent=,
- *                       per_job_cap=, jobs={...}, warnings={...}}   (JSON nulls as vibeml.null)
+ *                       per_job_cap=, jobs={...}}   (JSON nulls as vibeml.null)
  *   set_limits{monthly = USD|false, per_job = USD|false} -> true   (false removes a limit)
  *   limits() -> {monthly=, per_job=}       reconcile([grace_seconds]) -> number fixed
- *   parse_usd(text) -> number | nil, msg   format_usd(number) -> "$12.50"   month() -> "2026-11"
- * The ledger connection is opened once per Lua state (reconciling at that start) and closed
- * with it.
+ *   parse_usd(text) -> number | nil, msg, code   format_usd(number) -> "$12.50"
+ *   month() -> "2026-11"
+ * Binding convention (docs/binding.md): a wrong argument raises; a failure of the ledger (the
+ * database cannot be opened or written, no such reservation, over budget) returns
+ * nil, message, code. The ledger connection is opened once per Lua state (reconciling at that
+ * start) and closed with it.
  *
  * Uses: budget, conv, paths, script.
  */
 #include <lauxlib.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,47 +34,58 @@
 #include "paths.h"
 #include "script.h"
 
-#define LEDGER "vibeml.Ledger"
+#define CONN "vibeml.BudgetConnection"
 
-typedef struct l_ledger {
+typedef struct l_conn {
     vml_budget *b;
     char home[4096];
-} l_ledger;
+} l_conn;
 
-static const char k_ledger = 0;
+static const char k_conn = 0;
 
-static int ledger_gc(lua_State *L)
+/* A wrong argument: raises "bad argument #arg to 'f' (message)". The same signature as the
+ * session's shared helper vml_lapi_argerror, so switching to it is a rename. */
+static int argerror(lua_State *L, int arg, const char *fmt, ...)
 {
-    l_ledger *u = luaL_checkudata(L, 1, LEDGER);
+    va_list ap;
+    const char *msg;
+    va_start(ap, fmt);
+    msg = lua_pushvfstring(L, fmt, ap);
+    va_end(ap);
+    return luaL_argerror(L, arg, msg);
+}
+
+static int conn_gc(lua_State *L)
+{
+    l_conn *u = luaL_checkudata(L, 1, CONN);
     vml_budget_close(u->b);
     u->b = NULL;
     return 0;
 }
 
-/* The state's ledger, opened on first use (or again when the state folder changed). */
-static vml_budget *ledger(lua_State *L)
+/* The state's ledger connection, opened on first use (or again when the state folder changed);
+ * borrowed (the registry owns it). NULL with err when the database cannot be opened. */
+static vml_budget *conn(lua_State *L, vml_err *err)
 {
-    l_ledger *u;
+    l_conn *u;
     char home[4096];
-    vml_err err;
-    vml_err_clear(&err);
-    if (vml_paths_get(VML_PATH_STATE, home, sizeof home, 0, &err) < 0)
-        vml_lua_raise(L, &err);
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &k_ledger);
-    u = luaL_testudata(L, -1, LEDGER);
+    if (vml_paths_get(VML_PATH_STATE, home, sizeof home, 0, err) < 0)
+        return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &k_conn);
+    u = luaL_testudata(L, -1, CONN);
     lua_pop(L, 1);
     if (u && u->b && strcmp(u->home, home) == 0)
         return u->b;
     if (!u) {
         u = lua_newuserdatauv(L, sizeof *u, 0);
         memset(u, 0, sizeof *u);
-        luaL_setmetatable(L, LEDGER);
-        lua_rawsetp(L, LUA_REGISTRYINDEX, &k_ledger);
+        luaL_setmetatable(L, CONN);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &k_conn);
     }
     vml_budget_close(u->b);
     u->b = NULL;
-    if (vml_budget_open(NULL, &u->b, &err) < 0)
-        vml_lua_raise(L, &err);
+    if (vml_budget_open(NULL, &u->b, err) < 0)
+        return NULL;
     snprintf(u->home, sizeof u->home, "%s", home);
     return u->b;
 }
@@ -84,20 +100,21 @@ static int64_t amount_arg(lua_State *L, int idx, int allow_none, const char *wha
         return VML_BUDGET_NONE;
     if (lua_type(L, idx) == LUA_TNUMBER) {
         if (vml_budget_from_double(lua_tonumber(L, idx), &v, &err) < 0)
-            luaL_argerror(L, idx, vml_err_msg(&err));
+            argerror(L, idx, "%s", vml_err_msg(&err));
     } else if (lua_type(L, idx) == LUA_TSTRING) {
         const char *s = vml_lua_tocstr(L, idx);
         if (!s)
-            luaL_argerror(L, idx, "an amount must not contain a NUL byte");
+            argerror(L, idx, "an amount must not contain a NUL byte");
         if (allow_none && (strcmp(s, "none") == 0 || strcmp(s, "off") == 0))
             return VML_BUDGET_NONE;
         if (vml_budget_parse_usd(s, &v, &err) < 0)
-            luaL_argerror(L, idx, vml_err_msg(&err));
+            argerror(L, idx, "%s", vml_err_msg(&err));
     } else {
-        luaL_argerror(L, idx, lua_pushfstring(L, "%s: an amount in USD (number or string)", what));
+        argerror(L, idx, "%s: an amount in USD (number or string)%s", what,
+                 allow_none ? ", or false/\"none\" for none" : "");
     }
     if (v < 0)
-        luaL_argerror(L, idx, "an amount cannot be negative");
+        argerror(L, idx, "%s cannot be negative", what);
     return v;
 }
 
@@ -133,7 +150,6 @@ static void push_info(lua_State *L, const vml_budget_info *in)
     B("capped", in->capped);
     B("override", in->override);
     B("existing", in->existing);
-    B("warn", in->warn);
 #undef B
 }
 
@@ -143,10 +159,12 @@ static int l_reserve(lua_State *L)
     int64_t amount = amount_arg(L, 2, 0, "amount");
     int64_t cap = amount_arg(L, 3, 1, "cap");
     const char *by = vml_lua_optcstr(L, 4, NULL);
-    vml_budget *b = ledger(L);
+    vml_budget *b;
     vml_budget_info info;
     vml_err err;
     vml_err_clear(&err);
+    if (!(b = conn(L, &err)))
+        return vml_lua_fail(L, &err);
     if (vml_budget_reserve(b, job, amount, cap, by != NULL, by, &info, &err) < 0) {
         vml_lua_fail(L, &err);
         push_info(L, &info);
@@ -162,9 +180,10 @@ static int l_accrue(lua_State *L)
     const char *job = vml_lua_checkcstr(L, 1);
     int64_t cost = amount_arg(L, 2, 0, "cost"), cap;
     int over;
+    vml_budget *b;
     vml_err err;
     vml_err_clear(&err);
-    if (vml_budget_accrue(ledger(L), job, cost, &over, &cap, &err) < 0)
+    if (!(b = conn(L, &err)) || vml_budget_accrue(b, job, cost, &over, &cap, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushboolean(L, over);
     push_usd(L, cap);
@@ -175,9 +194,10 @@ static int l_settle(lua_State *L)
 {
     const char *job = vml_lua_checkcstr(L, 1);
     int64_t final = amount_arg(L, 2, 0, "final cost");
+    vml_budget *b;
     vml_err err;
     vml_err_clear(&err);
-    if (vml_budget_settle(ledger(L), job, final, &err) < 0)
+    if (!(b = conn(L, &err)) || vml_budget_settle(b, job, final, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushboolean(L, 1);
     return 1;
@@ -186,9 +206,10 @@ static int l_settle(lua_State *L)
 static int l_release(lua_State *L)
 {
     const char *job = vml_lua_checkcstr(L, 1);
+    vml_budget *b;
     vml_err err;
     vml_err_clear(&err);
-    if (vml_budget_release(ledger(L), job, &err) < 0)
+    if (!(b = conn(L, &err)) || vml_budget_release(b, job, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushboolean(L, 1);
     return 1;
@@ -199,8 +220,10 @@ static int l_status(lua_State *L)
     const char *month = vml_lua_optcstr(L, 1, NULL);
     json_t **g;
     vml_err err;
-    vml_budget *b = ledger(L);
+    vml_budget *b;
     vml_err_clear(&err);
+    if (!(b = conn(L, &err)))
+        return vml_lua_fail(L, &err);
     g = lua_newuserdatauv(L, sizeof *g, 0); /* plain holder; freed below before any raise */
     *g = NULL;
     if (vml_budget_status(b, month, g, &err) < 0)
@@ -218,6 +241,7 @@ static int l_set_limits(lua_State *L)
 {
     unsigned which = 0;
     int64_t monthly = VML_BUDGET_NONE, per_job = VML_BUDGET_NONE;
+    vml_budget *b;
     vml_err err;
     luaL_checktype(L, 1, LUA_TTABLE);
     vml_err_clear(&err);
@@ -230,8 +254,8 @@ static int l_set_limits(lua_State *L)
         per_job = amount_arg(L, lua_gettop(L), 1, "per_job");
     }
     if (!which)
-        return luaL_argerror(L, 1, "give monthly= and/or per_job=");
-    if (vml_budget_set_limits(ledger(L), which, monthly, per_job, &err) < 0)
+        return argerror(L, 1, "give monthly= and/or per_job= (an amount in USD, or false to remove it)");
+    if (!(b = conn(L, &err)) || vml_budget_set_limits(b, which, monthly, per_job, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushboolean(L, 1);
     return 1;
@@ -240,9 +264,10 @@ static int l_set_limits(lua_State *L)
 static int l_limits(lua_State *L)
 {
     int64_t monthly, per_job;
+    vml_budget *b;
     vml_err err;
     vml_err_clear(&err);
-    if (vml_budget_get_limits(ledger(L), &monthly, &per_job, &err) < 0)
+    if (!(b = conn(L, &err)) || vml_budget_get_limits(b, &monthly, &per_job, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_createtable(L, 0, 2);
     push_usd(L, monthly);
@@ -256,9 +281,10 @@ static int l_reconcile(lua_State *L)
 {
     double grace = luaL_optnumber(L, 1, -1);
     int fixed = 0;
+    vml_budget *b;
     vml_err err;
     vml_err_clear(&err);
-    if (vml_budget_reconcile(ledger(L), grace, &fixed, &err) < 0)
+    if (!(b = conn(L, &err)) || vml_budget_reconcile(b, grace, &fixed, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushinteger(L, fixed);
     return 1;
@@ -281,7 +307,7 @@ static int l_format_usd(lua_State *L)
     int64_t v = 0;
     vml_err err;
     if (vml_budget_from_double(luaL_checknumber(L, 1), &v, &err) < 0)
-        return luaL_argerror(L, 1, vml_err_msg(&err));
+        return argerror(L, 1, "%s", vml_err_msg(&err));
     lua_pushstring(L, vml_budget_format_usd(v, buf, sizeof buf));
     return 1;
 }
@@ -294,24 +320,24 @@ static int l_month(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg ledger_funcs[] = {
+static const luaL_Reg budget_funcs[] = {
     {"reserve", l_reserve},     {"accrue", l_accrue},       {"settle", l_settle},
     {"release", l_release},     {"status", l_status},       {"set_limits", l_set_limits},
     {"limits", l_limits},       {"reconcile", l_reconcile}, {"parse_usd", l_parse_usd},
     {"format_usd", l_format_usd}, {"month", l_month},       {NULL, NULL},
 };
 
-static int open_ledger(lua_State *L)
+static int open_budget(lua_State *L)
 {
-    if (luaL_newmetatable(L, LEDGER)) {
-        lua_pushcfunction(L, ledger_gc);
+    if (luaL_newmetatable(L, CONN)) {
+        lua_pushcfunction(L, conn_gc);
         lua_setfield(L, -2, "__gc");
-        lua_pushliteral(L, "Ledger");
+        lua_pushliteral(L, "BudgetConnection");
         lua_setfield(L, -2, "__metatable");
     }
     lua_pop(L, 1);
-    luaL_newlib(L, ledger_funcs);
+    luaL_newlib(L, budget_funcs);
     return 1;
 }
 
-const vml_lapi vml_lapi_ledger = {"ledger", open_ledger, VML_PROFILE_SCRIPT};
+const vml_lapi vml_lapi_budget = {"budget", open_budget, VML_PROFILE_SCRIPT};

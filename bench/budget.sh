@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# bench/money.sh — costs of the money ledger and the vault, against the targets they serve.
-#   bash bench/money.sh PATH/TO/vibeml [PROCESSES]
+# bench/budget.sh — costs of the money ledger and the vault, against the targets they serve.
+#   bash bench/budget.sh PATH/TO/vibeml [PROCESSES]
 # Prints: reserve+settle per job in one process (target: far below a launch's own ~1 s of
 # planning), P processes reserving at once (wall time for all), the vault's unlock cost with a
 # key file and with Argon2id (interactive limits), and redaction throughput. Asserts nothing.
@@ -10,7 +10,7 @@ home=$(mktemp -d); trap 'rm -rf "$home"' EXIT
 export VIBEML_HOME=$home
 "$bin" budget set --monthly 1000000 >/dev/null
 cat >"$home/seq.lua" <<'LUA'
-local money = require "vibeml.money"
+local money = require "vibeml.budget"
 local n = tonumber(arg[1])
 local t0 = vibeml.monotonic()
 for i = 1, n do
@@ -23,7 +23,7 @@ print(string.format("reserve+settle: %d jobs in %.3f s = %.2f ms per job (%.0fx 
 LUA
 "$bin" run "$home/seq.lua" 200
 cat >"$home/one.lua" <<'LUA'
-local ok = require("vibeml.money").reserve{ job_id = arg[1], amount = 1 }
+local ok = require("vibeml.budget").reserve{ job_id = arg[1], amount = 1 }
 LUA
 t0=$(date +%s.%N)
 for i in $(seq 1 "$procs"); do "$bin" run "$home/one.lua" "par-$i" & done; wait

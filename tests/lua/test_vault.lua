@@ -1,6 +1,6 @@
--- vibeml.secrets from Lua: names and presence only; handles carry values in C.
+-- vibeml.vault from Lua: names and presence only; handles carry values in C.
 local T = require "vibeml.test"
-local secrets = require "vibeml.secrets"
+local secrets = require "vibeml.vault"
 
 T.case("empty vault", function()
   T.eq(#secrets.names(), 0)

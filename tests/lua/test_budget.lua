@@ -1,7 +1,7 @@
--- vibeml.money: reservations, exact sums, caps, refusals, authorization by a person
+-- vibeml.budget: reservations, exact sums, caps, refusals, authorization by a person
 -- (elicitation accept / decline / cancel, no elicitation, CLI confirm), warnings, get_budget.
 local T = require "vibeml.test"
-local money = require "vibeml.money"
+local money = require "vibeml.budget"
 local events = require "vibeml.events"
 local db = require("vibeml.store").db()
 
@@ -179,7 +179,7 @@ T.case("misuse raises", function()
   T.raises("not an amount", money.reserve, { job_id = "x", amount = "five" })
 end)
 
-T.case("get_budget tool and vibeml.budget()", function()
+T.case("get_budget tool and the ledger's own status (numbers, no words)", function()
   local tool = require "vibeml.tools.get_budget"
   local st, text = tool.handler({}, {})
   T.eq(st.monthly_limit, 100)
@@ -187,15 +187,37 @@ T.case("get_budget tool and vibeml.budget()", function()
   T.contains(text, "limit $100.00")
   local enc = vibeml.json.encode(st)
   T.contains(enc, '"month"')
-  T.eq(vibeml.budget().monthly_limit, 100)
+  T.eq(vibeml.budget.status().monthly_limit, 100)
+  T.eq(vibeml.budget.status().warnings, nil)   -- the words are this module's, not the ledger's
   local none = tool.handler({ month = "1999-01" }, {})
   T.eq(#none.jobs, 0)
   T.eq(vibeml.json.encode(none.jobs), "[]")
 end)
 
+T.case("a reservation whose launcher died is settled from the jobs component's view", function()
+  local jdb = require "vibeml.jobs.db"
+  T.ok(money.set_limits{ monthly = false, per_job = false })
+  local id = jdb.insert{ name = "view-1", backend = "local", mode = "process" }
+  T.ok(money.reserve{ job_id = id, amount = 7 })
+  T.eq(money.accrue(id, 1.25), false)   -- not over a cap (there is none)
+  -- a running job keeps its reservation, whatever the grace period
+  T.eq(money.reconcile(0), 0)
+  local row = db:first("SELECT ended, cost_usd FROM job_outcomes WHERE id = ?", id)
+  T.eq(row.ended, 0)
+  jdb.update(id, { state = "running" })
+  jdb.update(id, { state = "failed", cost_final = 2.5 })
+  row = db:first("SELECT ended, cost_usd FROM job_outcomes WHERE id = ?", id)
+  T.eq(row.ended, 1)
+  T.eq(row.cost_usd, 2.5)
+  -- ended: settled at the larger of the job's cost and what had accrued
+  T.eq(money.reconcile(0), 1)
+  T.eq(db:first("SELECT state, final FROM money_ledger WHERE job_id = ?", id).final, 2500000)
+  T.ok(money.set_limits{ monthly = 100 })
+end)
+
 T.case("an amount with a NUL byte is refused, not cut to its first digits", function()
-  T.raises("must not contain a NUL byte", vibeml.ledger.parse_usd, "5\0000")
-  T.raises("must not contain a NUL byte", vibeml.ledger.set_limits, { monthly = "5\0000" })
+  T.raises("must not contain a NUL byte", vibeml.budget.parse_usd, "5\0000")
+  T.raises("must not contain a NUL byte", vibeml.budget.set_limits, { monthly = "5\0000" })
 end)
 
 return T.run()

@@ -1,5 +1,5 @@
 // Money and secrets through `vibeml serve`, driven by the official MCP TypeScript SDK client.
-// Run by test_money_mcp.sh: VIBEML_BIN is the binary, VIBEML_HOME a fresh folder with a secret
+// Run by test_budget_mcp.sh: VIBEML_BIN is the binary, VIBEML_HOME a fresh folder with a secret
 // HF_TOKEN (value in SECRET_VALUE) and a $100 monthly budget.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
