@@ -42,7 +42,7 @@ static int do_set(const char *name)
     vml_err err;
     char prompt[200];
     vml_err_clear(&err);
-    if (!vml_vault_name_ok(name)) {
+    if (!vml_secrets_name_ok(name)) {
         vml_vault_set(name, (const unsigned char *)"", 0, &err);
         return fail(&err);
     }

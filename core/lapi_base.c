@@ -26,6 +26,7 @@
 
 #include "conv.h"
 #include "script.h"
+#include "redact.h"
 #include "vault.h"
 
 static int mark(lua_State *L, char kind)
@@ -139,13 +140,13 @@ static int l_log(lua_State *L)
     lua_rotate(L, 2, 1); /* [level, format, fmt, args...] */
     lua_call(L, n - 1, 1);
     {
-        /* log lines may quote a child's output: mask secret values first (vault.h) */
+        /* log lines may quote a child's output: mask secret values first (redact.h) */
         size_t len;
         const char *text = lua_tolstring(L, -1, &len);
         char *copy = malloc(len + 1);
         if (copy) {
             memcpy(copy, text, len + 1);
-            vml_vault_redact_known(copy, len);
+            vml_redact_known(copy, len);
             fprintf(stderr, "vibeml[%s] %s: %s\n", s->name, levels[lvl], copy);
             free(copy);
         }

@@ -24,7 +24,7 @@
  *   vibeml.proc.self_exe() -> path of the vibeml binary     vibeml.proc.getpid() -> pid
  * argv is a list of strings passed as they are: no shell ever sees them.
  *
- * Uses: proc, loop, script, conv, libuv; the vault's SecretEnv (weak, when linked).
+ * Uses: proc, loop, script, conv, secrets, vault (the SecretEnv of lapi_vault.c), libuv.
  */
 #include <lauxlib.h>
 #include <signal.h>
@@ -35,14 +35,10 @@
 #include "loop.h"
 #include "proc.h"
 #include "script.h"
+#include "secrets.h"
+#include "vault.h"
 
 extern char **environ;
-
-/* The vault's C API (core/vault.h), referenced weakly so this module also builds without it. */
-struct vml_secrets;
-const struct vml_secrets *vml_vault_lua_tosecrets(lua_State *L, int idx) __attribute__((weak));
-int vml_vault_env_apply(const struct vml_secrets *s, int (*put)(void *ud, const char *entry),
-                        void *ud) __attribute__((weak));
 
 #define PROC_TYPE "vibeml.Process"
 #define DEFAULT_MAX_OUTPUT (16u << 20)
@@ -300,14 +296,11 @@ static int req_gc(lua_State *L)
 
 static int apply_secret(lua_State *L, req *r, int idx)
 {
-    const struct vml_secrets *s;
-    if (!vml_vault_lua_tosecrets || !vml_vault_env_apply)
-        return luaL_error(L, "vibeml.proc: secrets are not available in this build");
-    s = vml_vault_lua_tosecrets(L, idx);
+    const vml_secrets *s = vml_vault_lua_tosecrets(L, idx);
     if (!s)
         return luaL_error(L, "vibeml.proc: opts.secrets must be an open SecretEnv (from "
                              "require('vibeml.vault').env_for)");
-    if (vml_vault_env_apply(s, env_push, &r->env) < 0)
+    if (vml_secrets_env_apply(s, env_push, &r->env) < 0)
         return luaL_error(L, "vibeml.proc: out of memory");
     return 0;
 }

@@ -13,13 +13,14 @@
  * SecretEnv: :names(), :redact(text), :close() (wipes), __close, __gc, __tostring (names only),
  * __len. Passing it to the process spawner puts "NAME=value" into the child's environment.
  *
- * Uses: vault, script.
+ * Uses: vault, secrets, redact, script.
  */
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "script.h"
+#include "redact.h"
 #include "vault.h"
 
 #define SECRETENV "vibeml.SecretEnv"
@@ -92,7 +93,7 @@ static int push_redacted(lua_State *L, int idx, const vml_secrets *s, int global
     if (!*slot)
         return luaL_error(L, "out of memory");
     memcpy(*slot, text, len);
-    count = global ? vml_vault_redact(*slot, len) : vml_secrets_redact(s, *slot, len);
+    count = global ? vml_redact(*slot, len) : vml_secrets_redact(s, *slot, len);
     lua_pushlstring(L, *slot, len);
     vml_lua_guard_free(slot);
     lua_pushinteger(L, (lua_Integer)count);
@@ -182,7 +183,9 @@ static int l_from_environ(lua_State *L)
     return 1;
 }
 
-static int l_names(lua_State *L)
+/* Pushes the vault's entries: their names only (l_names) or {name=, created=, updated=} each,
+ * then {path=, key=, verified=, exists=} (l_list). */
+static int push_index(lua_State *L, int names_only)
 {
     vml_vault_index idx;
     vml_err err;
@@ -192,31 +195,22 @@ static int l_names(lua_State *L)
         return vml_lua_fail(L, &err);
     lua_createtable(L, (int)idx.count, 0);
     for (i = 0; i < idx.count; i++) {
-        lua_pushstring(L, idx.entries[i].name);
+        if (names_only) {
+            lua_pushstring(L, idx.entries[i].name);
+        } else {
+            lua_createtable(L, 0, 3);
+            lua_pushstring(L, idx.entries[i].name);
+            lua_setfield(L, -2, "name");
+            lua_pushstring(L, idx.entries[i].created);
+            lua_setfield(L, -2, "created");
+            lua_pushstring(L, idx.entries[i].updated);
+            lua_setfield(L, -2, "updated");
+        }
         lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    vml_vault_index_deinit(&idx);
-    return 1;
-}
-
-static int l_list(lua_State *L)
-{
-    vml_vault_index idx;
-    vml_err err;
-    size_t i;
-    vml_err_clear(&err);
-    if (vml_vault_list(&idx, &err) < 0)
-        return vml_lua_fail(L, &err);
-    lua_createtable(L, (int)idx.count, 0);
-    for (i = 0; i < idx.count; i++) {
-        lua_createtable(L, 0, 3);
-        lua_pushstring(L, idx.entries[i].name);
-        lua_setfield(L, -2, "name");
-        lua_pushstring(L, idx.entries[i].created);
-        lua_setfield(L, -2, "created");
-        lua_pushstring(L, idx.entries[i].updated);
-        lua_setfield(L, -2, "updated");
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    if (names_only) {
+        vml_vault_index_deinit(&idx);
+        return 1;
     }
     lua_createtable(L, 0, 4);
     lua_pushstring(L, idx.path);
@@ -231,13 +225,23 @@ static int l_list(lua_State *L)
     return 2;
 }
 
+static int l_names(lua_State *L)
+{
+    return push_index(L, 1);
+}
+
+static int l_list(lua_State *L)
+{
+    return push_index(L, 0);
+}
+
 static int l_has(lua_State *L)
 {
     const char *name = vml_lua_checkcstr(L, 1);
     vml_err err;
     int rc;
     vml_err_clear(&err);
-    if (!vml_vault_name_ok(name)) {
+    if (!vml_secrets_name_ok(name)) {
         lua_pushboolean(L, 0);
         return 1;
     }
@@ -257,7 +261,7 @@ static int l_prime(lua_State *L)
 {
     vml_err err;
     vml_err_clear(&err);
-    if (vml_vault_redact_prime(&err) < 0)
+    if (vml_redact_prime(&err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushboolean(L, 1);
     return 1;
@@ -266,7 +270,7 @@ static int l_prime(lua_State *L)
 static int l_valid_name(lua_State *L)
 {
     lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING && vml_lua_tocstr(L, 1) &&
-                           vml_vault_name_ok(lua_tostring(L, 1)));
+                           vml_secrets_name_ok(lua_tostring(L, 1)));
     return 1;
 }
 

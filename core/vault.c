@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * vault — encrypted secrets, secret handles, redaction (see vault.h for the format). */
-#define _GNU_SOURCE /* memmem */
+ * vault — the encrypted secrets file: format, keys, rollback check (see vault.h). */
 #include "vault.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,30 +84,6 @@ static int sodium_ready(vml_err *err)
     return 0;
 }
 
-int vml_vault_name_ok(const char *name)
-{
-    size_t i;
-    if (!name || !name[0] || strlen(name) > VML_VAULT_NAME_MAX)
-        return 0;
-    if (!(name[0] == '_' || (name[0] >= 'A' && name[0] <= 'Z') ||
-          (name[0] >= 'a' && name[0] <= 'z')))
-        return 0;
-    for (i = 1; name[i]; i++)
-        if (!(name[i] == '_' || (name[i] >= 'A' && name[i] <= 'Z') ||
-              (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9')))
-            return 0;
-    return 1;
-}
-
-static int name_error(vml_err *err, const char *name)
-{
-    return vml_err_set(err, VML_EINVAL,
-                       "'%s' is not a valid secret name: use an environment-variable name "
-                       "(letters, digits and '_', not starting with a digit, at most %d "
-                       "characters), e.g. HF_TOKEN",
-                       name ? name : "", VML_VAULT_NAME_MAX);
-}
-
 int vml_vault_path(char *buf, size_t n, vml_err *err)
 {
     return vml_paths_join(VML_PATH_DATA, "vault", buf, n, 0, err);
@@ -118,7 +92,7 @@ int vml_vault_path(char *buf, size_t n, vml_err *err)
 /* {============================================================ the vault in memory */
 
 typedef struct ventry {
-    char name[VML_VAULT_NAME_MAX + 1];
+    char name[VML_SECRET_NAME_MAX + 1];
     char created[32], updated[32];
     unsigned char nonce[NONCEBYTES];
     unsigned char *ct; /* malloc'd ciphertext + tag (not secret) */
@@ -283,7 +257,7 @@ static int parse_entry(vault *v, json_t *je, vml_err *err)
     const char *ct = json_string_value(json_object_get(je, "ct"));
     ventry *e;
     size_t ctlen;
-    if (!vml_vault_name_ok(name) || !created || !updated || !nonce || !ct ||
+    if (!vml_secrets_name_ok(name) || !created || !updated || !nonce || !ct ||
         strlen(created) >= sizeof e->created || strlen(updated) >= sizeof e->updated)
         return damaged(err, v, "an entry is malformed");
     if (v->n == v->cap) {
@@ -633,35 +607,21 @@ static int gen_recorded(long long *gen, vml_err *err)
     return rc;
 }
 
-/* Records gen (never lowering the record). */
-static int gen_record(long long gen, vml_err *err)
+/* Records gen: raising the record only (exact 0), or setting it to exactly gen (exact 1:
+ * accepting an older copy on purpose). */
+static int gen_write(long long gen, int exact, vml_err *err)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     int rc;
     if ((rc = gen_open(&db, err)) < 0)
         return rc;
-    rc = vml_store_prepare(db, "INSERT INTO vault_generation (id, generation) VALUES (1, ?) "
-                               "ON CONFLICT (id) DO UPDATE SET generation = "
-                               "MAX(generation, excluded.generation)",
-                           &st, err, "i", (sqlite3_int64)gen);
-    if (rc == 0 && (rc = vml_store_step(st, err)) > 0)
-        rc = 0;
-    sqlite3_finalize(st);
-    vml_store_close(db);
-    return rc;
-}
-
-/* Sets the record to exactly gen (accepting an older copy on purpose). */
-static int gen_set(long long gen, vml_err *err)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc;
-    if ((rc = gen_open(&db, err)) < 0)
-        return rc;
-    rc = vml_store_prepare(db, "INSERT OR REPLACE INTO vault_generation (id, generation) "
-                               "VALUES (1, ?)",
+    rc = vml_store_prepare(db,
+                           exact ? "INSERT OR REPLACE INTO vault_generation (id, generation) "
+                                   "VALUES (1, ?)"
+                                 : "INSERT INTO vault_generation (id, generation) VALUES (1, ?) "
+                                   "ON CONFLICT (id) DO UPDATE SET generation = "
+                                   "MAX(generation, excluded.generation)",
                            &st, err, "i", (sqlite3_int64)gen);
     if (rc == 0 && (rc = vml_store_step(st, err)) > 0)
         rc = 0;
@@ -686,7 +646,7 @@ static int gen_check(vault *v, vml_err *err)
                            "if this older copy is the one you want, accept it with `vibeml "
                            "secrets accept-restore`",
                            v->path, v->gen, rec);
-    if (v->gen > rec && (rc = gen_record(v->gen, err)) < 0)
+    if (v->gen > rec && (rc = gen_write(v->gen, 0, err)) < 0)
         return vml_err_prefix(err, "recording the vault's generation");
     return 0;
 }
@@ -922,7 +882,7 @@ static int vault_write(vault *v, vml_err *err)
     }
     fsync_dir(v->dir);
     v->exists = 1;
-    if ((rc = gen_record(v->gen, err)) < 0)
+    if ((rc = gen_write(v->gen, 0, err)) < 0)
         vml_err_prefix(err, "the vault was written, but its generation could not be recorded "
                             "(rollback detection)");
 out:
@@ -967,7 +927,7 @@ static ventry *find_entry(vault *v, const char *name)
 /* Decrypts e into a sodium buffer "NAME=value\0" (*out), value length in *vlen. */
 static int entry_open(vault *v, const ventry *e, char **out, size_t *vlen, vml_err *err)
 {
-    unsigned char ad[sizeof AD_PREFIX + VML_VAULT_NAME_MAX];
+    unsigned char ad[sizeof AD_PREFIX + VML_SECRET_NAME_MAX];
     size_t adlen = ad_make(ad, e->name), nlen = strlen(e->name);
     size_t plen = e->ctlen - TAGBYTES;
     unsigned long long got = 0;
@@ -1067,15 +1027,15 @@ int vml_vault_set(const char *name, const unsigned char *value, size_t len, vml_
 {
     vault v;
     vault_text t = {0};
-    unsigned char ad[sizeof AD_PREFIX + VML_VAULT_NAME_MAX];
+    unsigned char ad[sizeof AD_PREFIX + VML_SECRET_NAME_MAX];
     ventry *e;
     unsigned char *ct = NULL;
     unsigned long long ctlen = 0;
     char now[32];
     int rc;
 
-    if (!vml_vault_name_ok(name))
-        return name_error(err, name);
+    if (!vml_secrets_name_ok(name))
+        return vml_secrets_name_error(err, name);
     if (len == 0 || len > VML_VAULT_VALUE_MAX)
         return vml_err_set(err, VML_EINVAL, "a secret's value must be 1 to %d bytes",
                            VML_VAULT_VALUE_MAX);
@@ -1132,8 +1092,8 @@ int vml_vault_remove(const char *name, vml_err *err)
     vault_text t = {0};
     ventry *e;
     int rc;
-    if (!vml_vault_name_ok(name))
-        return name_error(err, name);
+    if (!vml_secrets_name_ok(name))
+        return vml_secrets_name_error(err, name);
     if ((rc = vault_init(&v, err)) < 0)
         return rc;
     if ((rc = vault_lock(&v, 1, err)) < 0)
@@ -1177,7 +1137,7 @@ int vml_vault_accept_restore(long long *gen, vml_err *err)
     v.accept_older = 1; /* the key and the MAC are still checked */
     if ((rc = vault_unlock(&v, &t, 1, 0, err)) < 0)
         goto out;
-    rc = gen_set(v.gen, err);
+    rc = gen_write(v.gen, 1, err);
     if (gen)
         *gen = v.gen;
 out:
@@ -1188,222 +1148,7 @@ out:
 
 /* }============================================================ */
 
-/* {============================================================ secret sets */
-
-#define NFORMS 16 /* raw, 8 base64 (2 alphabets x 4), URL, JSON, 2 hex: 13 at most */
-
-typedef struct secret {
-    char name[VML_VAULT_NAME_MAX + 1];
-    char *entry;   /* sodium: "NAME=value\0" */
-    size_t vlen;   /* value = entry + strlen(name) + 1 */
-    char *forms[NFORMS]; /* sodium: encodings for redaction (NUL-terminated) */
-    size_t flen[NFORMS];
-} secret;
-
-struct vml_secrets {
-    secret *v;
-    size_t n;
-};
-
-static void secret_wipe(secret *s)
-{
-    int i;
-    if (s->entry)
-        sodium_free(s->entry);
-    for (i = 0; i < NFORMS; i++)
-        if (s->forms[i])
-            sodium_free(s->forms[i]);
-    memset(s, 0, sizeof *s);
-}
-
-void vml_secrets_free(vml_secrets *s)
-{
-    size_t i;
-    if (!s)
-        return;
-    for (i = 0; i < s->n; i++)
-        secret_wipe(&s->v[i]);
-    free(s->v);
-    free(s);
-}
-
-size_t vml_secrets_count(const vml_secrets *s)
-{
-    return s ? s->n : 0;
-}
-
-const char *vml_secrets_name(const vml_secrets *s, size_t i)
-{
-    return s && i < s->n ? s->v[i].name : NULL;
-}
-
-const char *vml_secrets_env_entry(const vml_secrets *s, size_t i)
-{
-    return s && i < s->n ? s->v[i].entry : NULL;
-}
-
-int vml_vault_env_apply(const vml_secrets *s, int (*put)(void *ud, const char *entry), void *ud)
-{
-    size_t i;
-    int rc;
-    for (i = 0; s && i < s->n; i++)
-        if ((rc = put(ud, s->v[i].entry)) < 0)
-            return rc;
-    return 0;
-}
-
-static const char *value_of(const secret *s)
-{
-    return s->entry + strlen(s->name) + 1;
-}
-
-static int add_form(secret *s, int *k, const char *text, size_t n)
-{
-    int i;
-    if (n < VML_VAULT_REDACT_MIN)
-        return 0;
-    for (i = 0; i < *k; i++)
-        if (s->flen[i] == n && memcmp(s->forms[i], text, n) == 0)
-            return 0;
-    if (*k >= NFORMS)
-        return 0;
-    s->forms[*k] = sodium_malloc(n + 1);
-    if (!s->forms[*k])
-        return -1;
-    memcpy(s->forms[*k], text, n);
-    s->forms[*k][n] = '\0';
-    s->flen[*k] = n;
-    (*k)++;
-    return 0;
-}
-
-/* base64 of (k zero bytes + value), keeping only the characters fixed by the value's bytes: what
- * the value looks like inside a longer base64 text at any alignment. */
-static int add_b64_forms(secret *s, int *k, const unsigned char *val, size_t n, char *scratch,
-                         unsigned char *pre, int variant)
-{
-    int shift;
-    for (shift = 0; shift < 3; shift++) {
-        size_t total = (size_t)shift + n, elen, drop_front, keep;
-        memset(pre, 0, (size_t)shift);
-        memcpy(pre + shift, val, n);
-        sodium_bin2base64(scratch, sodium_base64_encoded_len(total, variant), pre, total,
-                          variant);
-        elen = strlen(scratch);
-        drop_front = shift == 0 ? 0 : shift == 1 ? 2 : 3;
-        keep = elen - drop_front;
-        if (total % 3 != 0 && keep > 0)
-            keep--; /* the last character mixes in fill bits */
-        if (shift == 0 && add_form(s, k, scratch, elen) < 0)
-            return -1; /* the whole unpadded encoding too */
-        if (keep > 0 && add_form(s, k, scratch + drop_front, keep) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Makes s->entry for name/value and the redaction forms. value is borrowed. */
-static int secret_fill(secret *s, const char *name, const char *value, size_t vlen, vml_err *err)
-{
-    size_t nlen = strlen(name), i, cap = 6 * vlen + 8;
-    char *scratch = NULL;
-    unsigned char *pre = NULL;
-    int k = 0, rc = 0;
-    static const char hexlo[] = "0123456789abcdef", hexup[] = "0123456789ABCDEF";
-
-    memset(s, 0, sizeof *s);
-    snprintf(s->name, sizeof s->name, "%s", name);
-    s->entry = sodium_malloc(nlen + 1 + vlen + 1);
-    scratch = sodium_malloc(cap + 8);
-    pre = sodium_malloc(vlen + 3);
-    if (!s->entry || !scratch || !pre) {
-        rc = vml_err_set(err, VML_ENOMEM, "out of memory");
-        goto out;
-    }
-    memcpy(s->entry, name, nlen);
-    s->entry[nlen] = '=';
-    memcpy(s->entry + nlen + 1, value, vlen);
-    s->entry[nlen + 1 + vlen] = '\0';
-    s->vlen = vlen;
-    if (add_form(s, &k, value, vlen) < 0)
-        goto nomem;
-    if (add_b64_forms(s, &k, (const unsigned char *)value, vlen, scratch, pre,
-                      sodium_base64_VARIANT_ORIGINAL_NO_PADDING) < 0 ||
-        add_b64_forms(s, &k, (const unsigned char *)value, vlen, scratch, pre,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING) < 0)
-        goto nomem;
-    /* JSON string escaping (how the value looks inside a JSON document, e.g. an MCP message) */
-    {
-        size_t o = 0;
-        for (i = 0; i < vlen; i++) {
-            unsigned char c = (unsigned char)value[i];
-            if (c == '"' || c == '\\') {
-                scratch[o++] = '\\';
-                scratch[o++] = (char)c;
-            } else if (c < 0x20) {
-                o += (size_t)snprintf(scratch + o, 7, "\\u%04x", c);
-            } else {
-                scratch[o++] = (char)c;
-            }
-        }
-        if (add_form(s, &k, scratch, o) < 0)
-            goto nomem;
-    }
-    /* URL encoding (RFC 3986 unreserved kept) */
-    {
-        size_t o = 0;
-        for (i = 0; i < vlen; i++) {
-            unsigned char c = (unsigned char)value[i];
-            if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '_' || c == '.' || c == '~') {
-                scratch[o++] = (char)c;
-            } else {
-                scratch[o++] = '%';
-                scratch[o++] = hexup[c >> 4];
-                scratch[o++] = hexup[c & 15];
-            }
-        }
-        if (add_form(s, &k, scratch, o) < 0)
-            goto nomem;
-    }
-    for (i = 0; i < vlen; i++) {
-        scratch[2 * i] = hexlo[(unsigned char)value[i] >> 4];
-        scratch[2 * i + 1] = hexlo[(unsigned char)value[i] & 15];
-    }
-    if (add_form(s, &k, scratch, 2 * vlen) < 0)
-        goto nomem;
-    for (i = 0; i < vlen; i++) {
-        scratch[2 * i] = hexup[(unsigned char)value[i] >> 4];
-        scratch[2 * i + 1] = hexup[(unsigned char)value[i] & 15];
-    }
-    if (add_form(s, &k, scratch, 2 * vlen) < 0)
-        goto nomem;
-    goto out;
-nomem:
-    rc = vml_err_set(err, VML_ENOMEM, "out of memory");
-out:
-    if (scratch)
-        sodium_free(scratch);
-    if (pre)
-        sodium_free(pre);
-    if (rc < 0)
-        secret_wipe(s);
-    return rc;
-}
-
-static vml_secrets *secrets_new(size_t cap)
-{
-    vml_secrets *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
-    if (cap && !(s->v = calloc(cap, sizeof *s->v))) {
-        free(s);
-        return NULL;
-    }
-    return s;
-}
-
-static void remember(const vml_secrets *s);
+/* {============================================================ loading secrets into sets */
 
 static int in_list(const char *const *list, size_t n, const char *name)
 {
@@ -1426,11 +1171,11 @@ static int load_some(const char *const *names, size_t n, const char *const *opti
 
     *out = NULL;
     for (i = 0; i < n; i++)
-        if (!vml_vault_name_ok(names[i]))
-            return name_error(err, names[i]);
+        if (!vml_secrets_name_ok(names[i]))
+            return vml_secrets_name_error(err, names[i]);
     for (i = 0; i < m; i++)
-        if (!vml_vault_name_ok(optional[i]))
-            return name_error(err, optional[i]);
+        if (!vml_secrets_name_ok(optional[i]))
+            return vml_secrets_name_error(err, optional[i]);
     if ((rc = vault_init(&v, err)) < 0)
         return rc;
     if ((rc = vault_read(&v, &t, err)) < 0)
@@ -1444,7 +1189,7 @@ static int load_some(const char *const *names, size_t n, const char *const *opti
             goto out;
         }
     }
-    s = secrets_new(all_names ? v.n : n + m);
+    s = vml_secrets_new();
     if (!s) {
         rc = vml_err_set(err, VML_ENOMEM, "out of memory");
         goto out;
@@ -1469,14 +1214,12 @@ static int load_some(const char *const *names, size_t n, const char *const *opti
             continue;
         if ((rc = entry_open(&v, e, &entry, &vlen, err)) < 0)
             goto out;
-        rc = secret_fill(&s->v[s->n], e->name, entry + strlen(e->name) + 1, vlen, err);
+        rc = vml_secrets_add(s, e->name, entry + strlen(e->name) + 1, vlen, err);
         sodium_free(entry);
         if (rc < 0)
             goto out;
-        s->n++;
     }
 done:
-    remember(s);
     *out = s;
     s = NULL;
 out:
@@ -1497,166 +1240,12 @@ int vml_vault_load_all(vml_secrets **out, vml_err *err)
     return load_some(NULL, 0, NULL, 0, 1, 1, out, err);
 }
 
-extern char **environ;
-
-int vml_secrets_from_environ(const char *const *names, size_t n, vml_secrets **out, vml_err *err)
-{
-    vml_secrets *s;
-    size_t i;
-    int rc;
-    *out = NULL;
-    if ((rc = sodium_ready(err)) < 0)
-        return rc;
-    s = secrets_new(n);
-    if (!s)
-        return vml_err_set(err, VML_ENOMEM, "out of memory");
-    for (i = 0; i < n; i++) {
-        const char *val;
-        if (!vml_vault_name_ok(names[i])) {
-            vml_secrets_free(s);
-            return name_error(err, names[i]);
-        }
-        val = getenv(names[i]);
-        if (!val || !*val)
-            continue;
-        if ((rc = secret_fill(&s->v[s->n], names[i], val, strlen(val), err)) < 0) {
-            vml_secrets_free(s);
-            return rc;
-        }
-        s->n++;
-    }
-    remember(s);
-    *out = s;
-    return 0;
-}
-
-size_t vml_secrets_redact(const vml_secrets *s, char *buf, size_t len)
-{
-    size_t i, count = 0;
-    int f;
-    for (i = 0; s && i < s->n; i++) {
-        for (f = 0; f < NFORMS && s->v[i].forms[f]; f++) {
-            const char *form = s->v[i].forms[f];
-            size_t fl = s->v[i].flen[f];
-            char *p = buf, *end = buf + len;
-            while ((size_t)(end - p) >= fl) {
-                char *hit = memmem(p, (size_t)(end - p), form, fl);
-                if (!hit)
-                    break;
-                memset(hit, '*', fl);
-                count++;
-                p = hit + fl;
-            }
-        }
-    }
-    return count;
-}
-
-/* }============================================================ */
-
-/* {============================================================ process-wide redaction */
-
-static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
-static vml_secrets *seen; /* every secret this process loaded (copies), wiped at exit */
-static int seen_atexit;
-
-static void seen_free(void)
-{
-    pthread_mutex_lock(&seen_lock);
-    vml_secrets_free(seen);
-    seen = NULL;
-    pthread_mutex_unlock(&seen_lock);
-}
-
-static void remember(const vml_secrets *s)
-{
-    size_t i, j;
-    pthread_mutex_lock(&seen_lock);
-    if (!seen && !(seen = secrets_new(0)))
-        goto out;
-    if (!seen_atexit) {
-        atexit(seen_free);
-        seen_atexit = 1;
-    }
-    for (i = 0; s && i < s->n; i++) {
-        int dup = 0;
-        secret *grown;
-        for (j = 0; j < seen->n && !dup; j++)
-            dup = seen->v[j].vlen == s->v[i].vlen &&
-                  sodium_memcmp(seen->v[j].entry + strlen(seen->v[j].name) + 1,
-                                value_of(&s->v[i]), s->v[i].vlen) == 0;
-        if (dup)
-            continue;
-        grown = realloc(seen->v, (seen->n + 1) * sizeof *grown);
-        if (!grown)
-            goto out;
-        seen->v = grown;
-        if (secret_fill(&seen->v[seen->n], s->v[i].name, value_of(&s->v[i]), s->v[i].vlen,
-                        NULL) == 0)
-            seen->n++;
-    }
-out:
-    pthread_mutex_unlock(&seen_lock);
-}
-
-/* Loads the vault's secrets into the set when the vault file changed since the last look
- * (path, size, mtime), so a server masks secrets added while it runs. Quiet: no prompt.
- * It looks at most every VAULT_LOOK_MS: a server writes thousands of messages a second and a
- * path lookup plus stat for each was a tenth of its time. Secrets this process reads are masked
- * at once anyway (remember()); the interval only delays masking a value that another process
- * added to the vault and that reaches this process some other way. */
-#define VAULT_LOOK_MS 20
-static void auto_prime(void)
-{
-    static char last_path[4096];
-    static struct stat last;
-    static int busy;
-    static struct timespec looked;
-    char path[4096];
-    struct stat st;
-    struct timespec now;
-    if (busy)
-        return;
-    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0) {
-        long long ms = (long long)(now.tv_sec - looked.tv_sec) * 1000 +
-                       (now.tv_nsec - looked.tv_nsec) / 1000000;
-        if ((looked.tv_sec || looked.tv_nsec) && ms >= 0 && ms < VAULT_LOOK_MS)
-            return;
-        looked = now;
-    }
-    if (vml_vault_path(path, sizeof path, NULL) < 0 || stat(path, &st) != 0)
-        return;
-    if (strcmp(path, last_path) == 0 && st.st_size == last.st_size &&
-        st.st_mtim.tv_sec == last.st_mtim.tv_sec && st.st_mtim.tv_nsec == last.st_mtim.tv_nsec)
-        return;
-    snprintf(last_path, sizeof last_path, "%s", path);
-    last = st;
-    busy = 1;
-    vml_vault_redact_prime(NULL);
-    busy = 0;
-}
-
-size_t vml_vault_redact_known(char *buf, size_t len)
-{
-    size_t n;
-    pthread_mutex_lock(&seen_lock);
-    n = vml_secrets_redact(seen, buf, len);
-    pthread_mutex_unlock(&seen_lock);
-    return n;
-}
-
-size_t vml_vault_redact(char *buf, size_t len)
-{
-    auto_prime();
-    return vml_vault_redact_known(buf, len);
-}
-
-int vml_vault_redact_prime(vml_err *err)
+int vml_vault_load_quiet(vml_secrets **out, vml_err *err)
 {
     vault v;
     vault_text t = {0};
-    vml_secrets *s = NULL;
     int rc, quiet;
+    *out = NULL;
     if ((rc = vault_init(&v, err)) < 0)
         return rc;
     rc = vault_read(&v, &t, err);
@@ -1665,9 +1254,7 @@ int vml_vault_redact_prime(vml_err *err)
     vault_deinit(&v);
     if (rc < 0 || !quiet)
         return rc;
-    rc = load_some(NULL, 0, NULL, 0, 1, 0, &s, err);
-    vml_secrets_free(s);
-    return rc;
+    return load_some(NULL, 0, NULL, 0, 1, 0, out, err);
 }
 
 /* }============================================================ */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT
  *
- * vault — the encrypted secrets store, secret handles for process spawning, and redaction.
+ * vault — the encrypted secrets file: its format, keys and rollback check; reading, writing and
+ * decrypting entries into secret sets (core/secrets.h). Masking output is core/redact.h.
  *
  * Secrets (HF_TOKEN, WANDB_API_KEY, ...) live encrypted in one file, `<data>/vault` (data =
  * $XDG_DATA_HOME/vibeml or VIBEML_HOME). Plaintexts and keys exist only in sodium_malloc memory
  * and are wiped (sodium_free) when released; they never become Lua strings, never go to argv, a
  * task file, the store, a log or a tool result. A value reaches only the environment of the
- * process that needs it (vml_secrets_env_*), and captured output is masked with
- * vml_secrets_redact / vml_vault_redact.
+ * process that needs it (vml_secrets_env_apply), and captured output is masked (core/redact.h).
  *
  * Key. A 32-byte master key, either
  *   - from a passphrase: Argon2id (crypto_pwhash, ALG_ARGON2ID13) with a random 16-byte salt and
@@ -40,9 +40,9 @@
  * state database (table vault_generation); a verified file below the record is refused as an
  * older copy put back, until `vibeml secrets accept-restore` (vml_vault_accept_restore).
  *
- * Names are environment-variable names: [A-Za-z_][A-Za-z0-9_]{0,127}. Values: 1..65536 bytes.
+ * Names are environment-variable names (vml_secrets_name_ok). Values: 1..65536 bytes.
  *
- * Uses: err, paths, libsodium, jansson.
+ * Uses: err, paths, store, secrets, libsodium, jansson, SQLite.
  */
 #ifndef VML_VAULT_H
 #define VML_VAULT_H
@@ -51,15 +51,13 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "secrets.h"
 
-#define VML_VAULT_NAME_MAX 128
 #define VML_VAULT_VALUE_MAX 65536
-/* Values shorter than this are not masked by redaction (a 2-byte value would mask half a log). */
-#define VML_VAULT_REDACT_MIN 4
 
 /* One entry as listed (no value). */
 typedef struct vml_vault_entry {
-    char name[VML_VAULT_NAME_MAX + 1];
+    char name[VML_SECRET_NAME_MAX + 1];
     char created[32]; /* ISO 8601 UTC */
     char updated[32];
 } vml_vault_entry;
@@ -73,9 +71,6 @@ typedef struct vml_vault_index {
     int verified;      /* 1: key known and the file's MAC checked */
     char path[4096];
 } vml_vault_index;
-
-/* 1 if name is a valid secret name (an environment-variable name), else 0. */
-int vml_vault_name_ok(const char *name);
 
 /* The vault file's path into buf. Returns 0 or a VML code. */
 int vml_vault_path(char *buf, size_t n, vml_err *err);
@@ -99,78 +94,27 @@ int vml_vault_accept_restore(long long *gen, vml_err *err);
 /* 1 when the vault has an entry called name (no key needed), 0 when not, <0 on error. */
 int vml_vault_has(const char *name, vml_err *err);
 
-/* {============================================================ secret handles */
-
-/* A set of decrypted secrets in sodium_malloc memory: for one process spawn, or for redaction.
- * Each entry also keeps the "NAME=value" string the spawner hands to execve. */
-typedef struct vml_secrets vml_secrets;
+/* {============================================================ decrypting into secret sets */
 
 /* Decrypts the n named secrets into *out (the caller's: vml_secrets_free). Names in
  * optional (may be NULL, m names) are taken when present and skipped when not. A missing
  * required name is VML_ENOENT with "secret 'NAME' is not in the vault; add it with
- * `vibeml secrets set NAME`". A wrong key is VML_EAUTH; a damaged file VML_ECRYPTO. */
+ * `vibeml secrets set NAME`". A wrong key is VML_EAUTH; a damaged file VML_ECRYPTO. May prompt
+ * for the passphrase on a terminal. */
 int vml_vault_load(const char *const *names, size_t n, const char *const *optional, size_t m,
                    vml_secrets **out, vml_err *err);
-/* Every secret in the vault (for redaction). No vault file = an empty set. */
+/* Every secret in the vault. No vault file = an empty set. */
 int vml_vault_load_all(vml_secrets **out, vml_err *err);
-/* A set built from this process's own environment (the named variables that are set): for a
- * supervisor process that received secrets in its environment and must redact its child's
- * output. */
-int vml_secrets_from_environ(const char *const *names, size_t n, vml_secrets **out, vml_err *err);
-/* Wipes and frees; NULL is a no-op. */
-void vml_secrets_free(vml_secrets *s);
-
-size_t vml_secrets_count(const vml_secrets *s);
-/* The i-th name. Borrowed, valid while s lives. */
-const char *vml_secrets_name(const vml_secrets *s, size_t i);
-/* The i-th "NAME=value" string, NUL-terminated, in sodium memory. Borrowed, valid while s lives.
- * This is what a spawner puts in the env array it passes to uv_spawn/execve; the kernel copies it
- * into the child, so s may be freed as soon as the spawn call returns. Never log it. */
-const char *vml_secrets_env_entry(const vml_secrets *s, size_t i);
-
-/* The spawner's API: calls put(ud, entry) with each "NAME=value" entry (borrowed, sodium memory).
- * put returns 0 or a VML code, which stops the walk and is returned. Use it to add the entries to
- * the environment array of a child, e.g.
- *     static int add(void *ud, const char *entry) { return env_push(ud, entry); }
- *     vml_vault_env_apply(secrets, add, &envb);
- *     uv_spawn(...);                 -- env array points at the entries
- *     vml_secrets_free(secrets);     -- after the spawn call
- * For SkyPilot: put "NAME=value" into the `sky` process's environment and pass `--secret NAME`
- * (the name only) on its command line, never `--env`. */
-int vml_vault_env_apply(const vml_secrets *s, int (*put)(void *ud, const char *entry), void *ud);
-
-/* Masks every occurrence in buf of each secret value of s and of its encodings (standard and
- * URL-safe base64 with and without padding, URL encoding, lower- and upper-case hex) with '*',
- * in place, same length. Returns the number of occurrences masked. Values shorter than
- * VML_VAULT_REDACT_MIN are skipped. Redact whole lines (or whole documents): a value split across
- * two calls is not seen. */
-size_t vml_secrets_redact(const vml_secrets *s, char *buf, size_t len);
-
-/* }============================================================ */
-
-/* {============================================================ process-wide redaction */
-
-/* Every secret this process has loaded (vml_vault_load, vml_vault_load_all,
- * vml_secrets_from_environ) is remembered, wiped only at exit, so anything the process emits
- * (logs it captured, tool results, error messages) can be masked without asking for the key
- * again. vml_vault_redact masks buf in place with all of them and returns the count; when the
- * vault file changed since its last call it first loads the whole vault into the set, if the key
- * is available without asking (key file or VIBEML_PASSPHRASE), so a long-running server also
- * masks secrets that were added after it started.
- * vml_vault_redact_prime loads the whole vault into that set when the key is available without
- * asking (key file or VIBEML_PASSPHRASE); it returns 0 also when there is nothing to load. */
-size_t vml_vault_redact(char *buf, size_t len);
-/* The same without looking at the vault file: only the secrets this process already loaded.
- * Never slow (no key derivation), so it is safe inside a sandboxed plugin's vibeml.log. */
-size_t vml_vault_redact_known(char *buf, size_t len);
-int vml_vault_redact_prime(vml_err *err);
+/* Every secret in the vault when the key is available without asking (key file or
+ * VIBEML_PASSPHRASE); otherwise, or without a vault file, *out = NULL and 0. Never prompts. */
+int vml_vault_load_quiet(vml_secrets **out, vml_err *err);
 
 /* }============================================================ */
 
 /* {============================================================ Lua */
 
 /* Lua scripts hold a set as a "vibeml.SecretEnv" userdata (vibeml.vault.env_for(names), also
- * require("vibeml.vault").env_for): the values stay in C. A spawner's Lua binding (core/proc.c)
+ * require("vibeml.vault").env_for): the values stay in C. A spawner's Lua binding (lapi_proc.c)
  * takes it as an argument and gets the set with this function: the set at idx, borrowed (valid
  * while the userdata lives and is not closed), or NULL when idx is not an open SecretEnv. */
 struct lua_State;
@@ -190,5 +134,10 @@ int vml_vault_read_secret(int fd, const char *prompt, unsigned char **out, size_
 void vml_vault_set_kdf_cost(unsigned long long opslimit, size_t memlimit);
 
 /* }============================================================ */
+
+/* Transitional: core/mcp.c masks its output through the name redaction had while it lived in
+ * this file. Remove these two lines once it includes redact.h and calls vml_redact. */
+#include "redact.h"
+#define vml_vault_redact vml_redact
 
 #endif

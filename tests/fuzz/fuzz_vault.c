@@ -190,7 +190,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         char buf[256];
         size_t n = 0, i;
-        if (vml_vault_env_apply(s, count_put, &n) < 0 || n != vml_secrets_count(s)) {
+        if (vml_secrets_env_apply(s, count_put, &n) < 0 || n != vml_secrets_count(s)) {
             fprintf(stderr, "fuzz: FINDING env entries do not match the secrets\n");
             abort();
         }

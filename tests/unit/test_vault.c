@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "redact.h"
 #include "vault.h"
 
 static char home[256];
@@ -398,7 +399,7 @@ static void test_redaction(void **state)
     }
     /* the process-wide redactor knows every secret loaded so far */
     snprintf(buf, sizeof buf, "leak: %s", SECRET);
-    assert_true(vml_vault_redact(buf, strlen(buf)) >= 1);
+    assert_true(vml_redact(buf, strlen(buf)) >= 1);
     assert_null(strstr(buf, SECRET));
     vml_secrets_free(s);
 }
@@ -508,7 +509,7 @@ static void test_spawn_and_scan(void **state)
 
     put("HF_TOKEN", SECRET);
     assert_int_equal(vml_vault_load(names, 1, NULL, 0, &s, &err), 0);
-    assert_int_equal(vml_vault_env_apply(s, env_push, &envp), 0);
+    assert_int_equal(vml_secrets_env_apply(s, env_push, &envp), 0);
     assert_int_equal(pipe(p), 0);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, p[1], 1);
@@ -527,7 +528,7 @@ static void test_spawn_and_scan(void **state)
     assert_non_null(strstr(out, "done"));
 
     /* the captured log is redacted with the process-wide set before it is written */
-    assert_true(vml_vault_redact(out, n) >= 3);
+    assert_true(vml_redact(out, n) >= 3);
     snprintf(logdir, sizeof logdir, "%s/jobs", home);
     mkdir(logdir, 0700);
     snprintf(logdir, sizeof logdir, "%s/jobs/j-1", home);
