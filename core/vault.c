@@ -401,6 +401,24 @@ static void text_free(vault_text *t)
     t->data = NULL;
 }
 
+/* Reads the vault file into v and t (t zeroed by the caller); a writer first takes the lock
+ * (for_write 1). Whatever it returns, vault_close(v, t) releases what was taken. */
+static int vault_open(vault *v, vault_text *t, int for_write, vml_err *err)
+{
+    int rc;
+    if ((rc = vault_init(v, err)) < 0)
+        return rc;
+    if (for_write && (rc = vault_lock(v, 1, err)) < 0)
+        return rc;
+    return vault_read(v, t, err);
+}
+
+static void vault_close(vault *v, vault_text *t)
+{
+    text_free(t);
+    vault_deinit(v);
+}
+
 /* }============================================================ */
 
 /* {============================================================ keys */
@@ -976,10 +994,9 @@ int vml_vault_list(vml_vault_index *idx, vml_err *err)
     size_t i;
     int rc;
     memset(idx, 0, sizeof *idx);
-    if ((rc = vault_init(&v, err)) < 0)
-        return rc;
+    rc = vault_open(&v, &t, 0, err);
     snprintf(idx->path, sizeof idx->path, "%s", v.path);
-    if ((rc = vault_read(&v, &t, err)) < 0)
+    if (rc < 0)
         goto out;
     idx->exists = v.exists;
     idx->passphrase = v.passphrase;
@@ -1004,8 +1021,7 @@ int vml_vault_list(vml_vault_index *idx, vml_err *err)
     }
     idx->count = v.n;
 out:
-    text_free(&t);
-    vault_deinit(&v);
+    vault_close(&v, &t);
     return rc;
 }
 
@@ -1014,12 +1030,9 @@ int vml_vault_has(const char *name, vml_err *err)
     vault v;
     vault_text t = {0};
     int rc;
-    if ((rc = vault_init(&v, err)) < 0)
-        return rc;
-    if ((rc = vault_read(&v, &t, err)) == 0)
+    if ((rc = vault_open(&v, &t, 0, err)) == 0)
         rc = find_entry(&v, name) != NULL;
-    text_free(&t);
-    vault_deinit(&v);
+    vault_close(&v, &t);
     return rc;
 }
 
@@ -1039,11 +1052,7 @@ int vml_vault_set(const char *name, const unsigned char *value, size_t len, vml_
     if (len == 0 || len > VML_VAULT_VALUE_MAX)
         return vml_err_set(err, VML_EINVAL, "a secret's value must be 1 to %d bytes",
                            VML_VAULT_VALUE_MAX);
-    if ((rc = vault_init(&v, err)) < 0)
-        return rc;
-    if ((rc = vault_lock(&v, 1, err)) < 0)
-        goto out;
-    if ((rc = vault_read(&v, &t, err)) < 0)
+    if ((rc = vault_open(&v, &t, 1, err)) < 0)
         goto out;
     if ((rc = vault_unlock(&v, &t, 1, 1, err)) < 0)
         goto out;
@@ -1081,8 +1090,7 @@ int vml_vault_set(const char *name, const unsigned char *value, size_t len, vml_
     rc = vault_write(&v, err);
 out:
     free(ct);
-    text_free(&t);
-    vault_deinit(&v);
+    vault_close(&v, &t);
     return rc;
 }
 
@@ -1094,11 +1102,7 @@ int vml_vault_remove(const char *name, vml_err *err)
     int rc;
     if (!vml_secrets_name_ok(name))
         return vml_secrets_name_error(err, name);
-    if ((rc = vault_init(&v, err)) < 0)
-        return rc;
-    if ((rc = vault_lock(&v, 1, err)) < 0)
-        goto out;
-    if ((rc = vault_read(&v, &t, err)) < 0)
+    if ((rc = vault_open(&v, &t, 1, err)) < 0)
         goto out;
     if (!v.exists || !(e = find_entry(&v, name))) {
         rc = vml_err_set(err, VML_ENOENT, "there is no secret called '%s' (see `vibeml secrets "
@@ -1114,8 +1118,7 @@ int vml_vault_remove(const char *name, vml_err *err)
     v.n--;
     rc = vault_write(&v, err);
 out:
-    text_free(&t);
-    vault_deinit(&v);
+    vault_close(&v, &t);
     return rc;
 }
 
@@ -1124,11 +1127,7 @@ int vml_vault_accept_restore(long long *gen, vml_err *err)
     vault v;
     vault_text t = {0};
     int rc;
-    if ((rc = vault_init(&v, err)) < 0)
-        return rc;
-    if ((rc = vault_lock(&v, 1, err)) < 0)
-        goto out;
-    if ((rc = vault_read(&v, &t, err)) < 0)
+    if ((rc = vault_open(&v, &t, 1, err)) < 0)
         goto out;
     if (!v.exists) {
         rc = vml_err_set(err, VML_ENOENT, "there is no vault at %s", v.path);
@@ -1141,8 +1140,7 @@ int vml_vault_accept_restore(long long *gen, vml_err *err)
     if (gen)
         *gen = v.gen;
 out:
-    text_free(&t);
-    vault_deinit(&v);
+    vault_close(&v, &t);
     return rc;
 }
 
@@ -1176,9 +1174,7 @@ static int load_some(const char *const *names, size_t n, const char *const *opti
     for (i = 0; i < m; i++)
         if (!vml_secrets_name_ok(optional[i]))
             return vml_secrets_name_error(err, optional[i]);
-    if ((rc = vault_init(&v, err)) < 0)
-        return rc;
-    if ((rc = vault_read(&v, &t, err)) < 0)
+    if ((rc = vault_open(&v, &t, 0, err)) < 0)
         goto out;
     for (i = 0; i < n; i++) {
         if (!v.exists || !find_entry(&v, names[i])) {
@@ -1224,8 +1220,7 @@ done:
     s = NULL;
 out:
     vml_secrets_free(s);
-    text_free(&t);
-    vault_deinit(&v);
+    vault_close(&v, &t);
     return rc;
 }
 
@@ -1246,12 +1241,9 @@ int vml_vault_load_quiet(vml_secrets **out, vml_err *err)
     vault_text t = {0};
     int rc, quiet;
     *out = NULL;
-    if ((rc = vault_init(&v, err)) < 0)
-        return rc;
-    rc = vault_read(&v, &t, err);
+    rc = vault_open(&v, &t, 0, err);
     quiet = rc == 0 && v.exists && key_available_quietly(&v);
-    text_free(&t);
-    vault_deinit(&v);
+    vault_close(&v, &t);
     if (rc < 0 || !quiet)
         return rc;
     return load_some(NULL, 0, NULL, 0, 1, 0, out, err);
