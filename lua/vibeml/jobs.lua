@@ -323,8 +323,8 @@ end
 function M.launch(input, opts)
   opts = opts or {}
   local progress = opts.progress or function() end
-  local money, merr = guard_module("vibeml.budget", "the budget module")
-  if not money then return fail(merr, "VML_EMONEY") end
+  local budget, merr = guard_module("vibeml.budget", "the budget module")
+  if not budget then return fail(merr, "VML_EMONEY") end
   local secrets, serr = guard_module("vibeml.vault", "the secrets vault module")
   if not secrets then return fail(serr, "VML_ESECRET") end
   local storage = require "vibeml.jobs.storage"
@@ -370,8 +370,8 @@ function M.launch(input, opts)
   local cap = opts.cap or info.max_cost or (info.estimate and info.estimate.cost and info.estimate.cost.max)
   -- one cap everywhere (jobs show, status, budget): the ledger stops the job at the lower of
   -- its own cap and the per-job cap, so that is the cap the job row shows
-  if not local_run and money.effective_cap then
-    local okc, ecap = pcall(money.effective_cap, cap)
+  if not local_run and budget.effective_cap then
+    local okc, ecap = pcall(budget.effective_cap, cap)
     if okc and ecap then cap = ecap end
   end
   local name = opts.name or task.name or info.workflow or "job"
@@ -414,7 +414,7 @@ function M.launch(input, opts)
   if not local_run and amount <= 0 then
     -- a cloud run with neither an estimate nor a cap cannot be held against a budget: refuse it
     -- rather than let it spend unchecked
-    local lim = money.limits() or {}
+    local lim = budget.limits() or {}
     if lim.monthly or lim.per_job then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_retry = 0,
         failure_message = "budget: no cost estimate and no cap" }, "budget refused")
@@ -423,10 +423,10 @@ function M.launch(input, opts)
         .. "a plan", "VML_EMONEY"
     end
   end
-  if not local_run and opts.confirm and not opts.ctx and money.confirm_cap then
+  if not local_run and opts.confirm and not opts.ctx and budget.confirm_cap then
     -- the CLI: a cap below the expected cost is put to the person first (launch_training asks
     -- through elicitation before it calls launch)
-    local okc, msg_c = money.confirm_cap{ cap = cap, expected = est_cost.expected, confirm = opts.confirm }
+    local okc, msg_c = budget.confirm_cap{ cap = cap, expected = est_cost.expected, confirm = opts.confirm }
     if not okc then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_retry = 0,
         failure_message = "budget: " .. tostring(msg_c) }, "cap below the estimate")
@@ -434,7 +434,7 @@ function M.launch(input, opts)
     end
   end
   if not local_run and amount > 0 then
-    local fn = (opts.ctx or opts.confirm) and money.authorize or money.reserve
+    local fn = (opts.ctx or opts.confirm) and budget.authorize or budget.reserve
     local okr, ok, rmsg, rcode, rinfo = pcall(fn, { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
     if not okr then ok, rmsg, rcode = nil, "the budget check failed: " .. tostring(type(ok) == "table" and ok.message or ok), "VML_EMONEY" end
     if not ok then
@@ -452,7 +452,7 @@ function M.launch(input, opts)
     if jdb.get(id).state ~= "failed" then jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == "VML_EUNSUPPORTED" and "invalid_resource" or "setup"),
       failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes)) or nil,
       failure_retry = c and c.retry and 1 or 0 }, "start failed") end
-    if not local_run then pcall(money.release, id) end
+    if not local_run then pcall(budget.release, id) end
     announce(id)
     return nil, smsg, scode or "VML_EPROC", { job_id = id }
   end

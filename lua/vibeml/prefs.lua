@@ -250,9 +250,9 @@ function M.get()
   if not values then return nil, comments_or_err end
   local out = {}
   for k, v in pairs(values) do out[k] = v end
-  local ok, money = pcall(require, "vibeml.budget")
+  local ok, budget = pcall(require, "vibeml.budget")
   if ok then
-    local okl, l = pcall(money.limits)
+    local okl, l = pcall(budget.limits)
     if okl and type(l) == "table" then
       out.per_job_cap = l.per_job
       out.monthly_budget = l.monthly

@@ -270,9 +270,9 @@ T.case("one `sky jobs queue` call per poll for N = 1, 10, 500 jobs", function()
 end)
 
 T.case("a cloud launch with no estimate and no cap is refused while a budget is set", function()
-  local money = require "vibeml.budget"
-  local before = money.limits()
-  assert(money.set_limits({ monthly = 100 }))
+  local budget = require "vibeml.budget"
+  local before = budget.limits()
+  assert(budget.set_limits({ monthly = 100 }))
   clear_log()
   local t = task()
   t.estimate, t.rate_hr = nil, nil
@@ -284,7 +284,7 @@ T.case("a cloud launch with no estimate and no cap is refused while a budget is 
   -- with a cap it is held against the budget and goes ahead
   local ok = jobs.launch(t, { backend = "skypilot", cap = 5 })
   T.ok(ok, "a capped launch goes ahead")
-  money.set_limits({ monthly = before.monthly or false, per_job = before.per_job or false })
+  budget.set_limits({ monthly = before.monthly or false, per_job = before.per_job or false })
 end)
 
 return T.run()

@@ -1,7 +1,7 @@
 -- The planner honours the user's preferences and warns about the money limits.
 local T = require "vibeml.test"
 local prefs = require "vibeml.prefs"
-local money = require "vibeml.budget"
+local budget = require "vibeml.budget"
 
 local function plan(req)
   req.offline, req.no_task = true, true
@@ -35,7 +35,7 @@ T.case("the request wins over preferences; ignore_preferences skips them", funct
 end)
 
 T.case("per-job cap and monthly budget produce warnings", function()
-  assert(money.set_limits { per_job = 0.05, monthly = 100 })
+  assert(budget.set_limits { per_job = 0.05, monthly = 100 })
   local p = plan { model = "org/Model-8B" }
   local warned = false
   for _, w in ipairs(p.warnings) do

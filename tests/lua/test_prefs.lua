@@ -1,7 +1,7 @@
 -- vibeml.prefs and the get_preferences / set_preferences tools.
 local T = require "vibeml.test"
 local prefs = require "vibeml.prefs"
-local money = require "vibeml.budget"
+local budget = require "vibeml.budget"
 
 T.case("created with defaults when missing", function()
   T.eq(vibeml.fs.exists(prefs.path()), nil)
@@ -118,7 +118,7 @@ T.case("a hand-edited file is validated on every load", function()
 end)
 
 T.case("money limits: shown, never set through prefs or MCP", function()
-  T.ok(money.set_limits{ per_job = 25, monthly = 300 })
+  T.ok(budget.set_limits{ per_job = 25, monthly = 300 })
   local p = prefs.get()
   T.eq(p.per_job_cap, 25)
   T.eq(p.monthly_budget, 300)
@@ -129,12 +129,12 @@ T.case("money limits: shown, never set through prefs or MCP", function()
   local r, m = setp.handler({ per_job_cap = 1000, cloud = "aws" }, {})
   T.eq(r, nil)
   T.contains(m, "vibeml budget set")
-  T.eq(money.limits().per_job, 25)
+  T.eq(budget.limits().per_job, 25)
   T.eq(prefs.get().cloud, nil)                      -- nothing changed
   local r2, m2 = setp.handler({ monthly_budget = vibeml.null }, {})
   T.eq(r2, nil)
   T.contains(m2, "Money limits cannot be changed by an assistant")
-  T.eq(money.limits().monthly, 300)
+  T.eq(budget.limits().monthly, 300)
 end)
 
 T.case("tools: set_preferences then get_preferences", function()

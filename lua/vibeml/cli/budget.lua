@@ -1,7 +1,7 @@
 -- `vibeml budget [show] [--json] [--month YYYY-MM]` · `vibeml budget set --monthly USD
 -- [--per-job USD]` · `vibeml budget reconcile`. Money limits are set here (a person at a
 -- terminal), never over MCP.
-local money = require "vibeml.budget"
+local budget = require "vibeml.budget"
 
 local usage = [[
 usage: vibeml budget [show] [--json] [--month YYYY-MM]
@@ -18,7 +18,7 @@ budget a warning goes out. Amounts are exact to a millionth of a dollar: 50, 12.
 
 local function io_err(s) vibeml.log("error", "%s", s) end
 
-local function fmt(v) return v and money.format(v) or "none" end
+local function fmt(v) return v and budget.format(v) or "none" end
 
 local function show(args)
   local json, month = false, nil
@@ -36,7 +36,7 @@ local function show(args)
     end
     i = i + 1
   end
-  local st, msg = money.status_json(month)
+  local st, msg = budget.status_json(month)
   if not st then io_err("vibeml budget: " .. msg) return 1 end
   if json then print(vibeml.json.encode(st)) return 0 end
   local n = function(v) return not vibeml.isnull(v) and v or nil end
@@ -84,9 +84,9 @@ local function set(args)
     end
   end
   if next(t) == nil then io_err("vibeml budget set: give --monthly and/or --per-job\n" .. usage) return 2 end
-  local ok, msg = money.set_limits(t)
+  local ok, msg = budget.set_limits(t)
   if not ok then io_err("vibeml budget set: " .. msg) return 1 end
-  local l = money.limits()
+  local l = budget.limits()
   print(string.format("monthly budget %s, per-job cap %s", fmt(l.monthly), fmt(l.per_job)))
   return 0
 end
@@ -106,7 +106,7 @@ return {
       for k = 2, #args do rest[#rest + 1] = args[k] end
       return set(rest)
     elseif sub == "reconcile" then
-      local n = money.reconcile()
+      local n = budget.reconcile()
       print(string.format("%d open reservation(s) resolved", n))
       return 0
     end

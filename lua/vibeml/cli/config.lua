@@ -68,11 +68,11 @@ return {
       for _, s in ipairs(prefs.SPEC) do
         print(string.format("%-15s %-12s %s", s.key, show(p[s.key]), s.description))
       end
-      local money = require "vibeml.budget"
+      local budget = require "vibeml.budget"
       print(string.format("%-15s %-12s %s", "per_job_cap",
-        p.per_job_cap and money.format(p.per_job_cap) or "none", "set with `vibeml budget set --per-job USD`"))
+        p.per_job_cap and budget.format(p.per_job_cap) or "none", "set with `vibeml budget set --per-job USD`"))
       print(string.format("%-15s %-12s %s", "monthly_budget",
-        p.monthly_budget and money.format(p.monthly_budget) or "none",
+        p.monthly_budget and budget.format(p.monthly_budget) or "none",
         "set with `vibeml budget set --monthly USD`"))
       print("file: " .. prefs.path())
       return 0
@@ -97,16 +97,16 @@ return {
         err("vibeml config set: give KEY and VALUE\n" .. usage) return 2
       end
       if MONEY[key] then
-        local money = require "vibeml.budget"
+        local budget = require "vibeml.budget"
         local v = text
         if text == "null" or text == "none" or text == "off" then v = false
         else
           local ok, m = vibeml.budget.parse_usd(text)
           if not ok then err("vibeml config set: " .. m) return 2 end
         end
-        local ok, m = money.set_limits({ [MONEY[key]] = v })
+        local ok, m = budget.set_limits({ [MONEY[key]] = v })
         if not ok then err("vibeml config set: " .. m) return 1 end
-        print(key .. " = " .. (v and money.format(vibeml.budget.parse_usd(text)) or "none"))
+        print(key .. " = " .. (v and budget.format(vibeml.budget.parse_usd(text)) or "none"))
         return 0
       end
       local v, perr = parse_value(key, text)

@@ -119,7 +119,7 @@ local function main(args)
   if not jdb.ACTIVE[job.state] then return 0 end
   local me = vibeml.proc.getpid()
   jdb.update(id, { pid = me, pid_start = vibeml.proc.start_time(me), backend_id = tostring(me) })
-  local money = guarded("vibeml.budget")
+  local budget = guarded("vibeml.budget")
   local task = vibeml.json.decode(assert(vibeml.fs.read(job.task_path)))
   local params = type(job.params) == "string" and vibeml.json.decode(job.params) or {}
   local state = { dir = job.dir, workdir = job.dir .. "/work", stopping = false }
@@ -151,7 +151,7 @@ local function main(args)
     if cost ~= last_accrue and (row.rate_hr or 0) > 0 then
       last_accrue = cost
       db:exec("UPDATE jobs SET cost_accrued = ? WHERE id = ?", cost, id)
-      if money and money.accrue then pcall(money.accrue, id, cost) end
+      if budget and budget.accrue then pcall(budget.accrue, id, cost) end
       if row.cap_usd and cost >= row.cap_usd and not state.stopping then
         jdb.update(id, { stop_requested_at = jdb.now(), stop_reason = "budget" })
         jdb.event(db, id, "cost", { accrued = cost, cap = row.cap_usd, message = "cost cap reached: stopping the job" })
@@ -216,7 +216,7 @@ local function main(args)
   end
   jdb.update(id, fields, "supervisor finished")
   require("vibeml.jobs.report").write(id) -- report.json + report.md in the job folder
-  if money and money.settle then pcall(money.settle, id, final) end
+  if budget and budget.settle then pcall(budget.settle, id, final) end
   return 0
 end
 

@@ -134,9 +134,9 @@ function M.handler(args, ctx)
   -- a cap below the expected cost stops the job early: the person says yes first
   local backend = args.backend or jobs.default_backend()
   if backend ~= "local" then
-    local money = require "vibeml.budget"
-    local cap = money.effective_cap(plan.request and plan.request.max_cost)
-    local ok, cmsg = money.confirm_cap{ cap = cap, expected = plan.best and plan.best.cost
+    local budget = require "vibeml.budget"
+    local cap = budget.effective_cap(plan.request and plan.request.max_cost)
+    local ok, cmsg = budget.confirm_cap{ cap = cap, expected = plan.best and plan.best.cost
       and plan.best.cost.expected, ctx = ctx }
     if not ok then return nil, (note and (note .. " ") or "") .. cmsg end
   end

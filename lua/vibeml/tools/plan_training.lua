@@ -26,9 +26,9 @@ local M = {
 
 -- The per-job cap against the plan's expected cost: the job is stopped when it reaches the cap.
 function M.cap_of(p)
-  local ok, money = pcall(require, "vibeml.budget")
-  if not ok or type(money) ~= "table" then return nil end
-  local okl, lim = pcall(money.limits)
+  local ok, budget = pcall(require, "vibeml.budget")
+  if not ok or type(budget) ~= "table" then return nil end
+  local okl, lim = pcall(budget.limits)
   local per_job = okl and type(lim) == "table" and lim.per_job or nil
   if per_job ~= nil and vibeml.isnull(per_job) then per_job = nil end
   local own = p.request and p.request.max_cost
