@@ -327,7 +327,13 @@ local methods = {}
 
 methods["resources/list"] = function(params)
   local all = {}
-  for _, uri in ipairs(resource_order) do all[#all + 1] = describe(static_resources[uri], "uri") end
+  for _, uri in ipairs(resource_order) do
+    -- a ui:// view is listed only for clients that render MCP Apps (the spec allows leaving it
+    -- out; for the others it is an HTML page they cannot use)
+    if uri:sub(1, 5) ~= "ui://" or M.supports_ui() then
+      all[#all + 1] = describe(static_resources[uri], "uri")
+    end
+  end
   for _, t in ipairs(templates) do
     if t.list then
       local ok, items = pcall(t.list)
