@@ -5,8 +5,9 @@
 // 1. MCP Apps: the official SDK client declares the extension (io.modelcontextprotocol/ui);
 //    get_job_status is listed with _meta.ui.resourceUri and its result carries the loss history;
 //    the linked ui:// resource is read and rendered in headless Chromium inside a host page (an
-//    iframe with the spec's default CSP, no network) whose bridge answers ui/initialize, sends
-//    tool-input and tool-result, and relays the view's tools/call to the server. A screenshot is
+//    iframe with the spec's default CSP, no network) run by the official AppBridge
+//    (@modelcontextprotocol/ext-apps), which answers ui/initialize, sends tool-input and
+//    tool-result, and relays the view's tools/call to the server. A screenshot is
 //    decoded and checked: the loss curve's colour draws a curve across the chart; the cost
 //    figures are on the page. Stop asks for confirmation, then terminate_job goes through the
 //    bridge and the job really stops. A client without the extension sees no link and no history.
@@ -14,10 +15,6 @@
 // 2. Browser: `vibeml serve --http` serves the view at /jobs/<id> (404 page for an unknown id);
 //    the page speaks MCP to /mcp, draws the curve, and its Stop stops the job.
 //
-// Why a minimal host rather than @modelcontextprotocol/ext-apps' AppBridge: its 2.x releases
-// need the SDK's 2.x packages as peers (these tests use SDK 1.x) and an ES module loader for a
-// page (a bundler or an import map over node_modules). The host here follows the specification
-// (version 2026-01-26): the view must answer it as it would any host.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -26,6 +23,11 @@ import { inflateSync } from 'node:zlib';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { chromium } from 'playwright-core';
+import { build } from 'esbuild';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 const BIN = process.env.VIBEML_BIN;
 const { JOB_APP, JOB_WEB, JOB_EMPTY, SHOT_DIR } = process.env;
@@ -121,23 +123,31 @@ function curveCheck(png, box) {
 
 function money(text) { const m = /\$([0-9]+\.[0-9]+)/.exec(text || ''); return m ? Number(m[1]) : null; }
 
-// A host page: the view in a sandboxed iframe (srcdoc: it inherits the page's CSP, the spec's
-// default for a view that declares no domains); messages from the view go to hostHandle (Node),
-// whose answers are posted back.
-const HOST_CSP = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
-  "img-src 'self' data:; media-src 'self' data:; connect-src 'none'; frame-src 'self' about:; object-src 'none'";
+// The host page: the view in a sandboxed iframe (srcdoc, with the spec's default CSP for a view
+// that declares no domains, in a browser context with no network), driven by the official host-side AppBridge of
+// @modelcontextprotocol/ext-apps (bundled for the page with esbuild). The bridge has no MCP client
+// of its own: its tools/call handler goes to Node (hostCallTool), which calls the server with the
+// SDK client, so every call the view makes is seen here.
+const VIEW_CSP = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
+  "img-src 'self' data:; media-src 'self' data:; connect-src 'none'; frame-src 'none'; object-src 'none'";
+// the host's own page may evaluate code (the bundled schema library does); the view gets its
+// policy injected as hosts do, on top of the page's (a srcdoc frame obeys both)
+const HOST_CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; " +
+  "frame-src about:; connect-src 'none'";
+const withCsp = (html) => html.replace(/<head>/i, `<head><meta http-equiv="Content-Security-Policy" content="${VIEW_CSP}">`);
 const hostPage = `<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="${HOST_CSP}">
 <style>body{margin:0} iframe{border:0;width:760px;height:640px}</style></head><body>
-<iframe id="view" sandbox="allow-scripts"></iframe>
-<script>
-const frame = document.getElementById('view');
-window.addEventListener('message', async (ev) => {
-  if (ev.source !== frame.contentWindow) return;
-  const out = await window.hostHandle(ev.data);
-  for (const m of out) frame.contentWindow.postMessage(m, '*');
-});
-window.loadView = (html) => { frame.srcdoc = html; };
-</script></body></html>`;
+<iframe id="view" sandbox="allow-scripts"></iframe></body></html>`;
+let bridgeJs;
+async function bridgeBundle() {
+  if (!bridgeJs) {
+    const out = await build({ stdin: { contents: "export { AppBridge, PostMessageTransport } from " +
+      "'@modelcontextprotocol/ext-apps/app-bridge';", resolveDir: HERE }, bundle: true, format: 'iife',
+      globalName: 'McpAppsHost', platform: 'browser', write: false, logLevel: 'error' });
+    bridgeJs = out.outputFiles[0].text;
+  }
+  return bridgeJs;
+}
 
 async function openInHost(html, toolResult, jobId, log) {
   const ctx = await browser.newContext({ viewport: { width: 780, height: 660 }, offline: true });
@@ -145,30 +155,30 @@ async function openInHost(html, toolResult, jobId, log) {
   const problems = [];
   page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text()); });
   page.on('pageerror', (e) => problems.push(String(e)));
-  const state = { initialized: false };
-  await page.exposeFunction('hostHandle', async (m) => {
-    log.push(m);
-    if (m.method === 'ui/initialize') {
-      assert.equal(typeof m.params.protocolVersion, 'string');
-      return [{ jsonrpc: '2.0', id: m.id, result: { protocolVersion: '2026-01-26',
-        hostInfo: { name: 'vibeml-test-host', version: '1' }, hostCapabilities: { serverTools: {} },
-        hostContext: { theme: 'light', displayMode: 'inline', containerDimensions: { width: 760, maxHeight: 900 } } } }];
-    }
-    if (m.method === 'ui/notifications/initialized') {
-      state.initialized = true;
-      return [{ jsonrpc: '2.0', method: 'ui/notifications/tool-input', params: { arguments: { job_id: jobId } } },
-              { jsonrpc: '2.0', method: 'ui/notifications/tool-result', params: toolResult }];
-    }
-    if (m.method === 'tools/call') {
-      assert.ok(state.initialized, 'no tools/call before ui/notifications/initialized');
-      const r = await client.callTool({ name: m.params.name, arguments: m.params.arguments });
-      return [{ jsonrpc: '2.0', id: m.id, result: r }];
-    }
-    if (m.id !== undefined && m.method) return [{ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'not supported' } }];
-    return [];
+  await page.exposeFunction('hostCallTool', async (params) => {
+    log.push({ method: 'tools/call', params });
+    return client.callTool({ name: params.name, arguments: params.arguments });
   });
+  await page.exposeFunction('hostEvent', (name, data) => { log.push({ method: name, params: data }); });
   await page.setContent(hostPage);
-  await page.evaluate((h) => window.loadView(h), html);
+  await page.addScriptTag({ content: await bridgeBundle() });
+  await page.evaluate(async ({ html, toolResult, jobId }) => {
+    const { AppBridge, PostMessageTransport } = window.McpAppsHost;
+    const frame = document.getElementById('view');
+    const bridge = new AppBridge(null, { name: 'vibeml-test-host', version: '1.0.0' },
+      { serverTools: {}, logging: {} },
+      { hostContext: { theme: 'light', displayMode: 'inline', containerDimensions: { width: 760, maxHeight: 900 } } });
+    bridge.oncalltool = (params) => window.hostCallTool(params);
+    bridge.onsizechange = (p) => window.hostEvent('ui/notifications/size-changed', p);
+    bridge.oninitialized = async () => {
+      window.hostEvent('ui/notifications/initialized', { app: bridge.getAppVersion() });
+      await bridge.sendToolInput({ arguments: { job_id: jobId } });
+      await bridge.sendToolResult(toolResult);
+    };
+    await bridge.connect(new PostMessageTransport(frame.contentWindow, frame.contentWindow));
+    window.bridge = bridge;
+    frame.srcdoc = html;
+  }, { html: withCsp(html), toolResult, jobId });
   return { ctx, page, problems, view: page.frameLocator('#view') };
 }
 
@@ -212,14 +222,18 @@ test('MCP Apps: linked view, screenshot, Stop through the bridge', async () => {
   // render it in a host, check the screenshot
   const log = [];
   const { ctx, page, problems, view } = await openInHost(content.text, running, JOB_APP, log);
-  await view.locator('#chart[data-points]').waitFor();
+  await view.locator('#chart[data-points]').waitFor({ timeout: 20000 }).catch(async (e) => {
+    assert.fail(`the view drew nothing: ${e.message}; note: ${await view.locator('#note').textContent()}; ` +
+      `page problems: ${JSON.stringify(problems)}; host log: ${JSON.stringify(log)}`);
+  });
   await page.waitForFunction(() => true);
   const { png, check } = await shot(page, view);
   writeFileSync(`${SHOT_DIR}/dashboard-mcp-app.png`, png);
   assert.ok(check.ok, `${check.why} (screenshot ${SHOT_DIR}/dashboard-mcp-app.png)`);
   assert.ok(Number(await view.locator('#chart').getAttribute('data-points')) >= 10);
-  assert.ok(log.some((m) => m.method === 'ui/initialize'), 'ui/initialize handshake');
-  assert.ok(log.some((m) => m.method === 'ui/notifications/initialized'));
+  const init = log.find((m) => m.method === 'ui/notifications/initialized');
+  assert.ok(init, 'ui/initialize answered by the AppBridge, then initialized');
+  assert.equal(init.params.app?.name, 'vibeml-job-dashboard', 'the view introduced itself in ui/initialize');
   // the cost figures: spent, plan and cap
   const cost = await view.locator('#cost').textContent();
   const plan = await view.locator('#cost-plan').textContent();

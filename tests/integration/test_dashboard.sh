@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The job dashboard (issue 15; dashboard.test.mjs): the ui:// view rendered in headless Chromium
-# (the Debian package) inside a minimal MCP Apps host, a screenshot checked for the loss curve
+# (the Debian package) inside a host page run by the official AppBridge (@modelcontextprotocol/
+# ext-apps, bundled for the page with esbuild), a screenshot checked for the loss curve
 # and the cost figures, Stop driving terminate_job through the bridge; the same view at
 # /jobs/<id> of `vibeml serve --http`. Jobs run through the VM simulator `sky` (billed at the
 # smoke's CPU rate, so the cost figures are not zero).
