@@ -240,7 +240,7 @@ test('MCP Apps: linked view, screenshot, Stop through the bridge', async () => {
   assert.ok(money(cost) > 0, `cost so far on the page: ${cost}`);
   assert.match(plan, /planned \$[0-9.]+/, plan);
   assert.match(plan, /cap \$0\.5/, plan);
-  assert.match(await view.locator('#progress').textContent(), /^\d+ \/ 4000/);
+  assert.match(await view.locator('#progress').textContent(), /^\d+ \/ 100000/);
   assert.match(await view.locator('#throughput').textContent(), /tokens\/s/);
   assert.equal(await view.locator('#recoveries').textContent(), '0');
 

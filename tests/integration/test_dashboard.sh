@@ -29,8 +29,8 @@ launch() { local id; id=$("$bin" launch --model acme/tiny-1B --dataset acme/text
 "$bin" doctor >/dev/null 2>&1 || true
 # two long runs (one stopped through the MCP Apps bridge, one from the browser page) and one that
 # fails before its first step (its chart must be found empty)
-app=$(launch --param max_steps=4000 --param step_delay_s=0.05 --param logging_steps=2 --max-cost 0.5 --yes)
-web=$(launch --param max_steps=4000 --param step_delay_s=0.05 --param logging_steps=2 --max-cost 0.5 --yes)
+app=$(launch --param max_steps=100000 --param step_delay_s=0.05 --param logging_steps=2 --max-cost 0.5 --yes)
+web=$(launch --param max_steps=100000 --param step_delay_s=0.05 --param logging_steps=2 --max-cost 0.5 --yes)
 empty=$(launch --param max_steps=100 --param fail_at_step=1)
 cd "$here"
 VIBEML_BIN="$bin" CHROMIUM="$chromium" JOB_APP=$app JOB_WEB=$web JOB_EMPTY=$empty \
