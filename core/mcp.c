@@ -494,9 +494,13 @@ static int h_tools_changed(lua_State *L)
     return 0;
 }
 
+/* cap is a top-level capability ("elicitation") or "extensions/<id>", an extension the client
+ * declared under capabilities.extensions (SEP-1724; "io.modelcontextprotocol/ui" is MCP Apps). */
 static int client_supports(vml_mcp *m, const char *cap)
 {
     json_t *c = m->client_caps ? json_object_get(m->client_caps, cap) : NULL;
+    if (m->client_caps && strncmp(cap, "extensions/", 11) == 0)
+        c = json_object_get(json_object_get(m->client_caps, "extensions"), cap + 11);
     if (!c || json_is_null(c))
         return 0;
     if (strcmp(cap, "elicitation") == 0 && !ver_at_least(m, "2025-06-18"))
@@ -763,6 +767,8 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
             json_object_set(def, "outputSchema", out);
         if (ver_at_least(m, "2025-03-26") && ann)
             json_object_set(def, "annotations", ann);
+        if (json_is_object(json_object_get(t, "_meta"))) /* e.g. _meta.ui (MCP Apps) */
+            json_object_set(def, "_meta", json_object_get(t, "_meta"));
         json_array_append(m->tools, def);
         json_object_set_new(m->tool_index, name,
                             json_pack("{s:o, s:O, s:O, s:I}", "def", def, "input", in, "output",

@@ -13,9 +13,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sys/stat.h>
+
+#include "embed.h"
 #include "httpd.h"
 #include "jtext.h"
 #include "loop.h"
+#include "paths.h"
 
 typedef struct stream {
     struct stream *next;
@@ -504,6 +508,93 @@ out:
     json_decref(tokens);
 }
 
+/* {===================================================================== job pages */
+
+/* GET /jobs/<id>: the job dashboard (lua/vibeml/ui/job_dashboard.html, the same file clients
+ * that render MCP Apps get as ui://vibeml/job-dashboard). The page has no host to give it data:
+ * it speaks MCP to /mcp on this origin, so Host, Origin and the token are checked for it as for
+ * any client. Here only the id is checked: its grammar, and that the job has a folder (every job
+ * gets state/jobs/<id> when it is created, lua/vibeml/jobs/db.lua). */
+
+#define DASHBOARD_FILE "lua/vibeml/ui/job_dashboard.html"
+
+/* 1 when id looks like a job id: letters, digits, '-', '_', 1-64 characters (never '.' or '/',
+ * so it cannot leave the jobs folder). */
+static int job_id_ok(const char *id)
+{
+    size_t n = strlen(id), i;
+    if (n == 0 || n > 64)
+        return 0;
+    for (i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static void page_respond(vml_httpd_req *r, int status, const char *body, size_t len)
+{
+    /* the page loads nothing from anywhere; it may only talk to this origin (/mcp) */
+    static const char *const hs[] = {
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+        "img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'",
+        "X-Content-Type-Options", "nosniff", "Cache-Control", "no-store", "Referrer-Policy",
+        "no-referrer", NULL};
+    vml_httpd_respond(r, status, "text/html; charset=utf-8", body, len, hs);
+}
+
+static void page_error(vml_httpd_req *r, int status, const char *title, const char *what)
+{
+    char body[1024];
+    int n = snprintf(body, sizeof body,
+                     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>%s"
+                     "</title></head><body style=\"font-family:system-ui,sans-serif;margin:2em\">"
+                     "<h1>%s</h1><p>%s</p></body></html>\n",
+                     title, title, what);
+    page_respond(r, status, body, n > 0 && (size_t)n < sizeof body ? (size_t)n : strlen(body));
+}
+
+static void handle_job_page(vml_httpd_req *r, const char *id)
+{
+    const vml_embed_file *f;
+    char rel[128], dir[4096];
+    struct stat sb;
+    vml_err err;
+
+    if (strcmp(vml_httpd_req_method(r), "GET") != 0) {
+        static const char *const allow[] = {"Allow", "GET", NULL};
+        vml_httpd_respond(r, 405, "text/plain", "method not allowed: the job page is GET only\n",
+                          46, allow);
+        return;
+    }
+    if (!job_id_ok(id)) {
+        page_error(r, 404, "No such job",
+                   "A job id is letters, digits, '-' and '_' (as list_jobs or "
+                   "<code>vibeml jobs list</code> show them), for example /jobs/j261204-abc234.");
+        return;
+    }
+    snprintf(rel, sizeof rel, "jobs/%s", id);
+    if (vml_paths_join(VML_PATH_STATE, rel, dir, sizeof dir, 0, &err) < 0 || stat(dir, &sb) != 0 ||
+        !S_ISDIR(sb.st_mode)) {
+        page_error(r, 404, "No such job",
+                   "This server has no job with that id. List the jobs with list_jobs or "
+                   "<code>vibeml jobs list</code>, then open /jobs/&lt;id&gt;.");
+        return;
+    }
+    f = vml_embed_find(DASHBOARD_FILE);
+    if (!f) {
+        page_error(r, 500, "Dashboard missing", "This build has no " DASHBOARD_FILE ".");
+        return;
+    }
+    page_respond(r, 200, f->data, f->len);
+}
+
+/* }===================================================================== */
+
 /* vml_httpd_check: runs on a connection thread before any body byte is read, so a request
  * from a web page (DNS rebinding) or without the token costs no body. Reads only srv->addr and
  * srv->token, which do not change while the server runs. */
@@ -545,8 +636,12 @@ static void on_request(vml_httpd_req *r, void *ud)
     int i;
 
     /* Host, Origin and the token were checked on the headers (check_headers) */
+    if (strncmp(path, "/jobs/", 6) == 0) {
+        handle_job_page(r, path + 6);
+        return;
+    }
     if (strcmp(path, "/mcp") != 0) {
-        respond_error(r, 404, -32600, "Not Found: the MCP endpoint is /mcp");
+        respond_error(r, 404, -32600, "Not Found: the MCP endpoint is /mcp (job pages: /jobs/<id>)");
         return;
     }
     if (pv) {

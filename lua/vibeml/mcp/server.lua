@@ -10,6 +10,7 @@
 --   { uri = "vibeml://x" | uriTemplate = "vibeml://jobs/{id}", name=, title=, description=,
 --     mimeType=, read = function(uri, params) return text [, mimeType] end,
 --     list = function() return { {uri=, name=, ...}, ... } end  -- optional, templates only }
+--   _meta = {...} -- optional: sent with the contents (a ui:// view's csp, prefersBorder)
 --   read may return a table { text = } or { blob = base64 } instead of text; it raises
 --   { code = "VML_ENOENT", message = } for a resource that does not exist (-32002).
 -- Prompts: lua/vibeml/prompts/<name>.lua returns
@@ -181,6 +182,21 @@ function M.services() return service_list end
 -- }===================================================================
 
 -- {=================================================================== tools
+-- The MCP Apps extension (SEP-1865): a client that renders ui:// views declares it.
+M.UI_EXTENSION = "io.modelcontextprotocol/ui"
+function M.supports_ui() return hooks ~= nil and hooks.supports("extensions/" .. M.UI_EXTENSION) end
+
+-- A tool's _meta as listed: its `ui` link (MCP Apps) only for clients that render views, so
+-- the others see the tool exactly as before.
+local function tool_meta(t)
+  if type(t._meta) ~= "table" then return nil end
+  local meta, n = {}, 0
+  for k, v in pairs(t._meta) do
+    if k ~= "ui" or M.supports_ui() then meta[k] = v; n = n + 1 end
+  end
+  return n > 0 and meta or nil
+end
+
 local cached_gen, cached_list
 function M.tool_list()
   if cached_gen == registry.generation() then return cached_list end
@@ -189,6 +205,7 @@ function M.tool_list()
     out[#out + 1] = {
       name = t.name, title = t.title, description = t.description,
       inputSchema = t.inputSchema, outputSchema = t.outputSchema, annotations = t.annotations,
+      _meta = tool_meta(t),
     }
   end
   cached_gen, cached_list = registry.generation(), out
@@ -310,7 +327,13 @@ local methods = {}
 
 methods["resources/list"] = function(params)
   local all = {}
-  for _, uri in ipairs(resource_order) do all[#all + 1] = describe(static_resources[uri], "uri") end
+  for _, uri in ipairs(resource_order) do
+    -- a ui:// view is listed only for clients that render MCP Apps (the spec allows leaving it
+    -- out; for the others it is an HTML page they cannot use)
+    if uri:sub(1, 5) ~= "ui://" or M.supports_ui() then
+      all[#all + 1] = describe(static_resources[uri], "uri")
+    end
+  end
   for _, t in ipairs(templates) do
     if t.list then
       local ok, items = pcall(t.list)
@@ -342,10 +365,11 @@ methods["resources/read"] = function(params)
   if not def then fail("VML_ENOENT", "resource not found: " .. uri) end
   local res, mime = def.read(uri, p)
   if res == nil then fail("VML_ENOENT", mime or ("resource not found: " .. uri)) end
-  local content = { uri = uri, mimeType = def.mimeType }
+  local content = { uri = uri, mimeType = def.mimeType, _meta = def._meta }
   if type(res) == "table" then
     content.text, content.blob = res.text, res.blob
     content.mimeType = res.mimeType or content.mimeType
+    content._meta = res._meta or content._meta
   else
     content.text = tostring(res)
     content.mimeType = mime or content.mimeType

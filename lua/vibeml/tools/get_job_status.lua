@@ -3,7 +3,10 @@
 -- tool call or a command the assistant can apply in one step). wait_s (<= 60) answers when the
 -- job changes state or makes progress, or at the timeout, with progress notifications meanwhile
 -- (they keep a client's request timeout from firing); it sleeps on the event loop, so other
--- requests go on.
+-- requests go on. For clients that render MCP Apps (SEP-1865) the tool links the job dashboard
+-- (ui://vibeml/job-dashboard, vibeml.ui.dashboard) and its result carries `history`, the loss and
+-- throughput series the view draws (at most 200 points each); other clients get neither.
+local dashboard = require "vibeml.ui.dashboard"
 local jobs = require "vibeml.jobs"
 local jdb = require "vibeml.jobs.db"
 local kit = require "vibeml.mcp.toolkit"
@@ -24,6 +27,7 @@ local M = {
     progress = "object", cost = "object", failure = "object", outputs = "object" },
     { "id", "state", "backend", "where" }),
   annotations = kit.READ,
+  _meta = { ui = { resourceUri = dashboard.URI } },
 }
 
 local TICK = 0.25
@@ -58,6 +62,9 @@ function M.handler(args, ctx)
   if not ok then vibeml.log("warning", "refreshing %s: %s", args.job_id, tostring(type(err) == "table" and err.message or err)) end
   local st, msg = jobs.status(args.job_id)
   if not st then return nil, msg end
+  if ctx and ctx.supports and ctx:supports("extensions/io.modelcontextprotocol/ui") then
+    st.history = dashboard.history(st.id)
+  end
   local p = st.progress or {}
   local text = string.format("Job %s is %s on %s.", st.id, st.state, st.where)
   if p.step then
