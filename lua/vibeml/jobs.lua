@@ -24,6 +24,7 @@
 -- Changes are announced with events.emit("job_changed", id) and
 -- events.emit("resource_updated", "vibeml://jobs/<id>") (and .../logs).
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 local events = require "vibeml.events"
 
 local M = {}
@@ -89,7 +90,7 @@ function M.outputs_of(row)
   local db = jdb.db()
   local out = { output = lay.output_uri, checkpoints = lay.checkpoints_uri, bucket = lay.bucket,
                 store = lay.store, fetch = lay.fetch }
-  local ck = db:first("SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1", row.id)
+  local ck = check(db:first("SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1", row.id))
   local ckd = ck and decode(ck.data)
   if type(ckd) == "table" and type(ckd.path) == "string" then
     -- the path on the VM, under the mount, as a bucket URI
@@ -101,7 +102,7 @@ function M.outputs_of(row)
     out.last_checkpoint = path
     out.last_checkpoint_step = ckd.step
   end
-  local art = db:first("SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact' ORDER BY id DESC LIMIT 1", row.id)
+  local art = check(db:first("SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact' ORDER BY id DESC LIMIT 1", row.id))
   out.saved = art ~= nil
   local params = decode(row.params)
   if type(params) == "table" and type(params.push_to_hub) == "string" then
@@ -478,12 +479,12 @@ function M.list(filter)
   if filter.backend then where[#where + 1] = "backend = ?"; args[#args + 1] = filter.backend end
   local w = #where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""
   local db = jdb.db()
-  local total = db:first("SELECT count(*) AS n FROM jobs" .. w, table.unpack(args)).n
+  local total = check(db:first("SELECT count(*) AS n FROM jobs" .. w, table.unpack(args))).n
   local limit = math.tointeger(filter.limit or 50) or 50
   local offset = math.tointeger(filter.offset or 0) or 0
   args[#args + 1] = limit
   args[#args + 1] = offset
-  local rows = db:query("SELECT * FROM jobs" .. w .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args))
+  local rows = check(db:query("SELECT * FROM jobs" .. w .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args)))
   local out = {}
   for i, row in ipairs(rows) do out[i] = M.status_of(row) end
   return vibeml.array(out), total
@@ -551,9 +552,9 @@ function M.logs(id, opts)
     local since = math.tointeger(opts.since or 0) or 0
     local rows
     if tail and not opts.since then
-      rows = db:query("SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id", id, tail)
+      rows = check(db:query("SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id", id, tail))
     else
-      rows = db:query("SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?", id, since, tail or 1000)
+      rows = check(db:query("SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?", id, since, tail or 1000))
     end
     local lines, cursor = {}, since
     for i, r in ipairs(rows) do
@@ -581,7 +582,7 @@ local last_poll, polling = -math.huge, false
 function M.changes(opts, into)
   opts = opts or {}
   into = into or {}
-  for _, r in ipairs(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0))) do
+  for _, r in ipairs(check(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0)))) do
     if seen[r.id] ~= r.updated_at then
       if seen[r.id] ~= nil or opts.announce_new ~= false then into[#into + 1] = r.id end
       seen[r.id] = r.updated_at
@@ -611,7 +612,7 @@ function M.poll(opts)
     local db = jdb.db()
     local changed = {}
     local by_backend = {}
-    for _, row in ipairs(db:query("SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')")) do
+    for _, row in ipairs(check(db:query("SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')"))) do
       by_backend[row.backend] = by_backend[row.backend] or {}
       table.insert(by_backend[row.backend], row)
     end

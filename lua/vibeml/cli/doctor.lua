@@ -23,9 +23,11 @@ local function extra_checks(result, lines)
   local ok, store = pcall(require, "vibeml.store")
   if ok and type(store) == "table" and store.db then
     local okdb, db = pcall(store.db)
-    local okq = okdb and db and pcall(function() return db:first("SELECT 1 AS one") end)
-    result.database = okq and "ok" or tostring(db)
-    lines[#lines + 1] = "state database: " .. (okq and "ok" or ("cannot open: " .. tostring(db)))
+    local row, why
+    if okdb then row, why = db:first("SELECT 1 AS one") else why = type(db) == "table" and db.message or db end
+    local okq = row ~= nil
+    result.database = okq and "ok" or tostring(why)
+    lines[#lines + 1] = "state database: " .. (okq and "ok" or ("cannot open: " .. tostring(why)))
     if not okq then
       problems[#problems + 1] = "the state database in " .. result.state_dir
         .. " cannot be opened: check the folder's permissions and free disk space"

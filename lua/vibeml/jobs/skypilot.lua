@@ -10,6 +10,7 @@
 -- Tracking costs one `sky jobs queue -o json` call per poll for ALL managed jobs (plus
 -- `sky status -o json` and `sky queue -o json` when cluster runs exist), however many there are.
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 local progress = require "vibeml.jobs.progress"
 local errors = require "vibeml.jobs.errors"
 
@@ -108,15 +109,15 @@ local CACHE_S = 600
 -- for CACHE_S seconds, so a CLI launch does not pay two extra sky calls.
 local function shared_get(key)
   local ok, row = pcall(function()
-    return jdb.db():first("SELECT value, at FROM sky_info WHERE key = ?", key)
+    return check(jdb.db():first("SELECT value, at FROM sky_info WHERE key = ?", key))
   end)
   if ok and row and jdb.now() - row.at < CACHE_S then return vibeml.json.decode(row.value) end
 end
 
 local function shared_put(key, value)
   pcall(function()
-    jdb.db():exec("INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, at = excluded.at",
-      key, vibeml.json.encode(value), jdb.now())
+    check(jdb.db():exec("INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, at = excluded.at",
+      key, vibeml.json.encode(value), jdb.now()))
   end)
 end
 
@@ -222,7 +223,7 @@ end
 
 function M.reset_cache()
   cache = {}
-  pcall(function() jdb.db():exec("DELETE FROM sky_info") end)
+  pcall(function() check(jdb.db():exec("DELETE FROM sky_info")) end)
 end
 
 -- sky present, version >= 0.12, at least one cloud enabled.
@@ -448,11 +449,11 @@ end
 -- upload phase ended too).
 function M.output_saved(row)
   local db = jdb.db()
-  local art = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact'", row.id).n
+  local art = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact'", row.id)).n
   if art == 0 then return false end
   local params = type(row.params) == "string" and vibeml.json.decode(row.params) or {}
   if type(params) == "table" and type(params.push_to_hub) == "string" then
-    local up = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id).n
+    local up = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id)).n
     return up > 0
   end
   return true
@@ -664,8 +665,8 @@ function M.pull_logs(row, force)
     end
   end
   local db = jdb.db()
-  db:tx(function()
-    local seen = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN ('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'", row.id).n
+  check(db:tx(function()
+    local seen = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN ('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'", row.id)).n
     for i = seen + 1, #evs do
       local e = evs[i]
       e.source = "log"
@@ -682,10 +683,10 @@ function M.pull_logs(row, force)
         for _, k in ipairs(f) do cols[#cols + 1] = k .. " = ?"; vals[#vals + 1] = best[k] end
         vals[#vals + 1] = jdb.now()
         vals[#vals + 1] = row.id
-        db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", progress_at = ? WHERE id = ?", table.unpack(vals))
+        check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", progress_at = ? WHERE id = ?", table.unpack(vals)))
       end
     end
-  end)
+  end))
   require("vibeml.jobs.watchdog").observe(row, evs)
   return true
 end
