@@ -2,6 +2,7 @@
 -- plugins, SkyPilot and cloud credentials, secrets, budget — and says how to fix each problem.
 -- The core of it is the check_setup MCP tool, so the CLI and the assistant see the same answer.
 local check = require "vibeml.tools.check_setup"
+local E = vibeml.E
 
 local usage = [[
 usage: vibeml doctor [--json]
@@ -59,7 +60,7 @@ return {
       if args[i] == "--json" then json = true
       elseif args[i] == "-h" or args[i] == "--help" then print(usage) return 0
       else
-        error({ code = "VML_EUSAGE", message = "vibeml doctor: "
+        error({ code = E.EUSAGE, message = "vibeml doctor: "
           .. require("vibeml.cli._args").unknown_option(args[i], { "--json", "--help" }) .. "\n" .. usage })
       end
     end

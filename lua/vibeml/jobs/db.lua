@@ -8,6 +8,7 @@
 -- States: pending -> launching -> running -> completed | failed | terminated, and
 -- running <-> recovering (spot preemption, managed jobs). Terminal states never change.
 local store = require "vibeml.store"
+local E = vibeml.E
 local check = store.check
 
 local M = {}
@@ -113,7 +114,7 @@ function M.update(id, fields, note)
   local changed, row
   check(db:tx(function()
     local cur = check(db:first("SELECT * FROM jobs WHERE id = ?", id))
-    if not cur then error({ code = "VML_ENOENT", message = "no job '" .. tostring(id) .. "'" }) end
+    if not cur then error({ code = E.ENOENT, message = "no job '" .. tostring(id) .. "'" }) end
     local set = {}
     for k, v in pairs(fields) do set[k] = v end
     local now = M.now()
