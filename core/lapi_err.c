@@ -28,9 +28,9 @@ static int l_e_index(lua_State *L)
     luaL_addstring(&b, "vibeml.E has no code '");
     luaL_addstring(&b, key);
     luaL_addstring(&b, "' (known:");
-#define VML__ERR_KNOWN(name, val, msg)          \
-    luaL_addstring(&b, first ? " " : ", ");     \
-    luaL_addstring(&b, #name);                  \
+#define VML__ERR_KNOWN(name, val, msg)                                                             \
+    luaL_addstring(&b, first ? " " : ", ");                                                        \
+    luaL_addstring(&b, #name);                                                                     \
     first = 0;
     VML_ERRNO_MAP(VML__ERR_KNOWN)
 #undef VML__ERR_KNOWN
@@ -72,8 +72,8 @@ static int open_err(lua_State *L)
     size_t i;
     /* A userdata, not a table, as vml_lua_freeze does: rawset() cannot write into it and
      * setmetatable() cannot strip its metatable. */
-    lua_newuserdatauv(L, 0, 0);                       /* [proxy] */
-    lua_createtable(L, 0, 5);                         /* [proxy, mt] */
+    lua_newuserdatauv(L, 0, 0);                                   /* [proxy] */
+    lua_createtable(L, 0, 5);                                     /* [proxy, mt] */
     lua_createtable(L, 0, (int)(sizeof names / sizeof names[0])); /* [proxy, mt, real] */
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
         lua_pushfstring(L, "VML_%s", names[i]);
@@ -82,13 +82,13 @@ static int open_err(lua_State *L)
     lua_pushvalue(L, -1);
     lua_pushcclosure(L, l_e_index, 1);
     lua_setfield(L, -3, "__index");
-    lua_pushcclosure(L, l_e_pairs, 1);                /* takes real */
+    lua_pushcclosure(L, l_e_pairs, 1); /* takes real */
     lua_setfield(L, -2, "__pairs");
     lua_pushcfunction(L, l_e_newindex);
     lua_setfield(L, -2, "__newindex");
     lua_pushliteral(L, "read-only");
     lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);                          /* [proxy] */
+    lua_setmetatable(L, -2); /* [proxy] */
     return 1;
 }
 

@@ -117,8 +117,7 @@ static const char *opt_string(lua_State *L, const char *key, size_t *len)
     int t = lua_getfield(L, 1, key);
     if (t != LUA_TNIL) {
         if (t != LUA_TSTRING)
-            vml_lapi_argerror(L, 1, "'%s' must be a string, not a %s", key,
-                              luaL_typename(L, -1));
+            vml_lapi_argerror(L, 1, "'%s' must be a string, not a %s", key, luaL_typename(L, -1));
         v = lua_tolstring(L, -1, len);
         if (!len && !vml_lua_tocstr(L, -1)) /* used as a C string: a NUL would cut it */
             vml_lapi_argerror(L, 1, "'%s' must not contain a NUL byte", key);
@@ -134,8 +133,7 @@ static lua_Number opt_number(lua_State *L, const char *key, lua_Number dflt, lua
     int t = lua_getfield(L, 1, key);
     if (t != LUA_TNIL) {
         if (t != LUA_TNUMBER)
-            vml_lapi_argerror(L, 1, "'%s' must be a number, not a %s", key,
-                              luaL_typename(L, -1));
+            vml_lapi_argerror(L, 1, "'%s' must be a number, not a %s", key, luaL_typename(L, -1));
         v = lua_tonumber(L, -1);
         if (!(v >= lo && v <= hi))
             vml_lapi_argerror(L, 1, "'%s' must be between %g and %g", key, lo, hi);
@@ -177,8 +175,7 @@ static int l_http_request(lua_State *L)
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
                 return vml_lapi_argerror(L, 1, "'headers' must map names to strings");
             if (nh >= MAX_HEADERS)
-                return vml_lapi_argerror(L, 1, "'headers' holds more than %d headers",
-                                         MAX_HEADERS);
+                return vml_lapi_argerror(L, 1, "'headers' holds more than %d headers", MAX_HEADERS);
             k = lua_tostring(L, -2);
             v = lua_tostring(L, -1);
             if (!k[0] || strpbrk(k, ":\r\n \t") || strpbrk(v, "\r\n") ||

@@ -92,8 +92,9 @@ static int l_call(lua_State *L)
         }
         if (!json_is_array(args)) {
             json_decref(args);
-            return vml_lapi_argerror(L, 3, "the arguments must be a list {a, b, ...}, not a "
-                                           "table with named keys");
+            return vml_lapi_argerror(L, 3,
+                                     "the arguments must be a list {a, b, ...}, not a "
+                                     "table with named keys");
         }
     }
     p = vml_plugins_get(name);

@@ -329,8 +329,10 @@ static const char *sink_of(lua_State *L, int opts, const char *field, vml_proc_s
         else if (strcmp(v, "inherit") == 0)
             *sink = VML_PROC_INHERIT;
         else
-            vml_lapi_argerror(L, 2, "opts.%s must be \"pipe\", \"null\", \"inherit\" or "
-                                    "{file = path}, not \"%s\"", field, v);
+            vml_lapi_argerror(L, 2,
+                              "opts.%s must be \"pipe\", \"null\", \"inherit\" or "
+                              "{file = path}, not \"%s\"",
+                              field, v);
     } else if (t == LUA_TTABLE) {
         lua_getfield(L, -1, "file");
         path = vml_lua_checkcstr(L, -1);
@@ -439,8 +441,9 @@ static int do_spawn(lua_State *L, int capture_default)
                 const char *k, *v;
                 if (lua_type(L, -2) != LUA_TSTRING || !vml_lua_tocstr(L, -2) ||
                     !valid_env_name(lua_tostring(L, -2)))
-                    return vml_lapi_argerror(L, 2, "opts.env names must match "
-                                                   "[A-Za-z_][A-Za-z0-9_]*");
+                    return vml_lapi_argerror(L, 2,
+                                             "opts.env names must match "
+                                             "[A-Za-z_][A-Za-z0-9_]*");
                 k = lua_tostring(L, -2);
                 if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
                     /* env = {NAME = false} removes NAME */
@@ -455,8 +458,10 @@ static int do_spawn(lua_State *L, int capture_default)
                     continue;
                 }
                 if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-                    return vml_lapi_argerror(L, 2, "opts.env.%s must be a string (or false "
-                                                   "to remove it)", k);
+                    return vml_lapi_argerror(L, 2,
+                                             "opts.env.%s must be a string (or false "
+                                             "to remove it)",
+                                             k);
                 if (!(v = vml_lua_tocstr(L, -1)))
                     return vml_lapi_argerror(L, 2, "opts.env.%s must not contain a NUL byte", k);
                 if (env_push_copy(&r->env, k, v) < 0)

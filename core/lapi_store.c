@@ -122,8 +122,9 @@ static int bind_one(lua_State *L, sqlite3_stmt *st, int pos, int idx, int arg)
         break;
     }
     default:
-        vml_lapi_argerror(L, arg, "parameter %d: cannot store a %s (use a string, number, "
-                                  "boolean, nil or a table for JSON)",
+        vml_lapi_argerror(L, arg,
+                          "parameter %d: cannot store a %s (use a string, number, "
+                          "boolean, nil or a table for JSON)",
                           pos, luaL_typename(L, idx));
     }
     return rc;
@@ -154,8 +155,10 @@ static int prepare(lua_State *L, ldb *d, int first, sqlite3_stmt **out)
         for (i = 1; i <= nparams; i++) {
             const char *name = sqlite3_bind_parameter_name(*g, i);
             if (!name)
-                return vml_lapi_argerror(L, first, "parameter %d has no name: use only "
-                                                   ":name parameters with a table", i);
+                return vml_lapi_argerror(L, first,
+                                         "parameter %d has no name: use only "
+                                         ":name parameters with a table",
+                                         i);
             lua_getfield(L, first, name + 1);
             rc = bind_one(L, *g, i, -1, first);
             lua_pop(L, 1);
