@@ -32,10 +32,10 @@
 #include "err.h"
 #include "script.h"
 
-/* Raises "bad argument #arg to 'fn' (<message>)" with a printf-style message, as luaL_argerror
- * does (arg counts the receiver of a method as #1, "calling 'fn' on bad self" when arg is 1
- * there). Never returns; declared int so a C function can `return vml_lapi_argerror(...)`.
- * [-0, +0, v] */
+/* Raises "bad argument #arg to 'fn' (<message>)" with a printf-style message, through
+ * luaL_argerror. arg is the stack index; for a method call (db:exec) Lua reports it one lower,
+ * as the user counts, and arg 1 as "calling 'exec' on bad self". Never returns; declared int so
+ * a C function can `return vml_lapi_argerror(...)`. [-0, +0, v] */
 int vml_lapi_argerror(lua_State *L, int arg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
