@@ -13,7 +13,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-/* X(NAME, value, "message"). Values are stable: they appear in JSON-RPC error.data and logs. */
+/* X(NAME, value, "message"). Values are stable: they appear in JSON-RPC error.data and logs.
+ * Lua sees each name as vibeml.E.NAME == "VML_NAME" (core/lapi_err.c): add a code here, never
+ * as a string in Lua. */
 #define VML_ERRNO_MAP(X)                                                                 \
     X(EINVAL, -1, "invalid argument")                                                    \
     X(ENOMEM, -2, "out of memory")                                                       \
@@ -40,7 +42,8 @@
     X(EUNSUPPORTED, -23, "not supported")                                                \
     X(ESTATE, -24, "invalid state for this operation")                                   \
     X(ECONFIG, -25, "invalid configuration")                                             \
-    X(EAUTH, -26, "authentication failed")
+    X(EAUTH, -26, "authentication failed")                                               \
+    X(ESECRET, -27, "a secret is missing or cannot be read")
 
 typedef enum {
     VML_OK = 0,

@@ -14,7 +14,7 @@
  *                              SecretEnv (vibeml.vault.env_for) whose secret `name` (default
  *                              its first) is the key, so a vault key never becomes a Lua string
  *
- * Uses: conv, script, libuv.
+ * Uses: conv, lapi, libuv.
  */
 #include <lauxlib.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "conv.h"
+#include "lapi.h"
 #include "script.h"
 #include "redact.h"
 #include "vault.h"
@@ -116,7 +117,8 @@ static int l_mac(lua_State *L)
             }
         }
         if (!key)
-            return luaL_error(L, "vibeml.mac: the handle has no secret %s", want ? want : "");
+            return want ? vml_lapi_argerror(L, 3, "the SecretEnv holds no secret named '%s'", want)
+                        : vml_lapi_argerror(L, 1, "the SecretEnv holds no secret");
     }
     crypto_auth_hmacsha256_init(&st, key, klen);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)data, dlen);

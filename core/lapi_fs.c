@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
  * lapi_fs — files for scripts and the Lua half of VibeML (SCRIPT profile only; plugins get no
- * files). Expected failures return nil, message, code.
+ * files). Runtime failures return nil, message, code (lapi.h); a path holding a NUL byte raises.
  *   vibeml.fs.read(path [, {regular = true}]) -> string
  *       regular: refuse (nil, message, "VML_EPERM") anything but a regular file, without
  *       following a symlink or blocking on a FIFO
@@ -15,7 +15,7 @@
  *   vibeml.fs.remove(path) -> true (a file or an empty folder)
  *   vibeml.fs.paths() -> {config=, data=, state=} (created, mode 0700)
  *
- * Uses: paths, script, err.
+ * Uses: paths, lapi, err.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "paths.h"
-#include "script.h"
+#include "lapi.h"
 
 static int fail_errno(lua_State *L, int e, const char *what)
 {
@@ -141,7 +141,8 @@ static int l_write(lua_State *L)
         return 1;
     }
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= sizeof tmp)
-        return luaL_error(L, "path too long");
+        return vml_lapi_fail(L, VML_EINVAL, "path too long (%zu bytes): %.200s...", strlen(path),
+                             path);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0)
         return fail_errno(L, errno, tmp);

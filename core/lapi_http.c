@@ -10,7 +10,9 @@
  *   Any HTTP status is a reply (check status); only a failed exchange returns nil. With
  *   output_file the body is written there (removed again on failure) and `body` is absent.
  *
- * Uses: http, loop, script, err.
+ * Misuse (a missing url, a field of the wrong type) raises "bad argument #1 to 'request' (...)".
+ *
+ * Uses: http, loop, lapi, err.
  */
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 
 #include "http.h"
 #include "loop.h"
-#include "script.h"
+#include "lapi.h"
 
 #define MAX_HEADERS 64
 
@@ -84,9 +86,7 @@ static void on_done(vml_http_op *op, int rc, const vml_err *err, const vml_http_
     T = vml_await_thread(&q->await);
     s = vml_script_from(T);
     if (rc < 0) {
-        lua_pushnil(T);
-        lua_pushstring(T, vml_err_msg(err));
-        lua_pushstring(T, vml_errname(err->code));
+        vml_lua_fail(T, err);
     } else {
         built b = {resp, resp->body == NULL};
         vml_err e;
@@ -97,9 +97,7 @@ static void on_done(vml_http_op *op, int rc, const vml_err *err, const vml_http_
             lua_xmove(s->L, T, 1);
             rc = 1;
         } else {
-            lua_pushnil(T);
-            lua_pushstring(T, vml_err_msg(&e));
-            lua_pushstring(T, vml_errname(e.code));
+            vml_lua_fail(T, &e);
         }
     }
     vml_await_resume(&q->await, rc == 1 ? 1 : 3);
@@ -119,10 +117,10 @@ static const char *opt_string(lua_State *L, const char *key, size_t *len)
     int t = lua_getfield(L, 1, key);
     if (t != LUA_TNIL) {
         if (t != LUA_TSTRING)
-            luaL_error(L, "vibeml.http.request: '%s' must be a string", key);
+            vml_lapi_argerror(L, 1, "'%s' must be a string, not a %s", key, luaL_typename(L, -1));
         v = lua_tolstring(L, -1, len);
         if (!len && !vml_lua_tocstr(L, -1)) /* used as a C string: a NUL would cut it */
-            luaL_error(L, "vibeml.http.request: '%s' must not contain a NUL byte", key);
+            vml_lapi_argerror(L, 1, "'%s' must not contain a NUL byte", key);
     }
     lua_pop(L, 1); /* the string stays alive: the argument table holds it */
     return v;
@@ -135,10 +133,10 @@ static lua_Number opt_number(lua_State *L, const char *key, lua_Number dflt, lua
     int t = lua_getfield(L, 1, key);
     if (t != LUA_TNIL) {
         if (t != LUA_TNUMBER)
-            luaL_error(L, "vibeml.http.request: '%s' must be a number", key);
+            vml_lapi_argerror(L, 1, "'%s' must be a number, not a %s", key, luaL_typename(L, -1));
         v = lua_tonumber(L, -1);
         if (!(v >= lo && v <= hi))
-            luaL_error(L, "vibeml.http.request: '%s' must be between %g and %g", key, lo, hi);
+            vml_lapi_argerror(L, 1, "'%s' must be between %g and %g", key, lo, hi);
     }
     lua_pop(L, 1);
     return v;
@@ -157,7 +155,7 @@ static int l_http_request(lua_State *L)
     memset(&req, 0, sizeof req);
     req.url = opt_string(L, "url", NULL);
     if (!req.url)
-        return luaL_error(L, "vibeml.http.request: 'url' is required");
+        return vml_lapi_argerror(L, 1, "'url' is required: the http:// or https:// address");
     req.method = opt_string(L, "method", NULL);
     req.body = opt_string(L, "body", &req.body_len);
     req.output_file = opt_string(L, "output_file", NULL);
@@ -169,20 +167,23 @@ static int l_http_request(lua_State *L)
     lua_getfield(L, 1, "headers");
     hidx = lua_gettop(L) + 1;
     if (!lua_isnil(L, -1)) {
-        luaL_argcheck(L, lua_istable(L, -1), 1, "'headers' must be a table of name = value");
+        if (!lua_istable(L, -1))
+            return vml_lapi_argerror(L, 1, "'headers' must be a table of name = value");
         lua_pushnil(L);
         while (lua_next(L, 2)) {
             const char *k, *v;
             if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-                return luaL_error(L, "vibeml.http.request: headers must map strings to strings");
+                return vml_lapi_argerror(L, 1, "'headers' must map names to strings");
             if (nh >= MAX_HEADERS)
-                return luaL_error(L, "vibeml.http.request: at most %d headers", MAX_HEADERS);
+                return vml_lapi_argerror(L, 1, "'headers' holds more than %d headers", MAX_HEADERS);
             k = lua_tostring(L, -2);
             v = lua_tostring(L, -1);
             if (!k[0] || strpbrk(k, ":\r\n \t") || strpbrk(v, "\r\n") ||
                 !vml_lua_tocstr(L, -2) || !vml_lua_tocstr(L, -1))
-                return luaL_error(L, "vibeml.http.request: bad header name or value for '%s'",
-                                  k);
+                return vml_lapi_argerror(L, 1,
+                                         "header '%s': a name without ':', spaces or line "
+                                         "breaks, a value without line breaks",
+                                         k);
             luaL_checkstack(L, 4, "too many headers");
             lua_pushfstring(L, "%s: %s", k, v); /* [.., key, value, line] */
             lua_replace(L, -2);                  /* [.., key, line] */

@@ -5,13 +5,13 @@
  *     JSON cannot hold: misuse)
  *   vibeml.json.decode(text) -> value | nil, message, code
  *
- * Uses: conv, script.
+ * Uses: conv, lapi.
  */
 #include <lauxlib.h>
 #include <stdlib.h>
 
 #include "conv.h"
-#include "script.h"
+#include "lapi.h"
 
 static int l_json_encode(lua_State *L)
 {
@@ -33,7 +33,7 @@ static int l_json_encode(lua_State *L)
     lua_settop(L, 1);
     text = vml_lua_guard(L); /* [value, guard]: frees the text even if the push below raises */
     if (vml_conv_encode(L, 1, flags, text, &err) < 0)
-        return luaL_error(L, "vibeml.json.encode: %s", vml_err_msg(&err));
+        return vml_lapi_argerror(L, 1, "%s", vml_err_msg(&err));
     lua_pushstring(L, *text);
     vml_lua_guard_free(text);
     return 1;

@@ -14,7 +14,9 @@
  *       is up (then {}); every state that waits gets each change once (HTTP sessions each
  *       follow the one process-wide watcher), one waiting task per state
  *
- * Uses: plugin, conv, loop, script.
+ * Misuse raises; runtime failures return nil, message, code (lapi.h).
+ *
+ * Uses: plugin, conv, loop, lapi.
  */
 #include <lauxlib.h>
 #include <stdlib.h>
@@ -23,15 +25,17 @@
 #include "conv.h"
 #include "loop.h"
 #include "plugin.h"
-#include "script.h"
+#include "lapi.h"
 
-static int push_json(lua_State *L, json_t *j) /* takes the reference */
+/* Pushes j (takes the reference): 1 value, or nil, message, code when it cannot become Lua
+ * values (a plugin's result nested too deep). */
+static int push_json(lua_State *L, json_t *j)
 {
     vml_err err;
     int rc = vml_conv_push(L, j, &err);
     json_decref(j);
     if (rc < 0)
-        return vml_lua_raise(L, &err);
+        return vml_lua_fail(L, &err);
     return 1;
 }
 
@@ -88,7 +92,9 @@ static int l_call(lua_State *L)
         }
         if (!json_is_array(args)) {
             json_decref(args);
-            return luaL_argerror(L, 3, "arguments must be a list");
+            return vml_lapi_argerror(L, 3,
+                                     "the arguments must be a list {a, b, ...}, not a "
+                                     "table with named keys");
         }
     }
     p = vml_plugins_get(name);
@@ -111,7 +117,9 @@ static int l_set_dirs(lua_State *L)
     int n, i;
     luaL_checktype(L, 1, LUA_TTABLE);
     n = (int)luaL_len(L, 1);
-    luaL_argcheck(L, n <= VML_PLUGIN_MAX_DIRS, 1, "too many folders");
+    if (n > VML_PLUGIN_MAX_DIRS)
+        return vml_lapi_argerror(L, 1, "%d folders given, at most %d are searched", n,
+                                 VML_PLUGIN_MAX_DIRS);
     for (i = 0; i < n; i++) {
         lua_rawgeti(L, 1, i + 1);
         dirs[i] = vml_lua_checkcstr(L, -1); /* kept alive by the table */

@@ -23,8 +23,10 @@
  *   vibeml.proc.signal(pgid, sig) -> true | nil, msg, code   (group of a process we did not start)
  *   vibeml.proc.self_exe() -> path of the vibeml binary     vibeml.proc.getpid() -> pid
  * argv is a list of strings passed as they are: no shell ever sees them.
+ * Misuse raises: argv or opts of the wrong shape ("bad argument #2 to 'run' (opts.env ...)"),
+ * a released handle, a second task waiting on (or reading) the same process.
  *
- * Uses: proc, loop, script, conv, secrets, vault (the SecretEnv of lapi_vault.c), libuv.
+ * Uses: proc, loop, lapi, script, conv, secrets, vault (the SecretEnv of lapi_vault.c), libuv.
  */
 #include <lauxlib.h>
 #include <signal.h>
@@ -34,6 +36,7 @@
 
 #include "loop.h"
 #include "proc.h"
+#include "lapi.h"
 #include "script.h"
 #include "secrets.h"
 #include "vault.h"
@@ -320,15 +323,18 @@ static const char *sink_of(lua_State *L, int opts, const char *field, vml_proc_s
         else if (strcmp(v, "inherit") == 0)
             *sink = VML_PROC_INHERIT;
         else
-            luaL_error(L, "vibeml.proc: opts.%s must be \"pipe\", \"null\", \"inherit\" or "
-                          "{file = path}", field);
+            vml_lapi_argerror(L, 2,
+                              "opts.%s must be \"pipe\", \"null\", \"inherit\" or "
+                              "{file = path}, not \"%s\"",
+                              field, v);
     } else if (t == LUA_TTABLE) {
         lua_getfield(L, -1, "file");
         path = vml_lua_checkcstr(L, -1);
         lua_pop(L, 1);
         *sink = VML_PROC_FILE;
     } else if (t != LUA_TNIL) {
-        luaL_error(L, "vibeml.proc: opts.%s must be a string or {file = path}", field);
+        vml_lapi_argerror(L, 2, "opts.%s must be a string or {file = path}, not a %s", field,
+                          luaL_typename(L, -1));
     }
     lua_pop(L, 1); /* the path string stays valid: the opts table anchors it */
     if (path) {
@@ -397,11 +403,11 @@ static int do_spawn(lua_State *L, int capture_default)
         const char *a;
         lua_rawgeti(L, 1, (lua_Integer)i + 1);
         if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-            return luaL_error(L, "vibeml.proc: argv[%d] is a %s, not a string", (int)i + 1,
-                              luaL_typename(L, -1));
+            return vml_lapi_argerror(L, 1, "argv[%d] is a %s, not a string", (int)i + 1,
+                                     luaL_typename(L, -1));
         a = lua_tolstring(L, -1, &len);
         if (strlen(a) != len)
-            return luaL_error(L, "vibeml.proc: argv[%d] holds a NUL byte", (int)i + 1);
+            return vml_lapi_argerror(L, 1, "argv[%d] must not contain a NUL byte", (int)i + 1);
         r->argv[i] = strdup(a);
         lua_pop(L, 1);
         if (!r->argv[i])
@@ -429,8 +435,9 @@ static int do_spawn(lua_State *L, int capture_default)
                 const char *k, *v;
                 if (lua_type(L, -2) != LUA_TSTRING || !vml_lua_tocstr(L, -2) ||
                     !valid_env_name(lua_tostring(L, -2)))
-                    return luaL_error(L, "vibeml.proc: env names must match "
-                                         "[A-Za-z_][A-Za-z0-9_]*");
+                    return vml_lapi_argerror(L, 2,
+                                             "opts.env names must match "
+                                             "[A-Za-z_][A-Za-z0-9_]*");
                 k = lua_tostring(L, -2);
                 if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
                     /* env = {NAME = false} removes NAME */
@@ -445,15 +452,19 @@ static int do_spawn(lua_State *L, int capture_default)
                     continue;
                 }
                 if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
-                    return luaL_error(L, "vibeml.proc: env.%s must be a string", k);
+                    return vml_lapi_argerror(L, 2,
+                                             "opts.env.%s must be a string (or false "
+                                             "to remove it)",
+                                             k);
                 if (!(v = vml_lua_tocstr(L, -1)))
-                    return luaL_error(L, "vibeml.proc: env.%s must not contain a NUL byte", k);
+                    return vml_lapi_argerror(L, 2, "opts.env.%s must not contain a NUL byte", k);
                 if (env_push_copy(&r->env, k, v) < 0)
                     return luaL_error(L, "out of memory");
                 lua_pop(L, 1);
             }
         } else if (!lua_isnil(L, -1)) {
-            return luaL_error(L, "vibeml.proc: opts.env must be a table");
+            return vml_lapi_argerror(L, 2, "opts.env must be a table of NAME = value, not a %s",
+                                     luaL_typename(L, -1));
         }
     }
     lua_pop(L, 1);
@@ -566,10 +577,7 @@ static void on_read_timeout(uv_timer_t *t)
         return;
     lp->rd_waiting = 0;
     T = vml_await_thread(&lp->rd);
-    lua_pushnil(T);
-    lua_pushliteral(T, "timeout");
-    lua_pushliteral(T, "VML_ETIMEOUT");
-    vml_await_resume(&lp->rd, 3);
+    vml_await_resume(&lp->rd, vml_lapi_fail(T, VML_ETIMEOUT, "timeout"));
 }
 
 static void on_wait_timeout(uv_timer_t *t)
@@ -580,10 +588,8 @@ static void on_wait_timeout(uv_timer_t *t)
         return;
     lp->wt_waiting = 0;
     T = vml_await_thread(&lp->wt);
-    lua_pushnil(T);
-    lua_pushliteral(T, "timeout: the process is still running");
-    lua_pushliteral(T, "VML_ETIMEOUT");
-    vml_await_resume(&lp->wt, 3);
+    vml_await_resume(&lp->wt,
+                     vml_lapi_fail(T, VML_ETIMEOUT, "timeout: the process is still running"));
 }
 
 static int do_wait(lua_State *L, lproc *lp, double timeout)

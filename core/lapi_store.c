@@ -1,32 +1,38 @@
 /* SPDX-License-Identifier: MIT
  *
  * lapi_store — vibeml.store (SCRIPT profile): the SQLite state database from Lua.
- *   vibeml.store.open([path]) -> db          (default: the state folder's vibeml.db)
- *                                             nil, message, code when it cannot be opened
- *   db:exec(sql, ...)           -> number of rows changed
- *   db:query(sql, ...)          -> { row, ... }   each row {column = value}
- *   db:first(sql, ...)          -> row | nil
- *   db:tx(fn [, "immediate"|"deferred"|"exclusive"]) -> fn's results
- *        BEGIN IMMEDIATE (default) ... COMMIT; on an error: ROLLBACK and re-raise. Nested calls
+ * Every database failure returns nil, message, code (lapi.h): code vibeml.E.EDB, or EBUSY when
+ * another process held the lock for the whole busy timeout. db:first's "no row" is a lone nil.
+ *   vibeml.store.open([path]) -> db | nil, message, code   (default: the state folder's
+ *                                                             vibeml.db)
+ *   db:exec(sql, ...)           -> number of rows changed | nil, message, code
+ *   db:query(sql, ...)          -> { row, ... } | nil, message, code   each row {column = value}
+ *   db:first(sql, ...)          -> row | nil | nil, message, code
+ *   db:tx(fn [, "immediate"|"deferred"|"exclusive"]) -> fn's results | nil, message, code
+ *        BEGIN IMMEDIATE (default) ... COMMIT; nil, message, code when BEGIN or COMMIT fails.
+ *        When fn raises: ROLLBACK and re-raise, so fn abandons the transaction by raising
+ *        (require("vibeml.store").check turns a failed call into such an error). Nested calls
  *        become SAVEPOINTs. fn must not wait (vibeml.sleep, processes) inside: holding the write
  *        lock across a wait would stall every other process.
- *   db:migrate(component, { sql_step1, sql_step2, ... }) -> steps applied now
+ *   db:migrate(component, { sql_step1, sql_step2, ... }) -> steps applied now | nil, message,
+ *        code (a failed step, or a schema newer than this vibeml)
  *   db:last_insert_id() -> integer        db:changes() -> integer        db:close()
  *   db:path() -> the file
  * Parameters: `?` placeholders bind the extra arguments in order; a single table argument binds
  * named parameters (:name, @name, $name) by key. nil and vibeml.null bind NULL, booleans 1/0,
  * integers stay integers, other tables are stored as JSON text. Column values come back as
  * integer, number or string; NULL columns are absent from the row (nil).
- * SQL errors raise {code="VML_EDB"|"VML_EBUSY", message=...}: pcall them when you expect one.
+ * Misuse raises: a closed handle, two statements in one call, more parameters than the
+ * statement takes, a value SQLite cannot store (a function), migrate inside a transaction.
  *
- * Uses: store, conv, script, SQLite.
+ * Uses: store, conv, lapi, SQLite.
  */
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conv.h"
-#include "script.h"
+#include "lapi.h"
 #include "store.h"
 
 #define DB_TYPE "vibeml.Store"
@@ -45,11 +51,12 @@ static ldb *check_db(lua_State *L)
     return d;
 }
 
-static int raise_db(lua_State *L, sqlite3 *db, int rc, const char *what)
+/* Pushes nil, message, code for SQLite's rc and returns 3. */
+static int fail_db(lua_State *L, sqlite3 *db, int rc, const char *what)
 {
     vml_err err;
     vml_store_err(db, rc, what, &err);
-    return vml_lua_raise(L, &err);
+    return vml_lua_fail(L, &err);
 }
 
 /* A statement guard on the stack: its __gc finalizes, so a raise never leaks. */
@@ -71,7 +78,9 @@ static int stmt_gc(lua_State *L)
     return 0;
 }
 
-static void bind_one(lua_State *L, sqlite3_stmt *st, int pos, int idx)
+/* Binds the value at idx to parameter pos; arg is the argument it came from (for messages).
+ * Returns SQLite's rc. */
+static int bind_one(lua_State *L, sqlite3_stmt *st, int pos, int idx, int arg)
 {
     int rc = SQLITE_OK;
     switch (lua_type(L, idx)) {
@@ -106,23 +115,24 @@ static void bind_one(lua_State *L, sqlite3_stmt *st, int pos, int idx)
         idx = lua_absindex(L, idx);
         text = vml_lua_guard(L);
         if (vml_conv_encode(L, idx, 0, text, &err) < 0)
-            luaL_error(L, "vibeml.store: parameter %d: %s", pos, vml_err_msg(&err));
+            vml_lapi_argerror(L, arg, "parameter %d: %s", pos, vml_err_msg(&err));
         rc = sqlite3_bind_text(st, pos, *text, -1, SQLITE_TRANSIENT);
         vml_lua_guard_free(text);
         lua_pop(L, 1);
         break;
     }
     default:
-        luaL_error(L, "vibeml.store: parameter %d: cannot store a %s", pos,
-                   luaL_typename(L, idx));
+        vml_lapi_argerror(L, arg,
+                          "parameter %d: cannot store a %s (use a string, number, "
+                          "boolean, nil or a table for JSON)",
+                          pos, luaL_typename(L, idx));
     }
-    if (rc != SQLITE_OK)
-        raise_db(L, sqlite3_db_handle(st), rc, "binding parameters");
+    return rc;
 }
 
-/* Prepares sql (at index 2) and binds arguments first..top. Leaves the guard on the stack top
- * and returns the statement. */
-static sqlite3_stmt *prepare(lua_State *L, ldb *d, int first)
+/* Prepares sql (at index 2) and binds arguments first..top, leaving the statement's guard on
+ * the stack top. Returns 0 and sets *out, or pushes nil, message, code and returns 3. */
+static int prepare(lua_State *L, ldb *d, int first, sqlite3_stmt **out)
 {
     const char *sql = vml_lua_checkcstr(L, 2);
     int top = lua_gettop(L), nparams, i, rc;
@@ -130,16 +140,14 @@ static sqlite3_stmt *prepare(lua_State *L, ldb *d, int first)
     const char *tail = NULL;
     rc = sqlite3_prepare_v2(d->db, sql, -1, g, &tail);
     if (rc != SQLITE_OK)
-        raise_db(L, d->db, rc, "database");
+        return fail_db(L, d->db, rc, "database");
     if (!*g)
-        luaL_error(L, "vibeml.store: no SQL statement in '%s'", sql);
+        return vml_lapi_argerror(L, 2, "no SQL statement in '%s'", sql);
     while (tail && (*tail == ' ' || *tail == '\n' || *tail == '\t' || *tail == ';'))
         tail++;
-    if (tail && *tail) {
-        lua_pushlstring(L, tail, strnlen(tail, 40));
-        luaL_error(L, "vibeml.store: one statement per call: extra text '%s'",
-                   lua_tostring(L, -1));
-    }
+    if (tail && *tail)
+        return vml_lapi_argerror(L, 2, "one statement per call: extra text '%.40s'", tail);
+    *out = *g;
     nparams = sqlite3_bind_parameter_count(*g);
     if (top - first + 1 == 1 && lua_istable(L, first) && lua_rawlen(L, first) == 0 &&
         nparams > 0 && sqlite3_bind_parameter_name(*g, 1) &&
@@ -147,19 +155,25 @@ static sqlite3_stmt *prepare(lua_State *L, ldb *d, int first)
         for (i = 1; i <= nparams; i++) {
             const char *name = sqlite3_bind_parameter_name(*g, i);
             if (!name)
-                luaL_error(L, "vibeml.store: parameter %d has no name", i);
+                return vml_lapi_argerror(L, first,
+                                         "parameter %d has no name: use only "
+                                         ":name parameters with a table",
+                                         i);
             lua_getfield(L, first, name + 1);
-            bind_one(L, *g, i, -1);
+            rc = bind_one(L, *g, i, -1, first);
             lua_pop(L, 1);
+            if (rc != SQLITE_OK)
+                return fail_db(L, d->db, rc, "database: binding parameters");
         }
-        return *g;
+        return 0;
     }
     if (top - first + 1 > nparams)
-        luaL_error(L, "vibeml.store: %d parameters given, the statement takes %d",
-                   top - first + 1, nparams);
+        return vml_lapi_argerror(L, first + nparams, "%d parameters given, the statement takes %d",
+                                 top - first + 1, nparams);
     for (i = first; i <= top; i++)
-        bind_one(L, *g, i - first + 1, i);
-    return *g;
+        if ((rc = bind_one(L, *g, i - first + 1, i, i)) != SQLITE_OK)
+            return fail_db(L, d->db, rc, "database: binding parameters");
+    return 0;
 }
 
 static void push_row(lua_State *L, sqlite3_stmt *st)
@@ -198,12 +212,14 @@ static int finish(lua_State *L, sqlite3_stmt *st)
 static int l_exec(lua_State *L)
 {
     ldb *d = check_db(L);
-    sqlite3_stmt *st = prepare(L, d, 3);
+    sqlite3_stmt *st = NULL;
     int rc;
+    if (prepare(L, d, 3, &st))
+        return 3;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
     if (rc != SQLITE_DONE)
-        return raise_db(L, d->db, rc, "database");
+        return fail_db(L, d->db, rc, "database");
     finish(L, st);
     lua_pushinteger(L, sqlite3_changes(d->db));
     return 1;
@@ -212,16 +228,18 @@ static int l_exec(lua_State *L)
 static int l_query(lua_State *L)
 {
     ldb *d = check_db(L);
-    sqlite3_stmt *st = prepare(L, d, 3);
+    sqlite3_stmt *st = NULL;
     int rc;
     lua_Integer n = 0;
+    if (prepare(L, d, 3, &st))
+        return 3;
     lua_newtable(L); /* [..., guard, rows] */
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         push_row(L, st);
         lua_rawseti(L, -2, ++n);
     }
     if (rc != SQLITE_DONE)
-        return raise_db(L, d->db, rc, "database");
+        return fail_db(L, d->db, rc, "database");
     lua_insert(L, -2);
     finish(L, st);
     lua_pop(L, 1);
@@ -231,14 +249,17 @@ static int l_query(lua_State *L)
 static int l_first(lua_State *L)
 {
     ldb *d = check_db(L);
-    sqlite3_stmt *st = prepare(L, d, 3);
-    int rc = sqlite3_step(st);
+    sqlite3_stmt *st = NULL;
+    int rc;
+    if (prepare(L, d, 3, &st))
+        return 3;
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         push_row(L, st);
     else if (rc == SQLITE_DONE)
         lua_pushnil(L);
     else
-        return raise_db(L, d->db, rc, "database");
+        return fail_db(L, d->db, rc, "database");
     lua_insert(L, -2);
     finish(L, st);
     lua_pop(L, 1);
@@ -281,9 +302,9 @@ static int l_tx(lua_State *L)
     if (nested) {
         snprintf(sql, sizeof sql, "SAVEPOINT vml_tx_%d", d->depth + 1);
         if (vml_store_exec(d->db, sql, &err) < 0)
-            return vml_lua_raise(L, &err);
+            return vml_lua_fail(L, &err);
     } else if (vml_store_begin(d->db, modes[mode], &err) < 0) {
-        return vml_lua_raise(L, &err);
+        return vml_lua_fail(L, &err);
     }
     d->depth++;
     base = lua_gettop(L) - 1; /* below the function */
@@ -311,7 +332,7 @@ static int l_tx(lua_State *L)
     if (rc < 0) {
         if (!nested)
             vml_store_rollback(d->db);
-        return vml_lua_raise(L, &err);
+        return vml_lua_fail(L, &err);
     }
     return lua_gettop(L) - base - 1;
 }
@@ -332,14 +353,14 @@ static int l_migrate(lua_State *L)
     for (i = 1; i <= n; i++) {
         lua_rawgeti(L, 3, i);
         if (lua_type(L, -1) != LUA_TSTRING || !vml_lua_tocstr(L, -1))
-            return luaL_error(L, "vibeml.store: migration step %d of '%s' is not SQL text",
-                              (int)i, component);
+            return vml_lapi_argerror(L, 3, "step %d of '%s' must be SQL text, not a %s", (int)i,
+                                     component, luaL_typename(L, -1));
         steps[i - 1] = lua_tostring(L, -1); /* anchored by the steps table */
         lua_pop(L, 1);
     }
     rc = vml_store_migrate(d->db, component, steps, (size_t)n, &applied, &err);
     if (rc < 0)
-        return vml_lua_raise(L, &err);
+        return vml_lua_fail(L, &err);
     lua_pushinteger(L, applied);
     return 1;
 }

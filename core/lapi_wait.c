@@ -3,13 +3,13 @@
  * lapi_wait — waiting on the event loop (SCRIPT profile), merged into `vibeml`:
  *   vibeml.sleep(seconds)   suspends the calling task; other tasks and I/O go on meanwhile
  *
- * Uses: loop, script, libuv.
+ * Uses: loop, lapi, libuv.
  */
 #include <lauxlib.h>
 #include <stdlib.h>
 
+#include "lapi.h"
 #include "loop.h"
-#include "script.h"
 
 typedef struct sleeper {
     uv_timer_t timer;

@@ -25,6 +25,7 @@
 --   budget.effective_cap(own_cap) -> USD | nil       (min of the job's cap and the per-job cap)
 --   budget.confirm_cap{cap=, expected=, ctx=, confirm=} -> true | nil, msg, "VML_EMONEY", info
 --        a cap below the expected cost: asked (elicitation / confirm) or refused with numbers
+local E = vibeml.E
 local M = {}
 local L = vibeml.budget
 
@@ -93,7 +94,7 @@ end
 local function ledger_reserve(a, approved_by)
   local ok, info_or_msg, code, info = L.reserve(a.job_id, a.amount or a.cap, a.cap, approved_by)
   if not ok then
-    if code == "VML_EMONEY" and info then return nil, refusal(info), code, info end
+    if code == E.EMONEY and info then return nil, refusal(info), code, info end
     return nil, info_or_msg, code, info
   end
   local i = info_or_msg
@@ -127,27 +128,27 @@ function M.authorize(a)
   check_args(a, "budget.authorize")
   local ok, msg, code, info = M.reserve(a)
   if ok then return true, msg end
-  if code ~= "VML_EMONEY" then return nil, msg, code, info end
+  if code ~= E.EMONEY then return nil, msg, code, info end
   local q = question(info)
   local approved_by
   local ctx = a.ctx
   if ctx and ctx.supports and ctx:supports("elicitation") then
     local res, why = ctx:elicit(q, CONFIRM_SCHEMA)
     if not res then
-      return nil, msg .. " (could not ask: " .. tostring(why) .. ")", "VML_EMONEY", info
+      return nil, msg .. " (could not ask: " .. tostring(why) .. ")", E.EMONEY, info
     end
     if res.action == "accept" and type(res.content) == "table" and res.content.launch == true then
       approved_by = "elicitation"
     else
       local what = res.action == "accept" and "declined" or (res.action or "declined")
       return nil, "The person " .. (what == "cancel" and "cancelled" or "declined")
-        .. " launching over budget. " .. msg, "VML_EMONEY", info
+        .. " launching over budget. " .. msg, E.EMONEY, info
     end
   elseif type(a.confirm) == "function" then
     if a.confirm(q) == true then approved_by = "cli"
-    else return nil, "Launch over budget declined. " .. msg, "VML_EMONEY", info end
+    else return nil, "Launch over budget declined. " .. msg, E.EMONEY, info end
   else
-    return nil, msg, "VML_EMONEY", info
+    return nil, msg, E.EMONEY, info
   end
   local ok2, info2_or_msg, code2, info2 = ledger_reserve(a, approved_by)
   if not ok2 then return nil, info2_or_msg, code2, info2 end
@@ -194,16 +195,16 @@ function M.confirm_cap(a)
     local what = not res and ("could not ask: " .. tostring(why))
       or (res.action == "cancel" and "the person cancelled" or "the person declined")
     return nil, string.format("Not launched (%s): the cap of %s is below the expected cost of %s.",
-      what, M.format(cap), M.format(expected)), "VML_EMONEY", info
+      what, M.format(cap), M.format(expected)), E.EMONEY, info
   elseif type(a.confirm) == "function" then
     if a.confirm(q) == true then return true, info end
-    return nil, "Not launched: the cap is below the expected cost.", "VML_EMONEY", info
+    return nil, "Not launched: the cap is below the expected cost.", E.EMONEY, info
   end
   return nil, string.format("Not launched: the cap of %s is below the expected cost of %s, so the "
     .. "job would be stopped at about %d%% of its training. To go on: plan a shorter run "
     .. "(max_steps) that fits the cap, or ask the person to raise the per-job cap in a terminal "
     .. "with `vibeml budget set --per-job USD` (this client cannot ask them for you).",
-    M.format(cap), M.format(expected), pct), "VML_EMONEY", info
+    M.format(cap), M.format(expected), pct), E.EMONEY, info
 end
 
 function M.accrue(job_id, cost)

@@ -12,6 +12,7 @@
 --           clouds={cloud=true}, instance_types={cloud={type=gpus_per_node}},
 --           overrides={cloud={type={bf16_tflops=, interconnect=}}}, note= }
 local names = require "vibeml.names"
+local E = vibeml.E
 
 local M = {}
 
@@ -152,7 +153,7 @@ function M.resolve(name)
   local list = {}
   for _, sp in ipairs(M.list()) do list[#list + 1] = { name = sp.name, aliases = sp.aliases } end
   local msg, close = names.unknown("GPU type", name, list)
-  return nil, msg:gsub("^unknown GPU type '([^']*)'", "GPU type '%1' not supported"), "VML_EINVAL", close
+  return nil, msg:gsub("^unknown GPU type '([^']*)'", "GPU type '%1' not supported"), E.EINVAL, close
 end
 
 function M.cloud_map(cloud) return reg().maps[cloud] end

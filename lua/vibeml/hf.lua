@@ -12,6 +12,7 @@
 -- <data>/hf-cache/ for a day (misses for ten minutes). When the Hub cannot be reached, the
 -- failure code is VML_EHTTP/VML_ETIMEOUT and the caller falls back (see planner) — except for a
 -- definite 404, which is "Model 'x' not found on Hugging Face".
+local E = vibeml.E
 local M = {}
 
 M.DEFAULT_ENDPOINT = "https://huggingface.co"
@@ -142,12 +143,12 @@ local function not_found(what, kind, id, opts)
   if not token(opts) then
     msg = msg .. " (if it is private, store a token: vibeml secrets set HF_TOKEN)"
   end
-  return nil, msg, "VML_ENOENT", matches
+  return nil, msg, E.ENOENT, matches
 end
 
 local function unreachable(r, msg)
   return nil, "cannot reach the Hugging Face Hub at " .. endpoint() .. ": " .. tostring(msg),
-    r == nil and "VML_EHTTP" or "VML_EHTTP"
+    r == nil and E.EHTTP or E.EHTTP
 end
 
 ---------------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ end
 function M.model_info(id, opts)
   opts = opts or {}
   local ok, why = M.valid_id(id)
-  if not ok then return nil, why, "VML_EINVAL" end
+  if not ok then return nil, why, E.EINVAL end
   local c = cache_get("model", id, opts)
   if c then
     -- a miss recorded without a token says nothing once a token is there (private repos)
@@ -200,7 +201,7 @@ function M.model_info(id, opts)
       return c.info
     end
   end
-  if opts.offline then return nil, "offline: Hugging Face not consulted", "VML_EHTTP" end
+  if opts.offline then return nil, "offline: Hugging Face not consulted", E.EHTTP end
   local fields = { "safetensors", "gated", "private", "disabled", "config", "cardData", "tags",
                    "usedStorage", "pipeline_tag" }
   local q = {}
@@ -216,16 +217,16 @@ function M.model_info(id, opts)
     -- the Hub answers 401 for a private repo without a (valid) token, as for a missing one
     if token(opts) then
       return nil, string.format("Model '%s' is private or not found, and your HF_TOKEN cannot "
-        .. "see it: check the id, or use a token with access", id), "VML_EAUTH"
+        .. "see it: check the id, or use a token with access", id), E.EAUTH
     end
     return not_found("Model", "models", id, opts)
   end
   if r.status ~= 200 then
     return nil, string.format("the Hugging Face Hub answered HTTP %d for model '%s'", r.status, id),
-      "VML_EHTTP"
+      E.EHTTP
   end
   local info = decode(r.body)
-  if not info then return nil, "the Hugging Face Hub sent an unreadable answer for " .. id, "VML_EPROTO" end
+  if not info then return nil, "the Hugging Face Hub sent an unreadable answer for " .. id, E.EPROTO end
   local params_b, quantized = M.count_params(info)
   local card = type(info.cardData) == "table" and info.cardData or {}
   local cfg = type(info.config) == "table" and info.config or {}
@@ -294,7 +295,7 @@ end
 function M.dataset_info(id, opts)
   opts = opts or {}
   local ok, why = M.valid_id(id)
-  if not ok then return nil, why, "VML_EINVAL" end
+  if not ok then return nil, why, E.EINVAL end
   local c = cache_get("dataset", id, opts)
   if c then
     if c.miss and (c.with_token or not token(opts)) then
@@ -305,7 +306,7 @@ function M.dataset_info(id, opts)
       return c.info
     end
   end
-  if opts.offline then return nil, "offline: Hugging Face not consulted", "VML_EHTTP" end
+  if opts.offline then return nil, "offline: Hugging Face not consulted", E.EHTTP end
   local r, msg = get(("%s/api/datasets/%s"):format(endpoint(), urlencode(id)), opts)
   if not r then return unreachable(r, msg) end
   if r.status == 404 then
@@ -315,13 +316,13 @@ function M.dataset_info(id, opts)
   if r.status == 401 or r.status == 403 then
     if token(opts) then
       return nil, string.format("Dataset '%s' is private or not found, and your HF_TOKEN cannot "
-        .. "see it", id), "VML_EAUTH"
+        .. "see it", id), E.EAUTH
     end
     return not_found("Dataset", "datasets", id, opts)
   end
   if r.status ~= 200 then
     return nil, string.format("the Hugging Face Hub answered HTTP %d for dataset '%s'", r.status, id),
-      "VML_EHTTP"
+      E.EHTTP
   end
   local meta = decode(r.body) or {}
   local out = { id = meta.id or id, gated = meta.gated ~= nil and meta.gated ~= false and meta.gated or false,

@@ -24,7 +24,9 @@
 -- Changes are announced with events.emit("job_changed", id) and
 -- events.emit("resource_updated", "vibeml://jobs/<id>") (and .../logs).
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 local events = require "vibeml.events"
+local E = vibeml.E
 
 local M = {}
 
@@ -46,7 +48,7 @@ function M.backend(name)
   return backends[name]
 end
 
-local function fail(msg, code, info) return nil, msg, code or "VML_EINVAL", info end
+local function fail(msg, code, info) return nil, msg, code or E.EINVAL, info end
 
 local function announce(id)
   events.emit("job_changed", id)
@@ -89,7 +91,7 @@ function M.outputs_of(row)
   local db = jdb.db()
   local out = { output = lay.output_uri, checkpoints = lay.checkpoints_uri, bucket = lay.bucket,
                 store = lay.store, fetch = lay.fetch }
-  local ck = db:first("SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1", row.id)
+  local ck = check(db:first("SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1", row.id))
   local ckd = ck and decode(ck.data)
   if type(ckd) == "table" and type(ckd.path) == "string" then
     -- the path on the VM, under the mount, as a bucket URI
@@ -101,7 +103,7 @@ function M.outputs_of(row)
     out.last_checkpoint = path
     out.last_checkpoint_step = ckd.step
   end
-  local art = db:first("SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact' ORDER BY id DESC LIMIT 1", row.id)
+  local art = check(db:first("SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact' ORDER BY id DESC LIMIT 1", row.id))
   out.saved = art ~= nil
   local params = decode(row.params)
   if type(params) == "table" and type(params.push_to_hub) == "string" then
@@ -150,7 +152,7 @@ end
 
 function M.status(id)
   local row = jdb.get(id)
-  if not row then return fail("no job '" .. tostring(id) .. "' (list them with `vibeml jobs list`)", "VML_ENOENT") end
+  if not row then return fail("no job '" .. tostring(id) .. "' (list them with `vibeml jobs list`)", E.ENOENT) end
   return M.status_of(row)
 end
 
@@ -177,7 +179,7 @@ Job.__tostring = function(self) return "vibeml.Job(" .. self.id .. ")" end
 
 function M.get(id)
   local row = jdb.get(id)
-  if not row then return fail("no job '" .. tostring(id) .. "'", "VML_ENOENT") end
+  if not row then return fail("no job '" .. tostring(id) .. "'", E.ENOENT) end
   return setmetatable({ id = id, backend = row.backend }, Job)
 end
 
@@ -251,7 +253,7 @@ local function resolve(input, opts)
   local wf = type(plan.workflow) == "table" and plan.workflow.name or plan.workflow
   local req = plan.request or {}
   if not plan.task then
-    return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset"), "VML_EINVAL")
+    return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset"), E.EINVAL)
   end
   local gpu_required
   local workflows = require "vibeml.workflows"
@@ -283,7 +285,7 @@ local function job_secrets(task, secrets)
   if not have then
     if #names == 0 then return nil end
     return nil, "the job needs the secret(s) " .. table.concat(names, ", ") .. " and the vault "
-      .. "cannot be read, so nothing was launched: " .. tostring(herr), hcode or "VML_ESECRET"
+      .. "cannot be read, so nothing was launched: " .. tostring(herr), hcode or E.ESECRET
   end
   local present = {}
   for _, n in ipairs(have) do present[n] = true end
@@ -294,7 +296,7 @@ local function job_secrets(task, secrets)
     for _, n in ipairs(missing) do cmds[#cmds + 1] = "`" .. secrets.hint(n) .. "`" end
     return nil, "the job needs the secret(s) " .. table.concat(missing, ", ") .. " and the vault "
       .. "does not have them; add them in a terminal with " .. table.concat(cmds, " and ")
-      .. ", then launch again (nothing was launched)", "VML_ESECRET"
+      .. ", then launch again (nothing was launched)", E.ESECRET
   end
   if present.HF_TOKEN and not seen.HF_TOKEN then
     task.secrets = task.secrets or {}
@@ -305,7 +307,7 @@ local function job_secrets(task, secrets)
   local env, emsg, ecode = secrets.env_for(names, {})
   if not env then
     return nil, "the job needs the secret(s) " .. table.concat(names, ", ") .. " and they could "
-      .. "not be decrypted: " .. tostring(emsg) .. " (nothing was launched)", ecode or "VML_ESECRET"
+      .. "not be decrypted: " .. tostring(emsg) .. " (nothing was launched)", ecode or E.ESECRET
   end
   return env
 end
@@ -324,9 +326,9 @@ function M.launch(input, opts)
   opts = opts or {}
   local progress = opts.progress or function() end
   local budget, merr = guard_module("vibeml.budget", "the budget module")
-  if not budget then return fail(merr, "VML_EMONEY") end
+  if not budget then return fail(merr, E.EMONEY) end
   local secrets, serr = guard_module("vibeml.vault", "the secrets vault module")
-  if not secrets then return fail(serr, "VML_ESECRET") end
+  if not secrets then return fail(serr, E.ESECRET) end
   local storage = require "vibeml.jobs.storage"
   progress(0, 4, "planning")
   local r, msg, code = resolve(input, opts)
@@ -336,7 +338,7 @@ function M.launch(input, opts)
   local backend_name, why = opts.backend, "asked for"
   if not backend_name then backend_name, why = M.default_backend() end
   local backend = M.backend(backend_name)
-  if not backend then return fail("unknown backend '" .. tostring(backend_name) .. "' (use local or skypilot)", "VML_EINVAL") end
+  if not backend then return fail("unknown backend '" .. tostring(backend_name) .. "' (use local or skypilot)", E.EINVAL) end
   local local_run = backend_name == "local"
   -- the bucket is chosen before anything is written: a bad `storage` preference refuses here
   local where
@@ -358,7 +360,7 @@ function M.launch(input, opts)
     where, werr = storage.resolve({ bucket = opts.storage or info.storage or pref_storage,
       bucket_source = (opts.storage or info.storage) and "request" or "preference",
       cloud = first.cloud or info.cloud, user = user })
-    if not where then return fail(werr .. " (set it with `vibeml config set storage s3://BUCKET`)", "VML_ECONFIG") end
+    if not where then return fail(werr .. " (set it with `vibeml config set storage s3://BUCKET`)", E.ECONFIG) end
   end
   local secret_env = opts.secrets
   if secret_env == nil then
@@ -401,7 +403,7 @@ function M.launch(input, opts)
     if not okw then
       jdb.update(id, { state = "failed", failure_category = "setup", failure_retry = 0, dir = dir,
         failure_message = "could not prepare the job's files: " .. tostring(werr) }, "files missing")
-      return nil, "could not prepare the job's files: " .. tostring(werr), "VML_EIO", { job_id = id }
+      return nil, "could not prepare the job's files: " .. tostring(werr), E.EIO, { job_id = id }
     end
     task.workdir = workdir
   end
@@ -420,7 +422,7 @@ function M.launch(input, opts)
         failure_message = "budget: no cost estimate and no cap" }, "budget refused")
       return nil, "this launch has no cost estimate and no cap, so it cannot be held against your "
         .. "budget; give it a cap (CLI --max-cost USD, MCP max_cost, Lua opts.cap) or launch from "
-        .. "a plan", "VML_EMONEY"
+        .. "a plan", E.EMONEY
     end
   end
   if not local_run and opts.confirm and not opts.ctx and budget.confirm_cap then
@@ -430,17 +432,17 @@ function M.launch(input, opts)
     if not okc then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_retry = 0,
         failure_message = "budget: " .. tostring(msg_c) }, "cap below the estimate")
-      return nil, msg_c, "VML_EMONEY"
+      return nil, msg_c, E.EMONEY
     end
   end
   if not local_run and amount > 0 then
     local fn = (opts.ctx or opts.confirm) and budget.authorize or budget.reserve
     local okr, ok, rmsg, rcode, rinfo = pcall(fn, { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
-    if not okr then ok, rmsg, rcode = nil, "the budget check failed: " .. tostring(type(ok) == "table" and ok.message or ok), "VML_EMONEY" end
+    if not okr then ok, rmsg, rcode = nil, "the budget check failed: " .. tostring(type(ok) == "table" and ok.message or ok), E.EMONEY end
     if not ok then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_message = "budget: " .. tostring(rmsg),
                        failure_retry = 0 }, "budget refused")
-      return nil, rmsg, rcode or "VML_EMONEY", rinfo
+      return nil, rmsg, rcode or E.EMONEY, rinfo
     end
   end
   progress(2, 4, "starting on " .. backend_name)
@@ -449,12 +451,12 @@ function M.launch(input, opts)
     managed = opts.managed, task_path = task_path, retries = opts.retries })
   if not ok then
     local c = require("vibeml.jobs.errors").classify(smsg or "", { job_id = id })
-    if jdb.get(id).state ~= "failed" then jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == "VML_EUNSUPPORTED" and "invalid_resource" or "setup"),
+    if jdb.get(id).state ~= "failed" then jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == E.EUNSUPPORTED and "invalid_resource" or "setup"),
       failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes)) or nil,
       failure_retry = c and c.retry and 1 or 0 }, "start failed") end
     if not local_run then pcall(budget.release, id) end
     announce(id)
-    return nil, smsg, scode or "VML_EPROC", { job_id = id }
+    return nil, smsg, scode or E.EPROC, { job_id = id }
   end
   progress(4, 4, "launched: " .. M.where(jdb.get(id)))
   announce(id)
@@ -478,12 +480,12 @@ function M.list(filter)
   if filter.backend then where[#where + 1] = "backend = ?"; args[#args + 1] = filter.backend end
   local w = #where > 0 and (" WHERE " .. table.concat(where, " AND ")) or ""
   local db = jdb.db()
-  local total = db:first("SELECT count(*) AS n FROM jobs" .. w, table.unpack(args)).n
+  local total = check(db:first("SELECT count(*) AS n FROM jobs" .. w, table.unpack(args))).n
   local limit = math.tointeger(filter.limit or 50) or 50
   local offset = math.tointeger(filter.offset or 0) or 0
   args[#args + 1] = limit
   args[#args + 1] = offset
-  local rows = db:query("SELECT * FROM jobs" .. w .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args))
+  local rows = check(db:query("SELECT * FROM jobs" .. w .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args)))
   local out = {}
   for i, row in ipairs(rows) do out[i] = M.status_of(row) end
   return vibeml.array(out), total
@@ -492,7 +494,7 @@ end
 function M.stop(id, opts)
   opts = opts or {}
   local row = jdb.get(id)
-  if not row then return fail("no job '" .. tostring(id) .. "'", "VML_ENOENT") end
+  if not row then return fail("no job '" .. tostring(id) .. "'", E.ENOENT) end
   if jdb.TERMINAL[row.state] then return M.status_of(row) end
   local backend = M.backend(row.backend)
   local ok, msg, code = backend.stop(row, opts.reason or "user", opts.grace)
@@ -540,10 +542,10 @@ end
 function M.logs(id, opts)
   opts = opts or {}
   local row = jdb.get(id)
-  if not row then return fail("no job '" .. tostring(id) .. "'", "VML_ENOENT") end
+  if not row then return fail("no job '" .. tostring(id) .. "'", E.ENOENT) end
   local stream = opts.stream or "stdout"
   if stream ~= "stdout" and stream ~= "stderr" and stream ~= "events" then
-    return fail("stream must be stdout, stderr or events", "VML_EINVAL")
+    return fail("stream must be stdout, stderr or events", E.EINVAL)
   end
   local tail = opts.tail and math.tointeger(opts.tail)
   if stream == "events" then
@@ -551,9 +553,9 @@ function M.logs(id, opts)
     local since = math.tointeger(opts.since or 0) or 0
     local rows
     if tail and not opts.since then
-      rows = db:query("SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id", id, tail)
+      rows = check(db:query("SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id", id, tail))
     else
-      rows = db:query("SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?", id, since, tail or 1000)
+      rows = check(db:query("SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?", id, since, tail or 1000))
     end
     local lines, cursor = {}, since
     for i, r in ipairs(rows) do
@@ -581,7 +583,7 @@ local last_poll, polling = -math.huge, false
 function M.changes(opts, into)
   opts = opts or {}
   into = into or {}
-  for _, r in ipairs(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0))) do
+  for _, r in ipairs(check(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0)))) do
     if seen[r.id] ~= r.updated_at then
       if seen[r.id] ~= nil or opts.announce_new ~= false then into[#into + 1] = r.id end
       seen[r.id] = r.updated_at
@@ -611,7 +613,7 @@ function M.poll(opts)
     local db = jdb.db()
     local changed = {}
     local by_backend = {}
-    for _, row in ipairs(db:query("SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')")) do
+    for _, row in ipairs(check(db:query("SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')"))) do
       by_backend[row.backend] = by_backend[row.backend] or {}
       table.insert(by_backend[row.backend], row)
     end
@@ -650,13 +652,13 @@ function M.wait(id, opts)
   local interval = opts.interval or 0.5
   while true do
     local row = jdb.get(id)
-    if not row then return fail("no job '" .. tostring(id) .. "'", "VML_ENOENT") end
+    if not row then return fail("no job '" .. tostring(id) .. "'", E.ENOENT) end
     if jdb.TERMINAL[row.state] then return M.status_of(row) end
     if row.backend ~= "local" or (row.pid and not vibeml.proc.alive(row.pid, row.pid_start or 0)) then
       M.poll({ interval = math.max(interval, row.backend == "local" and 0 or M.POLL_INTERVAL) })
     end
     if deadline and vibeml.monotonic() >= deadline then
-      return nil, "timeout: job " .. id .. " is still " .. row.state, "VML_ETIMEOUT"
+      return nil, "timeout: job " .. id .. " is still " .. row.state, E.ETIMEOUT
     end
     vibeml.sleep(interval)
   end

@@ -20,6 +20,7 @@
 -- retries a failure or a 5xx with backoff (0.5, 1, 2, 4 s; 5 tries), and appends one line per try
 -- to <job dir>/notify.log (URL shown as scheme://host only: webhook URLs are often credentials).
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 
 local M = {}
 
@@ -167,13 +168,13 @@ function M.deliver(dir)
     for _, n in ipairs(names) do
       -- claim: read and remove in one write transaction, so two deliverers never post one event
       local ev
-      jdb.db():tx(function()
+      check(jdb.db():tx(function()
         local text = vibeml.fs.read(dir .. "/" .. n)
         if text then
           vibeml.fs.remove(dir .. "/" .. n)
           ev = vibeml.json.decode(text)
         end
-      end)
+      end))
       if type(ev) == "table" then
         for _, w in ipairs(c.webhooks) do
           local body, ctype = body_of(ev, w.format)

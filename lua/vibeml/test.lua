@@ -1,6 +1,7 @@
 -- vibeml.test — the small test harness for tests/lua/*.lua (run by `vibeml run`).
 --   local T = require "vibeml.test"
 --   T.case("name", function() T.eq(1 + 1, 2) end)
+--   T.raises("text", fn, ...) / T.fails(vibeml.E.X, "text", call(...)) / T.contains(s, "text")
 --   return T.run()      -- prints each failure and "N passed, N failed"; exit code 1 on failure
 local T = { cases = {} }
 
@@ -32,6 +33,20 @@ function T.raises(needle, fn, ...)
     error("expected an error containing '" .. needle .. "', got: " .. text, 2)
   end
   return e
+end
+
+-- Asserts that a call's results are the runtime-failure shape nil, message, code, with code
+-- (vibeml.E.X) and a message containing needle: T.fails(vibeml.E.EDB, "no such", db:query(q)).
+-- Returns the message.
+function T.fails(code, needle, v, msg, got)
+  if v ~= nil or type(msg) ~= "string" then
+    error(string.format("expected nil, message, %s; got %s, %s", code, show(v), show(msg)), 2)
+  end
+  if got ~= code then error(string.format("expected code %s, got %s (%s)", code, show(got), msg), 2) end
+  if not msg:find(needle, 1, true) then
+    error("expected a message containing '" .. needle .. "', got: " .. msg, 2)
+  end
+  return msg
 end
 
 -- Asserts that the value contains needle (plain).

@@ -33,18 +33,37 @@ T.case("exec, query, first with positional and named parameters", function()
   T.eq(db:changes(), 3)
 end)
 
-T.case("SQL errors raise VML_EDB tables; misuse is refused", function()
+T.case("SQL errors return nil, message, code; misuse raises", function()
   local db = fresh()
-  local e = T.raises("no such table", db.query, db, "SELECT * FROM nope")
-  T.eq(e.code, "VML_EDB")
-  T.raises("parameters given", db.exec, db, "SELECT ?", 1, 2)
-  T.raises("one statement per call", db.exec, db, "SELECT 1; SELECT 2")
-  T.raises("cannot store a function", db.exec, db, "SELECT ?", print)
+  T.fails(vibeml.E.EDB, "no such table", db:query("SELECT * FROM nope"))
+  T.fails(vibeml.E.EDB, "no such table", db:exec("INSERT INTO nope VALUES(1)"))
+  T.fails(vibeml.E.EDB, "syntax error", db:first("SELEKT 1"))
+  db:exec("CREATE TABLE u(k TEXT UNIQUE)")
+  db:exec("INSERT INTO u VALUES('a')")
+  T.fails(vibeml.E.EDB, "UNIQUE", db:exec("INSERT INTO u VALUES('a')"))
+  -- "no row" is a lone nil, not a failure
+  T.eq(select("#", db:first("SELECT 1 AS one WHERE 0")), 1)
+  T.eq(db:first("SELECT 1 AS one WHERE 0"), nil)
+  -- check() passes results through and raises a failure as {code, message}
+  T.eq(S.check(db:first("SELECT 2 AS two")).two, 2)
+  T.eq(S.check(db:first("SELECT 1 AS one WHERE 0")), nil)
+  local e = T.raises("no such table", function() S.check(db:query("SELECT * FROM nope")) end)
+  T.eq(e.code, vibeml.E.EDB)
+  -- misuse: the argument is named and the message says what is allowed
+  -- (no tail calls: Lua names the function only when the caller's frame is still there)
+  T.raises("bad argument #3 to 'exec' (2 parameters given, the statement takes 1)",
+    function() db:exec("SELECT ?", 1, 2) end)
+  T.raises("bad argument #1 to 'exec' (one statement per call: extra text 'SELECT 2')",
+    function() db:exec("SELECT 1; SELECT 2") end)
+  T.raises("bad argument #2 to 'exec' (parameter 1: cannot store a function",
+    function() db:exec("SELECT ?", print) end)
+  T.raises("bad argument #2 to 'migrate' (step 2 of 'x' must be SQL text, not a number)",
+    function() db:migrate("x", { "CREATE TABLE x1(a)", 7 }) end)
   db:close()
   T.raises("closed", db.query, db, "SELECT 1")
 end)
 
-T.case("tx commits, rolls back on error and re-raises, nests as savepoints", function()
+T.case("tx commits, rolls back when fn raises and re-raises, nests as savepoints", function()
   local db = fresh()
   db:exec("CREATE TABLE c(v INTEGER)")
   local a, b = db:tx(function() db:exec("INSERT INTO c VALUES(1)"); return "x", 2 end)
@@ -53,6 +72,12 @@ T.case("tx commits, rolls back on error and re-raises, nests as savepoints", fun
     db:exec("INSERT INTO c VALUES(2)")
     error("boom")
   end)
+  -- a failed statement inside, raised by check, rolls the whole transaction back
+  local e = T.raises("no such table", db.tx, db, function()
+    db:exec("INSERT INTO c VALUES(7)")
+    S.check(db:exec("INSERT INTO nope VALUES(1)"))
+  end)
+  T.eq(e.code, vibeml.E.EDB)
   T.eq(db:first("SELECT count(*) AS n FROM c").n, 1)
   db:tx(function()
     db:exec("INSERT INTO c VALUES(3)")
@@ -68,6 +93,21 @@ T.case("tx commits, rolls back on error and re-raises, nests as savepoints", fun
   T.eq(db:first("SELECT count(*) AS n FROM c WHERE v = 9").n, 0)
 end)
 
+T.case("tx returns nil, message, code when COMMIT fails, and rolls back", function()
+  local db = fresh()
+  T.eq(db:first("PRAGMA foreign_keys").foreign_keys, 1)
+  db:exec("CREATE TABLE parent(id INTEGER PRIMARY KEY)")
+  db:exec("CREATE TABLE child(pid INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+  -- a deferred foreign key is checked at COMMIT: the statement succeeds, the commit does not
+  T.fails(vibeml.E.EDB, "FOREIGN KEY", db:tx(function()
+    T.eq(db:exec("INSERT INTO child VALUES(42)"), 1)
+    return "unreached"
+  end))
+  T.eq(db:first("SELECT count(*) AS n FROM child").n, 0)
+  -- and the handle is usable again
+  T.eq(db:tx(function() return db:exec("INSERT INTO parent VALUES(42)") end), 1)
+end)
+
 T.case("migrate per component, idempotent, refuses newer schemas", function()
   local db = fresh()
   local steps = { "CREATE TABLE m(a)", "ALTER TABLE m ADD COLUMN b" }
@@ -76,8 +116,8 @@ T.case("migrate per component, idempotent, refuses newer schemas", function()
   T.eq(db:migrate("one", steps), 0)
   T.eq(db:migrate("two", { "CREATE TABLE m2(z)" }), 1)
   T.eq(db:first("SELECT version FROM schema_versions WHERE component = 'one'").version, 2)
-  T.raises("upgrade vibeml", db.migrate, db, "one", { steps[1] })
-  T.raises("step 3", db.migrate, db, "one", { steps[1], steps[2], "CREATE TABLE bad(" })
+  T.fails(vibeml.E.ESTATE, "upgrade vibeml", db:migrate("one", { steps[1] }))
+  T.fails(vibeml.E.EDB, "step 3", db:migrate("one", { steps[1], steps[2], "CREATE TABLE bad(" }))
   T.eq(db:first("SELECT version FROM schema_versions WHERE component = 'one'").version, 2)
 end)
 

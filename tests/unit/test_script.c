@@ -157,6 +157,28 @@ static void test_readonly_vibeml_still_readable(void **state)
                      0);
 }
 
+/* vibeml.E in a plugin state: every code of VML_ERRNO_MAP by name, nothing else, frozen, and an
+ * unknown name raises instead of reading as nil */
+static void test_error_code_table(void **state)
+{
+    static const char code[] =
+        "local want = 0\n"
+#define CHECK(name, val, msg) \
+    "assert(vibeml.E." #name " == 'VML_" #name "', '" #name "') want = want + 1\n"
+        VML_ERRNO_MAP(CHECK)
+#undef CHECK
+        "local n = 0 for k, v in pairs(vibeml.E) do n = n + 1 end\n"
+        "assert(n == want, 'codes: ' .. n .. ', expected ' .. want)\n"
+        "local ok, m = pcall(function() return vibeml.E.ENOPE end)\n"
+        "assert(not ok and m:find(\"no code 'ENOPE' (known: EINVAL, ENOMEM\", 1, true), m)\n"
+        "assert(not pcall(function() vibeml.E.EINVAL = 'x' end))\n"
+        "assert(not pcall(rawset, vibeml.E, 'EX', 'x'))\n"
+        "assert(getmetatable(vibeml.E) == 'read-only')\n";
+    vml_err e;
+    (void)state;
+    assert_int_equal(vml_test_eval_plugin(code, &quick, &e), 0);
+}
+
 static void test_error_location_and_tables(void **state)
 {
     vml_script *s = NULL;
@@ -301,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_alloc_failure_at_nth),
         cmocka_unit_test(test_memory_accounting),
         cmocka_unit_test(test_script_profile_extras),
+        cmocka_unit_test(test_error_code_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,13 +5,14 @@
 -- and the vibeml://catalog/gpus resource.
 local gpus = require "vibeml.gpus"
 local catalog = require "vibeml.catalog"
+local E = vibeml.E
 
 return function(q)
   q = q or {}
   local want
   if q.gpu then
     local name, err = gpus.resolve(q.gpu)
-    if not name then return nil, err, "VML_EINVAL" end
+    if not name then return nil, err, E.EINVAL end
     want = name
   end
   local best, keys = {}, {}

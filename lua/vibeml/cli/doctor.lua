@@ -2,6 +2,7 @@
 -- plugins, SkyPilot and cloud credentials, secrets, budget — and says how to fix each problem.
 -- The core of it is the check_setup MCP tool, so the CLI and the assistant see the same answer.
 local check = require "vibeml.tools.check_setup"
+local E = vibeml.E
 
 local usage = [[
 usage: vibeml doctor [--json]
@@ -23,9 +24,11 @@ local function extra_checks(result, lines)
   local ok, store = pcall(require, "vibeml.store")
   if ok and type(store) == "table" and store.db then
     local okdb, db = pcall(store.db)
-    local okq = okdb and db and pcall(function() return db:first("SELECT 1 AS one") end)
-    result.database = okq and "ok" or tostring(db)
-    lines[#lines + 1] = "state database: " .. (okq and "ok" or ("cannot open: " .. tostring(db)))
+    local row, why
+    if okdb then row, why = db:first("SELECT 1 AS one") else why = type(db) == "table" and db.message or db end
+    local okq = row ~= nil
+    result.database = okq and "ok" or tostring(why)
+    lines[#lines + 1] = "state database: " .. (okq and "ok" or ("cannot open: " .. tostring(why)))
     if not okq then
       problems[#problems + 1] = "the state database in " .. result.state_dir
         .. " cannot be opened: check the folder's permissions and free disk space"
@@ -57,7 +60,7 @@ return {
       if args[i] == "--json" then json = true
       elseif args[i] == "-h" or args[i] == "--help" then print(usage) return 0
       else
-        error({ code = "VML_EUSAGE", message = "vibeml doctor: "
+        error({ code = E.EUSAGE, message = "vibeml doctor: "
           .. require("vibeml.cli._args").unknown_option(args[i], { "--json", "--help" }) .. "\n" .. usage })
       end
     end

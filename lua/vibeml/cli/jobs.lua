@@ -6,6 +6,7 @@ local jobs = require "vibeml.jobs"
 local progress = require "vibeml.jobs.progress"
 local A = require "vibeml.cli._args"
 local safe = require("vibeml.tty").safe
+local E = vibeml.E
 
 local USAGE = [[
 usage: vibeml jobs [list] [--state S] [--backend local|skypilot] [--limit N] [--json]
@@ -209,7 +210,7 @@ local function main(args)
   elseif sub == "logs" then
     local stream = o.stream or "stdout"
     local r, msg, code = jobs.logs(id, { stream = stream, tail = o.tail or (not o.follow and 100 or 20) })
-    if not r then vibeml.eprint("vibeml jobs logs: " .. safe(msg)) return code == "VML_EINVAL" and 2 or 1 end
+    if not r then vibeml.eprint("vibeml jobs logs: " .. safe(msg)) return code == E.EINVAL and 2 or 1 end
     -- a job's output is not ours: escape control characters (tabs kept). A person at a
     -- terminal sees progress as a bar; a pipe or --raw gets the lines as they are.
     local human = not o.raw and stream ~= "events" and is_tty()

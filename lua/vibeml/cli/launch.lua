@@ -4,6 +4,7 @@
 local jobs = require "vibeml.jobs"
 local tty = require "vibeml.tty"
 local plan_cli = require "vibeml.cli.plan"
+local E = vibeml.E
 
 local USAGE = [[
 usage: vibeml launch --model ID [--dataset ID] [plan options...] [--backend local|skypilot]
@@ -52,7 +53,7 @@ local function main(args)
   if not req.model then vibeml.eprint("vibeml launch: --model is required") return 2 end
   local planner = require "vibeml.planner"
   local p, err, code = planner.plan(req)
-  if not p then vibeml.eprint("vibeml launch: " .. tty.safe(err)) return code == "VML_EINVAL" and 2 or 1 end
+  if not p then vibeml.eprint("vibeml launch: " .. tty.safe(err)) return code == E.EINVAL and 2 or 1 end
   local job, msg, lcode, info = jobs.launch(p, { backend = o.backend, name = o.name, cap = req.max_cost,
     managed = not o.cluster, confirm = function(question)
       if o.yes then return true end
@@ -62,7 +63,7 @@ local function main(args)
   if not job then
     if flags.json then print(vibeml.json.encode({ error = { message = msg, code = lcode } })) end
     vibeml.eprint("vibeml launch: " .. tty.safe(msg))
-    return lcode == "VML_EMONEY" and 3 or 1
+    return lcode == E.EMONEY and 3 or 1
   end
   local st = jobs.status(job.id)
   -- why this backend when none was asked for (e.g. local because SkyPilot is not set up)

@@ -1,6 +1,7 @@
 -- `vibeml plan --model ID [--dataset ID] [options]`: ranked GPU options with VRAM, time and total
 -- cost; the task that would be launched.
 local planner = require "vibeml.planner"
+local E = vibeml.E
 
 local USAGE = [[
 usage: vibeml plan --model ID [--dataset ID] [--workflow W|--preference P] [--gpu G] [--gpus N] [--cloud C]
@@ -179,7 +180,7 @@ local function main(args)
         suggestions = info and info.suggestions or vibeml.array() } })
     end
     vibeml.eprint("vibeml plan: " .. err)
-    return code == "VML_EINVAL" and 2 or 1
+    return code == E.EINVAL and 2 or 1
   end
   if flags.json then
     print(vibeml.json.encode(p))

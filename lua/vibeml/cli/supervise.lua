@@ -9,6 +9,7 @@
 -- stop requests (SIGTERM to the group, SIGKILL after the grace period); records the exit code,
 -- the end state and, for a failure, its category and advice.
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 local progress = require "vibeml.jobs.progress"
 local errors = require "vibeml.jobs.errors"
 local watchdog = require "vibeml.jobs.watchdog"
@@ -68,7 +69,7 @@ local function run_phase(job, phase, script, env, state)
       end
     end
     if #evs > 0 or prog then
-      db:tx(function()
+      check(db:tx(function()
         for _, e in ipairs(evs) do
           local kind = (e.event == "checkpoint" or e.event == "phase" or e.event == "error") and e.event or "progress"
           jdb.event(db, job.id, kind, e)
@@ -81,9 +82,9 @@ local function run_phase(job, phase, script, env, state)
           local cols, vals = {}, {}
           for k, v in pairs(f) do cols[#cols + 1] = k .. " = ?"; vals[#vals + 1] = v end
           vals[#vals + 1] = job.id
-          db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", updated_at = " .. jdb.now() .. " WHERE id = ?", table.unpack(vals))
+          check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", updated_at = " .. jdb.now() .. " WHERE id = ?", table.unpack(vals)))
         end
-      end)
+      end))
       watchdog.observe(job, evs, { flag = true })
     end
   end
@@ -138,7 +139,7 @@ local function main(args)
   -- every TICK: stop requests and cost
   local last_accrue = -1
   state.tick = function(p)
-    local row = db:first("SELECT state, stop_requested_at, stop_reason, stop_grace, cap_usd, rate_hr, nodes, billed_s, billing_since FROM jobs WHERE id = ?", id)
+    local row = check(db:first("SELECT state, stop_requested_at, stop_reason, stop_grace, cap_usd, rate_hr, nodes, billed_s, billing_since FROM jobs WHERE id = ?", id))
     if not row then return end
     if row.stop_requested_at and not state.stopping then
       state.stopping = true
@@ -150,7 +151,7 @@ local function main(args)
     local cost = jdb.cost_of(row)
     if cost ~= last_accrue and (row.rate_hr or 0) > 0 then
       last_accrue = cost
-      db:exec("UPDATE jobs SET cost_accrued = ? WHERE id = ?", cost, id)
+      check(db:exec("UPDATE jobs SET cost_accrued = ? WHERE id = ?", cost, id))
       if budget and budget.accrue then pcall(budget.accrue, id, cost) end
       if row.cap_usd and cost >= row.cap_usd and not state.stopping then
         jdb.update(id, { stop_requested_at = jdb.now(), stop_reason = "budget" })

@@ -8,6 +8,8 @@
 -- States: pending -> launching -> running -> completed | failed | terminated, and
 -- running <-> recovering (spot preemption, managed jobs). Terminal states never change.
 local store = require "vibeml.store"
+local E = vibeml.E
+local check = store.check
 
 local M = {}
 
@@ -94,7 +96,7 @@ local migrated = setmetatable({}, { __mode = "k" })
 function M.db()
   local db = store.db()
   if not migrated[db] then
-    db:migrate("jobs", M.STEPS)
+    check(db:migrate("jobs", M.STEPS))
     migrated[db] = true
   end
   return db
@@ -103,12 +105,12 @@ end
 function M.now() return vibeml.time() end
 
 function M.event(db, id, kind, data, ts)
-  db:exec("INSERT INTO job_events(job_id, ts, kind, data) VALUES(?, ?, ?, ?)", id, ts or M.now(),
-    kind, data and vibeml.json.encode(data) or nil)
+  check(db:exec("INSERT INTO job_events(job_id, ts, kind, data) VALUES(?, ?, ?, ?)", id, ts or M.now(),
+    kind, data and vibeml.json.encode(data) or nil))
 end
 
 function M.get(id)
-  return M.db():first("SELECT * FROM jobs WHERE id = ?", id)
+  return check(M.db():first("SELECT * FROM jobs WHERE id = ?", id))
 end
 
 -- Applies fields to job id in one transaction; when fields.state moves the job, checks the move,
@@ -117,9 +119,9 @@ end
 function M.update(id, fields, note)
   local db = M.db()
   local changed, row
-  db:tx(function()
-    local cur = db:first("SELECT * FROM jobs WHERE id = ?", id)
-    if not cur then error({ code = "VML_ENOENT", message = "no job '" .. tostring(id) .. "'" }) end
+  check(db:tx(function()
+    local cur = check(db:first("SELECT * FROM jobs WHERE id = ?", id))
+    if not cur then error({ code = E.ENOENT, message = "no job '" .. tostring(id) .. "'" }) end
     local set = {}
     for k, v in pairs(fields) do set[k] = v end
     local now = M.now()
@@ -152,13 +154,13 @@ function M.update(id, fields, note)
       vals[#vals + 1] = v
     end
     vals[#vals + 1] = id
-    db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. " WHERE id = ?", table.unpack(vals, 1, #vals))
+    check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. " WHERE id = ?", table.unpack(vals, 1, #vals)))
     if changed then
       M.event(db, id, "state", { from = cur.state, to = fields.state, note = note,
                                  backend_status = fields.backend_status })
     end
-    row = db:first("SELECT * FROM jobs WHERE id = ?", id)
-  end)
+    row = check(db:first("SELECT * FROM jobs WHERE id = ?", id))
+  end))
   return row, changed
 end
 
@@ -197,22 +199,26 @@ function M.insert(job)
   local db = M.db()
   for _ = 1, 5 do
     job.id = job.id or M.new_id()
-    local ok, e = pcall(db.tx, db, function() db:exec([[INSERT INTO jobs(id, name, workflow, model, dataset, params,
-        backend, mode, state, created_at, updated_at, offer, gpu, gpu_count, cloud, region, spot,
-        nodes, rate_hr, estimate, cap_usd, dir)
-      VALUES(:id, :name, :workflow, :model, :dataset, :params, :backend, :mode, 'pending',
-        :now, :now, :offer, :gpu, :gpu_count, :cloud, :region, :spot, :nodes, :rate_hr,
-        :estimate, :cap_usd, :dir)]], {
-      id = job.id, name = job.name or job.id, workflow = job.workflow, model = job.model,
-      dataset = job.dataset, params = job.params, backend = job.backend, mode = job.mode,
-      now = M.now(), offer = job.offer, gpu = job.gpu, gpu_count = job.gpu_count,
-      cloud = job.cloud, region = job.region, spot = job.spot, nodes = job.nodes or 1,
-      rate_hr = job.rate_hr or 0, estimate = job.estimate, cap_usd = job.cap_usd, dir = job.dir,
-    })
+    -- an id already taken inserts nothing (ON CONFLICT DO NOTHING): draw another one
+    local inserted = check(db:tx(function()
+      local n = check(db:exec([[INSERT INTO jobs(id, name, workflow, model, dataset, params,
+          backend, mode, state, created_at, updated_at, offer, gpu, gpu_count, cloud, region, spot,
+          nodes, rate_hr, estimate, cap_usd, dir)
+        VALUES(:id, :name, :workflow, :model, :dataset, :params, :backend, :mode, 'pending',
+          :now, :now, :offer, :gpu, :gpu_count, :cloud, :region, :spot, :nodes, :rate_hr,
+          :estimate, :cap_usd, :dir)
+        ON CONFLICT DO NOTHING]], {
+        id = job.id, name = job.name or job.id, workflow = job.workflow, model = job.model,
+        dataset = job.dataset, params = job.params, backend = job.backend, mode = job.mode,
+        now = M.now(), offer = job.offer, gpu = job.gpu, gpu_count = job.gpu_count,
+        cloud = job.cloud, region = job.region, spot = job.spot, nodes = job.nodes or 1,
+        rate_hr = job.rate_hr or 0, estimate = job.estimate, cap_usd = job.cap_usd, dir = job.dir,
+      }))
+      if n == 0 then return false end
       M.event(db, job.id, "state", { to = "pending" })
-    end)
-    if ok then return job.id end
-    if not tostring(type(e) == "table" and e.message or e):find("UNIQUE", 1, true) then error(e, 0) end
+      return true
+    end))
+    if inserted then return job.id end
     job.id = nil
   end
   error("could not allocate a job id")

@@ -6,6 +6,7 @@
 -- the store; this module starts it, checks that it is still alive (pid + start time, so a reused
 -- pid is never taken for it), and asks it to stop.
 local jdb = require "vibeml.jobs.db"
+local E = vibeml.E
 
 local M = { name = "local" }
 
@@ -32,7 +33,7 @@ function M.start(row, task, opts)
   if needs_gpu(task, opts) and not M.has_gpu() then
     return nil, "this workflow needs an NVIDIA GPU and this machine has none (nvidia-smi found no GPU). "
       .. "Run it on a cloud GPU with `--backend skypilot` (launch_training backend=\"skypilot\"), "
-      .. "or try the pipeline here with the CPU-only `smoke` workflow.", "VML_EUNSUPPORTED"
+      .. "or try the pipeline here with the CPU-only `smoke` workflow.", E.EUNSUPPORTED
   end
   local exe = assert(vibeml.proc.self_exe())
   local p, msg, code = vibeml.proc.spawn({ exe, "supervise", row.id }, {

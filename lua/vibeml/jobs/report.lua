@@ -8,6 +8,7 @@
 --   write(id_or_row) -> report, path_json | nil, message   (never raises: an end must not fail)
 --   read(id) -> text of report.json (built now when the job has none yet) | nil, message
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 
 local M = {}
 
@@ -36,7 +37,7 @@ end
 local function attempts_of(db, row)
   local out, open = {}, nil
   local rate = (row.rate_hr or 0) * math.max(1, row.nodes or 1)
-  for _, e in ipairs(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'state' ORDER BY id", row.id)) do
+  for _, e in ipairs(check(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'state' ORDER BY id", row.id))) do
     local d = decode(e.data) or {}
     if d.to == "running" and not open then
       open = e.ts
@@ -56,7 +57,7 @@ function M.build(row)
   local est = decode(row.estimate) or {}
   local final_loss, eval_loss, train_loss, last_step, steps_seen
   local t_first, t_last, s_first, s_last
-  for _, e in ipairs(db:query("SELECT data FROM job_events WHERE job_id = ? AND kind = 'progress' ORDER BY id", row.id)) do
+  for _, e in ipairs(check(db:query("SELECT data FROM job_events WHERE job_id = ? AND kind = 'progress' ORDER BY id", row.id))) do
     local d = decode(e.data) or {}
     if d.event == "step" then
       steps_seen = (steps_seen or 0) + 1
@@ -75,7 +76,7 @@ function M.build(row)
     end
   end
   local watch = {}
-  for _, e in ipairs(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind IN ('watchdog', 'cost') ORDER BY id", row.id)) do
+  for _, e in ipairs(check(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind IN ('watchdog', 'cost') ORDER BY id", row.id))) do
     local d = decode(e.data) or {}
     if d.rule or d.requote or d.message then
       watch[#watch + 1] = { at = e.ts, rule = d.rule or d.requote, action = d.action, evidence = d.evidence,

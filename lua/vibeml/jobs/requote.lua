@@ -11,6 +11,7 @@
 --   watch(row)  records, once per job, a "cost" event when the projected total crosses the cap
 --        (before the cap stop happens) and notifies at 80 % of the cap
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 
 local M = {}
 
@@ -34,14 +35,14 @@ end
 
 local function measure(row)
   local db = jdb.db()
-  local since = db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = 'running'", row.id)
+  local since = check(db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = 'running'", row.id))
   local q = "SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
     .. "AND json_extract(data, '$.event') = 'step' ORDER BY id %s LIMIT 1"
-  local cnt = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
-    .. "AND json_extract(data, '$.event') = 'step'", row.id, since and since.ts or 0).n
+  local cnt = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+    .. "AND json_extract(data, '$.event') = 'step'", row.id, since and since.ts or 0)).n
   if cnt < M.MIN_LOGS then return nil end
-  local a = db:first(string.format(q, "ASC"), row.id, since and since.ts or 0)
-  local b = db:first(string.format(q, "DESC"), row.id, since and since.ts or 0)
+  local a = check(db:first(string.format(q, "ASC"), row.id, since and since.ts or 0))
+  local b = check(db:first(string.format(q, "DESC"), row.id, since and since.ts or 0))
   local da, dbb = decode(a and a.data) or {}, decode(b and b.data) or {}
   local sa, sb = tonumber(da.step), tonumber(dbb.step)
   local ta, tb = tonumber(da.ts) or a.ts, tonumber(dbb.ts) or b.ts
@@ -104,7 +105,7 @@ function M.of(row, now)
 end
 
 local function once(db, id, what)
-  return db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'cost' AND json_extract(data, '$.requote') = ?", id, what) == nil
+  return check(db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'cost' AND json_extract(data, '$.requote') = ?", id, what)) == nil
 end
 
 function M.watch(row)

@@ -10,8 +10,10 @@
 -- Tracking costs one `sky jobs queue -o json` call per poll for ALL managed jobs (plus
 -- `sky status -o json` and `sky queue -o json` when cluster runs exist), however many there are.
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 local progress = require "vibeml.jobs.progress"
 local errors = require "vibeml.jobs.errors"
+local E = vibeml.E
 
 local M = { name = "skypilot" }
 
@@ -49,7 +51,7 @@ function M.sky(args, opts)
   local sky = M.sky_path()
   if not sky then
     return nil, "SkyPilot's `sky` command was not found (set VIBEML_SKY or install SkyPilot >= 0.12: "
-      .. "pip install \"skypilot[nebius]\"), or use the local backend", "VML_ENOENT"
+      .. "pip install \"skypilot[nebius]\"), or use the local backend", E.ENOENT
   end
   local argv = { sky }
   for _, a in ipairs(args) do argv[#argv + 1] = a end
@@ -62,7 +64,7 @@ function M.sky(args, opts)
                 timed_out = r.timed_out }
   if r.timed_out then
     return nil, string.format("`sky %s` did not finish within %d s", table.concat(args, " "),
-      math.floor(opts.timeout or M.TIMEOUTS.read)), "VML_ETIMEOUT", out
+      math.floor(opts.timeout or M.TIMEOUTS.read)), E.ETIMEOUT, out
   end
   return out
 end
@@ -108,15 +110,15 @@ local CACHE_S = 600
 -- for CACHE_S seconds, so a CLI launch does not pay two extra sky calls.
 local function shared_get(key)
   local ok, row = pcall(function()
-    return jdb.db():first("SELECT value, at FROM sky_info WHERE key = ?", key)
+    return check(jdb.db():first("SELECT value, at FROM sky_info WHERE key = ?", key))
   end)
   if ok and row and jdb.now() - row.at < CACHE_S then return vibeml.json.decode(row.value) end
 end
 
 local function shared_put(key, value)
   pcall(function()
-    jdb.db():exec("INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, at = excluded.at",
-      key, vibeml.json.encode(value), jdb.now())
+    check(jdb.db():exec("INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, at = excluded.at",
+      key, vibeml.json.encode(value), jdb.now()))
   end)
 end
 
@@ -137,7 +139,7 @@ function M.version()
     res = { nil, msg, code }
   elseif out.code ~= 0 then
     local f = M.failure(out)
-    res = { nil, "SkyPilot is not answering (`sky api info` exited " .. out.code .. "): " .. f.message, "VML_EPROC", f }
+    res = { nil, "SkyPilot is not answering (`sky api info` exited " .. out.code .. "): " .. f.message, E.EPROC, f }
   else
     local info = M.json_of(out.out)
     local v = type(info) == "table" and ((type(info.client) == "table" and info.client.version)
@@ -145,15 +147,15 @@ function M.version()
     local major, minor = vnum(v)
     if not major and type(info) == "table" then
       res = { nil, "SkyPilot answered `sky api info -o json` without a version: VibeML needs SkyPilot "
-        .. ">= 0.12 (pip install -U \"skypilot[nebius]\"); check which `sky` is on PATH (or VIBEML_SKY)", "VML_EUNSUPPORTED" }
+        .. ">= 0.12 (pip install -U \"skypilot[nebius]\"); check which `sky` is on PATH (or VIBEML_SKY)", E.EUNSUPPORTED }
     elseif not major then
       local text = (out.out or ""):gsub("%s+", " "):sub(1, 120)
       res = { nil, "`sky api info -o json` printed something that is not SkyPilot's JSON (" .. text
         .. "); check that the `sky` on PATH (or VIBEML_SKY) is SkyPilot >= 0.12 and that `sky api info` "
-        .. "works in a terminal", "VML_EPROTO" }
+        .. "works in a terminal", E.EPROTO }
     elseif major < M.MIN_VERSION[1] or (major == M.MIN_VERSION[1] and minor < M.MIN_VERSION[2]) then
       res = { nil, "SkyPilot " .. v .. " is too old: VibeML needs >= 0.12 (JSON output). Upgrade with "
-        .. "pip install -U \"skypilot[nebius]\"", "VML_EUNSUPPORTED" }
+        .. "pip install -U \"skypilot[nebius]\"", E.EUNSUPPORTED }
     else
       res = { v, info }
       shared_put("version", { version = v, info = info })
@@ -175,7 +177,7 @@ function M.clouds()
   if not out then
     res = { nil, msg, code }
   elseif out.code ~= 0 then
-    res = { nil, "`sky check` failed: " .. M.failure(out).message, "VML_EPROC" }
+    res = { nil, "`sky check` failed: " .. M.failure(out).message, E.EPROC }
   else
     local doc = M.json_of(out.out)
     local names, seen, storage = {}, {}, {}
@@ -196,7 +198,7 @@ function M.clouds()
     if #names == 0 then
       res = { nil, "no cloud is enabled in SkyPilot. Set one up (e.g. Nebius: put the IAM token in "
         .. "~/.nebius/NEBIUS_IAM_TOKEN.txt and the tenant id in ~/.nebius/NEBIUS_TENANT_ID.txt), then run "
-        .. "`sky check nebius`; or use the local backend", "VML_ECONFIG" }
+        .. "`sky check nebius`; or use the local backend", E.ECONFIG }
     else
       res = { names }
       shared_put("clouds", names)
@@ -222,7 +224,7 @@ end
 
 function M.reset_cache()
   cache = {}
-  pcall(function() jdb.db():exec("DELETE FROM sky_info") end)
+  pcall(function() check(jdb.db():exec("DELETE FROM sky_info")) end)
 end
 
 -- sky present, version >= 0.12, at least one cloud enabled.
@@ -293,7 +295,7 @@ function M.start(row, task, opts)
   local name = sky_name(row)
   local path = opts.task_path
   if not path or not path:match("^/") or not path:match("%.yaml$") then
-    return nil, "internal: the task file must be an absolute *.yaml path", "VML_EINVAL"
+    return nil, "internal: the task file must be an absolute *.yaml path", E.EINVAL
   end
   -- spot by default for managed jobs: rewrite the task file when the plan left it open
   local res = task.resources or {}
@@ -326,7 +328,7 @@ function M.start(row, task, opts)
     if out and out.code == 0 then
       local id = managed and out.out:match("Managed Job ID: (%d+)") or out.out:match("Job ID: (%d+)")
       if not id then
-        return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500), "VML_EPROTO"
+        return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500), E.EPROTO
       end
       local after = jdb.update(row.id, { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
         (managed and "managed job " or "cluster job ") .. id .. " submitted")
@@ -342,7 +344,7 @@ function M.start(row, task, opts)
     if not (f.retry and (f.category == "api_server" or (not managed and f.category == "capacity"))) or attempts >= max_attempts then
       local message = f.message .. (f.raw and (" — SkyPilot said: " .. f.raw) or "")
       record_failure(row, f, "launch failed")
-      return nil, message, code or "VML_EPROC", f
+      return nil, message, code or E.EPROC, f
     end
     vibeml.sleep(errors.backoff(attempts, tonumber(os.getenv("VIBEML_SKY_BACKOFF") or "") or 2, 60))
   end
@@ -448,11 +450,11 @@ end
 -- upload phase ended too).
 function M.output_saved(row)
   local db = jdb.db()
-  local art = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact'", row.id).n
+  local art = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact'", row.id)).n
   if art == 0 then return false end
   local params = type(row.params) == "string" and vibeml.json.decode(row.params) or {}
   if type(params) == "table" and type(params.push_to_hub) == "string" then
-    local up = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id).n
+    local up = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id)).n
     return up > 0
   end
   return true
@@ -664,8 +666,8 @@ function M.pull_logs(row, force)
     end
   end
   local db = jdb.db()
-  db:tx(function()
-    local seen = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN ('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'", row.id).n
+  check(db:tx(function()
+    local seen = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN ('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'", row.id)).n
     for i = seen + 1, #evs do
       local e = evs[i]
       e.source = "log"
@@ -682,10 +684,10 @@ function M.pull_logs(row, force)
         for _, k in ipairs(f) do cols[#cols + 1] = k .. " = ?"; vals[#vals + 1] = best[k] end
         vals[#vals + 1] = jdb.now()
         vals[#vals + 1] = row.id
-        db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", progress_at = ? WHERE id = ?", table.unpack(vals))
+        check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", progress_at = ? WHERE id = ?", table.unpack(vals)))
       end
     end
-  end)
+  end))
   require("vibeml.jobs.watchdog").observe(row, evs)
   return true
 end
@@ -726,7 +728,7 @@ function M.stop(row, reason, grace)
   end
   if not out then return nil, msg, code end
   local f = M.failure(out, ctx_of(row))
-  return nil, "SkyPilot could not stop job " .. row.id .. ": " .. f.message, "VML_EPROC"
+  return nil, "SkyPilot could not stop job " .. row.id .. ": " .. f.message, E.EPROC
 end
 
 return M

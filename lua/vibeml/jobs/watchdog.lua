@@ -17,6 +17,7 @@
 --     Returns the list of firings (for tests), or nil.
 --   rules() -> { {id=, action=, message=, settings=, check=, fixes=, source=} ... }; reset()
 local jdb = require "vibeml.jobs.db"
+local check = require("vibeml.store").check
 
 local M = {}
 
@@ -152,11 +153,11 @@ end
 -- The recent step events of the job since it last became running (a recovered job is judged
 -- on its new VM only), oldest first.
 local function recent_steps(db, row)
-  local since = db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = 'running'", row.id)
-  local rows = db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
-    .. "AND json_extract(data, '$.event') = 'step' ORDER BY id DESC LIMIT ?", row.id, since and since.ts or 0, M.HISTORY)
-  local ended = db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
-    .. "AND json_extract(data, '$.event') = 'end'", row.id, since and since.ts or 0)
+  local since = check(db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = 'running'", row.id))
+  local rows = check(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+    .. "AND json_extract(data, '$.event') = 'step' ORDER BY id DESC LIMIT ?", row.id, since and since.ts or 0, M.HISTORY))
+  local ended = check(db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+    .. "AND json_extract(data, '$.event') = 'end'", row.id, since and since.ts or 0))
   local out = {}
   for i = #rows, 1, -1 do
     local d = decode(rows[i].data) or {}
@@ -193,7 +194,7 @@ local function hyperparameters(row)
 end
 
 local function fired_before(db, id, rule)
-  return db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'watchdog' AND json_extract(data, '$.rule') = ?", id, rule) ~= nil
+  return check(db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'watchdog' AND json_extract(data, '$.rule') = ?", id, rule)) ~= nil
 end
 
 local function fire(db, row, rule, evidence, ctx, opts)

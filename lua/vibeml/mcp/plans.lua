@@ -6,6 +6,7 @@
 -- Stored in the state database (component "plans"), so a quote outlives the server process and
 -- is shared by every session; rows older than a day are dropped when a new one is saved.
 local store = require "vibeml.store"
+local check = store.check
 
 local M = { FRESH_S = 30 * 60, KEEP_S = 24 * 3600 }
 
@@ -17,7 +18,7 @@ local STEPS = {
 local migrated = setmetatable({}, { __mode = "k" })
 local function db()
   local d = store.db()
-  if not migrated[d] then d:migrate("plans", STEPS); migrated[d] = true end
+  if not migrated[d] then check(d:migrate("plans", STEPS)); migrated[d] = true end
   return d
 end
 
@@ -49,15 +50,15 @@ function M.save(request, plan)
   local d = db()
   local id = new_id()
   local now = vibeml.time()
-  d:exec("DELETE FROM plans WHERE created < ?", now - M.KEEP_S)
-  d:exec("INSERT INTO plans(id, created, prefs, request, plan) VALUES (?, ?, ?, ?, ?)", id, now,
-    M.prefs_signature(), vibeml.json.encode(request), vibeml.json.encode(plan))
+  check(d:exec("DELETE FROM plans WHERE created < ?", now - M.KEEP_S))
+  check(d:exec("INSERT INTO plans(id, created, prefs, request, plan) VALUES (?, ?, ?, ?, ?)", id, now,
+    M.prefs_signature(), vibeml.json.encode(request), vibeml.json.encode(plan)))
   return id
 end
 
 function M.get(id)
   if type(id) ~= "string" then return nil end
-  local row = db():first("SELECT * FROM plans WHERE id = ?", id)
+  local row = check(db():first("SELECT * FROM plans WHERE id = ?", id))
   if not row then return nil end
   return { id = row.id, created = row.created, prefs = row.prefs,
            request = vibeml.json.decode(row.request), plan = vibeml.json.decode(row.plan) }
@@ -65,7 +66,7 @@ end
 
 -- Ages a stored quote (tests: a stale plan without waiting 30 minutes).
 function M.age(id, seconds)
-  db():exec("UPDATE plans SET created = created - ? WHERE id = ?", seconds, id)
+  check(db():exec("UPDATE plans SET created = created - ? WHERE id = ?", seconds, id))
 end
 
 return M

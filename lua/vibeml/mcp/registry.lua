@@ -16,6 +16,7 @@
 -- (core/schema.c) before the handler runs; schemas are checked there too (unsupported keywords
 -- leave the tool out with a message on stderr).
 local events = require "vibeml.events"
+local E = vibeml.E
 
 local M = {}
 local tools = {}     -- name -> tool
@@ -98,9 +99,9 @@ M.check = check
 function M.register(tool, opts)
   opts = opts or {}
   local ok, err = check(tool)
-  if not ok then return nil, err, "VML_EINVAL" end
+  if not ok then return nil, err, E.EINVAL end
   if builtin[tool.name] and not opts.builtin then
-    return nil, "tool '" .. tool.name .. "' is built in and cannot be replaced", "VML_EEXIST"
+    return nil, "tool '" .. tool.name .. "' is built in and cannot be replaced", E.EEXIST
   end
   tools[tool.name] = tool
   if opts.builtin then builtin[tool.name] = true end

@@ -23,6 +23,7 @@
 -- and errors name tools, not CLI commands (vibeml.mcp.toolkit.tool_speak).
 local registry = require "vibeml.mcp.registry"
 local events = require "vibeml.events"
+local E = vibeml.E
 
 local M = { options = {}, load_errors = {} }
 local hooks
@@ -271,7 +272,7 @@ local function page(list, params)
     local n = type(c) == "string" and c:match("^o:(%d+)$")
     off = n and tonumber(n) or nil
     if not off or off > #list then
-      fail("VML_EINVAL", "params.cursor: not a cursor this server gave out; omit it to start "
+      fail(E.EINVAL, "params.cursor: not a cursor this server gave out; omit it to start "
         .. "from the first page")
     end
   end
@@ -301,7 +302,7 @@ end
 
 local function need_string(params, key, what)
   local v = params[key]
-  if type(v) ~= "string" or v == "" then fail("VML_EINVAL", "params." .. key .. ": required, " .. what) end
+  if type(v) ~= "string" or v == "" then fail(E.EINVAL, "params." .. key .. ": required, " .. what) end
   return v
 end
 
@@ -362,9 +363,9 @@ end
 methods["resources/read"] = function(params)
   local uri = need_string(params, "uri", "the URI of a resource from resources/list")
   local def, p = find_resource(uri)
-  if not def then fail("VML_ENOENT", "resource not found: " .. uri) end
+  if not def then fail(E.ENOENT, "resource not found: " .. uri) end
   local res, mime = def.read(uri, p)
-  if res == nil then fail("VML_ENOENT", mime or ("resource not found: " .. uri)) end
+  if res == nil then fail(E.ENOENT, mime or ("resource not found: " .. uri)) end
   local content = { uri = uri, mimeType = def.mimeType, _meta = def._meta }
   if type(res) == "table" then
     content.text, content.blob = res.text, res.blob
@@ -380,12 +381,12 @@ end
 methods["resources/subscribe"] = function(params)
   local uri = need_string(params, "uri", "the URI to watch")
   local def, p = find_resource(uri)
-  if not def then fail("VML_ENOENT", "resource not found: " .. uri) end
+  if not def then fail(E.ENOENT, "resource not found: " .. uri) end
   -- a template matches any id: watch only what exists (a typo would wait forever)
   if def.uriTemplate then
     local ok, err = pcall(def.read, uri, p)
-    if not ok and type(err) == "table" and err.code == "VML_ENOENT" then
-      fail("VML_ENOENT", "resource not found: " .. uri .. " (" .. tostring(err.message) .. ")")
+    if not ok and type(err) == "table" and err.code == E.ENOENT then
+      fail(E.ENOENT, "resource not found: " .. uri .. " (" .. tostring(err.message) .. ")")
     end
   end
   subscriptions[uri] = true
@@ -420,11 +421,11 @@ methods["prompts/get"] = function(params)
   local name = need_string(params, "name", "the name of a prompt from prompts/list")
   local p = available_prompt(name)
   if not p then
-    fail("VML_EINVAL", "params.name: unknown prompt '" .. name .. "' (see prompts/list)")
+    fail(E.EINVAL, "params.name: unknown prompt '" .. name .. "' (see prompts/list)")
   end
   local args = params.arguments
   if args ~= nil and type(args) ~= "table" then
-    fail("VML_EINVAL", "params.arguments: must be an object of strings")
+    fail(E.EINVAL, "params.arguments: must be an object of strings")
   end
   args = args or {}
   local known = {}
@@ -432,14 +433,14 @@ methods["prompts/get"] = function(params)
     known[a.name] = true
     local v = args[a.name]
     if a.required and (v == nil or v == "") then
-      fail("VML_EINVAL", "params.arguments." .. a.name .. ": required (" .. (a.description or "") .. ")")
+      fail(E.EINVAL, "params.arguments." .. a.name .. ": required (" .. (a.description or "") .. ")")
     end
     if v ~= nil and type(v) ~= "string" then
-      fail("VML_EINVAL", "params.arguments." .. a.name .. ": must be a string")
+      fail(E.EINVAL, "params.arguments." .. a.name .. ": must be a string")
     end
   end
   for k in pairs(args) do
-    if not known[k] then fail("VML_EINVAL", "params.arguments: unknown argument '" .. tostring(k) .. "'") end
+    if not known[k] then fail(E.EINVAL, "params.arguments: unknown argument '" .. tostring(k) .. "'") end
   end
   local messages, description = p.get(args)
   if type(messages) == "string" then
@@ -451,16 +452,16 @@ end
 methods["completion/complete"] = function(params)
   local ref, arg = params.ref, params.argument
   if type(ref) ~= "table" or type(ref.type) ~= "string" then
-    fail("VML_EINVAL", "params.ref: required, {type=\"ref/prompt\", name=} or {type=\"ref/resource\", uri=}")
+    fail(E.EINVAL, "params.ref: required, {type=\"ref/prompt\", name=} or {type=\"ref/resource\", uri=}")
   end
   if type(arg) ~= "table" or type(arg.name) ~= "string" or type(arg.value) ~= "string" then
-    fail("VML_EINVAL", "params.argument: required, {name=, value=} with string fields")
+    fail(E.EINVAL, "params.argument: required, {name=, value=} with string fields")
   end
   local context = type(params.context) == "table" and params.context.arguments or {}
   local complete
   if ref.type == "ref/prompt" then
     local p = available_prompt(ref.name or "")
-    if not p then fail("VML_EINVAL", "params.ref.name: unknown prompt '" .. tostring(ref.name) .. "'") end
+    if not p then fail(E.EINVAL, "params.ref.name: unknown prompt '" .. tostring(ref.name) .. "'") end
     for _, a in ipairs(p.arguments or {}) do
       if a.name == arg.name then complete = a.complete end
     end
@@ -468,11 +469,11 @@ methods["completion/complete"] = function(params)
     local t
     for _, x in ipairs(templates) do if x.uriTemplate == ref.uri then t = x end end
     if not t and not static_resources[ref.uri or ""] then
-      fail("VML_EINVAL", "params.ref.uri: unknown resource or template '" .. tostring(ref.uri) .. "'")
+      fail(E.EINVAL, "params.ref.uri: unknown resource or template '" .. tostring(ref.uri) .. "'")
     end
     complete = t and t.complete and function(v, c) return t.complete(arg.name, v, c) end
   else
-    fail("VML_EINVAL", "params.ref.type: must be \"ref/prompt\" or \"ref/resource\"")
+    fail(E.EINVAL, "params.ref.type: must be \"ref/prompt\" or \"ref/resource\"")
   end
   local values = vibeml.array{}
   local total = 0
@@ -491,7 +492,7 @@ end
 
 function M.dispatch(method, params, serial, version)
   local fn = methods[method]
-  if not fn then fail("VML_EINVAL", "method " .. method .. " is not served here") end
+  if not fn then fail(E.EINVAL, "method " .. method .. " is not served here") end
   return fn(params or {}, serial, version)
 end
 

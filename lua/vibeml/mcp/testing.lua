@@ -4,6 +4,7 @@
 -- resource updates. Never loaded in normal use.
 local registry = require "vibeml.mcp.registry"
 local events = require "vibeml.events"
+local E = vibeml.E
 
 local M = {}
 local counter = 0
@@ -94,7 +95,7 @@ local tools = {
     handler = function(args)
       if args.how == "nil" then return nil, "the thing failed: try again with a smaller model" end
       if args.how == "raise" then error("boom in handler") end
-      if args.how == "table" then error({ code = "VML_EMONEY", message = "over budget", hint = "raise the limit" }) end
+      if args.how == "table" then error({ code = E.EMONEY, message = "over budget", hint = "raise the limit" }) end
       if args.how == "badjson" then return { f = function() end } end
       return { n = "not an integer" }
     end,
@@ -151,7 +152,7 @@ function M.install(server)
     list = function() return { { uri = "vibeml://test/items/a", name = "item a" } } end,
     complete = function(arg, value) return { "a", "b", "abc" } end,
     read = function(uri, p)
-      if p.id == "missing" then error({ code = "VML_ENOENT", message = "no item " .. p.id }) end
+      if p.id == "missing" then error({ code = E.ENOENT, message = "no item " .. p.id }) end
       return "item " .. p.id
     end }
 end

@@ -1,5 +1,6 @@
 -- fine_tune — guides the assistant from a goal to a checked, priced plan and a launch.
 local suggest = require "vibeml.prompts._suggest"
+local E = vibeml.E
 
 return {
   name = "fine_tune",
@@ -22,7 +23,7 @@ return {
     if a.max_cost and a.max_cost ~= "" then
       local n = tonumber((a.max_cost:gsub("^%s*%$", ""):gsub("%s*$", "")))
       if not n or n <= 0 or n ~= n or n == math.huge then
-        error({ code = "VML_EINVAL", message = "params.arguments.max_cost: '" .. a.max_cost
+        error({ code = E.EINVAL, message = "params.arguments.max_cost: '" .. a.max_cost
           .. "' is not an amount in USD; give a number such as 5 or 12.50" }, 0)
       end
       a.max_cost = string.format("%.2f", n)

@@ -2,6 +2,7 @@
 -- announced with resource_updated by vibeml.jobs (the poll service picks up what other processes,
 -- such as a local job's supervisor, wrote).
 local jobs = require "vibeml.jobs"
+local E = vibeml.E
 
 return {
   uriTemplate = "vibeml://jobs/{id}",
@@ -13,7 +14,7 @@ return {
   read = function(uri, params)
     local id = params and params.id or uri:match("^vibeml://jobs/([^/]+)$")
     local st, msg, code = jobs.status(id)
-    if not st then error({ code = code or "VML_EIO", message = tostring(msg):gsub("`vibeml jobs list`", "list_jobs or resources/list") }, 0) end
+    if not st then error({ code = code or E.EIO, message = tostring(msg):gsub("`vibeml jobs list`", "list_jobs or resources/list") }, 0) end
     return vibeml.json.encode(st, { sort_keys = true })
   end,
 }

@@ -2,6 +2,7 @@
 -- recoveries, measured vs planned duration and cost, losses, watchdog events, outputs. Written
 -- when the job ends (vibeml.jobs.report); for a job still running, built from what is known now.
 local report = require "vibeml.jobs.report"
+local E = vibeml.E
 
 return {
   uriTemplate = "vibeml://jobs/{id}/report",
@@ -12,7 +13,7 @@ return {
   read = function(uri, params)
     local id = params and params.id or uri:match("^vibeml://jobs/([^/]+)/report$")
     local text, msg = report.read(id)
-    if not text then error({ code = "VML_ENOENT", message = msg }, 0) end
+    if not text then error({ code = E.ENOENT, message = msg }, 0) end
     return text
   end,
 }

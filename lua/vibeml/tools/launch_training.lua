@@ -3,6 +3,7 @@
 -- launches. Over-budget launches are put to the person (elicitation), never approved by the model.
 local jobs = require "vibeml.jobs"
 local jdb = require "vibeml.jobs.db"
+local E = vibeml.E
 
 local function guarded(name)
   local ok, m = pcall(require, name)
@@ -146,7 +147,7 @@ function M.handler(args, ctx)
       if ctx and ctx.progress then ctx:progress(done + 1, total + 1, text) end
     end })
   if not job then
-    if lcode == "VML_EMONEY" and info then
+    if lcode == E.EMONEY and info then
       return nil, string.format("%s (needed $%.2f, remaining $%s)", lmsg, info.needed or 0, tostring(info.remaining))
     end
     local where = info and info.job_id and (" (job " .. info.job_id .. "; its failure and fixes: get_job_status)") or ""
