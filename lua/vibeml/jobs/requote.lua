@@ -8,8 +8,14 @@
 --        runtime_s=, expected_runtime_s=, planned_runtime_s=, cost_so_far=, cost_to_finish=,
 --        expected_cost=, planned_cost=, delta_pct=, cap=, crosses_cap=, summary= } | nil
 --        (nil while there is too little to measure, or when the job is not running)
+--        budget_left=, crosses_budget=, budget_reached_in_s=
+--        (budget_left: what this month's budget can still take for this job in all, i.e. the
+--        remaining budget plus the job's own hold in the ledger; crosses_budget when the projected
+--        total is over it before the job's cap would stop it)
 --   watch(row)  records, once per job, a "cost" event when the projected total crosses the cap
---        (before the cap stop happens) and notifies at 80 % of the cap
+--        (before the cap stop happens; webhook "cap_projected") or this month's remaining budget
+--        (webhook "budget_projected"; nothing stops a job at the month's budget, so the person
+--        is told what to do), and notifies at 80 % of the cap
 local jdb = require "vibeml.jobs.db"
 
 local M = {}
@@ -55,6 +61,32 @@ local function money(x)
   return string.format("$%.2f", x)
 end
 
+-- What this month's budget can still take for the job (USD), from the ledger's month status
+-- (read at most every BUDGET_EVERY seconds per process: a status poll of many jobs asks once);
+-- nil when no monthly budget is set or the ledger cannot be read. The job's own hold
+-- (max(reserved, accrued)) is part of the month's use, so it is added back.
+M.BUDGET_EVERY = 5
+local month = { at = -math.huge }
+
+local function budget_left(row)
+  local now = vibeml.monotonic()
+  if now - month.at >= M.BUDGET_EVERY then
+    local okm, ledger = pcall(require, "vibeml.money")
+    local ok, st = false, nil
+    if okm and type(ledger) == "table" and ledger.status then ok, st = pcall(ledger.status) end
+    month = { at = now, st = ok and type(st) == "table" and st or nil }
+  end
+  local st = month.st
+  if not st or type(st.monthly_limit) ~= "number" or type(st.remaining) ~= "number" then return nil end
+  local held = 0
+  for _, j in ipairs(type(st.jobs) == "table" and st.jobs or {}) do
+    if j.job_id == row.id and j.state == "reserved" then
+      held = math.max(tonumber(j.reserved) or 0, tonumber(j.accrued) or 0)
+    end
+  end
+  return st.remaining + held, st.monthly_limit
+end
+
 local function compute(row, now)
   if row.state ~= "running" then return nil end
   local m = measure(row)
@@ -92,6 +124,18 @@ local function compute(row, now)
     r.cap_reached_in_s = rate > 0 and round(math.max(0, (row.cap_usd - so_far) / rate * 3600), 1) or nil
     r.summary = r.summary .. string.format("; crosses the cap %s, so it will be stopped there", money(row.cap_usd))
   end
+  -- this month's budget: told when it runs out before the cap would stop the job
+  local left, limit = nil, nil
+  if rate > 0 then left, limit = budget_left(row) end
+  if left then
+    r.budget_left, r.month_limit = round(left, 6), limit
+    if r.expected_cost > left and (not row.cap_usd or left < row.cap_usd) then
+      r.crosses_budget = true
+      r.budget_reached_in_s = round(math.max(0, (left - so_far) / rate * 3600), 1)
+      r.summary = r.summary .. string.format("; crosses this month's remaining budget (%s left for it) in about %.0f s",
+        money(math.max(0, left)), r.budget_reached_in_s)
+    end
+  end
   return r
 end
 
@@ -107,10 +151,27 @@ local function once(db, id, what)
   return db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'cost' AND json_extract(data, '$.requote') = ?", id, what) == nil
 end
 
+local function notify(id, event, ev)
+  local okn, n = pcall(require, "vibeml.notify")
+  if okn and type(n) == "table" and n.send then pcall(n.send, id, event, ev) end
+end
+
 function M.watch(row)
   local r = M.of(row)
-  if not r or not row.cap_usd then return nil end
+  if not r then return nil end
   local db = jdb.db()
+  if r.crosses_budget and r.cost_so_far < r.budget_left and once(db, row.id, "crosses_budget") then
+    local ev = { requote = "crosses_budget", projected = r.expected_cost, budget_left = r.budget_left,
+      month_limit = r.month_limit, accrued = r.cost_so_far, cap = row.cap_usd, budget_in_s = r.budget_reached_in_s,
+      message = string.format("at the measured speed this job will cost about %s, more than the %s this month's "
+        .. "%s budget has left for it: the month's budget will be exceeded in about %.0f s. The job is not stopped "
+        .. "for this%s; stop it (`vibeml jobs stop %s`) or raise the monthly budget (`vibeml budget set --monthly USD`)",
+        money(r.expected_cost), money(math.max(0, r.budget_left)), money(r.month_limit), r.budget_reached_in_s,
+        row.cap_usd and string.format(" (its cap, %s, is higher)", money(row.cap_usd)) or "", row.id) }
+    jdb.event(db, row.id, "cost", ev)
+    notify(row.id, "budget_projected", ev)
+  end
+  if not row.cap_usd then return r end
   if r.crosses_cap and r.cost_so_far < row.cap_usd and once(db, row.id, "crosses_cap") then
     local ev = { requote = "crosses_cap", projected = r.expected_cost, cap = row.cap_usd, accrued = r.cost_so_far,
       cap_in_s = r.cap_reached_in_s,
@@ -118,15 +179,13 @@ function M.watch(row)
         .. "with a checkpoint when it reaches the cap%s unless the cap is raised", money(r.expected_cost), money(row.cap_usd),
         r.cap_reached_in_s and string.format(" (in about %.0f s)", r.cap_reached_in_s) or "") }
     jdb.event(db, row.id, "cost", ev)
-    local okn, notify = pcall(require, "vibeml.notify")
-    if okn and type(notify) == "table" and notify.send then pcall(notify.send, row.id, "cap_projected", ev) end
+    notify(row.id, "cap_projected", ev)
   end
   if r.cost_so_far >= 0.8 * row.cap_usd and once(db, row.id, "cap_80") then
     local ev = { requote = "cap_80", accrued = r.cost_so_far, cap = row.cap_usd,
                  message = string.format("80 %% of the cap used: %s of %s", money(r.cost_so_far), money(row.cap_usd)) }
     jdb.event(db, row.id, "cost", ev)
-    local okn, notify = pcall(require, "vibeml.notify")
-    if okn and type(notify) == "table" and notify.send then pcall(notify.send, row.id, "cap_80", ev) end
+    notify(row.id, "cap_80", ev)
   end
   return r
 end
