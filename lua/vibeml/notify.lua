@@ -70,7 +70,7 @@ M.FORMATS = { json = true, slack = true, ntfy = true }
 local E = (function()
   local ok, e = pcall(function() return vibeml.E end)
   if ok and type(e) == "table" then return e end
-  return setmetatable({}, { __index = function(_, k) return k end })
+  return setmetatable({}, { __index = function(_, k) return "VML_" .. k end })
 end)()
 
 -- A webhook URL: http or https, a host (name, IPv4 or [IPv6]) and an optional port, no spaces
@@ -78,7 +78,7 @@ end)()
 function M.check_url(url)
   local function bad(why)
     return nil, string.format("'%s' is not a usable webhook URL: %s. Give an http:// or https:// URL, "
-      .. "e.g. https://hooks.example.com/vibeml", tostring(url):gsub("[%c]", "?"):sub(1, 200), why), E.VML_EINVAL
+      .. "e.g. https://hooks.example.com/vibeml", tostring(url):gsub("[%c]", "?"):sub(1, 200), why), E.EINVAL
   end
   if type(url) ~= "string" or url == "" then return bad("it is empty") end
   if #url > 2048 then return bad("it is longer than 2048 characters") end
@@ -109,7 +109,7 @@ local function read_store()
   local ok, c = pcall(vibeml.json.decode, text)
   if not ok or type(c) ~= "table" or (c.webhooks ~= nil and type(c.webhooks) ~= "table") then
     return nil, config_path() .. " is not valid JSON with a \"webhooks\" list; fix or remove it by hand, then try again",
-      E.VML_ECONFIG
+      E.ECONFIG
   end
   return c
 end
@@ -139,12 +139,12 @@ function M.add_hook(url, opts)
   if not u then return nil, msg, code end
   local format = opts.format or "json"
   if not M.FORMATS[format] then
-    return nil, "format must be json, slack or ntfy, not '" .. tostring(format) .. "'", E.VML_EINVAL
+    return nil, "format must be json, slack or ntfy, not '" .. tostring(format) .. "'", E.EINVAL
   end
   local ks = opts.key_secret
   if ks ~= nil and (type(ks) ~= "string" or not ks:match("^[%a_][%w_]*$") or #ks > 64) then
     return nil, "'" .. tostring(ks) .. "' is not a secret name: use an environment-variable name (letters, digits "
-      .. "and '_', not starting with a digit), e.g. VIBEML_NOTIFY_KEY", E.VML_EINVAL
+      .. "and '_', not starting with a digit), e.g. VIBEML_NOTIFY_KEY", E.EINVAL
   end
   local c, m2, c2 = read_store()
   if not c then return nil, m2, c2 end
@@ -155,13 +155,13 @@ function M.add_hook(url, opts)
     if h and h.url == u then
       c.webhooks[i] = hook
       local ok, werr = write_store(c)
-      if not ok then return nil, werr, E.VML_EIO end
+      if not ok then return nil, werr, E.EIO end
       return hook, "updated"
     end
   end
   c.webhooks[#c.webhooks + 1] = hook
   local ok, werr = write_store(c)
-  if not ok then return nil, werr, E.VML_EIO end
+  if not ok then return nil, werr, E.EIO end
   return hook, "added"
 end
 
@@ -178,11 +178,11 @@ function M.remove_hook(which)
   end
   if which ~= nil and #removed == 0 then
     return nil, string.format("no webhook %s is configured (%d configured; list them with `vibeml config get "
-      .. "notify.webhook`)", n and ("number " .. n) or ("'" .. tostring(which):gsub("[%c]", "?") .. "'"), #list), E.VML_ENOENT
+      .. "notify.webhook`)", n and ("number " .. n) or ("'" .. tostring(which):gsub("[%c]", "?") .. "'"), #list), E.ENOENT
   end
   c.webhooks = kept
   local ok, werr = write_store(c)
-  if not ok then return nil, werr, E.VML_EIO end
+  if not ok then return nil, werr, E.EIO end
   return removed
 end
 

@@ -95,4 +95,22 @@ T.case("the set-up estimate: the plan's figure, else the workflow's ranges, else
   T.eq(math.floor(s), math.floor(S.install[2] + S.warmup[2] + 16e9 / (S.download_mb_s[2] * 1e6) + 16e9 / (S.load_gb_s * 1e9)))
   T.contains(src, "default")
 end)
+T.case("webhook URLs: http(s) with a host only; scheme and host lower-cased; clear refusals", function()
+  local n = require "vibeml.notify"
+  T.eq(n.check_url("HTTPS://Hooks.Example.COM/T0/Ab"), "https://hooks.example.com/T0/Ab")
+  T.eq(n.check_url("http://[::1]:8080/h"), "http://[::1]:8080/h")
+  T.eq(n.check_url("https://user:pw@ntfy.example/topic"), "https://user:pw@ntfy.example/topic")
+  local function refused(url, want)
+    local ok, msg, code = n.check_url(url)
+    T.eq(ok, nil); T.eq(code, "VML_EINVAL"); T.contains(msg, want)
+  end
+  refused("file:///etc/passwd", "only over http or https")
+  refused("hooks.example.com/x", "no scheme")
+  refused("http://", "names no host")
+  refused("http://exa\nmple.com/", "control characters")
+  refused("http://host:0/", "port must be a number")
+  refused("http://ho$t/", "is not a host name")
+  refused(string.rep("a", 3000), "longer than 2048")
+end)
+
 return T.run()
