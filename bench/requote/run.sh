@@ -44,8 +44,14 @@ for backend in backends:
             time.sleep(0.25)
         true = js["ended_at"] - js["started_at"]
         err = {p: 100 * (got[p] - true) / true for p in got}
+        # the tail: from the last step (the program's clock) to the end VibeML recorded
+        ev = subprocess.run([bin, "jobs", "logs", i, "--stream", "events", "--tail", "100000"],
+                            capture_output=True, text=True).stdout.splitlines()
+        last = max([json.loads(l)["data"].get("ts") or 0 for l in ev
+                    if json.loads(l)["kind"] == "progress" and (json.loads(l)["data"] or {}).get("event") == "step"] or [0])
         rows.append((backend, d, steps, true, err))
-        print("%-8s delay %.2f s  %5d steps  true %6.1f s  error %s   (%s)" % (backend, d, steps, true,
+        print("%-8s delay %.2f s  %5d steps  true %6.1f s  tail %4.1f s  error %s   (%s)" % (backend, d, steps, true,
+              js["ended_at"] - last if last else -1,
               "  ".join("%d%%: %+5.1f %%" % (p, err[p]) for p in POINTS if p in err), js["state"]), flush=True)
 print()
 for backend in backends:
