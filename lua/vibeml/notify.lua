@@ -1,8 +1,7 @@
 -- SPDX-License-Identifier: MIT
 --
 -- vibeml.notify — webhook notifications about jobs (issue 15): started (first step), recovered,
--- watchdog, cap_projected, cap_80, completed (cost, outputs), failed (the fix), terminated.
---
+-- watchdog, cap_projected, cap_80, completed (cost, outputs), failed (the fix), terminated,
 -- budget_projected (the re-quote's total crosses this month's remaining budget).
 --
 -- Configuration: <config>/notify.json (kept apart from the preferences; written by
