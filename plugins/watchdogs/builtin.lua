@@ -9,8 +9,11 @@
 -- check(ctx, settings) returns the evidence (a sentence) when the rule fires, else nil.
 -- ctx: { steps = { {step=, loss=, ts=, step_time_s=, tokens_per_s=}, ... } (oldest first, the
 --        recent ones), new = the steps that arrived in this call, now = seconds (epoch),
---        state = job state, hp = the job's hyperparameters, plan = { step_s= }
---        (what the estimate implies, when it says), started_at = }
+--        state = job state, hp = the job's hyperparameters, plan = { step_s=, duration_h=,
+--        setup_s=, setup_source= } (what the estimate implies, when it says; setup_s: expected
+--        seconds of install, download and load before the first step, and where that figure came
+--        from), started_at =, setup_since = when the current machine began its set-up (nil
+--        outside that stretch), backend = }
 -- fixes(ctx, settings) returns { {title=, tool=, arguments=} | {title=, command=} ... }.
 local function finite(x) return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge end
 
@@ -39,11 +42,39 @@ local function lower_lr(ctx, factor)
     string.format("Relaunch with learning_rate %s (was %s) from the last checkpoint", tostring(new), tostring(lr)))
 end
 
+-- no step yet on this machine, `factor` times the expected set-up (and min_s) after it began
+local function setup_check(ctx, s)
+  local since, want = ctx.setup_since, ctx.plan and ctx.plan.setup_s
+  if #ctx.steps > 0 or not since or not want or want <= 0 then return nil end
+  local limit = math.max(s.min_s or 0, (s.factor or 1) * want)
+  local quiet = ctx.now - since
+  if quiet > limit then
+    return string.format("no first step %.0f s after the set-up began (expected about %.0f s from %s; "
+      .. "the limit is %.0f s)", quiet, want, tostring(ctx.plan.setup_source or "the plan"), limit)
+  end
+end
+
+local function setup_fixes(ctx, stopped)
+  local f = {
+    { title = "Read the job's output for the set-up step that hangs or fails (pip errors, a download that "
+        .. "stalls, a gated model waiting for access, out of disk)", tool = "get_job_logs",
+      arguments = { job_id = ctx.job_id, stream = "stderr", tail = 100 },
+      command = "vibeml jobs logs " .. tostring(ctx.job_id) .. " --stream stderr" },
+  }
+  if stopped then
+    f[#f + 1] = { title = "When the cause is fixed, relaunch (nothing was trained: it starts from step 0)",
+                  tool = "launch_training", arguments = { job_id = ctx.job_id } }
+  end
+  f[#f + 1] = { title = "If this set-up is slow but healthy (a very large model download), allow more time: a file "
+      .. "in <config>/watchdogs/ with { id = \"stuck_in_setup\", settings = { factor = 12 } }" }
+  return f
+end
+
 return {
   kind = "watchdog",
   name = "builtin",
   version = "1.0.0",
-  description = "non-finite loss, divergence, stalled steps, throughput far below the plan",
+  description = "non-finite loss, divergence, stalled steps, stuck in set-up, throughput far below the plan",
   rules = {
     { id = "non_finite_loss", action = "stop",
       message = "The training loss became NaN or infinite; every step from here on is wasted.",
@@ -107,6 +138,26 @@ return {
                  { title = "Relaunch from the last checkpoint (a fresh VM often clears a stuck device)", tool = "launch_training",
                    arguments = { job_id = ctx.job_id } } }
       end },
+
+    -- Stuck in set-up: no first step long after the machine began its set-up. The plan's
+    -- set-up figure is an expected value whose pessimistic bound is at most about 2.7x it (slow
+    -- provisioning; a download at half the expected speed is 2x), so 3x is past anything the plan
+    -- allowed for: a warning. At 6x a healthy set-up is very unlikely (a hung pip, a gated model
+    -- waiting for access, a dead mirror) and the job has billed six set-ups for nothing: it is
+    -- stopped. min_s keeps short set-ups (seconds) from being judged on noise. The two share
+    -- setup_check below; a user file changes either's factor or min_s by id.
+    { id = "setup_slow", action = "warn",
+      settings = { factor = 3, min_s = 120 },
+      message = "The job is still setting up (no first step) well past the set-up estimate.",
+      check = function(ctx, s) return setup_check(ctx, s) end,
+      fixes = function(ctx) return setup_fixes(ctx, false) end },
+
+    { id = "stuck_in_setup", action = "stop",
+      settings = { factor = 6, min_s = 600 },
+      message = "The job never made its first step, far past the set-up estimate: it is billed but not training. "
+        .. "It was stopped before any step, so there is no checkpoint: a relaunch starts from the beginning.",
+      check = function(ctx, s) return setup_check(ctx, s) end,
+      fixes = function(ctx) return setup_fixes(ctx, true) end },
 
     { id = "slow_throughput", action = "warn",
       -- after `skip` logs (warm-up), the time per step over the last `logs` logs is more than

@@ -56,4 +56,61 @@ T.case("a user file overrides a shipped rule's settings and action; a bad one is
   wd.reset()
   T.eq(rule("stalled").action, "stop")
 end)
+T.case("stuck in set-up: warns at 3x the set-up estimate, stops at 6x, never once a step came", function()
+  local warn, stop = rule("setup_slow"), rule("stuck_in_setup")
+  T.eq(warn.action, "warn"); T.eq(stop.action, "stop")
+  local function ctx(quiet, n)
+    return { steps = n and steps({ 3 }) or {}, now = 5000 + quiet, setup_since = 5000, state = "running",
+             plan = { setup_s = 300, setup_source = "the plan's set-up estimate" }, job_id = "j9" }
+  end
+  T.eq(warn.check(ctx(899), warn.settings), nil)
+  T.contains(warn.check(ctx(901), warn.settings), "no first step 901 s after the set-up began")
+  T.eq(stop.check(ctx(1799), stop.settings), nil)
+  T.contains(stop.check(ctx(1801), stop.settings), "the limit is 1800 s")
+  T.eq(stop.check(ctx(5000, true), stop.settings), nil) -- a step arrived: the stall rule's business
+  local c = ctx(5000); c.setup_since = nil                 -- not setting up (waiting for capacity)
+  T.eq(stop.check(c, stop.settings), nil)
+  -- a short set-up is judged against min_s, not against 6 x a few seconds
+  local short = ctx(599); short.plan.setup_s = 18
+  T.eq(stop.check(short, stop.settings), nil)
+  local fixes = stop.fixes(ctx(0), stop.settings)
+  T.eq(fixes[1].tool, "get_job_logs"); T.eq(fixes[2].arguments.job_id, "j9")
+end)
+
+T.case("the set-up estimate: the plan's figure, else the workflow's ranges, else the sizing defaults", function()
+  local s, src = wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ setup_s = 42 }) })
+  T.eq(s, 42); T.contains(src, "plan")
+  s = wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ setup_s = { expected = 50, max = 90 } }) })
+  T.eq(s, 50)
+  -- smoke: set-up 5-30 s and warm-up 0-1 s, their middles; no download (it runs on CPU)
+  s, src = wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ duration_h = 0.05 }) })
+  T.eq(s, 18); T.contains(src, "workflow smoke")
+  -- lora: set-up 180-300 s, warm-up 20-60 s, and an 8 B bf16 model at its 150 MB/s and 1 GB/s
+  s, src = wd.setup_estimate({ workflow = "lora" })
+  T.eq(math.floor(s), math.floor(240 + 40 + 16e9 / 150e6 + 16e9 / 1e9))
+  T.contains(src, "workflow lora")
+  -- a workflow that says nothing: the sizing defaults
+  local S = require("vibeml.sizing").SETUP
+  s, src = wd.setup_estimate({ workflow = "no-such-workflow" })
+  T.eq(math.floor(s), math.floor(S.install[2] + S.warmup[2] + 16e9 / (S.download_mb_s[2] * 1e6) + 16e9 / (S.load_gb_s * 1e9)))
+  T.contains(src, "default")
+end)
+T.case("webhook URLs: http(s) with a host only; scheme and host lower-cased; clear refusals", function()
+  local n = require "vibeml.notify"
+  T.eq(n.check_url("HTTPS://Hooks.Example.COM/T0/Ab"), "https://hooks.example.com/T0/Ab")
+  T.eq(n.check_url("http://[::1]:8080/h"), "http://[::1]:8080/h")
+  T.eq(n.check_url("https://user:pw@ntfy.example/topic"), "https://user:pw@ntfy.example/topic")
+  local function refused(url, want)
+    local ok, msg, code = n.check_url(url)
+    T.eq(ok, nil); T.eq(code, "VML_EINVAL"); T.contains(msg, want)
+  end
+  refused("file:///etc/passwd", "only over http or https")
+  refused("hooks.example.com/x", "no scheme")
+  refused("http://", "names no host")
+  refused("http://exa\nmple.com/", "control characters")
+  refused("http://host:0/", "port must be a number")
+  refused("http://ho$t/", "is not a host name")
+  refused(string.rep("a", 3000), "longer than 2048")
+end)
+
 return T.run()

@@ -58,6 +58,10 @@ return {
                         description = "the loss grows tenfold per logged step from this step on (0 = never)" },
     stall_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
                       description = "hang (an hour, still stoppable) at this step (0 = never)" },
+    setup_delay_s = { type = "number", default = 0, min = 0, max = 3600,
+                      description = "wait this long before the first step, as a slow model download "
+                        .. "or load would (a SIGTERM ends the wait; nothing is saved), to test the "
+                        .. "stuck-in-set-up watchdog" },
   },
   secrets = { required = {}, optional = { "HF_TOKEN" } },
   gpu = { required = false, min_count = 0, max_count = 0, multi_node = false },

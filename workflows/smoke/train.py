@@ -185,7 +185,8 @@ def checkpoints(ckpt_dir):
 
 # Hyperparameters that change how often things happen, not what is trained: a run resumed with
 # other values of these is still the same run.
-CADENCE = ("logging_steps", "save_steps", "save_total_limit", "step_delay_s", "fail_at_step")
+CADENCE = ("logging_steps", "save_steps", "save_total_limit", "step_delay_s", "fail_at_step",
+           "setup_delay_s")
 
 
 def fingerprint(params, hp):
@@ -362,6 +363,7 @@ def main():
     nan_at = hp_get(hp, "nan_at_step", 0, int)
     diverge_at = hp_get(hp, "diverge_at_step", 0, int)
     stall_at = hp_get(hp, "stall_at_step", 0, int)
+    setup_delay = hp_get(hp, "setup_delay_s", 0.0, float)
     ckpt_dir = os.path.expanduser(os.environ.get("VIBEML_CHECKPOINT_DIR") or params.get("checkpoint_dir")
                                   or "checkpoints")
     out_dir = os.path.expanduser(os.environ.get("VIBEML_OUTPUT_DIR") or params.get("output_dir")
@@ -385,6 +387,17 @@ def main():
     log("data: %s (%s), %d characters, vocabulary %d" % (source, fmt, len(text), V))
 
     emit("phase", phase="load_model", status="start")
+    if setup_delay > 0:
+        # a slow download or load before the first step: nothing trained yet, so a stop saves
+        # nothing (there is no state worth a checkpoint)
+        log("setup_delay_s=%g: loading" % setup_delay)
+        until = time.time() + setup_delay
+        while time.time() < until and not stop["sig"]:
+            time.sleep(0.1)
+        if stop["sig"]:
+            emit("end", status="stopped", step=0, total_steps=max_steps, signal=int(stop["sig"]))
+            log("stopped by signal %d before the first step; nothing to save" % stop["sig"])
+            return 143
     state, path = load_latest(ckpt_dir, fp)
     if state and state.get("vocab") == vocab:
         W = state["weights"]

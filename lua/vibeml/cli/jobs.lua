@@ -146,6 +146,14 @@ local function show_human(st)
     print(string.format("  estimate:  %s expected (%s - %s)", money(st.estimate.cost.expected),
       money(st.estimate.cost.min), money(st.estimate.cost.max)))
   end
+  -- the live re-quote (measured speed), with its warnings: over the cap, over the month's budget
+  if st.requote and st.requote.summary then
+    print("  re-quote:  " .. S(st.requote.summary))
+    if st.requote.crosses_budget then
+      print("  warning:   this month's budget runs out before the job ends; stop it or raise the budget "
+        .. "(`vibeml budget set --monthly USD`)")
+    end
+  end
   if st.recoveries and st.recoveries > 0 then print("  recoveries: " .. st.recoveries) end
   if st.stop_reason then print("  stopped:   " .. S(st.stop_reason)) end
   if st.exit_code then print("  exit code: " .. S(st.exit_code)) end

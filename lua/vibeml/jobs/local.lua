@@ -54,22 +54,50 @@ function M.alive(row)
   return row.pid ~= nil and vibeml.proc.alive(row.pid, row.pid_start or 0)
 end
 
+-- A job whose supervisor vanished without recording its end (SIGKILL, OOM killer, the machine
+-- restarted): the training group goes down with it (nobody would record its progress or stop
+-- it at its cap), and the end the supervisor would have written is written here: the cost so
+-- far as the final cost (settled in the ledger), the failure with its fixes, report.json and
+-- report.md, and the "failed" notification.
+local function finalize_orphan(cur)
+  if cur.child_pgid then vibeml.proc.signal(cur.child_pgid, "KILL") end
+  local stopping = cur.stop_requested_at ~= nil
+  local final = jdb.cost_of(cur)
+  local fields = { state = stopping and "terminated" or "failed", cost_accrued = final, cost_final = final,
+                   child_pgid = vibeml.null }
+  if not stopping then
+    local okj, jobs = pcall(require, "vibeml.jobs")
+    local out = okj and jobs.outputs_of(cur) or nil
+    local ck = out and out.last_checkpoint
+    fields.failure_category = "supervisor"
+    fields.failure_message = "supervisor killed: the job's supervisor process ended without recording the "
+      .. "job's end (killed, or the machine restarted), so the training was stopped at step "
+      .. tostring(cur.step or 0) .. (ck and (" (last checkpoint: " .. ck .. ")") or " (no checkpoint was saved)")
+    local fixes = {
+      { title = ck and "Relaunch it: the run resumes from its last checkpoint" or "Relaunch it",
+        tool = "launch_training", arguments = { job_id = cur.id } },
+      { title = "Read the supervisor's log for why it ended (an out-of-memory kill shows in `dmesg`)",
+        command = "vibeml jobs logs " .. cur.id .. " --stream stderr" },
+    }
+    fields.failure_advice = vibeml.json.encode(vibeml.array(fixes))
+    fields.failure_retry = 1
+  end
+  local _, changed = jdb.update(cur.id, fields, "supervisor gone")
+  if not changed then return false end -- another process wrote the end first
+  require("vibeml.jobs.report").write(cur.id) -- report.json + report.md, and the notification
+  local okm, money = pcall(require, "vibeml.money")
+  if okm and type(money) == "table" and money.settle then pcall(money.settle, cur.id, final) end
+  return true
+end
+
 -- One pass over the active local jobs: a supervisor that vanished without recording an end
--- (killed, machine rebooted) fails its job and takes the training group down with it.
+-- (killed, machine rebooted) fails its job (finalize_orphan).
 function M.poll(rows)
   local changed = {}
   for _, row in ipairs(rows) do
     if row.pid and not M.alive(row) then
       local cur = jdb.get(row.id) -- it may have just finished and written its end
-      if cur and jdb.ACTIVE[cur.state] and not M.alive(cur) then
-        if cur.child_pgid then vibeml.proc.signal(cur.child_pgid, "KILL") end
-        local stopping = cur.stop_requested_at ~= nil
-        jdb.update(cur.id, {
-          state = stopping and "terminated" or "failed",
-          failure_category = not stopping and "setup" or nil,
-          failure_message = not stopping and "the job's supervisor process ended without recording the job's end (killed, or the machine restarted)" or nil,
-          failure_retry = not stopping and 1 or nil,
-        }, "supervisor gone")
+      if cur and jdb.ACTIVE[cur.state] and not M.alive(cur) and finalize_orphan(cur) then
         changed[#changed + 1] = cur.id
       end
     end

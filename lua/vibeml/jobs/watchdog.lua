@@ -16,6 +16,9 @@
 --     flag = true: only set the stop request (the supervisor acts on it in its own tick).
 --     Returns the list of firings (for tests), or nil.
 --   rules() -> { {id=, action=, message=, settings=, check=, fixes=, source=} ... }; reset()
+--   setup_estimate(row) -> seconds, source | nil: the set-up a job's first step is expected
+--     after (the stuck-in-set-up rules): the plan's estimate.setup_s, else the workflow's ranges,
+--     else the sizing defaults (see below)
 local jdb = require "vibeml.jobs.db"
 local check = require("vibeml.store").check
 
@@ -167,14 +170,72 @@ local function recent_steps(db, row)
   return out, ended ~= nil
 end
 
+-- Expected set-up seconds (install, download and load before the first step) and where the
+-- figure came from: the plan's estimate.setup_s when the job's stored estimate has it; else the
+-- workflow descriptor's set-up and warm-up ranges (throughput.setup_s / warmup_s, their middle),
+-- plus the download and load (its download_mb_s / load_gb_s) of a mid-size model (8 B parameters
+-- in bf16: the job row does not keep the model's size) unless the workflow runs on CPU; what the
+-- descriptor lacks comes from the sizing module's defaults. Cached per job: it does not change.
+local setup_cache = {}
+M.DEFAULT_MODEL_BYTES = 8e9 * 2
+
+local function setup_estimate(row, est)
+  if row.id and setup_cache[row.id] then return table.unpack(setup_cache[row.id]) end
+  local s = type(est) == "table" and est.setup_s
+  s = type(s) == "table" and (tonumber(s.expected) or tonumber(s.max)) or tonumber(s)
+  local src = "the plan's set-up estimate"
+  if not (s and s > 0) then
+    local okz, sizing = pcall(require, "vibeml.sizing")
+    local S = okz and type(sizing) == "table" and sizing.SETUP
+    if not S then return nil end
+    local okw, wfs = pcall(require, "vibeml.workflows")
+    local d = okw and row.workflow and select(2, pcall(wfs.get, row.workflow))
+    local th = type(d) == "table" and type(d.throughput) == "table" and d.throughput or {}
+    local cpu = type(d) == "table" and type(d.vram) == "table" and d.vram.cpu_only
+    local function mid(r, dflt)
+      if type(r) == "table" and tonumber(r[1]) and tonumber(r[2]) then return (r[1] + r[2]) / 2 end
+      return dflt
+    end
+    local bytes = M.DEFAULT_MODEL_BYTES
+    s = mid(th.setup_s, S.install[2]) + mid(th.warmup_s, S.warmup[2])
+    if not cpu then
+      s = s + bytes / ((tonumber(th.download_mb_s) or S.download_mb_s[2]) * 1e6)
+        + bytes / ((tonumber(th.load_gb_s) or S.load_gb_s) * 1e9)
+    end
+    src = type(th.setup_s) == "table" and ("workflow " .. tostring(row.workflow) .. "'s set-up range")
+      or "the default set-up of a mid-size model (the plan gave none)"
+  end
+  if row.id then setup_cache[row.id] = { s, src } end
+  return s, src
+end
+
+function M.setup_estimate(row) return setup_estimate(row, decode(row.estimate)) end
+
 local function plan_of(row, steps)
   local est = decode(row.estimate)
+  local out = {}
+  out.setup_s, out.setup_source = setup_estimate(row, est)
   local total = row.total_steps or (steps[#steps] and steps[#steps].total_steps)
-  if type(est) ~= "table" or not total or total <= 0 then return {} end
+  if type(est) ~= "table" or not total or total <= 0 then return out end
   local d = est.duration_h
   local h = type(d) == "table" and (d.expected or d.max) or tonumber(d)
-  if not h or h <= 0 then return {} end
-  return { step_s = h * 3600 / total, duration_h = h }
+  if not h or h <= 0 then return out end
+  out.step_s, out.duration_h = h * 3600 / total, h
+  return out
+end
+
+-- When the machine that runs the job now began setting up: the local supervisor runs the
+-- workflow's set-up while the job is "launching"; a cloud job's VM is up (and billed) from
+-- "running" on, after a recovery too. Waiting for capacity before that is not set-up (and costs
+-- nothing). nil when the job is not in that stretch.
+M.SETUP_FROM = { ["local"] = "launching" }
+
+local function setup_since(db, row)
+  local from = M.SETUP_FROM[row.backend] or "running"
+  if row.state ~= from and row.state ~= "running" then return nil end
+  local e = db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = ?",
+    row.id, from)
+  return e and e.ts
 end
 
 -- The job's hyperparameters: what it was given over the workflow's defaults (a fix names the
@@ -247,7 +308,8 @@ local function observe(row, new_events, opts)
   if ended then return nil end -- the program said it ended: nothing left to watch
   local ctx = { job_id = cur.id, steps = steps, new = new, now = jdb.now(), state = cur.state,
                 hp = hyperparameters(cur),
-                plan = plan_of(cur, steps), started_at = cur.started_at, workflow = cur.workflow }
+                plan = plan_of(cur, steps), started_at = cur.started_at, workflow = cur.workflow,
+                setup_since = setup_since(db, cur), backend = cur.backend }
   local out = {}
   for _, rule in ipairs(M.rules()) do
     local ok, evidence = pcall(rule.check, ctx, rule.settings or {})
