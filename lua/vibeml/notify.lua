@@ -66,12 +66,7 @@ end
 -- {==== the store: notify.json's webhooks list, edited by `vibeml config`
 
 M.FORMATS = { json = true, slack = true, ntfy = true }
--- error names from the binding's frozen table vibeml.E (a build without it: the names themselves)
-local E = (function()
-  local ok, e = pcall(function() return vibeml.E end)
-  if ok and type(e) == "table" then return e end
-  return setmetatable({}, { __index = function(_, k) return "VML_" .. k end })
-end)()
+local E = vibeml.E
 
 -- A webhook URL: http or https, a host (name, IPv4 or [IPv6]) and an optional port, no spaces
 -- or control characters. Returned with its scheme and host lower-cased.

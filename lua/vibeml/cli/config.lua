@@ -102,7 +102,7 @@ local function webhooks(sub, args, json, reveal)
     if not hook then err("vibeml config set " .. HOOK .. ": " .. what) return code == "VML_EINVAL" and 2 or 1 end
     local kname = hook.key_secret or (notify.config() or {}).key_secret or "VIBEML_NOTIFY_KEY"
     print(string.format("%s %s (%s, signed with %s)", what, reveal and hook.url or masked(hook.url), hook.format, kname))
-    local okh, has = pcall(function() return require("vibeml.secrets").has(kname) end)
+    local okh, has = pcall(function() return require("vibeml.vault").has(kname) end)
     if okh and not has then
       vibeml.eprint("note: the vault has no secret " .. kname .. ", so deliveries are unsigned until you add the "
         .. "key your receiver checks: `vibeml secrets set " .. kname .. "`")

@@ -85,7 +85,7 @@ local function finalize_orphan(cur)
   local _, changed = jdb.update(cur.id, fields, "supervisor gone")
   if not changed then return false end -- another process wrote the end first
   require("vibeml.jobs.report").write(cur.id) -- report.json + report.md, and the notification
-  local okm, money = pcall(require, "vibeml.money")
+  local okm, money = pcall(require, "vibeml.budget")
   if okm and type(money) == "table" and money.settle then pcall(money.settle, cur.id, final) end
   return true
 end

@@ -126,7 +126,7 @@ local month = { at = -math.huge }
 local function budget_left(row)
   local now = vibeml.monotonic()
   if now - month.at >= M.BUDGET_EVERY then
-    local okm, ledger = pcall(require, "vibeml.money")
+    local okm, ledger = pcall(require, "vibeml.budget")
     local ok, st = false, nil
     if okm and type(ledger) == "table" and ledger.status then ok, st = pcall(ledger.status) end
     month = { at = now, st = ok and type(st) == "table" and st or nil }
