@@ -25,7 +25,7 @@
 
 static const char *const k_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",
                                          NULL};
-static const char *const k_levels[] = {"debug",    "info",  "notice", "warning", "error",
+static const char *const k_levels[] = {"debug",    "info",  "notice",    "warning", "error",
                                        "critical", "alert", "emergency", NULL};
 
 /* {===================================================================== session state */
@@ -285,9 +285,8 @@ void vml__mcp_initialize(vml_mcp *m, vml_mcp_batch *b, json_t *id, json_t *param
     m->version = chosen; /* an unknown version gets our latest (the client may then disconnect) */
     m->client_caps = json_incref(caps);
     m->client_info = json_incref(info);
-    scaps = json_pack("{s:{}, s:{s:b}, s:{s:b, s:b}, s:{s:b}}", "logging", "prompts",
-                      "listChanged", 1, "resources", "subscribe", 1, "listChanged", 1, "tools",
-                      "listChanged", 1);
+    scaps = json_pack("{s:{}, s:{s:b}, s:{s:b, s:b}, s:{s:b}}", "logging", "prompts", "listChanged",
+                      1, "resources", "subscribe", 1, "listChanged", 1, "tools", "listChanged", 1);
     if (vml__mcp_ver_at_least(m, "2025-03-26"))
         json_object_set_new(scaps, "completions", json_object());
     sinfo = json_pack("{s:s, s:s}", "name", "vibeml", "version", VML_VERSION);

@@ -15,8 +15,8 @@
  * (elicitation/create) and batches (2025-03-26 only).
  * Handled in Lua (lua/vibeml/mcp/server.lua, each call a task): resources/..., prompts/...,
  * completion/complete, and the model's instructions in the initialize result
- * (lua/vibeml/mcp/instructions.lua). Tools come from lua/vibeml/tools/NAME.lua and the runtime registry
- * lua/vibeml/mcp/registry.lua (see docs/mcp.md).
+ * (lua/vibeml/mcp/instructions.lua). Tools come from lua/vibeml/tools/NAME.lua and the runtime
+ * registry lua/vibeml/mcp/registry.lua (see docs/mcp.md).
  *
  * Error codes: -32700 parse error (id null), -32600 invalid request (bad envelope, an id that is
  * not a string or an integer, a batch where the version forbids it, a request before
@@ -51,15 +51,15 @@ typedef struct vml_mcp_opts {
     /* Called after an in-flight request ended (a transport paused for load may resume). May be
      * NULL. */
     void (*wake)(void *ud);
-    int test_tools;                /* also register the test tools (VIBEML_TEST_TOOLS=1) */
-    int conformance;               /* also register the conformance fixtures */
+    int test_tools;                 /* also register the test tools (VIBEML_TEST_TOOLS=1) */
+    int conformance;                /* also register the conformance fixtures */
     const char *const *plugin_dirs; /* extra plugin folders (--plugins), n_plugin_dirs of them */
     size_t n_plugin_dirs;
-    size_t page_size;              /* items per list page; 0 = 100 */
-    size_t max_message;            /* 0 = VML_MCP_MAX_MESSAGE */
-    int no_services;               /* start only the services marked per_session (HTTP
-                                      sessions: the transport runs the others once for the whole
-                                      process; each session follows plugin changes itself) */
+    size_t page_size;   /* items per list page; 0 = 100 */
+    size_t max_message; /* 0 = VML_MCP_MAX_MESSAGE */
+    int no_services;    /* start only the services marked per_session (HTTP
+                           sessions: the transport runs the others once for the whole
+                           process; each session follows plugin changes itself) */
 } vml_mcp_opts;
 
 /* Creates the server: its Lua state, the tools, resources, prompts; starts the services.

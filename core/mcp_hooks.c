@@ -105,8 +105,10 @@ static int h_log(lua_State *L)
     json_t *data = NULL, *p;
     vml_err err;
     if (li < 0)
-        return argerror(L, 1, "log level '%s' is not one of debug, info, notice, warning, error, "
-                              "critical, alert, emergency", level);
+        return argerror(L, 1,
+                        "log level '%s' is not one of debug, info, notice, warning, error, "
+                        "critical, alert, emergency",
+                        level);
     if (vml_luajson_to_json(L, 2, &data, &err) < 0) { /* not JSON: its text is logged */
         size_t n;
         const char *s = luaL_tolstring(L, 2, &n);
@@ -321,12 +323,15 @@ void vml__mcp_handle_response(vml_mcp *m, json_t *msg)
 
 void vml__mcp_push_hooks(lua_State *L, vml_mcp *m)
 {
-    static const luaL_Reg hooks[] = {
-        {"progress", h_progress},           {"log", h_log},
-        {"notify", h_notify},               {"tools_changed", h_tools_changed},
-        {"supports", h_supports},           {"cancelled", h_cancelled},
-        {"elicit", h_elicit},               {"sample", h_sample},
-        {NULL, NULL}};
+    static const luaL_Reg hooks[] = {{"progress", h_progress},
+                                     {"log", h_log},
+                                     {"notify", h_notify},
+                                     {"tools_changed", h_tools_changed},
+                                     {"supports", h_supports},
+                                     {"cancelled", h_cancelled},
+                                     {"elicit", h_elicit},
+                                     {"sample", h_sample},
+                                     {NULL, NULL}};
     lua_createtable(L, 0, 8);
     lua_pushlightuserdata(L, m);
     luaL_setfuncs(L, hooks, 1);

@@ -48,11 +48,11 @@ typedef struct vml_mcp_req {
     json_t *progress_token; /* owned or NULL */
     double last_progress;
     int has_progress;
-    vml_task *task;         /* while running */
+    vml_task *task; /* while running */
     int cancelled;
-    char *tool;             /* owned: tool name (tools/call) */
-    char *method;           /* owned: method (Lua-dispatched) */
-    vml_mcp_batch *batch;   /* borrowed; the batch collects the reply */
+    char *tool;           /* owned: tool name (tools/call) */
+    char *method;         /* owned: method (Lua-dispatched) */
+    vml_mcp_batch *batch; /* borrowed; the batch collects the reply */
 } vml_mcp_req;
 
 typedef struct vml_mcp_service {
@@ -68,34 +68,34 @@ typedef struct vml_mcp_tool {
 struct vml_mcp {
     vml_mcp_opts o;
     vml_script *s;
-    int lua_server;         /* registry ref of the vibeml.mcp.server table */
+    int lua_server; /* registry ref of the vibeml.mcp.server table */
     /* line framing */
     char *buf;
     size_t len, cap;
     int discarding;
     /* session */
-    int initialized;        /* initialize answered */
-    int ready;              /* notifications/initialized received */
-    int version;            /* index into the versions of mcp.c, -1 before initialize */
-    json_t *client_caps;    /* owned */
-    json_t *client_info;    /* owned */
-    int log_level;          /* index into the levels of mcp_rpc.c */
+    int initialized;     /* initialize answered */
+    int ready;           /* notifications/initialized received */
+    int version;         /* index into the versions of mcp.c, -1 before initialize */
+    json_t *client_caps; /* owned */
+    json_t *client_info; /* owned */
+    int log_level;       /* index into the levels of mcp.c */
     /* requests */
-    vml_mcp_req *reqs;      /* in flight, doubly linked */
+    vml_mcp_req *reqs; /* in flight, doubly linked */
     size_t n_reqs;
     long next_serial;
-    json_t *inflight;       /* key -> integer (req pointer) */
-    json_t *pending;        /* outgoing request id -> integer (outgoing record pointer) */
+    json_t *inflight; /* key -> integer (req pointer) */
+    json_t *pending;  /* outgoing request id -> integer (outgoing record pointer) */
     long next_out;
     vml_mcp_service *services;
     /* tools (mcp_tools.c) */
     int tools_dirty;
-    json_t *tools;          /* array of rendered tool definitions (for this version) */
-    json_t *tool_index;     /* name -> {"def":..., "input":schema, "slot": index into compiled} */
+    json_t *tools;      /* array of rendered tool definitions (for this version) */
+    json_t *tool_index; /* name -> {"def":..., "input":schema, "slot": index into compiled} */
     vml_mcp_tool *compiled;
     size_t n_compiled;
     int shutting_down;
-    int lua_started;        /* 0 not yet, 1 running, -1 failed (lua_err says why) */
+    int lua_started; /* 0 not yet, 1 running, -1 failed (lua_err says why) */
     vml_err lua_err;
 };
 
@@ -122,8 +122,8 @@ json_t *vml__mcp_error_obj(int code, const char *msg, json_t *data);
 /* Sends (or adds to the batch b) a reply: result or error stolen (both NULL: an empty
  * result); id borrowed, NULL for null. */
 void vml__mcp_reply(vml_mcp *m, vml_mcp_batch *b, json_t *id, json_t *result, json_t *error);
-void vml__mcp_reply_error(vml_mcp *m, vml_mcp_batch *b, json_t *id, int code, const char *fmt,
-                          ...) __attribute__((format(printf, 5, 6)));
+void vml__mcp_reply_error(vml_mcp *m, vml_mcp_batch *b, json_t *id, int code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Sends a whole message (stolen) to the client as one line. */
 void vml__mcp_send(vml_mcp *m, json_t *msg);
 /* Sends a notification; params stolen, may be NULL. */

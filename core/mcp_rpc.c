@@ -35,13 +35,14 @@ struct vml_mcp_batch {
 int vml_mcp_parse(const char *text, size_t len, json_t **out, size_t *pos, vml_err *err)
 {
     json_error_t je;
-    const char *nul = memchr(text, '\0', len);
+    const char *nul = len ? memchr(text, '\0', len) : NULL; /* an empty HTTP body: NULL */
     *out = NULL;
     if (nul) { /* jansson would stop reading there and accept what came before */
         if (pos)
             *pos = (size_t)(nul - text);
-        return vml_err_set(err, VML_EJSON, "a raw NUL byte (write it as \\u0000 inside a "
-                                           "string)");
+        return vml_err_set(err, VML_EJSON,
+                           "a raw NUL byte (write it as \\u0000 inside a "
+                           "string)");
     }
     *out = json_loadb(text, len, READ_FLAGS, &je);
     if (*out)
@@ -49,8 +50,10 @@ int vml_mcp_parse(const char *text, size_t len, json_t **out, size_t *pos, vml_e
     if (pos)
         *pos = je.position > 0 ? (size_t)je.position : 0;
     if (strstr(je.text, "too big integer") || strstr(je.text, "real number overflow"))
-        return vml_err_set(err, VML_ELIMIT, "a number in the message is too large (integers must "
-                                            "fit in 64 bits, reals in a double): %s", je.text);
+        return vml_err_set(err, VML_ELIMIT,
+                           "a number in the message is too large (integers must "
+                           "fit in 64 bits, reals in a double): %s",
+                           je.text);
     return vml_err_set(err, VML_EJSON, "%s", je.text);
 }
 
@@ -203,8 +206,7 @@ void vml__mcp_reply(vml_mcp *m, vml_mcp_batch *b, json_t *id, json_t *result, js
     vml__mcp_send(m, msg);
 }
 
-void vml__mcp_reply_error(vml_mcp *m, vml_mcp_batch *b, json_t *id, int code, const char *fmt,
-                          ...)
+void vml__mcp_reply_error(vml_mcp *m, vml_mcp_batch *b, json_t *id, int code, const char *fmt, ...)
 {
     char buf[VML_ERR_MSG_MAX];
     va_list ap;
@@ -386,7 +388,7 @@ static void lua_done(vml_task *t, int rc, const vml_err *err, void *ud)
             c = lua_tostring(co, -1);
             if (c && strcmp(c, "VML_ENOENT") == 0)
                 code = strncmp(r->method, "resources/", 10) == 0 ? VML_MCP_E_RESOURCE_NOT_FOUND
-                                                                : VML_MCP_E_PARAMS;
+                                                                 : VML_MCP_E_PARAMS;
             else if (c && (strcmp(c, "VML_EINVAL") == 0 || strcmp(c, "VML_EUSAGE") == 0))
                 code = VML_MCP_E_PARAMS;
             lua_pop(co, 1);
@@ -441,11 +443,13 @@ static void do_lua(vml_mcp *m, vml_mcp_batch *b, json_t *id, const char *method,
 
 static int known_method(const char *method)
 {
-    static const char *const methods[] = {
-        "initialize",           "ping",           "logging/setLevel",    "tools/list",
-        "tools/call",           "resources/list", "resources/read",      "resources/templates/list",
-        "resources/subscribe",  "resources/unsubscribe", "prompts/list", "prompts/get",
-        "completion/complete",  NULL};
+    static const char *const methods[] = {"initialize",          "ping",
+                                          "logging/setLevel",    "tools/list",
+                                          "tools/call",          "resources/list",
+                                          "resources/read",      "resources/templates/list",
+                                          "resources/subscribe", "resources/unsubscribe",
+                                          "prompts/list",        "prompts/get",
+                                          "completion/complete", NULL};
     const char *const *p;
     for (p = methods; *p; p++)
         if (strcmp(*p, method) == 0)
@@ -564,10 +568,9 @@ static void handle_object(vml_mcp *m, vml_mcp_batch *b, json_t *msg)
     }
     if (params && !json_is_object(params)) {
         if (id)
-            vml__mcp_reply_error(m, b, id,
-                                 json_is_array(params) ? VML_MCP_E_PARAMS
-                                                       : VML_MCP_E_INVALID_REQUEST,
-                                 "params: must be an object");
+            vml__mcp_reply_error(
+                m, b, id, json_is_array(params) ? VML_MCP_E_PARAMS : VML_MCP_E_INVALID_REQUEST,
+                "params: must be an object");
         return;
     }
     if (!id) {
@@ -674,8 +677,7 @@ static void too_large(vml_mcp *m)
 {
     size_t max = m->o.max_message ? m->o.max_message : VML_MCP_MAX_MESSAGE;
     vml__mcp_reply_error(m, NULL, NULL, VML_MCP_E_INVALID_REQUEST,
-                         "message too large: the limit is %zu bytes per line; it was skipped",
-                         max);
+                         "message too large: the limit is %zu bytes per line; it was skipped", max);
     m->discarding = 1;
     m->len = 0;
     if (m->cap > (1u << 20)) { /* give the big buffer back */

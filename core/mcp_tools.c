@@ -79,7 +79,8 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
         json_decref(list);
         return vml_err_set(err, VML_ENOMEM, "out of memory loading the tools");
     }
-    json_array_foreach(list, i, t) {
+    json_array_foreach(list, i, t)
+    {
         const char *name = json_string_value(json_object_get(t, "name"));
         json_t *in = json_object_get(t, "inputSchema"), *out = json_object_get(t, "outputSchema");
         json_t *def;
@@ -341,11 +342,11 @@ void vml__mcp_tools_call(vml_mcp *m, vml_mcp_batch *b, json_t *id, json_t *param
             vml__mcp_reply(m, b, id, error_result(text), NULL);
             return;
         }
-        vml__mcp_reply(m, b, id, NULL,
-                       vml__mcp_error_obj(VML_MCP_E_PARAMS, err.msg,
-                                          json_pack("{s:s, s:O}", "tool",
-                                                    json_string_value(name), "inputSchema",
-                                                    json_object_get(entry, "input"))));
+        vml__mcp_reply(
+            m, b, id, NULL,
+            vml__mcp_error_obj(VML_MCP_E_PARAMS, err.msg,
+                               json_pack("{s:s, s:O}", "tool", json_string_value(name),
+                                         "inputSchema", json_object_get(entry, "input"))));
         return;
     }
     r = vml__mcp_req_new(m, id, b);

@@ -23,8 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vml_err err;
     size_t pos = 0;
     int rc = vml_mcp_parse(text, size, &ours, &pos, &err);
-    theirs = json_loadb(text, size, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES,
-                        &je);
+    theirs = json_loadb(text, size, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
     if (rc == 0 && (!ours || memchr(data, '\0', size)))
         abort();
     if (rc < 0 && (ours || pos > size || err.code != VML_EJSON))
