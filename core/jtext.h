@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT
  *
- * jtext — JSON text for the MCP hot path: a growable byte buffer, a compact writer for jansson
- * values and a strict reader that builds them.
- *
- * Why not json_dumps/json_loadb: every tools/call parses one line and writes one; jansson's
- * stream-based lexer and callback-based dumper spent about half of the server's time per call.
- * The values are still jansson values, so everything else (schema, conv, handlers) is unchanged.
+ * jtext — a growable byte buffer, a compact writer for jansson values and a strict reader that
+ * builds them. Being retired: the MCP server reads and writes JSON text with jansson now
+ * (core/mcp_rpc.c; bench/mcp_stdio/README.md has the figures behind that), and the one user
+ * left is core/plugin.c (descriptor text: vml_jtext_init/value/take and vml_jtext_parse).
+ * Delete this file and tests/unit/test_jtext.c once plugin.c uses json_dumps/json_loadb.
  *
  * Writer: compact, keys in insertion order, strings as given (UTF-8 kept raw; '"', '\\' and
  * control characters escaped), integers exact, reals in the shortest form that reads back to the

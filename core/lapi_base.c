@@ -24,7 +24,7 @@
 #include <sodium.h>
 #include <uv.h>
 
-#include "conv.h"
+#include "luajson.h"
 #include "lapi.h"
 #include "script.h"
 #include "redact.h"
@@ -38,7 +38,7 @@ static int mark(lua_State *L, char kind)
     }
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    vml_conv_mark(L, 1, kind);
+    vml_luajson_mark(L, 1, kind);
     return 1;
 }
 
@@ -54,7 +54,7 @@ static int l_object(lua_State *L)
 
 static int l_isnull(lua_State *L)
 {
-    lua_pushboolean(L, vml_conv_isnull(L, 1));
+    lua_pushboolean(L, vml_luajson_isnull(L, 1));
     return 1;
 }
 
@@ -165,7 +165,7 @@ static const luaL_Reg base_funcs[] = {
 static int open_base(lua_State *L)
 {
     luaL_newlib(L, base_funcs);
-    vml_conv_push_null(L);
+    vml_luajson_push_null(L);
     lua_setfield(L, -2, "null");
     lua_pushstring(L, VML_VERSION);
     lua_setfield(L, -2, "version");

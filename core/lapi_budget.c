@@ -25,13 +25,13 @@
  * Uses: budget, conv, paths, script.
  */
 #include <lauxlib.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "budget.h"
-#include "conv.h"
+#include "luajson.h"
 #include "paths.h"
+#include "lapi.h"
 #include "script.h"
 
 #define CONN "vibeml.BudgetConnection"
@@ -42,18 +42,6 @@ typedef struct l_conn {
 } l_conn;
 
 static const char k_conn = 0;
-
-/* A wrong argument: raises "bad argument #arg to 'f' (message)". The same signature as the
- * session's shared helper vml_lapi_argerror, so switching to it is a rename. */
-static int argerror(lua_State *L, int arg, const char *fmt, ...)
-{
-    va_list ap;
-    const char *msg;
-    va_start(ap, fmt);
-    msg = lua_pushvfstring(L, fmt, ap);
-    va_end(ap);
-    return luaL_argerror(L, arg, msg);
-}
 
 static int conn_gc(lua_State *L)
 {
@@ -100,21 +88,21 @@ static int64_t amount_arg(lua_State *L, int idx, int allow_none, const char *wha
         return VML_BUDGET_NONE;
     if (lua_type(L, idx) == LUA_TNUMBER) {
         if (vml_budget_from_double(lua_tonumber(L, idx), &v, &err) < 0)
-            argerror(L, idx, "%s", vml_err_msg(&err));
+            vml_lapi_argerror(L, idx, "%s", vml_err_msg(&err));
     } else if (lua_type(L, idx) == LUA_TSTRING) {
         const char *s = vml_lua_tocstr(L, idx);
         if (!s)
-            argerror(L, idx, "an amount must not contain a NUL byte");
+            vml_lapi_argerror(L, idx, "an amount must not contain a NUL byte");
         if (allow_none && (strcmp(s, "none") == 0 || strcmp(s, "off") == 0))
             return VML_BUDGET_NONE;
         if (vml_budget_parse_usd(s, &v, &err) < 0)
-            argerror(L, idx, "%s", vml_err_msg(&err));
+            vml_lapi_argerror(L, idx, "%s", vml_err_msg(&err));
     } else {
-        argerror(L, idx, "%s: an amount in USD (number or string)%s", what,
+        vml_lapi_argerror(L, idx, "%s: an amount in USD (number or string)%s", what,
                  allow_none ? ", or false/\"none\" for none" : "");
     }
     if (v < 0)
-        argerror(L, idx, "%s cannot be negative", what);
+        vml_lapi_argerror(L, idx, "%s cannot be negative", what);
     return v;
 }
 
@@ -228,7 +216,7 @@ static int l_status(lua_State *L)
     *g = NULL;
     if (vml_budget_status(b, month, g, &err) < 0)
         return vml_lua_fail(L, &err);
-    if (vml_conv_push(L, *g, &err) < 0) {
+    if (vml_luajson_push(L, *g, &err) < 0) {
         json_decref(*g);
         return vml_lua_fail(L, &err);
     }
@@ -254,7 +242,7 @@ static int l_set_limits(lua_State *L)
         per_job = amount_arg(L, lua_gettop(L), 1, "per_job");
     }
     if (!which)
-        return argerror(L, 1, "give monthly= and/or per_job= (an amount in USD, or false to remove it)");
+        return vml_lapi_argerror(L, 1, "give monthly= and/or per_job= (an amount in USD, or false to remove it)");
     if (!(b = conn(L, &err)) || vml_budget_set_limits(b, which, monthly, per_job, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushboolean(L, 1);
@@ -307,7 +295,7 @@ static int l_format_usd(lua_State *L)
     int64_t v = 0;
     vml_err err;
     if (vml_budget_from_double(luaL_checknumber(L, 1), &v, &err) < 0)
-        return argerror(L, 1, "%s", vml_err_msg(&err));
+        return vml_lapi_argerror(L, 1, "%s", vml_err_msg(&err));
     lua_pushstring(L, vml_budget_format_usd(v, buf, sizeof buf));
     return 1;
 }

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT
  *
- * lapi_json — vibeml.json.encode/decode (both profiles), through conv.
+ * lapi_json — vibeml.json.encode/decode (both profiles), through luajson.
  *   vibeml.json.encode(value [, {indent = N, sort_keys = bool}]) -> string   (raises on values
  *     JSON cannot hold: misuse)
  *   vibeml.json.decode(text) -> value | nil, message, code
  *
- * Uses: conv, lapi.
+ * Uses: luajson, lapi.
  */
 #include <lauxlib.h>
 #include <stdlib.h>
 
-#include "conv.h"
+#include "luajson.h"
 #include "lapi.h"
 
 static int l_json_encode(lua_State *L)
@@ -32,7 +32,7 @@ static int l_json_encode(lua_State *L)
     }
     lua_settop(L, 1);
     text = vml_lua_guard(L); /* [value, guard]: frees the text even if the push below raises */
-    if (vml_conv_encode(L, 1, flags, text, &err) < 0)
+    if (vml_luajson_encode(L, 1, flags, text, &err) < 0)
         return vml_lapi_argerror(L, 1, "%s", vml_err_msg(&err));
     lua_pushstring(L, *text);
     vml_lua_guard_free(text);
@@ -44,7 +44,7 @@ static int l_json_decode(lua_State *L)
     size_t len;
     const char *text = luaL_checklstring(L, 1, &len);
     vml_err err;
-    if (vml_conv_decode(L, text, len, &err) < 0)
+    if (vml_luajson_decode(L, text, len, &err) < 0)
         return vml_lua_fail(L, &err);
     return 1;
 }

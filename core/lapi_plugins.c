@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conv.h"
+#include "luajson.h"
 #include "loop.h"
 #include "plugin.h"
 #include "lapi.h"
@@ -32,7 +32,7 @@
 static int push_json(lua_State *L, json_t *j)
 {
     vml_err err;
-    int rc = vml_conv_push(L, j, &err);
+    int rc = vml_luajson_push(L, j, &err);
     json_decref(j);
     if (rc < 0)
         return vml_lua_fail(L, &err);
@@ -84,7 +84,7 @@ static int l_call(lua_State *L)
     vml_err_clear(&err);
     if (!lua_isnoneornil(L, 3)) {
         luaL_checktype(L, 3, LUA_TTABLE);
-        if (vml_conv_to_json(L, 3, &args, &err) < 0)
+        if (vml_luajson_to_json(L, 3, &args, &err) < 0)
             return vml_lua_fail(L, &err);
         if (json_is_object(args) && json_object_size(args) == 0) {
             json_decref(args);
@@ -212,7 +212,7 @@ static void finish_wait(waiter *w)
     w->sb->w = NULL;
     uv_timer_stop(&w->timer);
     uv_close((uv_handle_t *)&w->timer, waiter_closed);
-    if (vml_conv_push(T, changes, &err) < 0)
+    if (vml_luajson_push(T, changes, &err) < 0)
         lua_newtable(T);
     json_decref(changes);
     vml_await_resume(&w->await, 1); /* last: the task may run anything now */

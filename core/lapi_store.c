@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conv.h"
+#include "luajson.h"
 #include "lapi.h"
 #include "store.h"
 
@@ -104,7 +104,7 @@ static int bind_one(lua_State *L, sqlite3_stmt *st, int pos, int idx, int arg)
         break;
     }
     case LUA_TLIGHTUSERDATA:
-        if (vml_conv_isnull(L, idx)) {
+        if (vml_luajson_isnull(L, idx)) {
             rc = sqlite3_bind_null(st, pos);
             break;
         }
@@ -114,7 +114,7 @@ static int bind_one(lua_State *L, sqlite3_stmt *st, int pos, int idx, int arg)
         vml_err err;
         idx = lua_absindex(L, idx);
         text = vml_lua_guard(L);
-        if (vml_conv_encode(L, idx, 0, text, &err) < 0)
+        if (vml_luajson_encode(L, idx, 0, text, &err) < 0)
             vml_lapi_argerror(L, arg, "parameter %d: %s", pos, vml_err_msg(&err));
         rc = sqlite3_bind_text(st, pos, *text, -1, SQLITE_TRANSIENT);
         vml_lua_guard_free(text);

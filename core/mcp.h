@@ -3,7 +3,9 @@
  * mcp — the Model Context Protocol server: JSON-RPC 2.0 framing and discipline, the MCP lifecycle
  * with version negotiation (2025-11-25, 2025-06-18, 2025-03-26, 2024-11-05), and dispatch.
  * Transport-neutral: a transport feeds bytes (vml_mcp_feed) and receives whole lines through
- * the write callback; core/mcp_stdio.c is the stdio transport.
+ * the write callback; core/mcp_stdio.c is the stdio transport, core/mcp_http.c Streamable HTTP.
+ * This header is the whole module's public face; its files (mcp.c lifecycle, mcp_rpc.c
+ * JSON-RPC, mcp_tools.c tools, mcp_hooks.c the hooks for Lua) share core/mcp_int.h.
  *
  * Handled in C: initialize, ping, logging/setLevel, tools/list (cached, paginated), tools/call
  * (arguments validated against the tool's inputSchema by core/schema.c before the handler runs;
@@ -12,8 +14,9 @@
  * response follows), progress, notifications/message, responses to the server's own requests
  * (elicitation/create) and batches (2025-03-26 only).
  * Handled in Lua (lua/vibeml/mcp/server.lua, each call a task): resources/..., prompts/...,
- * completion/complete. Tools come from lua/vibeml/tools/NAME.lua and the runtime registry
- * lua/vibeml/mcp/registry.lua (see docs/mcp.md).
+ * completion/complete, and the model's instructions in the initialize result
+ * (lua/vibeml/mcp/instructions.lua). Tools come from lua/vibeml/tools/NAME.lua and the runtime
+ * registry lua/vibeml/mcp/registry.lua (see docs/mcp.md).
  *
  * Error codes: -32700 parse error (id null), -32600 invalid request (bad envelope, an id that is
  * not a string or an integer, a batch where the version forbids it, a request before
@@ -24,7 +27,9 @@
  * from 2025-11-25 (SEP-1303), a result with isError and the same message, so the model can
  * correct its call.
  *
- * Uses: schema, conv, loop, script, embed, jtext, err, jansson.
+ * JSON text: jansson (json_loadb/json_dumps), with the flags in mcp_rpc.c and mcp_int.h.
+ *
+ * Uses: schema, luajson, loop, script, embed, vault, err, jansson.
  */
 #ifndef VML_MCP_H
 #define VML_MCP_H
@@ -46,22 +51,22 @@ typedef struct vml_mcp_opts {
     /* Called after an in-flight request ended (a transport paused for load may resume). May be
      * NULL. */
     void (*wake)(void *ud);
-    int test_tools;                /* also register the test tools (VIBEML_TEST_TOOLS=1) */
-    int conformance;               /* also register the conformance fixtures */
+    int test_tools;                 /* also register the test tools (VIBEML_TEST_TOOLS=1) */
+    int conformance;                /* also register the conformance fixtures */
     const char *const *plugin_dirs; /* extra plugin folders (--plugins), n_plugin_dirs of them */
     size_t n_plugin_dirs;
-    size_t page_size;              /* items per list page; 0 = 100 */
-    size_t max_message;            /* 0 = VML_MCP_MAX_MESSAGE */
-    int no_services;               /* start only the services marked per_session (HTTP
-                                      sessions: the transport runs the others once for the whole
-                                      process; each session follows plugin changes itself) */
+    size_t page_size;   /* items per list page; 0 = 100 */
+    size_t max_message; /* 0 = VML_MCP_MAX_MESSAGE */
+    int no_services;    /* start only the services marked per_session (HTTP
+                           sessions: the transport runs the others once for the whole
+                           process; each session follows plugin changes itself) */
 } vml_mcp_opts;
 
 /* Creates the server: its Lua state, the tools, resources, prompts; starts the services.
  * *out is the caller's (vml_mcp_free). */
 int vml_mcp_new(const vml_mcp_opts *opts, vml_mcp **out, vml_err *err);
-/* Starts the Lua side (tools, resources, prompts) and the services now instead of after the
- * first initialize (which is what stdio does, for a fast cold start). Returns 0 or a VML code. */
+/* Starts the Lua side (tools, resources, prompts) and the services now instead of at
+ * initialize (HTTP starts its process-wide server this way). Returns 0 or a VML code. */
 int vml_mcp_start(vml_mcp *m, vml_err *err);
 /* Cancels everything still running and frees the server. NULL is a no-op. */
 void vml_mcp_free(vml_mcp *m);
@@ -83,5 +88,13 @@ void vml_mcp_cancel_all(vml_mcp *m);
 
 /* The protocol version negotiated by initialize, or NULL before it. Borrowed. */
 const char *vml_mcp_version(const vml_mcp *m);
+
+/* Reads one message's JSON text as the server does (also for the HTTP transport's bodies):
+ * strict RFC 8259, UTF-8 checked, duplicate keys refused, \u0000 kept inside strings, a raw
+ * NUL byte refused, nesting up to 2048 levels. *out is a new reference. On failure VML_EJSON
+ * (not JSON) or VML_ELIMIT (valid JSON with an integer past 64 bits or a real past a double:
+ * an invalid request, not a parse error), with jansson's message and, when pos is not NULL,
+ * the byte offset of the problem. */
+int vml_mcp_parse(const char *text, size_t len, json_t **out, size_t *pos, vml_err *err);
 
 #endif

@@ -17,7 +17,6 @@
 
 #include "embed.h"
 #include "httpd.h"
-#include "jtext.h"
 #include "loop.h"
 #include "paths.h"
 
@@ -164,7 +163,7 @@ static int session_write(void *ud, char *line, size_t len)
 
     if (s->ending)
         goto out;
-    if (vml_jtext_parse(line, len, &msg, NULL, NULL) < 0)
+    if (vml_mcp_parse(line, len, &msg, NULL, NULL) < 0)
         goto out;
     if (json_is_array(msg)) {
         /* a batch's answers, all in one line: they end the batch's stream */
@@ -422,8 +421,11 @@ static void handle_post(server *srv, vml_httpd_req *r, session *s)
     vml_err err;
 
     /* the same reader as the server behind it, so both agree on what is JSON */
-    if (vml_jtext_parse(body, len, &msg, NULL, NULL) < 0) {
-        respond_error(r, 400, -32700, "Parse error: the body is not JSON");
+    if (vml_mcp_parse(body, len, &msg, NULL, &err) < 0) {
+        if (err.code == VML_ELIMIT) /* valid JSON, but not a request this server can take */
+            respond_error(r, 400, -32600, vml_err_msg(&err));
+        else
+            respond_error(r, 400, -32700, "Parse error: the body is not JSON");
         goto out;
     }
     nreq = collect(msg, ids, tokens, &is_init);

@@ -135,9 +135,5 @@ void vml_vault_set_kdf_cost(unsigned long long opslimit, size_t memlimit);
 
 /* }============================================================ */
 
-/* Transitional: core/mcp.c masks its output through the name redaction had while it lived in
- * this file. Remove these two lines once it includes redact.h and calls vml_redact. */
-#include "redact.h"
-#define vml_vault_redact vml_redact
 
 #endif

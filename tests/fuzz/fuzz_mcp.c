@@ -18,7 +18,6 @@
 #include <uv.h>
 
 #include "fuzz_lua.h" /* fuzz_home_init */
-#include "jtext.h"
 #include "loop.h"
 #include "mcp.h"
 
@@ -37,7 +36,7 @@ static int on_write(void *ud, char *line, size_t len)
     size_t i;
     int ok;
     (void)ud;
-    ok = vml_jtext_parse(line, len, &msg, NULL, NULL) == 0;
+    ok = vml_mcp_parse(line, len, &msg, NULL, NULL) == 0;
     if (ok && json_is_array(msg) && json_array_size(msg) > 0) {
         json_array_foreach(msg, i, m) ok = ok && is_jsonrpc(m); /* a batch's responses */
     } else if (ok) {
@@ -151,7 +150,7 @@ static int skip(const uint8_t *data, size_t size)
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
         json_t *j = NULL;
         if (memmem(p, len, "\\u", 2)) {
-            if (vml_jtext_parse(p, len, &j, NULL, NULL) < 0)
+            if (vml_mcp_parse(p, len, &j, NULL, NULL) < 0)
                 return 1;
             if (forbidden_json(j)) {
                 json_decref(j);

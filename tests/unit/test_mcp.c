@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests for core/mcp.c: line framing, JSON-RPC discipline and dispatch, in process (the
- * transport is a capture buffer; waiting tools run on the real loop). */
+ * Unit tests for the MCP server (core/mcp*.c): line framing, JSON text, JSON-RPC discipline and
+ * dispatch, in process (the transport is a capture buffer; waiting tools run on the real
+ * loop). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 
 #include "loop.h"
 #include "mcp.h"
+#include "mcp_int.h" /* vml__mcp_text */
 
 typedef struct cap {
     json_t *msgs; /* every line written, parsed */
@@ -174,6 +176,10 @@ static void test_envelope_errors(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_object_get(by_id(&c, "\"init\""), "result"), "protocolVersion")),
                         "2025-11-25");
+    /* the instructions are Lua's (vibeml.mcp.instructions), passed through */
+    assert_non_null(strstr(json_string_value(json_object_get(
+                               json_object_get(by_id(&c, "\"init\""), "result"), "instructions")),
+                           "check_setup"));
     feed(m, "{bad\n");
     assert_int_equal(err_code(json_array_get(c.msgs, json_array_size(c.msgs) - 1)), -32700);
     feed(m, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}\n");
@@ -183,6 +189,9 @@ static void test_envelope_errors(void **state)
     feed(m, "{\"jsonrpc\":\"2.0\",\"id\":5}\n");
     assert_int_equal(err_code(by_id(&c, "5")), -32600);
     feed(m, "{\"jsonrpc\":\"2.0\",\"id\":5.5,\"method\":\"ping\"}\n");
+    assert_int_equal(err_code(json_array_get(c.msgs, json_array_size(c.msgs) - 1)), -32600);
+    feed(m, "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890,"
+            "\"method\":\"ping\"}\n");
     assert_int_equal(err_code(json_array_get(c.msgs, json_array_size(c.msgs) - 1)), -32600);
     {
         size_t before = json_array_size(c.msgs);
@@ -194,6 +203,50 @@ static void test_envelope_errors(void **state)
     assert_null(by_id(&c, "6"));
     assert_int_equal(err_code(json_array_get(c.msgs, json_array_size(c.msgs) - 1)), -32600);
     done(m, &c);
+}
+
+/* What the server reads as JSON (vml_mcp_parse, also the HTTP bodies) and how it writes text
+ * that is not UTF-8. */
+static void test_json_text(void **state)
+{
+    json_t *v = NULL;
+    size_t pos = 0;
+    vml_err err;
+    char deep[2 * 2049 + 1];
+    (void)state;
+    /* a raw NUL byte: jansson alone would read the value before it and stop */
+    assert_int_equal(vml_mcp_parse("{}\0junk", 7, &v, &pos, &err), VML_EJSON);
+    assert_null(v);
+    assert_int_equal(pos, 2);
+    assert_non_null(strstr(err.msg, "NUL"));
+    /* an escaped NUL inside a string is JSON and kept */
+    assert_int_equal(vml_mcp_parse("\"a\\u0000b\"", 10, &v, NULL, NULL), 0);
+    assert_int_equal(json_string_length(v), 3);
+    json_decref(v);
+    /* refused: duplicate keys, bad UTF-8, trailing text, a lone surrogate */
+    assert_int_equal(vml_mcp_parse("{\"a\":1,\"a\":2}", 13, &v, NULL, &err), VML_EJSON);
+    assert_non_null(strstr(err.msg, "duplicate"));
+    assert_int_equal(vml_mcp_parse("\"\xff\"", 3, &v, NULL, NULL), VML_EJSON);
+    assert_int_equal(vml_mcp_parse("{} {}", 5, &v, &pos, NULL), VML_EJSON);
+    assert_int_equal(vml_mcp_parse("\"\\ud800\"", 8, &v, NULL, NULL), VML_EJSON);
+    /* valid JSON the reader cannot hold: not a parse error but a limit (-32600 on the wire) */
+    assert_int_equal(vml_mcp_parse("[123456789012345678901234567890]", 32, &v, NULL, &err),
+                     VML_ELIMIT);
+    assert_int_equal(vml_mcp_parse("1e400", 5, &v, NULL, NULL), VML_ELIMIT);
+    /* nesting: 2048 levels read, 2049 refused */
+    memset(deep, '[', 2048);
+    memset(deep + 2048, ']', 2048);
+    assert_int_equal(vml_mcp_parse(deep, 4096, &v, NULL, NULL), 0);
+    json_decref(v);
+    memset(deep, '[', 2049);
+    memset(deep + 2049, ']', 2049);
+    assert_int_equal(vml_mcp_parse(deep, 4098, &v, NULL, NULL), VML_EJSON);
+    /* text a tool gave that is not UTF-8: each bad byte becomes U+FFFD, the rest stays */
+    v = vml__mcp_text("ok \xc3\xa9 \xff \xe2\x82 end", 14);
+    assert_non_null(v);
+    assert_string_equal(json_string_value(v),
+                        "ok \xc3\xa9 \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd end");
+    json_decref(v);
 }
 
 static void test_tool_calls_and_cancel(void **state)
@@ -301,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_framing_split_and_joined),
         cmocka_unit_test(test_oversized_lines),
         cmocka_unit_test(test_envelope_errors),
+        cmocka_unit_test(test_json_text),
         cmocka_unit_test(test_tool_calls_and_cancel),
         cmocka_unit_test(test_batch_2025_03_26),
         cmocka_unit_test(test_elicitation_correlation),

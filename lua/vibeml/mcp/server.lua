@@ -1,10 +1,12 @@
--- vibeml.mcp.server — the Lua half of `vibeml serve` (the C half is core/mcp.c).
+-- vibeml.mcp.server — the Lua half of `vibeml serve` (the C half is core/mcp*.c, mcp.h).
 -- C calls: init(opts, hooks) once; tool_list() when the tool set changed; call(name, args,
 -- serial) as a task per tools/call; dispatch(method, params, serial, version) as a task for
--- resources/*, prompts/* and completion/complete; services() once.
--- hooks (C functions): progress(serial, done, total, message), log(level, data, logger),
--- notify(method, params), tools_changed(), supports(capability), cancelled(serial),
--- elicit(serial, message, schema).
+-- resources/*, prompts/* and completion/complete; services() once; and reads `instructions`
+-- (the text for the initialize result, vibeml.mcp.instructions).
+-- hooks (C functions, core/mcp_hooks.c): progress(serial, done, total, message),
+-- log(level, data, logger), notify(method, params), tools_changed(), supports(capability),
+-- cancelled(serial), elicit(serial, message, schema) and sample(serial, params) -> result |
+-- nil, message, code.
 --
 -- Resources: lua/vibeml/resources/<name>.lua returns
 --   { uri = "vibeml://x" | uriTemplate = "vibeml://jobs/{id}", name=, title=, description=,
@@ -25,7 +27,7 @@ local registry = require "vibeml.mcp.registry"
 local events = require "vibeml.events"
 local E = vibeml.E
 
-local M = { options = {}, load_errors = {} }
+local M = { options = {}, load_errors = {}, instructions = require "vibeml.mcp.instructions" }
 local hooks
 local static_resources, templates, resource_order = {}, {}, {}
 local prompts, prompt_order = {}, {}
@@ -60,8 +62,8 @@ end
 function Ctx:elicit(message, requested_schema)
   assert(type(message) == "string", "ctx:elicit(message, requested_schema)")
   if type(requested_schema) == "table" then registry.normalize_schema(requested_schema) end
-  local res, err = hooks.elicit(self._serial, message, requested_schema or vibeml.object{})
-  if res == nil then return nil, err end
+  local res, err, code = hooks.elicit(self._serial, message, requested_schema or vibeml.object{})
+  if res == nil then return nil, err, code end
   if type(res.action) ~= "string" then return nil, "the client's answer had no action" end
   return res
 end

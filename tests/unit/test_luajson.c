@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * Unit tests for core/conv: the Lua <-> JSON rules (core/conv.h). */
+ * Unit tests for core/luajson: the Lua <-> JSON rules (core/luajson.h). */
 #include "support.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conv.h"
+#include "luajson.h"
 
 static vml_script *S;
 
@@ -31,7 +31,7 @@ static char *enc(const char *expr, vml_err *e)
     snprintf(code, sizeof code, "return %s", expr);
     if (vml_test_eval(S, code, 1, e) < 0)
         return NULL;
-    if (vml_conv_encode(S->L, -1, JSON_COMPACT | JSON_SORT_KEYS, &out, e) < 0)
+    if (vml_luajson_encode(S->L, -1, JSON_COMPACT | JSON_SORT_KEYS, &out, e) < 0)
         out = NULL;
     lua_pop(S->L, 1);
     return out;
@@ -105,8 +105,8 @@ static void test_decode_roundtrip(void **state)
     for (i = 0; docs[i]; i++) {
         vml_err e;
         char *out = NULL;
-        assert_int_equal(vml_conv_decode(S->L, docs[i], strlen(docs[i]), &e), 0);
-        assert_int_equal(vml_conv_encode(S->L, -1, JSON_COMPACT | JSON_SORT_KEYS, &out, &e), 0);
+        assert_int_equal(vml_luajson_decode(S->L, docs[i], strlen(docs[i]), &e), 0);
+        assert_int_equal(vml_luajson_encode(S->L, -1, JSON_COMPACT | JSON_SORT_KEYS, &out, &e), 0);
         lua_pop(S->L, 1);
         assert_string_equal(out, docs[i]);
         free(out);
@@ -119,13 +119,13 @@ static void test_decode_errors_and_depth(void **state)
     char deep[400];
     int i;
     (void)state;
-    assert_int_equal(vml_conv_decode(S->L, "{\"a\":", 5, &e), VML_EJSON);
+    assert_int_equal(vml_luajson_decode(S->L, "{\"a\":", 5, &e), VML_EJSON);
     assert_non_null(strstr(e.msg, "line 1"));
     for (i = 0; i < 100; i++)
         deep[i] = '[';
     for (i = 100; i < 200; i++)
         deep[i] = ']';
-    assert_int_equal(vml_conv_decode(S->L, deep, 200, &e), VML_EJSON);
+    assert_int_equal(vml_luajson_decode(S->L, deep, 200, &e), VML_EJSON);
     assert_non_null(strstr(e.msg, "deeper than"));
     assert_int_equal(lua_gettop(S->L), 0);
 }

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT
- * libFuzzer target: core/conv.c, the only Lua <-> JSON converter (tool arguments and results,
+ * libFuzzer target: core/luajson.c, the only Lua <-> JSON converter (tool arguments and results,
  * plugin data, vibeml.json). Each input is read as JSON by jansson and pushed into Lua
- * (vml_conv_push), then converted back (vml_conv_to_json): the value must come back equal,
+ * (vml_luajson_push), then converted back (vml_luajson_to_json): the value must come back equal,
  * shape included (empty array stays array). The same text also goes through
  * vibeml.json.decode/encode (compact and indented): decoding what encode wrote gives the same
  * value (compared as sorted-key text), and decode must
- * accept what jansson accepts (up to the nesting limit). Build: tests/fuzz/run.sh conv. */
+ * accept what jansson accepts (up to the nesting limit). Build: tests/fuzz/run.sh luajson. */
 #include <jansson.h>
 
-#include "conv.h"
+#include "luajson.h"
 #include "fuzz_lua.h"
 
 static const char harness[] =
@@ -41,9 +41,9 @@ static int push_back(lua_State *L)
     const json_t *j = lua_touserdata(L, 1);
     json_t **back = lua_touserdata(L, 2);
     vml_err err;
-    if (vml_conv_push(L, j, &err) < 0)
-        return 0; /* deeper than VML_CONV_MAX_DEPTH: refused, nothing pushed */
-    if (vml_conv_to_json(L, -1, back, &err) < 0) {
+    if (vml_luajson_push(L, j, &err) < 0)
+        return 0; /* deeper than VML_LUAJSON_MAX_DEPTH: refused, nothing pushed */
+    if (vml_luajson_to_json(L, -1, back, &err) < 0) {
         fprintf(stderr, "fuzz: FINDING to_json refused what push made: %s\n", vml_err_msg(&err));
         abort();
     }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
  *
- * conv — Lua <-> JSON (see conv.h).
+ * luajson — Lua <-> JSON (see luajson.h).
  *
  * Uses: err, jansson, Lua 5.4.
  */
-#include "conv.h"
+#include "luajson.h"
 
 #include <lauxlib.h>
 #include <math.h>
@@ -14,12 +14,12 @@
 static const char null_token = 0;
 static const char k_array_mt = 0, k_object_mt = 0;
 
-void vml_conv_push_null(lua_State *L)
+void vml_luajson_push_null(lua_State *L)
 {
     lua_pushlightuserdata(L, (void *)&null_token);
 }
 
-int vml_conv_isnull(lua_State *L, int idx)
+int vml_luajson_isnull(lua_State *L, int idx)
 {
     return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == &null_token;
 }
@@ -37,7 +37,7 @@ static void push_marker(lua_State *L, char kind)
     }
 }
 
-void vml_conv_mark(lua_State *L, int idx, char kind)
+void vml_luajson_mark(lua_State *L, int idx, char kind)
 {
     idx = lua_absindex(L, idx);
     push_marker(L, kind);
@@ -60,14 +60,14 @@ static char marker_of(lua_State *L, int idx)
 
 static int push_rec(lua_State *L, const json_t *j, int depth, vml_err *err)
 {
-    if (depth > VML_CONV_MAX_DEPTH)
+    if (depth > VML_LUAJSON_MAX_DEPTH)
         return vml_err_set(err, VML_EJSON, "JSON nested deeper than %d levels",
-                           VML_CONV_MAX_DEPTH);
+                           VML_LUAJSON_MAX_DEPTH);
     if (!lua_checkstack(L, 4))
         return vml_err_set(err, VML_ENOMEM, "Lua stack exhausted converting JSON");
     switch (json_typeof(j)) {
     case JSON_NULL:
-        vml_conv_push_null(L);
+        vml_luajson_push_null(L);
         return 0;
     case JSON_TRUE:
         lua_pushboolean(L, 1);
@@ -95,7 +95,7 @@ static int push_rec(lua_State *L, const json_t *j, int depth, vml_err *err)
             }
             lua_rawseti(L, -2, (lua_Integer)i + 1);
         }
-        vml_conv_mark(L, -1, 'a');
+        vml_luajson_mark(L, -1, 'a');
         return 0;
     }
     case JSON_OBJECT: {
@@ -112,14 +112,14 @@ static int push_rec(lua_State *L, const json_t *j, int depth, vml_err *err)
             }
             lua_rawset(L, -3);
         }
-        vml_conv_mark(L, -1, 'o');
+        vml_luajson_mark(L, -1, 'o');
         return 0;
     }
     }
     return vml_err_set(err, VML_EJSON, "unknown JSON type");
 }
 
-int vml_conv_push(lua_State *L, const json_t *j, vml_err *err)
+int vml_luajson_push(lua_State *L, const json_t *j, vml_err *err)
 {
     return push_rec(L, j, 0, err);
 }
@@ -245,9 +245,9 @@ static int to_json_rec(lua_State *L, int idx, json_t **out, int depth, char *pat
                        vml_err *err)
 {
     json_t *v = NULL;
-    if (depth > VML_CONV_MAX_DEPTH)
+    if (depth > VML_LUAJSON_MAX_DEPTH)
         return vml_err_set(err, VML_EJSON, "%s: nested deeper than %d levels (a cycle?)", path,
-                           VML_CONV_MAX_DEPTH);
+                           VML_LUAJSON_MAX_DEPTH);
     if (!lua_checkstack(L, 6))
         return vml_err_set(err, VML_ENOMEM, "Lua stack exhausted converting to JSON");
     switch (lua_type(L, idx)) {
@@ -279,7 +279,7 @@ static int to_json_rec(lua_State *L, int idx, json_t **out, int depth, char *pat
     case LUA_TTABLE:
         return table_to_json(L, idx, out, depth, path, pn, err);
     case LUA_TLIGHTUSERDATA:
-        if (vml_conv_isnull(L, idx)) {
+        if (vml_luajson_isnull(L, idx)) {
             v = json_null();
             break;
         }
@@ -294,17 +294,17 @@ static int to_json_rec(lua_State *L, int idx, json_t **out, int depth, char *pat
     return 0;
 }
 
-int vml_conv_to_json(lua_State *L, int idx, json_t **out, vml_err *err)
+int vml_luajson_to_json(lua_State *L, int idx, json_t **out, vml_err *err)
 {
     char path[512] = "$";
     *out = NULL;
     return to_json_rec(L, lua_absindex(L, idx), out, 0, path, sizeof path, err);
 }
 
-int vml_conv_encode(lua_State *L, int idx, size_t flags, char **out, vml_err *err)
+int vml_luajson_encode(lua_State *L, int idx, size_t flags, char **out, vml_err *err)
 {
     json_t *j = NULL;
-    int rc = vml_conv_to_json(L, idx, &j, err);
+    int rc = vml_luajson_to_json(L, idx, &j, err);
     if (rc < 0)
         return rc;
     *out = json_dumps(j, flags | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
@@ -324,7 +324,7 @@ static int l_json_guard_gc(lua_State *L)
     return 0;
 }
 
-int vml_conv_decode(lua_State *L, const char *text, size_t len, vml_err *err)
+int vml_luajson_decode(lua_State *L, const char *text, size_t len, vml_err *err)
 {
     json_error_t je;
     json_t **slot;
@@ -344,7 +344,7 @@ int vml_conv_decode(lua_State *L, const char *text, size_t len, vml_err *err)
         return vml_err_set(err, VML_EJSON, "invalid JSON at line %d, column %d: %s", je.line,
                            je.column, je.text);
     }
-    rc = vml_conv_push(L, *slot, err);
+    rc = vml_luajson_push(L, *slot, err);
     json_decref(*slot);
     *slot = NULL;
     if (rc < 0) {
