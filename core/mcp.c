@@ -936,11 +936,11 @@ static json_t *text_content(const char *text)
     return json_pack("[{s:s, s:s}]", "type", "text", "text", text);
 }
 
-static void tool_done(vml_task *t, int rc, const vml_err *err, void *ud)
+static void tool_done(vml_task *task, int rc, const vml_err *err, void *ud)
 {
     req *r = ud;
     vml_mcp *m = r->m;
-    lua_State *co = vml_task_thread(t);
+    lua_State *co = vml_task_thread(task);
     json_t *structured = NULL, *result = NULL, *entry;
     const struct compiled_tool *ct;
     vml_err e;

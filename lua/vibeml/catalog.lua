@@ -114,15 +114,16 @@ local function build()
     end
   end
   for cloud, c in pairs(cached) do
-    local text = vibeml.fs.read(c.path)
-    local n, err = text and add_rows(text, c.path, offers, skipped, cloud)
-    if n then
-      sources[cloud] = { kind = "cache", fetched_at = c.fetched_at, rows = n, url = c.url }
+    local text, why = vibeml.fs.read(c.path)
+    local rows
+    if text then rows, why = add_rows(text, c.path, offers, skipped, cloud) end
+    if rows then
+      sources[cloud] = { kind = "cache", fetched_at = c.fetched_at, rows = rows, url = c.url }
     else
       -- a damaged cache must not stop planning: fall back to the snapshot for that cloud
       for _, o in ipairs(tmp) do if o.cloud == cloud then offers[#offers + 1] = o end end
       sources[cloud] = { kind = "snapshot", date = M.SNAPSHOT_DATE,
-                         note = "cache unreadable: " .. tostring(err) }
+                         note = "cache unreadable: " .. tostring(why) }
     end
   end
   local by_gpu = {}

@@ -53,7 +53,7 @@ local function load_maps()
 end
 
 local function build()
-  local specs, index, bycloud = {}, {}, {}
+  local specs, bycloud = {}, {}
   local maps, problems = load_maps()
   for _, map in ipairs(maps) do
     local cloud = map.cloud or map.name
@@ -81,7 +81,7 @@ local function build()
   local ents = {}
   for name, sp in pairs(specs) do ents[#ents + 1] = { name = name, aliases = sp.aliases } end
   table.sort(ents, function(a, b) return a.name < b.name end)
-  index = names.index(ents)
+  local index = names.index(ents)
   registry = { specs = specs, index = index, maps = bycloud, problems = problems }
   return registry
 end

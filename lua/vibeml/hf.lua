@@ -176,8 +176,8 @@ function M.count_params(info)
       n = tonumber(n) or 0
       if bnb4 and dtype == "U8" then sum = sum + 2 * n
       elseif packed8 and dtype == "I32" then sum = sum + 8 * n
-      elseif bnb4 and dtype == "F32" and has16 then -- absmax/quant-map statistics, not weights
-      else sum = sum + n end
+      -- F32 beside 16-bit tensors in a bnb 4-bit file: absmax/quant-map statistics, not weights
+      elseif not (bnb4 and dtype == "F32" and has16) then sum = sum + n end
     end
     if sum > 0 then return sum / 1e9, "4bit" end
   end

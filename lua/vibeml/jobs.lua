@@ -228,7 +228,7 @@ end
 -- Turns what launch was given into {task=, plan=, info=} or nil, message, code. One straight
 -- path: a plan (from the planner, with the task it built from the ranked candidates) or a ready
 -- task table; a request is planned once, here, and never re-planned or re-built.
-local function resolve(input, opts)
+local function resolve(input)
   if type(input) ~= "table" then return fail("launch needs a plan or a request table") end
   local plan
   if input.best and input.request then
@@ -329,7 +329,7 @@ function M.launch(input, opts)
   if not secrets then return fail(serr, "VML_ESECRET") end
   local storage = require "vibeml.jobs.storage"
   progress(0, 4, "planning")
-  local r, msg, code = resolve(input, opts)
+  local r, msg, code = resolve(input)
   if not r then return nil, msg, code end
   local task, info = r.task, r.info
   if type(task) ~= "table" then return fail("the plan has no task to launch") end

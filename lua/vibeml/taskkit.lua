@@ -106,7 +106,7 @@ end
 -- The checkpoint folder named in the parameters document: a relative default that the backend
 -- always overrides with the job's own folder (VIBEML_CHECKPOINT_DIR). No mounts here: the
 -- backend mounts the durable bucket (vibeml.jobs.storage).
-function M.checkpoints(p)
+function M.checkpoints()
   return nil, "checkpoints"
 end
 
@@ -146,7 +146,7 @@ end
 -- gpu=bool, method=, envs={...constant extra envs}}.
 function M.task(spec)
   local p = spec.p
-  local mounts, ckpt = M.checkpoints(p)
+  local mounts, ckpt = M.checkpoints()
   local envs = { VIBEML_PARAMS = M.params_doc(spec.workflow, p, ckpt, spec.extra),
                  VIBEML_WORKFLOW = spec.workflow,
                  PYTHONUNBUFFERED = "1" }

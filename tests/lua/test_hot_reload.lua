@@ -14,7 +14,7 @@ local latencies = {}
 
 local seen = { workflows_changed = 0, plugin_error = {}, log = {} }
 events.on("workflows_changed", function() seen.workflows_changed = seen.workflows_changed + 1 end)
-events.on("plugin_error", function(name, msg) seen.plugin_error[#seen.plugin_error + 1] = msg end)
+events.on("plugin_error", function(_, msg) seen.plugin_error[#seen.plugin_error + 1] = msg end)
 events.on("log", function(level, msg) seen.log[#seen.log + 1] = level .. ": " .. msg end)
 
 local function source(version, build_body, prefix)

@@ -212,7 +212,7 @@ T.case("vibeml.plan{} is the planner", function()
   local p = assert(vibeml.plan { model = "org/Model-3B", offline = true, no_task = true, max_cost = 5 })
   T.ok(p.best.cost.expected <= 5)
   local none, msg, code = vibeml.plan { model = "org/Model-3B", gpu = "RTX9000", offline = true }
-  T.eq(none, nil); T.eq(code, "VML_EINVAL")
+  T.eq(none, nil); T.eq(code, "VML_EINVAL"); T.contains(msg, "RTX9000")
 end)
 
 T.case("vibeml.gpus{} filters", function()

@@ -3,7 +3,6 @@
 -- workflow cannot run on. The rule is re-stated here from the GPUs' facts, apart from the planner.
 local T = require "vibeml.test"
 local planner = require "vibeml.planner"
-local catalog = require "vibeml.catalog"
 local gpus = require "vibeml.gpus"
 
 -- Independent statement of the rule: CUDA workflows need an NVIDIA GPU; the HF workflows force
@@ -85,7 +84,7 @@ T.case("sizes outside a workflow's range are refused with the workflow that fits
   T.eq(#info.workflows, 0, "nothing covers 405B")
   p, msg, code, info = planner.plan { model = "org/Model-100B", params_b = 100, workflow = "lora",
     offline = true, no_task = true, ignore_preferences = true }
-  T.eq(p, nil)
+  T.eq(p, nil); T.eq(code, "VML_EINVAL")
   T.contains(msg, "Use workflow unsloth.")
   T.eq(info.workflows[1], "unsloth")
   -- alternatives mark out-of-range workflows infeasible

@@ -3,7 +3,7 @@ local T = require "vibeml.test"
 
 local progress = {}
 local ctx = {
-  progress = function(self, done, total, msg) progress[#progress + 1] = { done, total, msg } end,
+  progress = function(_, done, total, msg) progress[#progress + 1] = { done, total, msg } end,
   log = function() end,
   supports = function() return false end,
 }

@@ -312,7 +312,7 @@ T.case("selection: model size, budget, preference, deadline, with the reason", f
     function(name) return est[name] end)
   T.eq(n, "lora"); T.contains(why, "full would cost about $300.00, over the $50.00 budget")
   T.contains(why, "estimated $40.00")
-  n, why = wf.select({ params_b = 8, preference = "balanced", deadline_h = 3.5 },
+  n = wf.select({ params_b = 8, preference = "balanced", deadline_h = 3.5 },
     function(name) return est[name] end)
   T.eq(n, "lora")
   n, why = wf.select({ params_b = 8, preference = "cheapest", deadline_h = 3.5 },

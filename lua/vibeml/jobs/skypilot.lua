@@ -183,8 +183,8 @@ function M.clouds()
       for cloud, caps in pairs(type(ws) == "table" and ws or {}) do
         local n = tostring(cloud):lower()
         if not seen[n] then seen[n] = true; names[#names + 1] = n end
-        for _, c in ipairs(type(caps) == "table" and caps or {}) do
-          if c == "storage" then storage[n] = true end
+        for _, cap in ipairs(type(caps) == "table" and caps or {}) do
+          if cap == "storage" then storage[n] = true end
         end
       end
     end
@@ -692,7 +692,8 @@ end
 
 -- }===============================================================
 
-function M.stop(row, reason, grace)
+-- (no grace period: SkyPilot's cancel has none)
+function M.stop(row, reason, _grace)
   jdb.update(row.id, { stop_requested_at = jdb.now(), stop_reason = reason or "user" })
   if not row.backend_id then
     if row.sky_name and row.mode ~= "cluster" then

@@ -74,7 +74,7 @@ local tools = {
     inputSchema = { type = "object", properties = {} },
     handler = function(args, ctx)
       if not ctx:supports("elicitation") then
-        local r, err = ctx:elicit("x", {})
+        local _, err = ctx:elicit("x", {})
         return { supported = false, error = err }
       end
       local r, err = ctx:elicit("Spend $12.50 on 1x A100 for 2 h?", {
@@ -149,7 +149,7 @@ function M.install(server)
   server.add_resource{ uriTemplate = "vibeml://test/items/{id}", name = "test-item",
     description = "Items by id (test)", mimeType = "text/plain",
     list = function() return { { uri = "vibeml://test/items/a", name = "item a" } } end,
-    complete = function(arg, value) return { "a", "b", "abc" } end,
+    complete = function() return { "a", "b", "abc" } end,
     read = function(uri, p)
       if p.id == "missing" then error({ code = "VML_ENOENT", message = "no item " .. p.id }) end
       return "item " .. p.id

@@ -6,8 +6,6 @@ local function money_fmt(v)
   return vibeml.ledger.format_usd(v)
 end
 
-local usd = { type = { "number", "null" } }
-
 return {
   name = "get_budget",
   title = "Get budget",

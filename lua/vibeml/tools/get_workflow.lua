@@ -24,7 +24,7 @@ return {
     if not d then return nil, e end
     d.path = nil -- where the file lives on this machine is not the assistant's business
     local hp = {}
-    for k, v in pairs(d.hyperparameters or {}) do hp[#hp + 1] = k end
+    for k in pairs(d.hyperparameters or {}) do hp[#hp + 1] = k end
     table.sort(hp)
     local lines = { string.format("%s %s — %s (%s, %g-%gB)", d.name, d.version, d.title, d.method,
       d.model_sizes.min_b, d.model_sizes.max_b), d.description, "hyperparameters:" }
