@@ -26,6 +26,9 @@ stds.vibeml_plugin = sandbox { "clock", "date", "difftime", "time" }
 
 std = "vibeml_script"
 max_line_length = 100
+-- Lines inside a [[long string]] are data (a shell script, a usage text, a plugin's source written
+-- by a test) whose line breaks are part of the value, so they are not wrapped.
+max_string_line_length = false
 
 -- Hooks keep the signature their caller documents (a tool's handler(args, ctx), an error rule's
 -- fixes(ctx), a resource's read(uri, params), methods' self) even where one body needs less.

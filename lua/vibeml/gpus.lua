@@ -8,7 +8,8 @@
 --   gpus.cloud_map(cloud)-> that cloud's gpu_map descriptor | nil
 --   gpus.usable_gb(spec) -> memory a training process can use (GB)
 --   gpus.reload()        -> drops the cache (after plugins change)
--- A spec: { name=, memory_gb=, usable_gb=, bf16_tflops=, arch=, arch_factor=, vendor=, cc=, aliases={},
+-- A spec: { name=, memory_gb=, usable_gb=, bf16_tflops=, arch=, arch_factor=, vendor=, cc=,
+-- aliases={},
 --           clouds={cloud=true}, instance_types={cloud={type=gpus_per_node}},
 --           overrides={cloud={type={bf16_tflops=, interconnect=}}}, note= }
 local names = require "vibeml.names"
@@ -32,7 +33,8 @@ local function load_maps()
       end
       local st = type(plugins.status) == "function" and plugins.status() or nil
       for _, e in ipairs(st and st.errors or {}) do
-        problems[#problems + 1] = type(e) == "table" and (tostring(e.name) .. ": " .. tostring(e.message)) or tostring(e)
+        problems[#problems + 1] = type(e) == "table"
+          and (tostring(e.name) .. ": " .. tostring(e.message)) or tostring(e)
       end
       if #maps > 0 then return maps, problems end
     end
@@ -152,7 +154,8 @@ function M.resolve(name)
   local list = {}
   for _, sp in ipairs(M.list()) do list[#list + 1] = { name = sp.name, aliases = sp.aliases } end
   local msg, close = names.unknown("GPU type", name, list)
-  return nil, msg:gsub("^unknown GPU type '([^']*)'", "GPU type '%1' not supported"), "VML_EINVAL", close
+  return nil, msg:gsub("^unknown GPU type '([^']*)'", "GPU type '%1' not supported"), "VML_EINVAL",
+    close
 end
 
 function M.cloud_map(cloud) return reg().maps[cloud] end

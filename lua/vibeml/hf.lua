@@ -225,7 +225,9 @@ function M.model_info(id, opts)
       "VML_EHTTP"
   end
   local info = decode(r.body)
-  if not info then return nil, "the Hugging Face Hub sent an unreadable answer for " .. id, "VML_EPROTO" end
+  if not info then
+    return nil, "the Hugging Face Hub sent an unreadable answer for " .. id, "VML_EPROTO"
+  end
   local params_b, quantized = M.count_params(info)
   local card = type(info.cardData) == "table" and info.cardData or {}
   local cfg = type(info.config) == "table" and info.config or {}
@@ -320,11 +322,13 @@ function M.dataset_info(id, opts)
     return not_found("Dataset", "datasets", id, opts)
   end
   if r.status ~= 200 then
-    return nil, string.format("the Hugging Face Hub answered HTTP %d for dataset '%s'", r.status, id),
+    return nil,
+      string.format("the Hugging Face Hub answered HTTP %d for dataset '%s'", r.status, id),
       "VML_EHTTP"
   end
   local meta = decode(r.body) or {}
-  local out = { id = meta.id or id, gated = meta.gated ~= nil and meta.gated ~= false and meta.gated or false,
+  local out = { id = meta.id or id, gated = meta.gated ~= nil and meta.gated ~= false and meta.gated
+    or false,
                 private = meta.private == true }
   -- the dataset viewer: /info for columns and split sizes (bytes → mean tokens)
   local vr = get(("%s/info?dataset=%s"):format(viewer(), urlencode(id)), opts)
@@ -342,7 +346,9 @@ function M.dataset_info(id, opts)
       di = type(pick) == "table" and pick or {}
     end
     local cols = {}
-    for name in pairs(type(di.features) == "table" and di.features or {}) do cols[#cols + 1] = name end
+    for name in pairs(type(di.features) == "table" and di.features or {}) do
+      cols[#cols + 1] = name
+    end
     table.sort(cols)
     out.columns = cols
     out.format = M.detect_format(di.features)

@@ -73,12 +73,16 @@ function M.where(row)
   if row.backend == "local" then
     return "this machine (local backend)"
   end
-  local place = row.cloud and (row.cloud .. (row.region and ("/" .. row.region) or "")) or "the cheapest enabled cloud SkyPilot finds"
-  local what = row.gpu and (string.format("%sx%s", math.tointeger(row.gpu_count or 1) or 1, row.gpu)) or "CPU only"
+  local place = row.cloud and (row.cloud .. (row.region and ("/" .. row.region) or ""))
+    or "the cheapest enabled cloud SkyPilot finds"
+  local what = row.gpu
+    and (string.format("%sx%s", math.tointeger(row.gpu_count or 1) or 1, row.gpu)) or "CPU only"
   if row.mode == "cluster" then
-    return string.format("SkyPilot cluster %s on %s (%s%s)", row.cluster or row.sky_name or "?", place, what, row.spot == 1 and ", spot" or "")
+    return string.format("SkyPilot cluster %s on %s (%s%s)", row.cluster or row.sky_name or "?",
+      place, what, row.spot == 1 and ", spot" or "")
   end
-  return string.format("SkyPilot managed job %s on %s (%s%s)", row.backend_id or "(not yet assigned)", place, what, row.spot == 1 and ", spot" or "")
+  return string.format("SkyPilot managed job %s on %s (%s%s)", row.backend_id
+    or "(not yet assigned)", place, what, row.spot == 1 and ", spot" or "")
 end
 
 -- Where a job's results are: the bucket URIs of its output and last checkpoint (cloud), or its
@@ -89,7 +93,10 @@ function M.outputs_of(row)
   local db = jdb.db()
   local out = { output = lay.output_uri, checkpoints = lay.checkpoints_uri, bucket = lay.bucket,
                 store = lay.store, fetch = lay.fetch }
-  local ck = db:first("SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1", row.id)
+  local ck =
+    db:first(
+    "SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1",
+      row.id)
   local ckd = ck and decode(ck.data)
   if type(ckd) == "table" and type(ckd.path) == "string" then
     -- the path on the VM, under the mount, as a bucket URI
@@ -101,7 +108,10 @@ function M.outputs_of(row)
     out.last_checkpoint = path
     out.last_checkpoint_step = ckd.step
   end
-  local art = db:first("SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact' ORDER BY id DESC LIMIT 1", row.id)
+  local art =
+    db:first(
+    "SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = " ..
+      "'artifact' ORDER BY id DESC LIMIT 1", row.id)
   out.saved = art ~= nil
   local params = decode(row.params)
   if type(params) == "table" and type(params.push_to_hub) == "string" then
@@ -114,13 +124,17 @@ end
 
 function M.status_of(row)
   local now = jdb.now()
-  local accrued = row.cost_final or (jdb.TERMINAL[row.state] and row.cost_accrued) or math.max(row.cost_accrued or 0, jdb.cost_of(row, now))
+  local accrued = row.cost_final or (jdb.TERMINAL[row.state] and row.cost_accrued)
+    or math.max(row.cost_accrued or 0, jdb.cost_of(row, now))
   local pct
-  if row.step and row.total_steps and row.total_steps > 0 then pct = round(100 * row.step / row.total_steps, 1) end
+  if row.step and row.total_steps and row.total_steps > 0 then
+    pct = round(100 * row.step / row.total_steps, 1)
+  end
   local failure
   if row.failure_category then
     failure = { category = row.failure_category, message = row.failure_message,
-                fixes = decode(row.failure_advice) or vibeml.array(), retry = row.failure_retry == 1 }
+                fixes = decode(row.failure_advice) or vibeml.array(),
+                  retry = row.failure_retry == 1 }
   end
   local runtime
   if row.started_at then runtime = round((row.ended_at or now) - row.started_at, 1) end
@@ -135,7 +149,8 @@ function M.status_of(row)
                  learning_rate = row.lr, tokens_per_s = row.tokens_per_s,
                  eta_s = not jdb.TERMINAL[row.state] and row.eta_s or nil,
                  epoch = row.epoch, updated_at = row.progress_at },
-    cost = { currency = "USD", rate_hr = row.rate_hr, nodes = row.nodes, accrued = round(accrued, 6),
+    cost = { currency = "USD", rate_hr = row.rate_hr, nodes = row.nodes,
+      accrued = round(accrued, 6),
              final = row.cost_final and round(row.cost_final, 6) or nil, cap = row.cap_usd,
              billed_hours = round(jdb.billed_seconds(row, now) / 3600, 6) },
     estimate = decode(row.estimate),
@@ -150,7 +165,9 @@ end
 
 function M.status(id)
   local row = jdb.get(id)
-  if not row then return fail("no job '" .. tostring(id) .. "' (list them with `vibeml jobs list`)", "VML_ENOENT") end
+  if not row then
+    return fail("no job '" .. tostring(id) .. "' (list them with `vibeml jobs list`)", "VML_ENOENT")
+  end
   return M.status_of(row)
 end
 
@@ -234,7 +251,8 @@ local function resolve(input)
   if input.best and input.request then
     plan = input
   elseif input.task then
-    return { task = input.task, info = { workflow = input.workflow or (input.task.vibeml or {}).workflow,
+    return { task = input.task,
+      info = { workflow = input.workflow or (input.task.vibeml or {}).workflow,
       model = input.model, dataset = input.dataset, params = input.hyperparameters,
       rate_hr = input.rate_hr, gpu_required = input.gpu_required, estimate = input.estimate,
       candidates = input.candidates } }
@@ -251,7 +269,8 @@ local function resolve(input)
   local wf = type(plan.workflow) == "table" and plan.workflow.name or plan.workflow
   local req = plan.request or {}
   if not plan.task then
-    return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset"), "VML_EINVAL")
+    return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset"),
+      "VML_EINVAL")
   end
   local gpu_required
   local workflows = require "vibeml.workflows"
@@ -315,7 +334,8 @@ local function candidate_rates(info)
   local out = {}
   for _, c in ipairs(info.candidates or {}) do
     out[#out + 1] = { gpu = c.accelerator, count = c.count, cloud = c.cloud, region = c.region,
-                      spot = c.spot and true or false, rate_hr = c.rate_hr, instance_type = c.instance_type }
+                      spot = c.spot and true or false, rate_hr = c.rate_hr,
+                        instance_type = c.instance_type }
   end
   return out
 end
@@ -336,7 +356,10 @@ function M.launch(input, opts)
   local backend_name, why = opts.backend, "asked for"
   if not backend_name then backend_name, why = M.default_backend() end
   local backend = M.backend(backend_name)
-  if not backend then return fail("unknown backend '" .. tostring(backend_name) .. "' (use local or skypilot)", "VML_EINVAL") end
+  if not backend then
+    return fail("unknown backend '" .. tostring(backend_name) .. "' (use local or skypilot)",
+      "VML_EINVAL")
+  end
   local local_run = backend_name == "local"
   -- the bucket is chosen before anything is written: a bad `storage` preference refuses here
   local where
@@ -347,7 +370,9 @@ function M.launch(input, opts)
     local okp, prefs = pcall(require, "vibeml.prefs")
     if okp and type(prefs) == "table" then
       local okg, p = pcall(prefs.get)
-      if okg and type(p) == "table" and type(p.storage) == "string" then pref_storage = p.storage end
+      if okg and type(p) == "table" and type(p.storage) == "string" then
+        pref_storage = p.storage
+      end
     end
     local first = (info.candidates or {})[1] or {}
     if not first.cloud and not info.cloud and backend.storage_clouds then
@@ -358,7 +383,9 @@ function M.launch(input, opts)
     where, werr = storage.resolve({ bucket = opts.storage or info.storage or pref_storage,
       bucket_source = (opts.storage or info.storage) and "request" or "preference",
       cloud = first.cloud or info.cloud, user = user })
-    if not where then return fail(werr .. " (set it with `vibeml config set storage s3://BUCKET`)", "VML_ECONFIG") end
+    if not where then
+      return fail(werr .. " (set it with `vibeml config set storage s3://BUCKET`)", "VML_ECONFIG")
+    end
   end
   local secret_env = opts.secrets
   if secret_env == nil then
@@ -367,7 +394,8 @@ function M.launch(input, opts)
     secret_env = se
   end
   local rate = opts.rate_hr or (not local_run and info.rate_hr) or 0
-  local cap = opts.cap or info.max_cost or (info.estimate and info.estimate.cost and info.estimate.cost.max)
+  local cap = opts.cap or info.max_cost
+    or (info.estimate and info.estimate.cost and info.estimate.cost.max)
   -- one cap everywhere (jobs show, status, budget): the ledger stops the job at the lower of
   -- its own cap and the per-job cap, so that is the cap the job row shows
   if not local_run and money.effective_cap then
@@ -380,8 +408,10 @@ function M.launch(input, opts)
   local id = jdb.insert({
     name = name, workflow = info.workflow, model = info.model, dataset = info.dataset,
     params = vibeml.json.encode(params), backend = backend_name,
-    offer = (info.gpu or info.cloud or info.candidates) and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
-      region = info.region, spot = info.spot, candidates = not local_run and vibeml.array(candidate_rates(info)) or nil }) or nil,
+    offer = (info.gpu or info.cloud or info.candidates)
+      and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
+      region = info.region, spot = info.spot, candidates = not local_run
+        and vibeml.array(candidate_rates(info)) or nil }) or nil,
     gpu = not local_run and info.gpu or nil, gpu_count = not local_run and info.gpu_count or nil,
     cloud = not local_run and info.cloud or nil, region = not local_run and info.region or nil,
     spot = (not local_run and info.spot ~= nil) and (info.spot and 1 or 0) or nil,
@@ -400,14 +430,17 @@ function M.launch(input, opts)
     local okw, werr = pcall(require("vibeml.workflows").write_files, task, workdir)
     if not okw then
       jdb.update(id, { state = "failed", failure_category = "setup", failure_retry = 0, dir = dir,
-        failure_message = "could not prepare the job's files: " .. tostring(werr) }, "files missing")
-      return nil, "could not prepare the job's files: " .. tostring(werr), "VML_EIO", { job_id = id }
+        failure_message = "could not prepare the job's files: " .. tostring(werr) },
+          "files missing")
+      return nil, "could not prepare the job's files: " .. tostring(werr), "VML_EIO",
+        { job_id = id }
     end
     task.workdir = workdir
   end
   assert(vibeml.fs.write(task_path, (require("vibeml.workflows").encode_task(task))))
   assert(vibeml.fs.write(dir .. "/task.json", vibeml.json.encode(task)))
-  jdb.update(id, { dir = dir, task_path = dir .. "/task.json", storage = vibeml.json.encode(layout) })
+  jdb.update(id,
+    { dir = dir, task_path = dir .. "/task.json", storage = vibeml.json.encode(layout) })
   progress(1, 4, "checking the budget")
   local est_cost = info.estimate and info.estimate.cost or {}
   local amount = est_cost.max or est_cost.expected or cap or 0
@@ -426,7 +459,8 @@ function M.launch(input, opts)
   if not local_run and opts.confirm and not opts.ctx and money.confirm_cap then
     -- the CLI: a cap below the expected cost is put to the person first (launch_training asks
     -- through elicitation before it calls launch)
-    local okc, msg_c = money.confirm_cap{ cap = cap, expected = est_cost.expected, confirm = opts.confirm }
+    local okc, msg_c = money.confirm_cap{ cap = cap, expected = est_cost.expected,
+      confirm = opts.confirm }
     if not okc then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_retry = 0,
         failure_message = "budget: " .. tostring(msg_c) }, "cap below the estimate")
@@ -435,22 +469,33 @@ function M.launch(input, opts)
   end
   if not local_run and amount > 0 then
     local fn = (opts.ctx or opts.confirm) and money.authorize or money.reserve
-    local okr, ok, rmsg, rcode, rinfo = pcall(fn, { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
-    if not okr then ok, rmsg, rcode = nil, "the budget check failed: " .. tostring(type(ok) == "table" and ok.message or ok), "VML_EMONEY" end
+    local okr, ok, rmsg, rcode, rinfo = pcall(fn,
+      { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
+    if not okr then
+      ok, rmsg, rcode = nil, "the budget check failed: "
+        .. tostring(type(ok) == "table" and ok.message or ok), "VML_EMONEY"
+    end
     if not ok then
-      jdb.update(id, { state = "failed", failure_category = "quota", failure_message = "budget: " .. tostring(rmsg),
+      jdb.update(id,
+        { state = "failed", failure_category = "quota", failure_message = "budget: "
+        .. tostring(rmsg),
                        failure_retry = 0 }, "budget refused")
       return nil, rmsg, rcode or "VML_EMONEY", rinfo
     end
   end
   progress(2, 4, "starting on " .. backend_name)
   local row = jdb.get(id)
-  local ok, smsg, scode = backend.start(row, task, { secrets = secret_env, gpu_required = info.gpu_required,
+  local ok, smsg, scode = backend.start(row, task,
+    { secrets = secret_env, gpu_required = info.gpu_required,
     managed = opts.managed, task_path = task_path, retries = opts.retries })
   if not ok then
     local c = require("vibeml.jobs.errors").classify(smsg or "", { job_id = id })
-    if jdb.get(id).state ~= "failed" then jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == "VML_EUNSUPPORTED" and "invalid_resource" or "setup"),
-      failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes)) or nil,
+    if jdb.get(id).state ~= "failed" then
+      jdb.update(id,
+      { state = "failed", failure_category = c and c.category
+      or (scode == "VML_EUNSUPPORTED" and "invalid_resource" or "setup"),
+      failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes))
+        or nil,
       failure_retry = c and c.retry and 1 or 0 }, "start failed") end
     if not local_run then pcall(money.release, id) end
     announce(id)
@@ -483,7 +528,8 @@ function M.list(filter)
   local offset = math.tointeger(filter.offset or 0) or 0
   args[#args + 1] = limit
   args[#args + 1] = offset
-  local rows = db:query("SELECT * FROM jobs" .. w .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args))
+  local rows = db:query("SELECT * FROM jobs" .. w
+    .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args))
   local out = {}
   for i, row in ipairs(rows) do out[i] = M.status_of(row) end
   return vibeml.array(out), total
@@ -499,7 +545,8 @@ function M.stop(id, opts)
   if not ok then return nil, msg, code end
   announce(id)
   if opts.wait ~= false then
-    local st = M.wait(id, { timeout = opts.wait_timeout or ((opts.grace or 10) + 20), interval = 0.2 })
+    local st = M.wait(id,
+      { timeout = opts.wait_timeout or ((opts.grace or 10) + 20), interval = 0.2 })
     if st then return st end
   end
   return M.status(id)
@@ -551,22 +598,31 @@ function M.logs(id, opts)
     local since = math.tointeger(opts.since or 0) or 0
     local rows
     if tail and not opts.since then
-      rows = db:query("SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id", id, tail)
+      rows =
+        db:query(
+        "SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY id " ..
+          "DESC LIMIT ?) ORDER BY id", id, tail)
     else
-      rows = db:query("SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?", id, since, tail or 1000)
+      rows =
+        db:query(
+        "SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?",
+          id, since, tail or 1000)
     end
     local lines, cursor = {}, since
     for i, r in ipairs(rows) do
-      lines[i] = redact(vibeml.json.encode({ id = r.id, ts = r.ts, kind = r.kind, data = decode(r.data) }))
+      lines[i] =
+        redact(vibeml.json.encode({ id = r.id, ts = r.ts, kind = r.kind, data = decode(r.data) }))
       cursor = r.id
     end
-    return { stream = "events", lines = vibeml.array(lines), cursor = cursor, job_id = id, state = row.state }
+    return { stream = "events", lines = vibeml.array(lines), cursor = cursor, job_id = id,
+      state = row.state }
   end
   local backend = M.backend(row.backend)
   if backend and backend.pull_logs and opts.pull ~= false then pcall(backend.pull_logs, row) end
   local lines, cursor, truncated = read_tail(row.dir .. "/" .. stream .. ".log", tail, opts.since)
   for i, l in ipairs(lines) do lines[i] = redact(l) end
-  return { stream = stream, lines = vibeml.array(lines), cursor = cursor, truncated = truncated, job_id = id, state = row.state }
+  return { stream = stream, lines = vibeml.array(lines), cursor = cursor, truncated = truncated,
+    job_id = id, state = row.state }
 end
 
 -- }===============================================================
@@ -581,7 +637,9 @@ local last_poll, polling = -math.huge, false
 function M.changes(opts, into)
   opts = opts or {}
   into = into or {}
-  for _, r in ipairs(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0))) do
+  for _,
+    r in ipairs(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?",
+    (opts.since_ts or 0))) do
     if seen[r.id] ~= r.updated_at then
       if seen[r.id] ~= nil or opts.announce_new ~= false then into[#into + 1] = r.id end
       seen[r.id] = r.updated_at
@@ -611,7 +669,10 @@ function M.poll(opts)
     local db = jdb.db()
     local changed = {}
     local by_backend = {}
-    for _, row in ipairs(db:query("SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')")) do
+    for _,
+      row in ipairs(
+      db:query(
+        "SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')")) do
       by_backend[row.backend] = by_backend[row.backend] or {}
       table.insert(by_backend[row.backend], row)
     end
@@ -619,7 +680,10 @@ function M.poll(opts)
       local b = M.backend(name)
       if b and b.poll then
         local okp, err = pcall(b.poll, rows)
-        if not okp then vibeml.log("warning", "polling %s jobs: %s", name, tostring(type(err) == "table" and err.message or err)) end
+        if not okp then
+          vibeml.log("warning", "polling %s jobs: %s", name,
+            tostring(type(err) == "table" and err.message or err))
+        end
       end
     end
     return M.changes(opts, changed)
@@ -652,7 +716,8 @@ function M.wait(id, opts)
     local row = jdb.get(id)
     if not row then return fail("no job '" .. tostring(id) .. "'", "VML_ENOENT") end
     if jdb.TERMINAL[row.state] then return M.status_of(row) end
-    if row.backend ~= "local" or (row.pid and not vibeml.proc.alive(row.pid, row.pid_start or 0)) then
+    if row.backend ~= "local"
+      or (row.pid and not vibeml.proc.alive(row.pid, row.pid_start or 0)) then
       M.poll({ interval = math.max(interval, row.backend == "local" and 0 or M.POLL_INTERVAL) })
     end
     if deadline and vibeml.monotonic() >= deadline then

@@ -5,8 +5,9 @@
 -- (JobExitCode 100 failed, 101 not finished, 102 not found, 103 cancelled), errors from
 -- `sky.exceptions.<Class>: msg` on stderr, ANSI colour stripped. `sky` is VIBEML_SKY or found on
 -- PATH; every call has a time limit; SKYPILOT_DISABLE_USAGE_COLLECTION=1 is always set.
---   managed jobs (default; spot unless the task says otherwise): sky jobs launch TASK.yaml -n NAME -y -d
---   cluster runs (opts.managed == false):                         sky launch TASK.yaml -c NAME -y -d
+--   managed jobs (default; spot unless the task says otherwise): sky jobs launch TASK.yaml -n NAME
+--     -y -d
+--   cluster runs (opts.managed == false): sky launch TASK.yaml -c NAME -y -d
 -- Tracking costs one `sky jobs queue -o json` call per poll for ALL managed jobs (plus
 -- `sky status -o json` and `sky queue -o json` when cluster runs exist), however many there are.
 local jdb = require "vibeml.jobs.db"
@@ -40,7 +41,8 @@ function M.sky_path()
 end
 
 local function env()
-  return { SKYPILOT_DISABLE_USAGE_COLLECTION = "1", NO_COLOR = "1", TERM = "dumb", PYTHONUNBUFFERED = "1" }
+  return { SKYPILOT_DISABLE_USAGE_COLLECTION = "1", NO_COLOR = "1", TERM = "dumb",
+    PYTHONUNBUFFERED = "1" }
 end
 
 -- Runs `sky args...`. Returns {code=, out=, err=} (ANSI stripped) or nil, message, code.
@@ -48,17 +50,20 @@ function M.sky(args, opts)
   opts = opts or {}
   local sky = M.sky_path()
   if not sky then
-    return nil, "SkyPilot's `sky` command was not found (set VIBEML_SKY or install SkyPilot >= 0.12: "
+    return nil,
+      "SkyPilot's `sky` command was not found (set VIBEML_SKY or install SkyPilot >= 0.12: "
       .. "pip install \"skypilot[nebius]\"), or use the local backend", "VML_ENOENT"
   end
   local argv = { sky }
   for _, a in ipairs(args) do argv[#argv + 1] = a end
   local key = args[1] .. (args[2] and not args[2]:find("^[-/]") and (" " .. args[2]) or "")
   M.calls[key] = (M.calls[key] or 0) + 1
-  local r, msg, code = vibeml.proc.run(argv, { env = env(), timeout = opts.timeout or M.TIMEOUTS.read,
+  local r, msg, code = vibeml.proc.run(argv,
+    { env = env(), timeout = opts.timeout or M.TIMEOUTS.read,
                                                grace = 5, secrets = opts.secrets, group = true })
   if not r then return nil, "could not run " .. sky .. ": " .. tostring(msg), code end
-  local out = { code = r.code, out = progress.strip_ansi(r.stdout), err = progress.strip_ansi(r.stderr),
+  local out = { code = r.code, out = progress.strip_ansi(r.stdout),
+    err = progress.strip_ansi(r.stderr),
                 timed_out = r.timed_out }
   if r.timed_out then
     return nil, string.format("`sky %s` did not finish within %d s", table.concat(args, " "),
@@ -95,7 +100,8 @@ function M.failure(out, ctx)
     return c
   end
   return { category = "setup", retry = false, class = cls, raw = msg,
-           message = cls and (cls .. ": " .. tostring(msg)) or ("sky exited with code " .. tostring(out and out.code)),
+           message = cls and (cls .. ": " .. tostring(msg))
+             or ("sky exited with code " .. tostring(out and out.code)),
            fixes = errors.fallback("setup", ctx) } -- never a failure without a next step
 end
 
@@ -115,7 +121,9 @@ end
 
 local function shared_put(key, value)
   pcall(function()
-    jdb.db():exec("INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, at = excluded.at",
+    jdb.db():exec(
+      "INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET " ..
+        "value = excluded.value, at = excluded.at",
       key, vibeml.json.encode(value), jdb.now())
   end)
 end
@@ -137,22 +145,27 @@ function M.version()
     res = { nil, msg, code }
   elseif out.code ~= 0 then
     local f = M.failure(out)
-    res = { nil, "SkyPilot is not answering (`sky api info` exited " .. out.code .. "): " .. f.message, "VML_EPROC", f }
+    res = { nil, "SkyPilot is not answering (`sky api info` exited " .. out.code .. "): "
+      .. f.message, "VML_EPROC", f }
   else
     local info = M.json_of(out.out)
     local v = type(info) == "table" and ((type(info.client) == "table" and info.client.version)
       or (type(info.server) == "table" and info.server.version)) or nil
     local major, minor = vnum(v)
     if not major and type(info) == "table" then
-      res = { nil, "SkyPilot answered `sky api info -o json` without a version: VibeML needs SkyPilot "
-        .. ">= 0.12 (pip install -U \"skypilot[nebius]\"); check which `sky` is on PATH (or VIBEML_SKY)", "VML_EUNSUPPORTED" }
+      res = { nil,
+        "SkyPilot answered `sky api info -o json` without a version: VibeML needs SkyPilot "
+        .. ">= 0.12 (pip install -U \"skypilot[nebius]\"); check which `sky` is on PATH (or " ..
+          "VIBEML_SKY)", "VML_EUNSUPPORTED" }
     elseif not major then
       local text = (out.out or ""):gsub("%s+", " "):sub(1, 120)
       res = { nil, "`sky api info -o json` printed something that is not SkyPilot's JSON (" .. text
-        .. "); check that the `sky` on PATH (or VIBEML_SKY) is SkyPilot >= 0.12 and that `sky api info` "
+        .. "); check that the `sky` on PATH (or VIBEML_SKY) is SkyPilot >= 0.12 and that `sky " ..
+          "api info` "
         .. "works in a terminal", "VML_EPROTO" }
     elseif major < M.MIN_VERSION[1] or (major == M.MIN_VERSION[1] and minor < M.MIN_VERSION[2]) then
-      res = { nil, "SkyPilot " .. v .. " is too old: VibeML needs >= 0.12 (JSON output). Upgrade with "
+      res = { nil, "SkyPilot " .. v
+        .. " is too old: VibeML needs >= 0.12 (JSON output). Upgrade with "
         .. "pip install -U \"skypilot[nebius]\"", "VML_EUNSUPPORTED" }
     else
       res = { v, info }
@@ -195,7 +208,8 @@ function M.clouds()
     shared_put("storage_clouds", storage_names)
     if #names == 0 then
       res = { nil, "no cloud is enabled in SkyPilot. Set one up (e.g. Nebius: put the IAM token in "
-        .. "~/.nebius/NEBIUS_IAM_TOKEN.txt and the tenant id in ~/.nebius/NEBIUS_TENANT_ID.txt), then run "
+        .. "~/.nebius/NEBIUS_IAM_TOKEN.txt and the tenant id in " ..
+          "~/.nebius/NEBIUS_TENANT_ID.txt), then run "
         .. "`sky check nebius`; or use the local backend", "VML_ECONFIG" }
     else
       res = { names }
@@ -244,14 +258,18 @@ end
 
 local function ctx_of(row, extra)
   local params = type(row.params) == "string" and vibeml.json.decode(row.params) or {}
-  local ctx = { job_id = row.id, cloud = row.cloud, region = row.region, gpu = row.gpu, count = row.gpu_count,
-                spot = row.spot == nil and nil or row.spot == 1, cluster = row.cluster, sky_job_id = row.backend_id,
-                model = row.model, dataset = row.dataset, hp = params.hyperparameters, alternatives = {} }
+  local ctx = { job_id = row.id, cloud = row.cloud, region = row.region, gpu = row.gpu,
+    count = row.gpu_count,
+                spot = row.spot == nil and nil or row.spot == 1, cluster = row.cluster,
+                  sky_job_id = row.backend_id,
+                model = row.model, dataset = row.dataset, hp = params.hyperparameters,
+                  alternatives = {} }
   -- other options from the planner, with the cost difference, for "try elsewhere" fixes
   local ok, planner = pcall(require, "vibeml.planner")
   local est = type(row.estimate) == "string" and vibeml.json.decode(row.estimate) or {}
   if ok and type(planner) == "table" and planner.plan and row.model then
-    local okp, plan = pcall(planner.plan, { model = row.model, dataset = row.dataset, workflow = row.workflow,
+    local okp, plan = pcall(planner.plan,
+      { model = row.model, dataset = row.dataset, workflow = row.workflow,
                                             offline = true, no_task = true })
     if okp and type(plan) == "table" then
       local base = (est.cost or {}).expected
@@ -260,7 +278,8 @@ local function ctx_of(row, extra)
         if o.gpu and o.cloud and o.cloud ~= "local"
            and not (o.gpu == row.gpu and o.cloud == row.cloud and o.region == row.region) then
           local exp = type(o.cost) == "table" and o.cost.expected or nil
-          ctx.alternatives[#ctx.alternatives + 1] = { gpu = o.gpu, cloud = o.cloud, region = o.region, spot = o.spot,
+          ctx.alternatives[#ctx.alternatives + 1] = { gpu = o.gpu, cloud = o.cloud,
+            region = o.region, spot = o.spot,
             cost = exp, delta = (exp and base) and (exp - base) or nil }
           if #ctx.alternatives >= 3 then break end
         end
@@ -273,9 +292,12 @@ end
 M.ctx_of = ctx_of
 
 local function record_failure(row, f, note, extra)
-  local fields = { state = "failed", failure_category = f.category, failure_message = f.message .. (f.detail and (" (" .. f.detail .. ")") or ""),
-                   failure_advice = vibeml.json.encode(vibeml.array((f.fixes and #f.fixes > 0) and f.fixes
-                     or errors.fallback(f.category, { job_id = row.id, model = row.model, dataset = row.dataset }))),
+  local fields = { state = "failed", failure_category = f.category, failure_message = f.message
+    .. (f.detail and (" (" .. f.detail .. ")") or ""),
+                   failure_advice =
+                     vibeml.json.encode(vibeml.array((f.fixes and #f.fixes > 0) and f.fixes
+                     or errors.fallback(f.category,
+                       { job_id = row.id, model = row.model, dataset = row.dataset }))),
                    failure_retry = f.retry and 1 or 0 }
   for k, v in pairs(extra or {}) do fields[k] = v end
   return jdb.update(row.id, fields, note)
@@ -319,27 +341,35 @@ function M.start(row, task, opts)
     -- the name and this process are recorded BEFORE SkyPilot is asked: if this process dies
     -- while `sky jobs launch` runs, the next poll finds the job by name (M.reconcile)
     local me = vibeml.proc.getpid()
-    jdb.update(row.id, { attempts = attempts, sky_name = name, mode = managed and "managed" or "cluster",
+    jdb.update(row.id,
+      { attempts = attempts, sky_name = name, mode = managed and "managed" or "cluster",
                          cluster = (not managed) and name or nil, launcher_pid = me,
                          launcher_start = vibeml.proc.start_time(me) })
     local out, msg, code = M.sky(args, { timeout = M.TIMEOUTS.launch, secrets = opts.secrets })
     if out and out.code == 0 then
-      local id = managed and out.out:match("Managed Job ID: (%d+)") or out.out:match("Job ID: (%d+)")
+      local id = managed and out.out:match("Managed Job ID: (%d+)")
+        or out.out:match("Job ID: (%d+)")
       if not id then
-        return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500), "VML_EPROTO"
+        return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500),
+          "VML_EPROTO"
       end
-      local after = jdb.update(row.id, { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
+      local after = jdb.update(row.id,
+        { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
         (managed and "managed job " or "cluster job ") .. id .. " submitted")
       if after and after.stop_requested_at then
         -- stopped while SkyPilot was still launching it: cancel it now that it has an id
-        M.sky(managed and { "jobs", "cancel", "-y", id } or { "down", "-y", name }, { timeout = M.TIMEOUTS.cancel })
+        M.sky(managed and { "jobs", "cancel", "-y", id } or { "down", "-y", name },
+          { timeout = M.TIMEOUTS.cancel })
       end
       return true
     end
-    local f = out and M.failure(out, ctx_of(row)) or { category = "api_server", retry = false, message = msg, fixes = {} }
-    jdb.event(jdb.db(), row.id, "attempt", { attempt = attempts, category = f.category, message = f.message,
+    local f = out and M.failure(out, ctx_of(row))
+      or { category = "api_server", retry = false, message = msg, fixes = {} }
+    jdb.event(jdb.db(), row.id, "attempt",
+      { attempt = attempts, category = f.category, message = f.message,
       class = f.class, retry = f.retry })
-    if not (f.retry and (f.category == "api_server" or (not managed and f.category == "capacity"))) or attempts >= max_attempts then
+    if not (f.retry and (f.category == "api_server" or (not managed and f.category == "capacity")))
+      or attempts >= max_attempts then
       local message = f.message .. (f.raw and (" — SkyPilot said: " .. f.raw) or "")
       record_failure(row, f, "launch failed")
       return nil, message, code or "VML_EPROC", f
@@ -375,18 +405,23 @@ local function finish(row, new_state, status, reason, rec)
     local lay = vibeml.json.decode(cur.storage) or {}
     new_state, fields.state = "failed", "failed"
     reason = "the run ended without reporting its saved output (no artifact event in its log); "
-      .. "nothing was found to keep at " .. tostring(lay.output_uri) .. "; its checkpoints are kept at "
+      .. "nothing was found to keep at " .. tostring(lay.output_uri)
+        .. "; its checkpoints are kept at "
       .. tostring(lay.checkpoints_uri)
   end
   if new_state == "failed" then
-    local text = (reason or "") .. "\n" .. status .. "\n" .. (vibeml.fs.read(row.dir .. "/stdout.log") or ""):sub(-32768)
+    local text = (reason or "") .. "\n" .. status .. "\n"
+      .. (vibeml.fs.read(row.dir .. "/stdout.log") or ""):sub(-32768)
     local f = errors.classify(text, ctx_of(cur), { sources = { "training", "skypilot" } })
     if status == "FAILED_SETUP" and (not f or f.category == "user_code") then
       f = errors.classify("FAILED_SETUP", ctx_of(cur), { sources = { "skypilot" } })
     end
-    f = f or { category = "user_code", message = "the job failed (" .. status .. ")", fixes = {}, retry = false }
+    f = f
+      or { category = "user_code", message = "the job failed (" .. status .. ")", fixes = {},
+      retry = false }
     fields.failure_category = f.category
-    fields.failure_message = f.message .. (reason and reason ~= "" and (" — SkyPilot said: " .. reason) or "")
+    fields.failure_message = f.message
+      .. (reason and reason ~= "" and (" — SkyPilot said: " .. reason) or "")
     fields.failure_advice = vibeml.json.encode(vibeml.array(f.fixes or {}))
     fields.failure_retry = f.retry and 1 or 0
     fields.exit_code = 100
@@ -420,7 +455,8 @@ end
 -- cluster_resources_full.
 function M.placement(rec)
   if type(rec) ~= "table" or type(rec.cloud) ~= "string" or rec.cloud == "" then return nil end
-  local p = { cloud = rec.cloud:lower(), region = type(rec.region) == "string" and rec.region ~= "" and rec.region or nil }
+  local p = { cloud = rec.cloud:lower(), region = type(rec.region) == "string" and rec.region ~= ""
+    and rec.region or nil }
   local acc = rec.accelerators
   if type(acc) == "table" then
     for k, v in pairs(acc) do p.gpu, p.count = tostring(k), math.tointeger(v) or tonumber(v) end
@@ -438,7 +474,9 @@ function M.match_candidate(cands, p)
   for _, c in ipairs(cands or {}) do
     local ok = c.cloud and c.cloud:lower() == p.cloud
     if ok and c.region and p.region then ok = c.region == p.region end
-    if ok and c.gpu and p.gpu then ok = c.gpu:lower() == p.gpu:lower() and (not p.count or (c.count or 1) == p.count) end
+    if ok and c.gpu and p.gpu then
+      ok = c.gpu:lower() == p.gpu:lower() and (not p.count or (c.count or 1) == p.count)
+    end
     if ok and p.spot ~= nil and c.spot ~= nil then ok = c.spot == p.spot end
     if ok then return c end
   end
@@ -448,11 +486,17 @@ end
 -- upload phase ended too).
 function M.output_saved(row)
   local db = jdb.db()
-  local art = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact'", row.id).n
+  local art =
+    db:first(
+    "SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = " ..
+      "'artifact'", row.id).n
   if art == 0 then return false end
   local params = type(row.params) == "string" and vibeml.json.decode(row.params) or {}
   if type(params) == "table" and type(params.push_to_hub) == "string" then
-    local up = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id).n
+    local up =
+      db:first(
+      "SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') " ..
+        "= 'upload' AND json_extract(data, '$.status') = 'end'", row.id).n
     return up > 0
   end
   return true
@@ -470,14 +514,16 @@ local function apply(row, status, rec, mapped)
       or (where.gpu and cand and cand.gpu ~= row.gpu)
     if moved or (cand and cand.rate_hr and cand.rate_hr ~= row.rate_hr) then
       local fields = { cloud = where.cloud, region = where.region or row.region }
-      local note = string.format("running on %s%s", where.cloud, where.region and ("/" .. where.region) or "")
+      local note = string.format("running on %s%s", where.cloud, where.region
+        and ("/" .. where.region) or "")
       if cand then
         fields.gpu, fields.gpu_count = cand.gpu or row.gpu, cand.count or row.gpu_count
         fields.spot = cand.spot and 1 or 0
         if cand.rate_hr and cand.rate_hr ~= row.rate_hr then
           for k, v in pairs(jdb.rerate(row, cand.rate_hr, row.nodes)) do fields[k] = v end
           note = note .. string.format(" (%s%s): billed at $%.4f/h instead of $%.4f/h",
-            cand.gpu and (tostring(cand.count or 1) .. "x" .. cand.gpu) or "", cand.spot and ", spot" or "",
+            cand.gpu and (tostring(cand.count or 1) .. "x" .. cand.gpu) or "", cand.spot
+              and ", spot" or "",
             cand.rate_hr, row.rate_hr or 0)
         end
       else
@@ -488,14 +534,18 @@ local function apply(row, status, rec, mapped)
       changed = true
     end
   end
-  if rec and math.type(rec.recovery_count) == "integer" and rec.recovery_count > (row.recoveries or 0) then
+  if rec and math.type(rec.recovery_count) == "integer"
+    and rec.recovery_count > (row.recoveries or 0) then
     jdb.update(row.id, { recoveries = rec.recovery_count })
     jdb.event(jdb.db(), row.id, "recovery", { recovery_count = rec.recovery_count,
       message = "preempted: SkyPilot is recovering the job; it resumes from its last checkpoint" })
     changed = true
   end
   if not mapped then
-    if status ~= row.backend_status then jdb.update(row.id, { backend_status = status }); changed = true end
+    if status ~= row.backend_status then
+      jdb.update(row.id, { backend_status = status })
+      changed = true
+    end
     return changed
   end
   if jdb.TERMINAL[mapped] then
@@ -516,7 +566,8 @@ local function apply(row, status, rec, mapped)
       jdb.update(row.id, { cost_accrued = cost })
       local over = money_accrue(row.id, cost)
       if (capped or over) and not cur.stop_requested_at then
-        jdb.event(jdb.db(), row.id, "cost", { accrued = cost, cap = cur.cap_usd, message = "cost cap reached: stopping the job" })
+        jdb.event(jdb.db(), row.id, "cost",
+          { accrued = cost, cap = cur.cap_usd, message = "cost cap reached: stopping the job" })
         M.stop(cur, "budget")
       end
     end
@@ -542,7 +593,8 @@ end
 local function reconcile(row, list)
   local found
   for _, rec in ipairs(list) do
-    if type(rec) == "table" and rec.job_name == row.sky_name and (not found or (tonumber(rec.job_id) or 0) > (tonumber(found.job_id) or 0)) then
+    if type(rec) == "table" and rec.job_name == row.sky_name
+      and (not found or (tonumber(rec.job_id) or 0) > (tonumber(found.job_id) or 0)) then
       found = rec
     end
   end
@@ -550,8 +602,10 @@ local function reconcile(row, list)
     local id = tostring(math.tointeger(found.job_id) or found.job_id)
     jdb.update(row.id, { backend_id = id, state = "launching", backend_status = found.status },
       "adopted SkyPilot job " .. id .. " (its launch was interrupted)")
-    jdb.event(jdb.db(), row.id, "note", { message = "the process that launched this job ended before "
-      .. "SkyPilot answered; found managed job " .. id .. " by its name " .. row.sky_name .. " and tracking it" })
+    jdb.event(jdb.db(), row.id, "note",
+      { message = "the process that launched this job ended before "
+      .. "SkyPilot answered; found managed job " .. id .. " by its name " .. row.sky_name
+        .. " and tracking it" })
     return jdb.get(row.id), found
   end
   if row.stop_requested_at then
@@ -560,7 +614,8 @@ local function reconcile(row, list)
   else
     record_failure(row, { category = "setup", retry = true, fixes = {},
       message = "the launch was interrupted before SkyPilot created the job (no managed job named "
-        .. row.sky_name .. " exists); nothing ran and nothing was charged — launch it again" }, "launch interrupted")
+        .. row.sky_name .. " exists); nothing ran and nothing was charged — launch it again" },
+          "launch interrupted")
   end
   money_settle(row.id, 0)
   return nil
@@ -570,7 +625,8 @@ function M.poll(rows)
   local managed, clusters, orphans = {}, {}, {}
   for _, row in ipairs(rows) do
     if row.backend_id then
-      if row.mode == "cluster" then clusters[#clusters + 1] = row else managed[#managed + 1] = row end
+      if row.mode == "cluster" then clusters[#clusters + 1] = row else
+        managed[#managed + 1] = row end
     elseif orphaned(row) then
       orphans[#orphans + 1] = row
     end
@@ -584,7 +640,9 @@ function M.poll(rows)
     local by_id = {}
     -- a record that is not an object is skipped: one bad entry must not stop tracking the others
     for _, rec in ipairs(list) do
-      if type(rec) == "table" then by_id[tostring(math.tointeger(rec.job_id) or rec.job_id)] = rec end
+      if type(rec) == "table" then
+        by_id[tostring(math.tointeger(rec.job_id) or rec.job_id)] = rec
+      end
     end
     for _, row in ipairs(orphans) do
       local adopted, rec = reconcile(row, list)
@@ -610,12 +668,14 @@ function M.poll(rows)
         if row.stop_requested_at then
           finish(row, "terminated", "CANCELLED")
         else
-          finish(row, "failed", "FAILED", "Cluster '" .. cname .. "' not found on the cloud provider. It was likely preempted or autodowned.")
+          finish(row, "failed", "FAILED", "Cluster '" .. cname
+            .. "' not found on the cloud provider. It was likely preempted or autodowned.")
         end
       else
         local q_of = type(queues) == "table" and queues[cname] or {}
         for _, j in ipairs(type(q_of) == "table" and q_of or {}) do
-          if type(j) == "table" and tostring(math.tointeger(j.job_id) or j.job_id) == tostring(row.backend_id) then
+          if type(j) == "table"
+            and tostring(math.tointeger(j.job_id) or j.job_id) == tostring(row.backend_id) then
             local mapped = STATUS[j.status]
             apply(row, j.status, nil, mapped)
             if jdb.TERMINAL[mapped or ""] then
@@ -665,16 +725,22 @@ function M.pull_logs(row, force)
   end
   local db = jdb.db()
   db:tx(function()
-    local seen = db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN ('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'", row.id).n
+    local seen =
+      db:first(
+      "SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN " ..
+        "('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'",
+        row.id).n
     for i = seen + 1, #evs do
       local e = evs[i]
       e.source = "log"
-      local kind = (e.event == "checkpoint" or e.event == "phase" or e.event == "error") and e.event or "progress"
+      local kind = (e.event == "checkpoint" or e.event == "phase" or e.event == "error") and e.event
+        or "progress"
       jdb.event(db, row.id, kind, e)
     end
     if best then
       local f = {}
-      for _, k in ipairs({ "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s", "epoch" }) do
+      for _,
+        k in ipairs({ "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s", "epoch" }) do
         if best[k] ~= nil then f[#f + 1] = k end
       end
       if #f > 0 then
@@ -682,7 +748,8 @@ function M.pull_logs(row, force)
         for _, k in ipairs(f) do cols[#cols + 1] = k .. " = ?"; vals[#vals + 1] = best[k] end
         vals[#vals + 1] = jdb.now()
         vals[#vals + 1] = row.id
-        db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", progress_at = ? WHERE id = ?", table.unpack(vals))
+        db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", progress_at = ? WHERE id = ?",
+          table.unpack(vals))
       end
     end
   end)
@@ -699,8 +766,10 @@ function M.stop(row, reason, _grace)
     if row.sky_name and row.mode ~= "cluster" then
       -- a launch may be under way (or died mid-way): cancel whatever SkyPilot has by that name,
       -- so a job the launcher never heard of cannot run on unwatched
-      local out = M.sky({ "jobs", "cancel", "-y", "-n", row.sky_name }, { timeout = M.TIMEOUTS.cancel })
-      jdb.event(jdb.db(), row.id, "note", { message = "cancel by name " .. row.sky_name .. " requested from SkyPilot",
+      local out = M.sky({ "jobs", "cancel", "-y", "-n", row.sky_name },
+        { timeout = M.TIMEOUTS.cancel })
+      jdb.event(jdb.db(), row.id, "note",
+        { message = "cancel by name " .. row.sky_name .. " requested from SkyPilot",
         code = out and out.code })
     end
     jdb.update(row.id, { state = "terminated" }, "stopped before SkyPilot assigned an id")
@@ -718,9 +787,11 @@ function M.stop(row, reason, _grace)
       return true
     end
   else
-    out, msg, code = M.sky({ "jobs", "cancel", "-y", tostring(row.backend_id) }, { timeout = M.TIMEOUTS.cancel })
+    out, msg, code = M.sky({ "jobs", "cancel", "-y", tostring(row.backend_id) },
+      { timeout = M.TIMEOUTS.cancel })
     if out and out.code == 0 then
-      jdb.event(jdb.db(), row.id, "note", { message = "cancel requested from SkyPilot", reason = reason })
+      jdb.event(jdb.db(), row.id, "note",
+        { message = "cancel requested from SkyPilot", reason = reason })
       -- the end (CANCELLED) is read by the next poll
       return true
     end

@@ -22,7 +22,9 @@ local tools = {
         tag = { type = "string", pattern = "^[a-z][a-z0-9-]*$" },
         nested = {
           type = "object",
-          properties = { items = { type = "array", items = { type = "integer" }, minItems = 1, maxItems = 3 } },
+          properties =
+            { items = { type = "array", items = { type = "integer" }, minItems = 1,
+            maxItems = 3 } },
           required = { "items" }, additionalProperties = false,
         },
         either = { type = { "string", "null" } },
@@ -34,7 +36,8 @@ local tools = {
       properties = { message = { type = "string" }, count = { type = "integer" } },
       required = { "message", "count" },
     },
-    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true, openWorldHint = false },
+    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
+      openWorldHint = false },
     handler = function(args, ctx)
       return { message = args.message, count = args.count, mode = args.mode, nested = args.nested },
         string.rep(args.message, args.count)
@@ -47,7 +50,8 @@ local tools = {
       seconds = { type = "number", minimum = 0, maximum = 600 },
       steps = { type = "integer", minimum = 1, maximum = 1000, default = 1 } },
       required = { "seconds" } },
-    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true, openWorldHint = false },
+    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
+      openWorldHint = false },
     handler = function(args, ctx)
       for i = 1, args.steps do
         vibeml.sleep(args.seconds / args.steps)
@@ -60,7 +64,9 @@ local tools = {
   {
     name = "test_log", title = "Log (test)", description = "Sends one log message at a level.",
     inputSchema = { type = "object", properties = {
-      level = { type = "string", enum = { "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency" } },
+      level = { type = "string",
+        enum = { "debug", "info", "notice", "warning", "error", "critical", "alert",
+        "emergency" } },
       message = { type = "string" } }, required = { "level", "message" } },
     handler = function(args, ctx)
       print("test_log printed this")  -- must reach stderr, never the protocol stream
@@ -89,12 +95,18 @@ local tools = {
   },
   {
     name = "test_fail", title = "Fail (test)", description = "Fails as a tool (isError).",
-    inputSchema = { type = "object", properties = { how = { type = "string", enum = { "nil", "raise", "table", "badjson", "badoutput" } } }, required = { "how" } },
-    outputSchema = { type = "object", properties = { n = { type = "integer" } }, required = { "n" } },
+    inputSchema = { type = "object",
+      properties =
+      { how = { type = "string",
+      enum = { "nil", "raise", "table", "badjson", "badoutput" } } }, required = { "how" } },
+    outputSchema = { type = "object", properties = { n = { type = "integer" } },
+      required = { "n" } },
     handler = function(args)
       if args.how == "nil" then return nil, "the thing failed: try again with a smaller model" end
       if args.how == "raise" then error("boom in handler") end
-      if args.how == "table" then error({ code = "VML_EMONEY", message = "over budget", hint = "raise the limit" }) end
+      if args.how == "table" then
+        error({ code = "VML_EMONEY", message = "over budget", hint = "raise the limit" })
+      end
       if args.how == "badjson" then return { f = function() end } end
       return { n = "not an integer" }
     end,
@@ -102,7 +114,8 @@ local tools = {
   {
     name = "test_toggle_tool", title = "Toggle a tool (test)",
     description = "Registers or unregisters test_dynamic (tools/list_changed).",
-    inputSchema = { type = "object", properties = { on = { type = "boolean" } }, required = { "on" } },
+    inputSchema = { type = "object", properties = { on = { type = "boolean" } },
+      required = { "on" } },
     handler = function(args)
       if args.on then
         assert(registry.register{ name = "test_dynamic", description = "appears at run time",
@@ -140,10 +153,14 @@ function M.install(server)
   for _, t in ipairs(tools) do assert(registry.register(t, { quiet = true })) end
   require("vibeml.mcp.testing_money").install(server) -- money/secrets test tools (issue 7)
   for i = 1, 5 do
-    assert(registry.register({ name = string.format("test_page_%02d", i), description = "page filler " .. i,
-      inputSchema = { type = "object" }, handler = function() return { i = i } end }, { quiet = true }))
+    assert(
+      registry.register({ name = string.format("test_page_%02d", i), description = "page filler "
+        .. i,
+      inputSchema = { type = "object" }, handler = function() return { i = i } end },
+        { quiet = true }))
   end
-  server.add_resource{ uri = "vibeml://test/counter", name = "test-counter", title = "Counter (test)",
+  server.add_resource{ uri = "vibeml://test/counter", name = "test-counter",
+    title = "Counter (test)",
     description = "A number that test_touch increments", mimeType = "application/json",
     read = function() return vibeml.json.encode({ counter = counter }) end }
   server.add_resource{ uriTemplate = "vibeml://test/items/{id}", name = "test-item",

@@ -18,7 +18,8 @@ local tools = {
       required = { "job_id", "amount" }, additionalProperties = false },
     handler = function(args, ctx)
       local money = require "vibeml.money"
-      local ok, msg, code, info = money.authorize{ job_id = args.job_id, amount = args.amount, ctx = ctx }
+      local ok, msg, code, info = money.authorize{ job_id = args.job_id, amount = args.amount,
+        ctx = ctx }
       if ok then
         return { approved = true, override = msg.override, needed = msg.needed }
       end

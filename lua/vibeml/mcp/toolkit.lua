@@ -14,7 +14,8 @@ function M.plan_inputs()
   return {
     model = s("string", "Hugging Face model id", { minLength = 1, maxLength = 200 }),
     dataset = s("string", "Hugging Face dataset id", { minLength = 1, maxLength = 200 }),
-    workflow = s("string", "see list_workflows; chosen when absent", { minLength = 1, maxLength = 64 }),
+    workflow = s("string", "see list_workflows; chosen when absent",
+      { minLength = 1, maxLength = 64 }),
     preference = { type = "string", enum = { "cheapest", "balanced", "best_quality" } },
     gpu = s("string", "e.g. H100, A100-80GB", { maxLength = 64 }),
     gpus = { type = "integer", minimum = 1, maximum = 512 },
@@ -72,6 +73,8 @@ function M.tool_speak(text)
   return (text:gsub("\0", "\\0"))
 end
 
-function M.call(tool, arguments) return { tool = tool, arguments = arguments or vibeml.object{} } end
+function M.call(tool, arguments)
+  return { tool = tool, arguments = arguments or vibeml.object{} }
+end
 
 return M

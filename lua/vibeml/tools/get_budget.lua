@@ -24,7 +24,8 @@ return {
   handler = function(args, ctx)
     local m = args and args.month
     if m and not (tonumber(m:sub(6, 7)) >= 1 and tonumber(m:sub(6, 7)) <= 12) then
-      return nil, "month: '" .. m .. "' is not a month; give YYYY-MM with MM 01-12, or leave it out "
+      return nil, "month: '" .. m
+        .. "' is not a month; give YYYY-MM with MM 01-12, or leave it out "
         .. "for the current month"
     end
     local st, msg = vibeml.ledger.status(m or nil)

@@ -6,7 +6,8 @@ local wf = require "vibeml.workflows"
 return {
   name = "get_workflow",
   title = "Get a training workflow",
-  description = "One workflow in full: what it does, model sizes, GPUs, secrets, typical cost, and every "
+  description =
+    "One workflow in full: what it does, model sizes, GPUs, secrets, typical cost, and every "
     .. "hyperparameter with type, default and range (for hyperparameters in plan_training).",
   inputSchema = {
     type = "object",
@@ -31,7 +32,8 @@ return {
     for _, k in ipairs(hp) do
       local s = d.hyperparameters[k]
       local range = s.enum and ("one of " .. table.concat(s.enum, ", "))
-        or ((s.min or s.max) and string.format("%s..%s", tostring(s.min or ""), tostring(s.max or "")) or "")
+        or ((s.min or s.max)
+          and string.format("%s..%s", tostring(s.min or ""), tostring(s.max or "")) or "")
       lines[#lines + 1] = string.format("  %s (%s, default %s%s): %s", k, s.type,
         s.default == nil and "none" or tostring(s.default), range ~= "" and ("; " .. range) or "",
         s.description or "")
