@@ -70,7 +70,8 @@ void vml_err_clear(vml_err *err);
 /* Sets err->code and a printf-style message (err may be NULL). Returns code. */
 int vml_err_set(vml_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int vml_err_setv(vml_err *err, int code, const char *fmt, va_list ap);
+int vml_err_setv(vml_err *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* Prefixes the existing message with "prefix: " (context as an error travels up). Returns code. */
 int vml_err_prefix(vml_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The message, or the code's static text when no message was set. Borrowed. */

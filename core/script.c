@@ -325,12 +325,12 @@ static int find_module(lua_State *L, vml_script *s, const char *name, luaL_Buffe
     luaL_addstring(why, "'");
     /* files beside the script or inside the plugin's folder */
     if (s->script_dir) {
-        const char *forms[] = {"%s/%s.lua", "%s/%s/init.lua"};
+        const char *forms[] = {".lua", "/init.lua"};
         for (i = 0; i < 2; i++) {
             char *text = NULL;
             size_t len;
             vml_err e;
-            snprintf(file, sizeof file, forms[i], s->script_dir, path);
+            snprintf(file, sizeof file, "%s/%s%s", s->script_dir, path, forms[i]);
             if (vml_paths_read(file, 0, &text, &len, &e) == 0) {
                 char chunk[1100];
                 snprintf(chunk, sizeof chunk, "@%s", file);

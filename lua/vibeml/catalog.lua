@@ -5,7 +5,8 @@
 -- (<data>/catalog/v8/<cloud>.csv, newest first) when it is newer than the shipped snapshot, else
 -- the snapshot compiled into the binary (plugins/catalog/gpu_offers.csv; provenance in
 -- plugins/catalog/README.md). Both use the snapshot's columns:
---   cloud,instance_type,accelerator,acc_count,vcpus,memory_gib,price_hr,spot_price_hr,region,zones,src
+--   cloud,instance_type,accelerator,acc_count,vcpus,memory_gib,price_hr,spot_price_hr,region,
+--   zones,src
 --
 --   catalog.offers()          -> list of offers (see below), loaded once
 --   catalog.by_gpu(name)      -> offers of that canonical accelerator
@@ -67,7 +68,8 @@ local function add_rows(text, origin, offers, skipped, only_cloud)
         offers[#offers + 1] = {
           cloud = cloud, region = r[col.region], zones = col.zones and r[col.zones] or "",
           instance_type = r[col.instance_type], gpu = spec.name, count = math.tointeger(count),
-          vcpus = col.vcpus and num(r[col.vcpus]), memory_gib = col.memory_gib and num(r[col.memory_gib]),
+          vcpus = col.vcpus and num(r[col.vcpus]), memory_gib = col.memory_gib
+            and num(r[col.memory_gib]),
           price = price, spot_price = spot, src = col.src and r[col.src] or "",
         }
         n = n + 1
@@ -100,7 +102,9 @@ local function build()
   local offers, skipped, sources = {}, {}, {}
   local cached = cached_clouds()
   local snapshot = vibeml.embedded.read(M.SNAPSHOT_PATH)
-  if not snapshot then error("the price snapshot " .. M.SNAPSHOT_PATH .. " is not in this binary") end
+  if not snapshot then
+    error("the price snapshot " .. M.SNAPSHOT_PATH .. " is not in this binary")
+  end
   -- snapshot rows for clouds without a fresher cache
   local tmp = {}
   local n, err = add_rows(snapshot, M.SNAPSHOT_PATH, tmp, skipped)
@@ -109,20 +113,24 @@ local function build()
     if not cached[o.cloud] then
       offers[#offers + 1] = o
       local s = sources[o.cloud]
-      if not s then s = { kind = "snapshot", date = M.SNAPSHOT_DATE, rows = 0 }; sources[o.cloud] = s end
+      if not s then
+        s = { kind = "snapshot", date = M.SNAPSHOT_DATE, rows = 0 }
+        sources[o.cloud] = s
+      end
       s.rows = s.rows + 1
     end
   end
   for cloud, c in pairs(cached) do
-    local text = vibeml.fs.read(c.path)
-    local n, err = text and add_rows(text, c.path, offers, skipped, cloud)
-    if n then
-      sources[cloud] = { kind = "cache", fetched_at = c.fetched_at, rows = n, url = c.url }
+    local text, why = vibeml.fs.read(c.path)
+    local rows
+    if text then rows, why = add_rows(text, c.path, offers, skipped, cloud) end
+    if rows then
+      sources[cloud] = { kind = "cache", fetched_at = c.fetched_at, rows = rows, url = c.url }
     else
       -- a damaged cache must not stop planning: fall back to the snapshot for that cloud
       for _, o in ipairs(tmp) do if o.cloud == cloud then offers[#offers + 1] = o end end
       sources[cloud] = { kind = "snapshot", date = M.SNAPSHOT_DATE,
-                         note = "cache unreadable: " .. tostring(err) }
+                         note = "cache unreadable: " .. tostring(why) }
     end
   end
   local by_gpu = {}

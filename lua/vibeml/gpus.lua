@@ -8,7 +8,8 @@
 --   gpus.cloud_map(cloud)-> that cloud's gpu_map descriptor | nil
 --   gpus.usable_gb(spec) -> memory a training process can use (GB)
 --   gpus.reload()        -> drops the cache (after plugins change)
--- A spec: { name=, memory_gb=, usable_gb=, bf16_tflops=, arch=, arch_factor=, vendor=, cc=, aliases={},
+-- A spec: { name=, memory_gb=, usable_gb=, bf16_tflops=, arch=, arch_factor=, vendor=, cc=,
+-- aliases={},
 --           clouds={cloud=true}, instance_types={cloud={type=gpus_per_node}},
 --           overrides={cloud={type={bf16_tflops=, interconnect=}}}, note= }
 local names = require "vibeml.names"
@@ -33,7 +34,8 @@ local function load_maps()
       end
       local st = type(plugins.status) == "function" and plugins.status() or nil
       for _, e in ipairs(st and st.errors or {}) do
-        problems[#problems + 1] = type(e) == "table" and (tostring(e.name) .. ": " .. tostring(e.message)) or tostring(e)
+        problems[#problems + 1] = type(e) == "table"
+          and (tostring(e.name) .. ": " .. tostring(e.message)) or tostring(e)
       end
       if #maps > 0 then return maps, problems end
     end
@@ -54,7 +56,7 @@ local function load_maps()
 end
 
 local function build()
-  local specs, index, bycloud = {}, {}, {}
+  local specs, bycloud = {}, {}
   local maps, problems = load_maps()
   for _, map in ipairs(maps) do
     local cloud = map.cloud or map.name
@@ -82,7 +84,7 @@ local function build()
   local ents = {}
   for name, sp in pairs(specs) do ents[#ents + 1] = { name = name, aliases = sp.aliases } end
   table.sort(ents, function(a, b) return a.name < b.name end)
-  index = names.index(ents)
+  local index = names.index(ents)
   registry = { specs = specs, index = index, maps = bycloud, problems = problems }
   return registry
 end

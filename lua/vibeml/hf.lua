@@ -177,8 +177,8 @@ function M.count_params(info)
       n = tonumber(n) or 0
       if bnb4 and dtype == "U8" then sum = sum + 2 * n
       elseif packed8 and dtype == "I32" then sum = sum + 8 * n
-      elseif bnb4 and dtype == "F32" and has16 then -- absmax/quant-map statistics, not weights
-      else sum = sum + n end
+      -- F32 beside 16-bit tensors in a bnb 4-bit file: absmax/quant-map statistics, not weights
+      elseif not (bnb4 and dtype == "F32" and has16) then sum = sum + n end
     end
     if sum > 0 then return sum / 1e9, "4bit" end
   end
@@ -325,7 +325,8 @@ function M.dataset_info(id, opts)
       E.EHTTP
   end
   local meta = decode(r.body) or {}
-  local out = { id = meta.id or id, gated = meta.gated ~= nil and meta.gated ~= false and meta.gated or false,
+  local out = { id = meta.id or id, gated = meta.gated ~= nil and meta.gated ~= false and meta.gated
+    or false,
                 private = meta.private == true }
   -- the dataset viewer: /info for columns and split sizes (bytes → mean tokens)
   local vr = get(("%s/info?dataset=%s"):format(viewer(), urlencode(id)), opts)
@@ -343,7 +344,9 @@ function M.dataset_info(id, opts)
       di = type(pick) == "table" and pick or {}
     end
     local cols = {}
-    for name in pairs(type(di.features) == "table" and di.features or {}) do cols[#cols + 1] = name end
+    for name in pairs(type(di.features) == "table" and di.features or {}) do
+      cols[#cols + 1] = name
+    end
     table.sort(cols)
     out.columns = cols
     out.format = M.detect_format(di.features)

@@ -53,7 +53,9 @@ function M.check_repo(id, what, opts)
     return nil, string.format("%s must be a string like \"owner/name\", got %s", what, type(id))
   end
   if #id == 0 then return nil, what .. " is empty; expected \"owner/name\"" end
-  if #id > 200 then return nil, string.format("%s is %d characters long; at most 200", what, #id) end
+  if #id > 200 then
+    return nil, string.format("%s is %d characters long; at most 200", what, #id)
+  end
   local c = bad_char(id, PART .. "/")
   if c then
     return nil, string.format("%s %s contains %s; a Hugging Face id is \"owner/name\" with %s",
@@ -62,7 +64,8 @@ function M.check_repo(id, what, opts)
   local owner, name = id:match("^([^/]*)/([^/]*)$")
   if not owner then
     if id:find("/", 1, true) then
-      return nil, string.format("%s %s has more than one '/'; expected \"owner/name\"", what, show(id))
+      return nil,
+        string.format("%s %s has more than one '/'; expected \"owner/name\"", what, show(id))
     end
     if opts.owner_required then
       return nil, string.format("%s %s needs an owner: \"owner/%s\"", what, show(id), id)
@@ -118,7 +121,8 @@ end
 
 -- A cloud, region, accelerator or instance-type name from the catalog.
 function M.check_token(s, what)
-  if type(s) ~= "string" or #s == 0 or #s > 128 or not s:match("^[A-Za-z0-9][A-Za-z0-9_.:%-]*$") then
+  if type(s) ~= "string" or #s == 0 or #s > 128
+    or not s:match("^[A-Za-z0-9][A-Za-z0-9_.:%-]*$") then
     return nil, string.format("%s %s is not valid (letters, digits, '_', '.', ':', '-')", what,
       type(s) == "string" and show(s) or type(s))
   end

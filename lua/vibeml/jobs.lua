@@ -75,12 +75,16 @@ function M.where(row)
   if row.backend == "local" then
     return "this machine (local backend)"
   end
-  local place = row.cloud and (row.cloud .. (row.region and ("/" .. row.region) or "")) or "the cheapest enabled cloud SkyPilot finds"
-  local what = row.gpu and (string.format("%sx%s", math.tointeger(row.gpu_count or 1) or 1, row.gpu)) or "CPU only"
+  local place = row.cloud and (row.cloud .. (row.region and ("/" .. row.region) or ""))
+    or "the cheapest enabled cloud SkyPilot finds"
+  local what = row.gpu
+    and (string.format("%sx%s", math.tointeger(row.gpu_count or 1) or 1, row.gpu)) or "CPU only"
   if row.mode == "cluster" then
-    return string.format("SkyPilot cluster %s on %s (%s%s)", row.cluster or row.sky_name or "?", place, what, row.spot == 1 and ", spot" or "")
+    return string.format("SkyPilot cluster %s on %s (%s%s)", row.cluster or row.sky_name or "?",
+      place, what, row.spot == 1 and ", spot" or "")
   end
-  return string.format("SkyPilot managed job %s on %s (%s%s)", row.backend_id or "(not yet assigned)", place, what, row.spot == 1 and ", spot" or "")
+  return string.format("SkyPilot managed job %s on %s (%s%s)", row.backend_id
+    or "(not yet assigned)", place, what, row.spot == 1 and ", spot" or "")
 end
 
 -- Where a job's results are: the bucket URIs of its output and last checkpoint (cloud), or its
@@ -116,13 +120,17 @@ end
 
 function M.status_of(row)
   local now = jdb.now()
-  local accrued = row.cost_final or (jdb.TERMINAL[row.state] and row.cost_accrued) or math.max(row.cost_accrued or 0, jdb.cost_of(row, now))
+  local accrued = row.cost_final or (jdb.TERMINAL[row.state] and row.cost_accrued)
+    or math.max(row.cost_accrued or 0, jdb.cost_of(row, now))
   local pct
-  if row.step and row.total_steps and row.total_steps > 0 then pct = round(100 * row.step / row.total_steps, 1) end
+  if row.step and row.total_steps and row.total_steps > 0 then
+    pct = round(100 * row.step / row.total_steps, 1)
+  end
   local failure
   if row.failure_category then
     failure = { category = row.failure_category, message = row.failure_message,
-                fixes = decode(row.failure_advice) or vibeml.array(), retry = row.failure_retry == 1 }
+                fixes = decode(row.failure_advice) or vibeml.array(),
+                  retry = row.failure_retry == 1 }
   end
   local runtime
   if row.started_at then runtime = round((row.ended_at or now) - row.started_at, 1) end
@@ -137,7 +145,8 @@ function M.status_of(row)
                  learning_rate = row.lr, tokens_per_s = row.tokens_per_s,
                  eta_s = not jdb.TERMINAL[row.state] and row.eta_s or nil,
                  epoch = row.epoch, updated_at = row.progress_at },
-    cost = { currency = "USD", rate_hr = row.rate_hr, nodes = row.nodes, accrued = round(accrued, 6),
+    cost = { currency = "USD", rate_hr = row.rate_hr, nodes = row.nodes,
+      accrued = round(accrued, 6),
              final = row.cost_final and round(row.cost_final, 6) or nil, cap = row.cap_usd,
              billed_hours = round(jdb.billed_seconds(row, now) / 3600, 6) },
     estimate = decode(row.estimate),
@@ -230,13 +239,14 @@ end
 -- Turns what launch was given into {task=, plan=, info=} or nil, message, code. One straight
 -- path: a plan (from the planner, with the task it built from the ranked candidates) or a ready
 -- task table; a request is planned once, here, and never re-planned or re-built.
-local function resolve(input, opts)
+local function resolve(input)
   if type(input) ~= "table" then return fail("launch needs a plan or a request table") end
   local plan
   if input.best and input.request then
     plan = input
   elseif input.task then
-    return { task = input.task, info = { workflow = input.workflow or (input.task.vibeml or {}).workflow,
+    return { task = input.task,
+      info = { workflow = input.workflow or (input.task.vibeml or {}).workflow,
       model = input.model, dataset = input.dataset, params = input.hyperparameters,
       rate_hr = input.rate_hr, gpu_required = input.gpu_required, estimate = input.estimate,
       candidates = input.candidates } }
@@ -319,7 +329,8 @@ local function candidate_rates(info)
   local out = {}
   for _, c in ipairs(info.candidates or {}) do
     out[#out + 1] = { gpu = c.accelerator, count = c.count, cloud = c.cloud, region = c.region,
-                      spot = c.spot and true or false, rate_hr = c.rate_hr, instance_type = c.instance_type }
+                      spot = c.spot and true or false, rate_hr = c.rate_hr,
+                        instance_type = c.instance_type }
   end
   return out
 end
@@ -333,7 +344,7 @@ function M.launch(input, opts)
   if not secrets then return fail(serr, E.ESECRET) end
   local storage = require "vibeml.jobs.storage"
   progress(0, 4, "planning")
-  local r, msg, code = resolve(input, opts)
+  local r, msg, code = resolve(input)
   if not r then return nil, msg, code end
   local task, info = r.task, r.info
   if type(task) ~= "table" then return fail("the plan has no task to launch") end
@@ -351,7 +362,9 @@ function M.launch(input, opts)
     local okp, prefs = pcall(require, "vibeml.prefs")
     if okp and type(prefs) == "table" then
       local okg, p = pcall(prefs.get)
-      if okg and type(p) == "table" and type(p.storage) == "string" then pref_storage = p.storage end
+      if okg and type(p) == "table" and type(p.storage) == "string" then
+        pref_storage = p.storage
+      end
     end
     local first = (info.candidates or {})[1] or {}
     if not first.cloud and not info.cloud and backend.storage_clouds then
@@ -371,7 +384,8 @@ function M.launch(input, opts)
     secret_env = se
   end
   local rate = opts.rate_hr or (not local_run and info.rate_hr) or 0
-  local cap = opts.cap or info.max_cost or (info.estimate and info.estimate.cost and info.estimate.cost.max)
+  local cap = opts.cap or info.max_cost
+    or (info.estimate and info.estimate.cost and info.estimate.cost.max)
   -- one cap everywhere (jobs show, status, budget): the ledger stops the job at the lower of
   -- its own cap and the per-job cap, so that is the cap the job row shows
   if not local_run and budget.effective_cap then
@@ -384,8 +398,10 @@ function M.launch(input, opts)
   local id = jdb.insert({
     name = name, workflow = info.workflow, model = info.model, dataset = info.dataset,
     params = vibeml.json.encode(params), backend = backend_name,
-    offer = (info.gpu or info.cloud or info.candidates) and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
-      region = info.region, spot = info.spot, candidates = not local_run and vibeml.array(candidate_rates(info)) or nil }) or nil,
+    offer = (info.gpu or info.cloud or info.candidates)
+      and vibeml.json.encode({ gpu = info.gpu, count = info.gpu_count, cloud = info.cloud,
+      region = info.region, spot = info.spot, candidates = not local_run
+        and vibeml.array(candidate_rates(info)) or nil }) or nil,
     gpu = not local_run and info.gpu or nil, gpu_count = not local_run and info.gpu_count or nil,
     cloud = not local_run and info.cloud or nil, region = not local_run and info.region or nil,
     spot = (not local_run and info.spot ~= nil) and (info.spot and 1 or 0) or nil,
@@ -411,7 +427,8 @@ function M.launch(input, opts)
   end
   assert(vibeml.fs.write(task_path, (require("vibeml.workflows").encode_task(task))))
   assert(vibeml.fs.write(dir .. "/task.json", vibeml.json.encode(task)))
-  jdb.update(id, { dir = dir, task_path = dir .. "/task.json", storage = vibeml.json.encode(layout) })
+  jdb.update(id,
+    { dir = dir, task_path = dir .. "/task.json", storage = vibeml.json.encode(layout) })
   progress(1, 4, "checking the budget")
   local est_cost = info.estimate and info.estimate.cost or {}
   local amount = est_cost.max or est_cost.expected or cap or 0
@@ -442,14 +459,17 @@ function M.launch(input, opts)
     local okr, ok, rmsg, rcode, rinfo = pcall(fn, { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
     if not okr then ok, rmsg, rcode = nil, "the budget check failed: " .. tostring(type(ok) == "table" and ok.message or ok), E.EMONEY end
     if not ok then
-      jdb.update(id, { state = "failed", failure_category = "quota", failure_message = "budget: " .. tostring(rmsg),
+      jdb.update(id,
+        { state = "failed", failure_category = "quota", failure_message = "budget: "
+        .. tostring(rmsg),
                        failure_retry = 0 }, "budget refused")
       return nil, rmsg, rcode or E.EMONEY, rinfo
     end
   end
   progress(2, 4, "starting on " .. backend_name)
   local row = jdb.get(id)
-  local ok, smsg, scode = backend.start(row, task, { secrets = secret_env, gpu_required = info.gpu_required,
+  local ok, smsg, scode = backend.start(row, task,
+    { secrets = secret_env, gpu_required = info.gpu_required,
     managed = opts.managed, task_path = task_path, retries = opts.retries })
   if not ok then
     local c = require("vibeml.jobs.errors").classify(smsg or "", { job_id = id })
@@ -503,7 +523,8 @@ function M.stop(id, opts)
   if not ok then return nil, msg, code end
   announce(id)
   if opts.wait ~= false then
-    local st = M.wait(id, { timeout = opts.wait_timeout or ((opts.grace or 10) + 20), interval = 0.2 })
+    local st = M.wait(id,
+      { timeout = opts.wait_timeout or ((opts.grace or 10) + 20), interval = 0.2 })
     if st then return st end
   end
   return M.status(id)
@@ -561,16 +582,19 @@ function M.logs(id, opts)
     end
     local lines, cursor = {}, since
     for i, r in ipairs(rows) do
-      lines[i] = redact(vibeml.json.encode({ id = r.id, ts = r.ts, kind = r.kind, data = decode(r.data) }))
+      lines[i] =
+        redact(vibeml.json.encode({ id = r.id, ts = r.ts, kind = r.kind, data = decode(r.data) }))
       cursor = r.id
     end
-    return { stream = "events", lines = vibeml.array(lines), cursor = cursor, job_id = id, state = row.state }
+    return { stream = "events", lines = vibeml.array(lines), cursor = cursor, job_id = id,
+      state = row.state }
   end
   local backend = M.backend(row.backend)
   if backend and backend.pull_logs and opts.pull ~= false then pcall(backend.pull_logs, row) end
   local lines, cursor, truncated = read_tail(row.dir .. "/" .. stream .. ".log", tail, opts.since)
   for i, l in ipairs(lines) do lines[i] = redact(l) end
-  return { stream = stream, lines = vibeml.array(lines), cursor = cursor, truncated = truncated, job_id = id, state = row.state }
+  return { stream = stream, lines = vibeml.array(lines), cursor = cursor, truncated = truncated,
+    job_id = id, state = row.state }
 end
 
 -- }===============================================================
@@ -623,7 +647,10 @@ function M.poll(opts)
       local b = M.backend(name)
       if b and b.poll then
         local okp, err = pcall(b.poll, rows)
-        if not okp then vibeml.log("warning", "polling %s jobs: %s", name, tostring(type(err) == "table" and err.message or err)) end
+        if not okp then
+          vibeml.log("warning", "polling %s jobs: %s", name,
+            tostring(type(err) == "table" and err.message or err))
+        end
       end
     end
     return M.changes(opts, changed)
@@ -656,7 +683,8 @@ function M.wait(id, opts)
     local row = jdb.get(id)
     if not row then return fail("no job '" .. tostring(id) .. "'", E.ENOENT) end
     if jdb.TERMINAL[row.state] then return M.status_of(row) end
-    if row.backend ~= "local" or (row.pid and not vibeml.proc.alive(row.pid, row.pid_start or 0)) then
+    if row.backend ~= "local"
+      or (row.pid and not vibeml.proc.alive(row.pid, row.pid_start or 0)) then
       M.poll({ interval = math.max(interval, row.backend == "local" and 0 or M.POLL_INTERVAL) })
     end
     if deadline and vibeml.monotonic() >= deadline then

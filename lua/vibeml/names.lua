@@ -163,7 +163,8 @@ function M.unknown(what, typed, list, opts)
   local max = opts.max_listed or 40
   local shown = {}
   for i = 1, math.min(max, #all) do shown[i] = all[i] end
-  local valid = table.concat(shown, ", ") .. (#all > max and string.format(", ... (%d in all)", #all) or "")
+  local valid = table.concat(shown, ", ")
+    .. (#all > max and string.format(", ... (%d in all)", #all) or "")
   return string.format("unknown %s '%s'. Available: %s%s", what, tostring(typed), valid,
     M.suggestion_text(s)), s
 end

@@ -12,7 +12,7 @@
 --                                 --   kubernetes, ...  (a SkyPilot cloud name)
 --     "region": null,             -- null = any; e.g. "eu-north1", "us-east-1"
 --     "gpu": null,                -- null = the planner chooses; e.g. "H100", "A100-80GB", "L40S"
---     "spot": true,               -- prefer spot instances (managed recovery resumes preempted jobs)
+--     "spot": true, -- prefer spot instances (managed recovery resumes preempted jobs)
 --     "workflow": null,           -- null = the planner chooses; e.g. "lora", "qlora", "unsloth"
 --     "storage": null             -- null = a bucket named after the SkyPilot user; or
 --                                 --   "s3://my-bucket", "gs://my-bucket", "my-bucket"
@@ -49,10 +49,12 @@ M.SPEC = {
   { key = "cloud", type = "string", default = nil, allowed = CLOUDS, nullable = true,
     description = "preferred cloud (null = any enabled cloud)" },
   { key = "region", type = "string", default = nil, nullable = true,
-    pattern = "^[a-z][a-z0-9-]*[a-z0-9]$", pattern_text = "a region name such as eu-north1 or us-east-1",
+    pattern = "^[a-z][a-z0-9-]*[a-z0-9]$",
+      pattern_text = "a region name such as eu-north1 or us-east-1",
     description = "preferred region (null = any)" },
   { key = "gpu", type = "string", default = nil, nullable = true,
-    pattern = "^[A-Za-z][A-Za-z0-9-]*$", pattern_text = "a GPU name such as H100, A100-80GB or L40S",
+    pattern = "^[A-Za-z][A-Za-z0-9-]*$",
+      pattern_text = "a GPU name such as H100, A100-80GB or L40S",
     description = "preferred GPU (null = the planner chooses)" },
   { key = "spot", type = "boolean", default = true,
     description = "prefer spot instances (cheaper; preempted jobs are resumed from checkpoints)" },
@@ -90,7 +92,8 @@ local function canonical(key, v, strict)
   if key == "backend" or key == "cloud" then
     local s = BY_KEY[key]
     local list = key == "cloud" and names.cloud_entries(s.allowed)
-      or { { name = "auto", aliases = { "automatic", "default" } }, { name = "skypilot", aliases = { "sky", "cloud" } },
+      or { { name = "auto", aliases = { "automatic", "default" } },
+        { name = "skypilot", aliases = { "sky", "cloud" } },
            { name = "local", aliases = { "this-machine" } } }
     local c, close = names.match(v, list)
     if c then return c end
@@ -109,7 +112,9 @@ local function canonical(key, v, strict)
     if okr and c then return c end
     if not strict or not okr then return v end
     local okn, all = pcall(wf.names)
-    if not okn or type(all) ~= "table" then return nil, "'workflow' cannot be '" .. tostring(v) .. "': " .. tostring(msg) end
+    if not okn or type(all) ~= "table" then
+      return nil, "'workflow' cannot be '" .. tostring(v) .. "': " .. tostring(msg)
+    end
     return nil, string.format("'workflow' cannot be '%s' (allowed: %s, or null)%s", tostring(v),
       table.concat(all, ", "), names.suggestion_text(names.suggest(v, all)))
   elseif key == "region" then
@@ -190,8 +195,10 @@ local function defaults()
 end
 
 local DOC = "VibeML preferences. Edit by hand or with `vibeml config set KEY VALUE`; null = no "
-  .. "preference. Keys: backend (auto|skypilot|local; auto = skypilot when set up, else local), cloud, region, gpu, spot (true|false), "
-  .. "workflow, storage. Money limits are not here: `vibeml budget set --monthly USD --per-job USD`."
+  .. "preference. Keys: backend (auto|skypilot|local; auto = skypilot when set up, else local), " ..
+    "cloud, region, gpu, spot (true|false), "
+  .. "workflow, storage. Money limits are not here: `vibeml budget set --monthly USD --per-job " ..
+    "USD`."
 
 -- Renders the file with a stable key order (people edit it; diffs stay small).
 local function render(values, comments)

@@ -133,8 +133,12 @@ function M.vram_gb(method, params_b, opts)
   local p75 = params_b ^ 0.75
   local adapters = c.adapters and rank * p75 * 8.8e-3 or 0
   local acts = (batch * seq / M.REF_TOKENS) * (c.act_coef * p75 + c.act_base_gb)
-  if c.adapter_gb_per_rank_b then adapters = c.adapters and params_b * rank * c.adapter_gb_per_rank_b or 0 end
-  if c.act_sqrt_gb_per_1k then acts = c.act_sqrt_gb_per_1k * math.sqrt(params_b) * seq * batch / 1000 end
+  if c.adapter_gb_per_rank_b then
+    adapters = c.adapters and params_b * rank * c.adapter_gb_per_rank_b or 0
+  end
+  if c.act_sqrt_gb_per_1k then
+    acts = c.act_sqrt_gb_per_1k * math.sqrt(params_b) * seq * batch / 1000
+  end
   local parts = {
     fixed = c.fixed_gb,
     weights = params_b * bpp / shards,
@@ -303,7 +307,8 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
   else
     n_ckpt = math.floor(train_s / 3600 / s.ckpt_every_h)
   end
-  local write = type(th.checkpoint_write_mb_s) == "number" and th.checkpoint_write_mb_s or s.ckpt_mb_s
+  local write = type(th.checkpoint_write_mb_s) == "number" and th.checkpoint_write_mb_s
+    or s.ckpt_mb_s
   local ckpt = n_ckpt * ckpt_bytes / (write * 1e6)
   -- evaluation on the held-out split: forward passes only (about a third of a training step's
   -- FLOPs per token), `evals` times
@@ -323,7 +328,8 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
     max = (fixed[3] + (train_s + ckpt) * sp[3]) / 3600,
   }
   return h, { tokens_per_s = tps, train_h = train_s / 3600, setup_h = fixed[2] / 3600,
-              download_h = dl[2] / 3600, checkpoint_h = (ckpt - eval_s) / 3600, checkpoints = n_ckpt,
+              download_h = dl[2] / 3600, checkpoint_h = (ckpt - eval_s) / 3600,
+                checkpoints = n_ckpt,
               checkpoint_gb = ckpt_bytes / 1e9, eval_h = eval_s / 3600,
               export_h = export / 3600, recovery_h = (pexp + iexp + dl[2] + load + wexp) / 3600 }
 end

@@ -20,7 +20,8 @@ M.MAX_RESTARTS_ON_ERRORS = 2
 
 -- Shell prelude of setup and run: a function printing @@VIBEML phase events (protocol:
 -- workflows/README.md).
-M.PHASE_FN = [[vibeml_phase() { printf '@@VIBEML {"v":1,"event":"phase","ts":%s,"phase":"%s","status":"%s"}\n' "$(date +%s)" "$1" "$2"; }]]
+M.PHASE_FN = [[vibeml_phase() { printf '@@VIBEML ]]
+  .. [[{"v":1,"event":"phase","ts":%s,"phase":"%s","status":"%s"}\n' "$(date +%s)" "$1" "$2"; }]]
 
 -- resources.ordered entries from the ranked candidates (best first).
 local function ordered(p, need_gpu)
@@ -85,7 +86,8 @@ end
 function M.resources(p, opts)
   opts = opts or {}
   local list = ordered(p, opts.gpu ~= false)
-  local res = { disk_size = opts.disk_size or M.disk_gb((p.model_info or {}).params_b, opts.method) }
+  local res = { disk_size = opts.disk_size
+    or M.disk_gb((p.model_info or {}).params_b, opts.method) }
   local spot = false
   for _, r in ipairs(list) do if r.use_spot then spot = true end end
   if #list == 1 then
@@ -106,7 +108,7 @@ end
 -- The checkpoint folder named in the parameters document: a relative default that the backend
 -- always overrides with the job's own folder (VIBEML_CHECKPOINT_DIR). No mounts here: the
 -- backend mounts the durable bucket (vibeml.jobs.storage).
-function M.checkpoints(p)
+function M.checkpoints()
   return nil, "checkpoints"
 end
 
@@ -146,7 +148,7 @@ end
 -- gpu=bool, method=, envs={...constant extra envs}}.
 function M.task(spec)
   local p = spec.p
-  local mounts, ckpt = M.checkpoints(p)
+  local mounts, ckpt = M.checkpoints()
   local envs = { VIBEML_PARAMS = M.params_doc(spec.workflow, p, ckpt, spec.extra),
                  VIBEML_WORKFLOW = spec.workflow,
                  PYTHONUNBUFFERED = "1" }
@@ -204,7 +206,8 @@ function M.hf_hyperparameters(over)
     gradient_accumulation_steps = { type = "integer", default = 4, min = 1, max = 1024,
                                     description = "micro-steps per optimizer step" },
     packing = { type = "boolean", default = false,
-                description = "pack short examples into full-length sequences (faster on short data)" },
+                description =
+                  "pack short examples into full-length sequences (faster on short data)" },
     save_steps = { type = "integer", default = 100, min = 1, max = 1000000,
                    description = "save a checkpoint every N optimizer steps" },
     save_total_limit = { type = "integer", default = 2, min = 1, max = 20,
@@ -219,7 +222,8 @@ function M.hf_hyperparameters(over)
     max_samples = { type = "integer", default = 0, min = 0, max = 1000000000,
                     description = "use at most N examples; 0 = all" },
     lora_r = { type = "integer", default = 16, min = 1, max = 1024, description = "LoRA rank" },
-    lora_alpha = { type = "integer", default = 32, min = 1, max = 2048, description = "LoRA alpha" },
+    lora_alpha = { type = "integer", default = 32, min = 1, max = 2048,
+      description = "LoRA alpha" },
     lora_dropout = { type = "number", default = 0.05, min = 0, max = 0.5,
                      description = "LoRA dropout" },
     merge_adapter = { type = "boolean", default = false,
@@ -241,7 +245,8 @@ function M.launch_line(script, accelerate_config)
     'GPUS="${SKYPILOT_NUM_GPUS_PER_NODE:-1}"',
     'if [ "$NODES" -gt 1 ] || [ "$GPUS" -gt 1 ]; then',
     '  MASTER_ADDR="$(echo "$SKYPILOT_NODE_IPS" | head -n1)"',
-    '  accelerate launch ' .. cfg .. '--num_machines "$NODES" --machine_rank "${SKYPILOT_NODE_RANK:-0}" '
+    '  accelerate launch ' .. cfg
+      .. '--num_machines "$NODES" --machine_rank "${SKYPILOT_NODE_RANK:-0}" '
       .. '--main_process_ip "${MASTER_ADDR:-127.0.0.1}" --main_process_port 29500 '
       .. '--num_processes "$((NODES * GPUS))" ' .. script,
     'else',

@@ -61,7 +61,8 @@ function T.run()
   local passed, failed = 0, 0
   for _, c in ipairs(T.cases) do
     local ok, e = xpcall(c.fn, function(m)
-      local text = type(m) == "table" and (tostring(m.message) .. (m.traceback and ("\n" .. m.traceback) or "")) or tostring(m)
+      local text = type(m) == "table"
+        and (tostring(m.message) .. (m.traceback and ("\n" .. m.traceback) or "")) or tostring(m)
       return text
     end)
     if ok then

@@ -10,7 +10,9 @@ return {
   cloud = "aws",
   version = "1.0.0",
   title = "Amazon Web Services GPUs",
-  notes = "The snapshot has on-demand prices only for AWS; spot prices come with `vibeml catalog refresh`.",
+  notes =
+    "The snapshot has on-demand prices only for AWS; spot prices come with `vibeml catalog " ..
+    "refresh`.",
   unsupported = {
     ["K80"] = "Kepler, no longer supported by current CUDA wheels",
     ["M60"] = "Maxwell, too old to train with",

@@ -1,4 +1,5 @@
--- GPU map for Vast.ai marketplace (vast): this cloud's instance types with their GPUs per node (from
+-- GPU map for Vast.ai marketplace (vast): this cloud's instance types with their GPUs per node
+-- (from
 -- plugins/catalog/gpu_offers.csv) and any per-instance overrides; the GPUs' own facts (memory,
 -- BF16 TFLOPs, architecture factor, aliases) come from vibeml.gpu_specs, shared by every cloud.
 -- Plugin kind "gpu_map": data only.

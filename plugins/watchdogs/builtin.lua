@@ -15,7 +15,9 @@
 --        from), started_at =, setup_since = when the current machine began its set-up (nil
 --        outside that stretch), backend = }
 -- fixes(ctx, settings) returns { {title=, tool=, arguments=} | {title=, command=} ... }.
-local function finite(x) return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge end
+local function finite(x)
+  return type(x) == "number" and x == x and x ~= math.huge and x ~= -math.huge
+end
 
 local function mean(list, from, to)
   local s, n = 0, 0
@@ -28,18 +30,21 @@ end
 
 -- launch_training with job_id relaunches that job's request; the hyperparameters given change it
 local function relaunch(ctx, hp, title)
-  return { title = title, tool = "launch_training", arguments = { job_id = ctx.job_id, hyperparameters = hp } }
+  return { title = title, tool = "launch_training",
+    arguments = { job_id = ctx.job_id, hyperparameters = hp } }
 end
 
 local function lower_lr(ctx, factor)
   local lr = tonumber((ctx.hp or {}).learning_rate)
   if not lr then
-    return { title = "Relaunch with a lower learning rate (about a third of this one)", tool = "launch_training",
+    return { title = "Relaunch with a lower learning rate (about a third of this one)",
+      tool = "launch_training",
              arguments = { job_id = ctx.job_id } }
   end
   local new = tonumber(string.format("%.3g", lr * factor))
   return relaunch(ctx, { learning_rate = new },
-    string.format("Relaunch with learning_rate %s (was %s) from the last checkpoint", tostring(new), tostring(lr)))
+    string.format("Relaunch with learning_rate %s (was %s) from the last checkpoint", tostring(new),
+      tostring(lr)))
 end
 
 -- no step yet on this machine, `factor` times the expected set-up (and min_s) after it began
@@ -88,7 +93,9 @@ return {
       end,
       fixes = function(ctx)
         return { lower_lr(ctx, 0.3),
-                 { title = "Check the data for empty or extreme examples, and keep gradient clipping on (max_grad_norm 1.0)" } }
+                 { title =
+                   "Check the data for empty or extreme examples, and keep gradient clipping on " ..
+                   "(max_grad_norm 1.0)" } }
       end },
 
     { id = "divergence", action = "stop",
@@ -107,20 +114,25 @@ return {
             all = finite(l) and l > s.factor * base
           end
           if all then
-            return string.format("loss %.4g at step %s, above %g x the average %.4g of the %d logs before, for %d logs in a row",
+            return string.format(
+              "loss %.4g at step %s, above %g x the average %.4g of the %d logs before, for %d " ..
+              "logs in a row",
               st[last].loss, tostring(st[last].step), s.factor, base, s.window, s.logs)
           end
         end
       end,
       fixes = function(ctx)
         return { lower_lr(ctx, 0.3),
-                 { title = "Add learning-rate warm-up (warmup_ratio 0.03-0.1) and keep gradient clipping on" } }
+                 { title = "Add learning-rate warm-up (warmup_ratio 0.03-0.1) and keep gradient "
+                     .. "clipping on" } }
       end },
 
     { id = "stalled", action = "stop",
       -- no step for `factor` times the recent time between logged steps, and at least min_s
       settings = { factor = 20, min_s = 300 },
-      message = "The job stopped making steps: it is billed but not training (a hang in data loading, a collective or the disk).",
+      message =
+        "The job stopped making steps: it is billed but not training (a hang in data loading, a " ..
+        "collective or the disk).",
       check = function(ctx, s)
         local st, n = ctx.steps, #ctx.steps
         if ctx.state ~= "running" or n < 3 then return nil end
@@ -128,14 +140,18 @@ return {
         local limit = math.max(s.min_s, s.factor * gap)
         local quiet = ctx.now - st[n].ts
         if quiet > limit then
-          return string.format("no step for %.0f s since step %s (steps were logged every %.2f s; the limit is %.0f s)",
-            quiet, tostring(st[n].step), gap, limit)
+          return string.format("no step for %.0f s since step %s (steps were logged every %.2f s; "
+            .. "the limit is %.0f s)", quiet, tostring(st[n].step), gap, limit)
         end
       end,
       fixes = function(ctx)
-        return { { title = "Read the end of the job's log for a hang (data loader, NCCL, disk full)", tool = "get_job_logs",
+        return {
+          { title = "Read the end of the job's log for a hang (data loader, NCCL, disk full)",
+          tool = "get_job_logs",
                    arguments = { job_id = ctx.job_id } },
-                 { title = "Relaunch from the last checkpoint (a fresh VM often clears a stuck device)", tool = "launch_training",
+                 { title =
+                   "Relaunch from the last checkpoint (a fresh VM often clears a stuck device)",
+                   tool = "launch_training",
                    arguments = { job_id = ctx.job_id } } }
       end },
 
@@ -163,7 +179,8 @@ return {
       -- after `skip` logs (warm-up), the time per step over the last `logs` logs is more than
       -- 1/fraction times what the plan's expected duration allows per step
       settings = { fraction = 0.25, skip = 3, logs = 5 },
-      message = "Training runs far slower than planned, so it will take longer and cost more than quoted.",
+      message =
+        "Training runs far slower than planned, so it will take longer and cost more than quoted.",
       check = function(ctx, s)
         local want = ctx.plan and ctx.plan.step_s
         local st, n = ctx.steps, #ctx.steps
@@ -172,13 +189,16 @@ return {
         if not (a and a.step and b.step and b.step > a.step) then return nil end
         local got = (b.ts - a.ts) / (b.step - a.step)
         if got * s.fraction > want then
-          return string.format("%.3g s per step over the last %d logs, planned %.3g s (%.1fx slower)",
+          return string.format(
+            "%.3g s per step over the last %d logs, planned %.3g s (%.1fx slower)",
             got, s.logs, want, got / want)
         end
       end,
       fixes = function(ctx)
-        return { { title = "Check the GPU is used (not a CPU fallback) and the data loader keeps up" },
-                 { title = "Raise the batch size if memory allows, or plan again on a faster GPU", tool = "plan_training" } }
+        return {
+          { title = "Check the GPU is used (not a CPU fallback) and the data loader keeps up" },
+                 { title = "Raise the batch size if memory allows, or plan again on a faster GPU",
+                   tool = "plan_training" } }
       end },
   },
 }

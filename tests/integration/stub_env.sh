@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by integration tests: start_stub SCRIPT [ARGS...] starts a Python stand-in server on an
 # ephemeral loopback port and sets STUB_PORT; it is stopped (by its pid) when the test exits.
 set -u

@@ -4,7 +4,9 @@ local tool = require "vibeml.tools.check_setup"
 
 local function ctx()
   local c = { progress_calls = {} }
-  function c:progress(done, total, msg) self.progress_calls[#self.progress_calls + 1] = { done, total, msg } end
+  function c:progress(done, total, msg)
+    self.progress_calls[#self.progress_calls + 1] = { done, total, msg }
+  end
   function c:log() end
   function c:supports() return false end
   return c

@@ -14,7 +14,7 @@ local latencies = {}
 
 local seen = { workflows_changed = 0, plugin_error = {}, log = {} }
 events.on("workflows_changed", function() seen.workflows_changed = seen.workflows_changed + 1 end)
-events.on("plugin_error", function(name, msg) seen.plugin_error[#seen.plugin_error + 1] = msg end)
+events.on("plugin_error", function(_, msg) seen.plugin_error[#seen.plugin_error + 1] = msg end)
 events.on("log", function(level, msg) seen.log[#seen.log + 1] = level .. ": " .. msg end)
 
 local function source(version, build_body, prefix)
@@ -63,7 +63,8 @@ local function serving(version)
   local d = assert(wf.get("hotwf"))
   T.eq(d.version, version, "serving version")
   local task = assert(wf.build("hotwf", { model = "a/b", dataset = "c/d",
-    candidates = { { accelerator = "L4", count = 1, cloud = "gcp", region = "us-central1", spot = true } } }))
+    candidates =
+      { { accelerator = "L4", count = 1, cloud = "gcp", region = "us-central1", spot = true } } }))
   T.eq(task.run, "python train.py")
 end
 
@@ -89,7 +90,8 @@ local broken = {
   { what = "syntax error", text = source("6.6.6", nil, "return {{{\n"), needle = "hotwf.lua:2:" },
   { what = "runtime error", text = "local x = nil\nreturn x.y\n", needle = "hotwf.lua:2:" },
   -- the instruction budget or the time limit trips first, depending on the machine's speed
-  { what = "infinite loop", text = "while true do end\n", needle = { "instruction budget", "time limit" } },
+  { what = "infinite loop", text = "while true do end\n",
+    needle = { "instruction budget", "time limit" } },
   { what = "1 GB allocation", text = "local s = string.rep('x', 1 << 30)\nreturn {}\n",
     needle = "memory limit" },
   { what = "build fails its trial", text = source("6.6.6", "error('nope')"),
@@ -172,7 +174,8 @@ T.case("a folder plugin reloads when a file in a nested folder changes", functio
     assert(vibeml.fs.write(root .. "/lib/deep/ver.lua", "return '" .. v .. "'\n"))
   end
   helper("3.0.0")
-  local text = source("X"):gsub("hotwf", "nested"):gsub('version = "X"', 'version = require("lib.deep.ver")')
+  local text = source("X"):gsub("hotwf", "nested"):gsub('version = "X"',
+    'version = require("lib.deep.ver")')
   assert(vibeml.fs.write(root .. "/init.lua", text))
   local function wait_for(name)
     local t0 = vibeml.monotonic()
@@ -191,6 +194,8 @@ end)
 
 local rc = T.run()
 local parts = {}
-for _, l in ipairs(latencies) do parts[#parts + 1] = string.format("%s %.0f ms", l.what, l.s * 1000) end
+for _, l in ipairs(latencies) do
+  parts[#parts + 1] = string.format("%s %.0f ms", l.what, l.s * 1000)
+end
 print("reload latency (file written -> announced): " .. table.concat(parts, ", "))
 return rc

@@ -41,15 +41,20 @@ T.case("launch -> running with progress -> completed; logs, events and cost reco
   T.eq(st.state, "completed"); T.eq(st.exit_code, 0)
   T.eq(st.progress.step, 15); T.eq(st.progress.total_steps, 15); T.eq(st.progress.percent, 100.0)
   T.eq(st.progress.loss, 1.5)
-  T.ok(st.cost.final > 0 and st.cost.final < 0.1, "cost accrued from running time x rate: " .. tostring(st.cost.final))
+  T.ok(st.cost.final > 0 and st.cost.final < 0.1, "cost accrued from running time x rate: "
+    .. tostring(st.cost.final))
   local lines = {}
   for l in job:logs{ tail = 2 } do lines[#lines + 1] = l end
   T.eq(#lines, 2)
   T.contains(lines[2], '"event":"end"')
   local ev = assert(jobs.logs(job.id, { stream = "events" }))
   local kinds = {}
-  for _, l in ipairs(ev.lines) do local e = vibeml.json.decode(l); kinds[e.kind] = (kinds[e.kind] or 0) + 1 end
-  T.ok(kinds.progress >= 15, "progress events"); T.ok(kinds.state >= 4, "state events"); T.ok(kinds.phase >= 4, "phase events")
+  for _, l in ipairs(ev.lines) do
+    local e = vibeml.json.decode(l)
+    kinds[e.kind] = (kinds[e.kind] or 0) + 1
+  end
+  T.ok(kinds.progress >= 15, "progress events"); T.ok(kinds.state >= 4, "state events");
+    T.ok(kinds.phase >= 4, "phase events")
   -- since a cursor: nothing new
   local more = jobs.logs(job.id, { stream = "events", since = ev.cursor })
   T.eq(#more.lines, 0)
@@ -77,7 +82,8 @@ end)
 
 T.case("a job reaching its cost cap is stopped gracefully (reason budget)", function()
   -- 3600 $/h = 1 $/s; a cap of 0.5 $ stops it after about half a second
-  local job = assert(jobs.launch(tiny(300), { backend = "local", rate_hr = 3600, cap = 0.5, grace = 5 }))
+  local job =
+    assert(jobs.launch(tiny(300), { backend = "local", rate_hr = 3600, cap = 0.5, grace = 5 }))
   local st = assert(job:wait{ timeout = 30 })
   T.eq(st.state, "terminated"); T.eq(st.stop_reason, "budget")
   T.ok(st.cost.final >= 0.5 and st.cost.final < 3, "final cost near the cap: " .. st.cost.final)
@@ -85,7 +91,8 @@ end)
 
 T.case("failures carry a category, a plain message and fixes", function()
   local t = tiny(1)
-  t.task.run = "echo 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB' >&2; exit 1"
+  t.task.run =
+    "echo 'torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB' >&2; exit 1"
   t.hyperparameters = { per_device_batch_size = 8, gradient_accumulation_steps = 2 }
   local job = assert(jobs.launch(t, { backend = "local" }))
   local st = assert(job:wait{ timeout = 30 })
@@ -103,7 +110,10 @@ T.case("failures carry a category, a plain message and fixes", function()
 end)
 
 T.case("GPU workflows refuse clearly on a machine without a GPU", function()
-  if vibeml.proc.run({ "nvidia-smi", "-L" }) and vibeml.proc.run({ "nvidia-smi", "-L" }).code == 0 then return end
+  if vibeml.proc.run({ "nvidia-smi", "-L" })
+    and vibeml.proc.run({ "nvidia-smi", "-L" }).code == 0 then
+    return
+  end
   local t = tiny(1); t.task.resources = { accelerators = "A100:1" }
   local job, msg, code = jobs.launch(t, { backend = "local" })
   T.eq(job, nil); T.eq(code, "VML_EUNSUPPORTED")
@@ -113,7 +123,8 @@ end)
 T.case("user parameters travel only in VIBEML_PARAMS; hostile text is never executed", function()
   local marker = vibeml.fs.paths().state .. "/pwned"
   local t = tiny(1)
-  t.task.envs.VIBEML_PARAMS = vibeml.json.encode({ steps = 1, model = "x\"; touch " .. marker .. "; echo \"" })
+  t.task.envs.VIBEML_PARAMS =
+    vibeml.json.encode({ steps = 1, model = "x\"; touch " .. marker .. "; echo \"" })
   local st = assert(assert(jobs.launch(t, { backend = "local" })):wait{ timeout = 30 })
   T.eq(st.state, "completed")
   T.eq(vibeml.fs.exists(marker), nil)
@@ -123,7 +134,9 @@ T.case("200 concurrent trivial jobs all tracked to the right end state", functio
   local ids, want = {}, {}
   for i = 1, 200 do
     local code = (i % 4 == 0) and 7 or 0
-    local job = assert(jobs.launch({ task = { name = "t" .. i, run = "echo job " .. i .. "; exit " .. code } },
+    local job =
+      assert(
+      jobs.launch({ task = { name = "t" .. i, run = "echo job " .. i .. "; exit " .. code } },
       { backend = "local" }))
     ids[i] = job.id
     want[job.id] = code == 0 and "completed" or "failed"

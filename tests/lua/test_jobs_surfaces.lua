@@ -6,7 +6,9 @@ local jobs = require "vibeml.jobs"
 
 local function ctx()
   local c = { progress_calls = {} }
-  function c:progress(done, total, msg) self.progress_calls[#self.progress_calls + 1] = { done, total, msg } end
+  function c:progress(done, total, msg)
+    self.progress_calls[#self.progress_calls + 1] = { done, total, msg }
+  end
   function c:log() end
   function c:supports() return false end
   return c
@@ -17,7 +19,8 @@ local function tool(name) return require("vibeml.tools." .. name) end
 T.case("launch_training returns the handle at once; status, list, logs, terminate", function()
   local c = ctx()
   local t0 = vibeml.monotonic()
-  local st, text = tool("launch_training").handler({ model = "test/tiny-0.1B", dataset = "test/text",
+  local st, text =
+    tool("launch_training").handler({ model = "test/tiny-0.1B", dataset = "test/text",
     workflow = "smoke", backend = "local", offline = true,
     hyperparameters = { max_steps = 400, step_delay_s = 0.02, save_steps = 20 } }, c)
   local dt = vibeml.monotonic() - t0
@@ -59,8 +62,10 @@ T.case("launch_training returns the handle at once; status, list, logs, terminat
   T.contains(joined, '"to":"terminated"')
 end)
 
-T.case("Lua API: vibeml.launch(plan) -> job:wait -> completed; vibeml.job, vibeml.jobs, job:logs", function()
-  local job = assert(vibeml.launch({ model = "test/tiny-0.1B", dataset = "test/text", workflow = "smoke",
+T.case("Lua API: vibeml.launch(plan) -> job:wait -> completed; vibeml.job, vibeml.jobs, job:logs",
+  function()
+  local job =
+    assert(vibeml.launch({ model = "test/tiny-0.1B", dataset = "test/text", workflow = "smoke",
     offline = true, hyperparameters = { max_steps = 30 } }, { backend = "local" }))
   local st = assert(job:wait{ timeout = 120 })
   T.eq(st.state, "completed"); T.eq(st.progress.step, 30); T.ok(st.progress.loss > 0, "loss")
@@ -90,7 +95,9 @@ T.case("CLI: vibeml jobs list/show/logs/stop with --json", function()
   T.eq(r.code, 1); T.contains(r.stderr, "no job")
   r = vibeml.proc.run({ exe, "jobs", "frobnicate", "x" })
   T.eq(r.code, 2)
-  r = vibeml.proc.run({ exe, "launch", "--model", "test/tiny-0.1B", "--dataset", "test/text", "--workflow", "smoke",
+  r =
+    vibeml.proc.run({ exe, "launch", "--model", "test/tiny-0.1B", "--dataset", "test/text",
+    "--workflow", "smoke",
     "--backend", "local", "--offline", "--param", "max_steps=20", "--json" })
   T.eq(r.code, 0, r.stderr)
   local st = vibeml.json.decode(r.stdout)
@@ -98,10 +105,12 @@ T.case("CLI: vibeml jobs list/show/logs/stop with --json", function()
   T.eq(r.code, 0); T.contains(r.stdout, '"event":"end"')
 end)
 
-T.case("GPU workflows refuse on the local backend without a GPU, pointing to skypilot or smoke", function()
+T.case("GPU workflows refuse on the local backend without a GPU, pointing to skypilot or smoke",
+  function()
   local r = vibeml.proc.run({ "nvidia-smi", "-L" })
   if r and r.code == 0 then return end
-  local st, msg = tool("launch_training").handler({ model = "Qwen/Qwen2.5-0.5B", dataset = "yahma/alpaca-cleaned",
+  local st, msg =
+    tool("launch_training").handler({ model = "Qwen/Qwen2.5-0.5B", dataset = "yahma/alpaca-cleaned",
     workflow = "lora", backend = "local", offline = true }, ctx())
   T.eq(st, nil); T.contains(msg, "--backend skypilot"); T.contains(msg, "smoke")
 end)

@@ -58,7 +58,8 @@ T.case("a secret the task names and the vault lacks refuses the launch with the 
   T.eq(count_jobs(), before)
 end)
 
-T.case("a damaged vault refuses the launch with the vault's error (no job without its token)", function()
+T.case("a damaged vault refuses the launch with the vault's error (no job without its token)",
+  function()
   local r = vibeml.proc.run({ vibeml.proc.self_exe(), "secrets", "set", "HF_TOKEN" },
     { stdin = "hf_guardTestToken_0123456789abcdef" })
   T.eq(r.code, 0)
@@ -66,7 +67,8 @@ T.case("a damaged vault refuses the launch with the vault's error (no job withou
   local text = assert(vibeml.fs.read(vault))
   -- flip bytes in the middle of the file: the MAC no longer matches
   local mid = #text // 2
-  local flipped = text:sub(1, mid - 1) .. (text:sub(mid, mid) == "A" and "B" or "A") .. text:sub(mid + 1)
+  local flipped = text:sub(1, mid - 1) .. (text:sub(mid, mid) == "A" and "B" or "A")
+    .. text:sub(mid + 1)
   assert(vibeml.fs.write(vault, flipped, { mode = 0x180 }))
   local before = count_jobs()
   local job, msg, code = jobs.launch(task({ HF_TOKEN = vibeml.null }), { backend = "local" })

@@ -6,7 +6,8 @@ local render = require("vibeml.cli.jobs").render
 local UP = "\27[1A\r\27[K"
 
 local function step(n, loss)
-  return string.format('@@VIBEML {"v":1,"event":"step","step":%d,"total_steps":200,"loss":%s}', n, loss or "2.5")
+  return string.format('@@VIBEML {"v":1,"event":"step","step":%d,"total_steps":200,"loss":%s}', n,
+    loss or "2.5")
 end
 
 T.case("progress is one bar redrawn in place; other lines keep it below them", function()
@@ -23,9 +24,11 @@ T.case("progress is one bar redrawn in place; other lines keep it below them", f
   T.eq(#c, 2)
   T.eq(c[1], UP .. "loading shards \\e]0;title\\x07")
   T.contains(c[2], "step 20/200")
-  local d = render('@@VIBEML {"v":1,"event":"checkpoint","step":25,"path":"/ck/checkpoint-25"}', st, true)
+  local d = render('@@VIBEML {"v":1,"event":"checkpoint","step":25,"path":"/ck/checkpoint-25"}', st,
+    true)
   T.eq(d[1], UP .. "checkpoint at step 25: /ck/checkpoint-25")
-  local e = render('@@VIBEML {"v":1,"event":"end","status":"completed","step":200,"loss":1.25}', st, true)
+  local e = render('@@VIBEML {"v":1,"event":"end","status":"completed","step":200,"loss":1.25}', st,
+    true)
   T.eq(e[1], UP .. "training ended (completed) at step 200, loss 1.25")
   T.eq(render("after", st, true)[1], "after") -- no bar to keep after the end
 end)

@@ -26,7 +26,8 @@ T.case("distance and suggestions", function()
 end)
 
 T.case("match: case, dashes, aliases, plurals, vendor words", function()
-  local list = { { name = "A100-80GB", aliases = { "A100-80G" } }, { name = "H100" }, { name = "L40S" } }
+  local list = { { name = "A100-80GB", aliases = { "A100-80G" } }, { name = "H100" },
+    { name = "L40S" } }
   T.eq(names.match("a100 80gb", list), "A100-80GB")
   T.eq(names.match("A100_80G", list), "A100-80GB")
   T.eq(names.match("a10080gb", list), "A100-80GB")
@@ -67,12 +68,15 @@ T.case("workflows: any case, methods as aliases, suggestions", function()
 end)
 
 T.case("planner inputs: cloud, workflow, preference and region names", function()
-  local p = assert(plan { model = "org/Model-8B", cloud = "GCP", workflow = "LoRA", preference = "Cheapest" })
+  local p =
+    assert(plan { model = "org/Model-8B", cloud = "GCP", workflow = "LoRA",
+    preference = "Cheapest" })
   T.eq(p.best.cloud, "gcp")
   T.eq(p.workflow, "lora")
   local q = assert(plan { model = "org/Model-8B", workflow = "qlora" })
   T.eq(q.workflow, "unsloth")
-  local r = assert(plan { model = "org/Model-8B", gpu = "H100s", cloud = "gcp", region = "US-Central1" })
+  local r =
+    assert(plan { model = "org/Model-8B", gpu = "H100s", cloud = "gcp", region = "US-Central1" })
   T.eq(r.best.gpu, "H100")
   T.eq(r.best.region, "us-central1")
   local none, msg, code = plan { model = "org/Model-8B", cloud = "gpc" }

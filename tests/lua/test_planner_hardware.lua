@@ -3,7 +3,6 @@
 -- workflow cannot run on. The rule is re-stated here from the GPUs' facts, apart from the planner.
 local T = require "vibeml.test"
 local planner = require "vibeml.planner"
-local catalog = require "vibeml.catalog"
 local gpus = require "vibeml.gpus"
 
 -- Independent statement of the rule: CUDA workflows need an NVIDIA GPU; the HF workflows force
@@ -25,7 +24,9 @@ local function ctx_for(wfname, size)
            hp = hp, data = { rows = 20000, mean_tokens = 300 } }
 end
 
-T.case("the whole catalog, every GPU workflow, sizes 0.5-72B: no option on hardware it cannot run on", function()
+T.case(
+  "the whole catalog, every GPU workflow, sizes 0.5-72B: no option on hardware it cannot run on",
+    function()
   local checked, excluded = 0, 0
   local seen = {}
   for _, wfname in ipairs({ "unsloth", "lora", "full" }) do
@@ -50,7 +51,8 @@ T.case("the rule: AMD never for CUDA installs, no T4/V100 for bf16, Unsloth on T
   local ok, why = planner.runs_on(fu, gpus.get("MI300X"))
   T.eq(ok, false); T.contains(why, "MI300X is AMD; workflow 'full' installs CUDA wheels")
   ok, why = planner.runs_on(lo, gpus.get("T4"))
-  T.eq(ok, false); T.contains(why, "T4 has compute capability 7.5; workflow 'lora' needs 8.0 or newer (bf16)")
+  T.eq(ok, false);
+    T.contains(why, "T4 has compute capability 7.5; workflow 'lora' needs 8.0 or newer (bf16)")
   T.eq(planner.runs_on(fu, gpus.get("V100")), false)
   T.eq(planner.runs_on(un, gpus.get("T4")), true)
   T.eq(planner.runs_on(un, gpus.get("MI300X")), false)
@@ -59,7 +61,8 @@ T.case("the rule: AMD never for CUDA installs, no T4/V100 for bf16, Unsloth on T
   T.eq(planner.runs_on(lo, { name = "X1", memory_gb = 80 }), false)
 end)
 
-T.case("the rule can fail: without the declarations the old picks (MI300X, T4) come back", function()
+T.case("the rule can fail: without the declarations the old picks (MI300X, T4) come back",
+  function()
   -- the issue's finding: full 14B went to 8x MI300X, full 0.5B to a T4
   local c14 = ctx_for("full", 14.8)
   local loose = {}
@@ -85,7 +88,7 @@ T.case("sizes outside a workflow's range are refused with the workflow that fits
   T.eq(#info.workflows, 0, "nothing covers 405B")
   p, msg, code, info = planner.plan { model = "org/Model-100B", params_b = 100, workflow = "lora",
     offline = true, no_task = true, ignore_preferences = true }
-  T.eq(p, nil)
+  T.eq(p, nil); T.eq(code, "VML_EINVAL")
   T.contains(msg, "Use workflow unsloth.")
   T.eq(info.workflows[1], "unsloth")
   -- alternatives mark out-of-range workflows infeasible
@@ -101,15 +104,18 @@ T.case("offline plans say gating is unknown", function()
     offline = true, no_task = true, ignore_preferences = true })
   T.eq(p.model_info.gated, "unknown")
   local said = false
-  for _, a in ipairs(p.assumptions) do if a:find("is gated is unknown", 1, true) then said = true end end
+  for _, a in ipairs(p.assumptions) do if a:find("is gated is unknown", 1, true) then
+    said = true end end
   T.ok(said, "an assumption says so")
   p = assert(planner.plan { model = "x/y-8B", workflow = "unsloth", offline = true, no_task = true,
     ignore_preferences = true, model_info = { params_b = 8, gated = false } })
   T.eq(p.model_info.gated, false)
 end)
 
-T.case("LoRA shards: a 70B LoRA plans on several ordinary GPUs, priced near full's scale", function()
-  local p = assert(planner.plan { model = "meta-llama/Llama-3.1-70B", params_b = 70.6, workflow = "lora",
+T.case("LoRA shards: a 70B LoRA plans on several ordinary GPUs, priced near full's scale",
+  function()
+  local p =
+    assert(planner.plan { model = "meta-llama/Llama-3.1-70B", params_b = 70.6, workflow = "lora",
     dataset_info = { rows = 20000, mean_tokens = 400 }, offline = true, no_task = true,
     ignore_preferences = true })
   T.ok(p.best.count > 1, "several GPUs: " .. p.best.count)

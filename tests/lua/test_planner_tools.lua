@@ -3,7 +3,7 @@ local T = require "vibeml.test"
 
 local progress = {}
 local ctx = {
-  progress = function(self, done, total, msg) progress[#progress + 1] = { done, total, msg } end,
+  progress = function(_, done, total, msg) progress[#progress + 1] = { done, total, msg } end,
   log = function() end,
   supports = function() return false end,
 }
@@ -41,7 +41,8 @@ T.case("plan_training returns a plan matching its output schema, with text", fun
   T.ok(tostring(out.plan_id):match("^p%-%w+$"), "a plan_id to launch")
   T.eq(out.workflow, "unsloth")
   T.eq(out.request, nil)
-  T.ok(out.task and out.task.resources and out.task.resources.ordered, "task preview with the candidates in order")
+  T.ok(out.task and out.task.resources and out.task.resources.ordered,
+    "task preview with the candidates in order")
   T.contains(text, "best is 1×")
   T.ok(#progress >= 2, "progress reported")
   -- round trip through JSON keeps arrays arrays, even when empty
@@ -67,7 +68,9 @@ T.case("list_gpus filters and sorts by GPU-hour", function()
   check_required(t.outputSchema, out)
   for i, o in ipairs(out.offers) do
     T.eq(o.cloud, "nebius")
-    for _, k in ipairs { "gpu", "count", "memory_gb", "cloud", "region", "price_hr", "best_per_gpu_hr" } do
+    for _,
+      k in ipairs { "gpu", "count", "memory_gb", "cloud", "region", "price_hr",
+      "best_per_gpu_hr" } do
       T.ok(o[k] ~= nil, "offer has " .. k)
     end
     if i > 1 then T.ok(o.best_per_gpu_hr >= out.offers[i - 1].best_per_gpu_hr) end
@@ -79,7 +82,8 @@ end)
 
 T.case("estimate_cost prices GPU × count × hours", function()
   local t = require "vibeml.tools.estimate_cost"
-  local out, text = t.handler({ gpu = "h200", count = 8, hours = 3, cloud = "nebius", spot = false })
+  local out, text =
+    t.handler({ gpu = "h200", count = 8, hours = 3, cloud = "nebius", spot = false })
   check_required(t.outputSchema, out)
   T.eq(out.gpu, "H200")
   T.eq(out.cheapest.rate_hr, 28.0)

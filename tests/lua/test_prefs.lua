@@ -39,7 +39,8 @@ end)
 
 T.case("validation lists the allowed values", function()
   local _, m1 = prefs.set{ colour = "blue" }
-  T.contains(m1, "unknown preference 'colour' (allowed: backend, cloud, region, gpu, spot, storage, workflow)")
+  T.contains(m1,
+    "unknown preference 'colour' (allowed: backend, cloud, region, gpu, spot, storage, workflow)")
   local _, m2 = prefs.set{ spot = "yes" }
   T.contains(m2, "'spot' must be a boolean")
   local _, m3 = prefs.set{ cloud = "mars" }
@@ -79,7 +80,8 @@ T.case("names: any case, aliases and plurals are stored canonical; refusals sugg
   local _, m4 = prefs.set{ regoin = "x" }
   T.contains(m4, "did you mean region")
   T.eq(vibeml.fs.read(prefs.path()), before) -- refusals change nothing
-  T.ok(prefs.set{ gpu = vibeml.null, workflow = vibeml.null, cloud = vibeml.null, backend = vibeml.null })
+  T.ok(prefs.set{ gpu = vibeml.null, workflow = vibeml.null, cloud = vibeml.null,
+    backend = vibeml.null })
   T.eq(prefs.get().backend, "auto") -- null is auto: the person no longer chooses
 end)
 

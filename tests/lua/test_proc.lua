@@ -14,7 +14,9 @@ T.case("run captures code, stdout, stderr; argv is never a shell string", functi
 end)
 
 T.case("env adds, removes and clears; cwd", function()
-  local r = assert(P.run({ "sh", "-c", "echo \"$FOO|$HOME\"" }, { env = { FOO = "bar baz", HOME = false } }))
+  local r =
+    assert(P.run({ "sh", "-c", "echo \"$FOO|$HOME\"" },
+    { env = { FOO = "bar baz", HOME = false } }))
   T.eq(r.stdout, "bar baz|\n")
   r = assert(P.run({ "/usr/bin/env" }, { clear_env = true, env = { ONLY = "1" } }))
   T.eq(r.stdout, "ONLY=1\n")
@@ -32,7 +34,8 @@ end)
 T.case("timeout stops the whole group: TERM first, KILL after grace, no orphan left", function()
   local pidfile = vibeml.fs.paths().state .. "/grandchild.pid"
   local t0 = vibeml.monotonic()
-  local r = assert(P.run({ "sh", "-c", "trap '' TERM; sleep 60 & echo $! > " .. pidfile .. "; wait" },
+  local r =
+    assert(P.run({ "sh", "-c", "trap '' TERM; sleep 60 & echo $! > " .. pidfile .. "; wait" },
     { timeout = 0.3, grace = 0.3, group = true }))
   T.ok(r.timed_out, "timed out")
   T.eq(r.signal, 9)
@@ -43,7 +46,9 @@ T.case("timeout stops the whole group: TERM first, KILL after grace, no orphan l
 end)
 
 T.case("graceful stop lets a TERM handler finish", function()
-  local p = assert(P.spawn({ "sh", "-c", "trap 'echo bye; exit 0' TERM; while true; do sleep 0.05; done" }, { group = true }))
+  local p =
+    assert(P.spawn({ "sh", "-c", "trap 'echo bye; exit 0' TERM; while true; do sleep 0.05; done" },
+    { group = true }))
   vibeml.sleep(0.2)
   p:stop(5)
   local r = p:wait()
@@ -61,7 +66,7 @@ T.case("read streams chunks, then nil; wait with timeout", function()
   T.eq(table.concat(got, ","), "stdout=a,stderr=b,stdout=c")
   T.eq(p:wait().code, 0)
   local q = assert(P.spawn({ "sleep", "5" }))
-  local r, msg, code = q:wait(0.1)
+  local r, _, code = q:wait(0.1)
   T.eq(r, nil); T.eq(code, "VML_ETIMEOUT")
   T.ok(q:kill("KILL"))
   T.eq(q:wait().signal, 9)

@@ -37,7 +37,8 @@ T.case("a local job with a secret leaves no plaintext behind", function()
       .. 'printf %s "$HF_TOKEN" | od -An -tx1 | tr -d " \\n"; echo; '
       .. 'echo "token again $HF_TOKEN" >&2; test -n "$HF_TOKEN" && echo have-token',
   }
-  local job, msg = jobs.launch({ task = task, workflow = "custom" }, { backend = "local", secrets = h })
+  local job, msg = jobs.launch({ task = task, workflow = "custom" },
+    { backend = "local", secrets = h })
   h:close()
   T.ok(job, "launch: " .. tostring(msg))
   local st, werr = jobs.wait(job.id, { timeout = 60, interval = 0.2 })

@@ -32,7 +32,8 @@ T.case("secret set through the CLI (stdin), used by a child, output stored redac
   T.ok(secrets.has("HF_TOKEN"))
   local h = assert(secrets.env_for({ "HF_TOKEN" }))
   local child = vibeml.proc.run({ "/bin/sh", "-c",
-    'echo "using $HF_TOKEN"; printf %s "$HF_TOKEN" | base64; printf %s "$HF_TOKEN" | od -An -tx1 | tr -d " \\n"; echo; echo "argv: $*"' },
+    'echo "using $HF_TOKEN"; printf %s "$HF_TOKEN" | base64; printf %s "$HF_TOKEN" | od -An ' ..
+      '-tx1 | tr -d " \\n"; echo; echo "argv: $*"' },
     { secrets = h, clear_env = true, env = { PATH = "/usr/bin:/bin" } })
   h:close()
   T.eq(child.code, 0)

@@ -5,7 +5,8 @@ local sizing = S
 
 local function near(got, want, tol, what)
   if math.abs(got - want) > (tol or 1e-6) then
-    error(string.format("%s: expected %.6f ± %g, got %.6f", what or "value", want, tol or 1e-6, got), 2)
+    error(string.format("%s: expected %.6f ± %g, got %.6f", what or "value", want, tol or 1e-6,
+      got), 2)
   end
 end
 
@@ -32,11 +33,14 @@ T.case("the measured VRAM table is reproduced within its ranges", function()
   local fhi = { 12, 29, 66, 122, 266, 575 }
   for i, p in ipairs(sizes) do
     local q = S.vram_gb("qlora", p)
-    T.ok(q >= qlo[i] and q <= qhi[i], string.format("QLoRA %gB: %.1f in [%g, %g]", p, q, qlo[i], qhi[i]))
+    T.ok(q >= qlo[i] and q <= qhi[i],
+      string.format("QLoRA %gB: %.1f in [%g, %g]", p, q, qlo[i], qhi[i]))
     local l = S.vram_gb("lora", p)
-    T.ok(math.abs(l - lora[i]) / lora[i] <= 0.4, string.format("LoRA %gB: %.1f vs %g", p, l, lora[i]))
+    T.ok(math.abs(l - lora[i]) / lora[i] <= 0.4,
+      string.format("LoRA %gB: %.1f vs %g", p, l, lora[i]))
     local f = S.vram_gb("full", p)
-    T.ok(f >= flo[i] and f <= fhi[i], string.format("full %gB: %.1f in [%g, %g]", p, f, flo[i], fhi[i]))
+    T.ok(f >= flo[i] and f <= fhi[i],
+      string.format("full %gB: %.1f in [%g, %g]", p, f, flo[i], fhi[i]))
   end
 end)
 
@@ -97,7 +101,8 @@ T.case("throughput matches its calibration points", function()
   near(S.throughput("full", 8, { bf16_tflops = 989, arch_factor = 0.8 }, 8), one * 8 * 0.9, 1e-6)
   near(S.throughput("full", 8, { bf16_tflops = 989, arch_factor = 0.8 }, 16, { nodes = 2 }),
     one * 16 * 0.75, 1e-6)
-  near(S.throughput("full", 8, { bf16_tflops = 989, arch_factor = 0.8 }, 8, { interconnect = "pcie" }),
+  near(S.throughput("full", 8, { bf16_tflops = 989, arch_factor = 0.8 }, 8,
+    { interconnect = "pcie" }),
     one * 8 * 0.75, 1e-6)
 end)
 
@@ -107,7 +112,8 @@ T.case("duration: setup + training, min < expected < max", function()
   local d, parts = S.duration("qlora", 8.03, gpu, 1, tokens)
   near(parts.train_h, tokens / S.throughput("qlora", 8.03, gpu, 1) / 3600, 1e-9)
   T.ok(parts.train_h > 0.45 and parts.train_h < 0.5, "≈0.47 h of training")
-  -- expected setup: provision 180 + install 240 + download 8.03e9×0.7/150e6 + load 5.6 + warm-up 150 + export 10
+  -- expected setup: provision 180 + install 240 + download 8.03e9×0.7/150e6 + load 5.6 + warm-up
+  -- 150 + export 10
   near(parts.setup_h * 3600, 180 + 240 + 8.03e9 * 0.7 / 150e6 + 8.03e9 * 0.7 / 1e9 + 150 + 10, 1e-6)
   T.ok(d.min < d.expected and d.expected < d.max)
   near(d.expected, parts.setup_h + parts.train_h + parts.checkpoint_h, 1e-9)
@@ -134,7 +140,8 @@ T.case("parameter count from a model id", function()
 end)
 
 
-T.case("70B QLoRA against Unsloth's published minimum (41 GB): a 48 GB card fits at batch 1", function()
+T.case("70B QLoRA against Unsloth's published minimum (41 GB): a 48 GB card fits at batch 1",
+  function()
   local wfs = require "vibeml.workflows"
   local un = wfs.get("unsloth")
   local o = { seq_len = 2048, batch = 1, rank = 16, vram = un.vram }
@@ -152,7 +159,8 @@ T.case("70B QLoRA against Unsloth's published minimum (41 GB): a 48 GB card fits
   T.eq(sizing.margin({}), sizing.MARGIN)
 end)
 
-T.case("checkpoints: count from save_steps, size from the descriptor, write time in the duration", function()
+T.case("checkpoints: count from save_steps, size from the descriptor, write time in the duration",
+  function()
   local wfs = require "vibeml.workflows"
   local full = wfs.get("full")
   local h100 = { bf16_tflops = 989, arch_factor = 0.8 }
@@ -165,10 +173,14 @@ T.case("checkpoints: count from save_steps, size from the descriptor, write time
   T.eq(p1.checkpoints, 2); T.eq(p2.checkpoints, 10)
   -- 8B x 16 bytes per parameter, at checkpoint_write_mb_s
   T.ok(math.abs(p1.checkpoint_gb - 128) < 0.5, "checkpoint " .. p1.checkpoint_gb .. " GB")
-  T.ok(math.abs(p2.checkpoint_h - 10 * 128e9 / (full.throughput.checkpoint_write_mb_s * 1e6) / 3600) < 1e-6)
+  T.ok(
+    math.abs(
+      p2.checkpoint_h - 10 * 128e9 / (full.throughput.checkpoint_write_mb_s * 1e6) / 3600) < 1e-6)
   T.ok(p2.checkpoint_h > p1.checkpoint_h * 4.9)
   -- ZeRO-3 over two nodes: each writes half the shards, the first also the gathered model
-  T.ok(math.abs(sizing.checkpoint_bytes("full", 8, { nodes = 2, throughput = full.throughput }) / 1e9 - (8 * 14 / 2 + 16)) < 1e-6)
+  T.ok(
+    math.abs(sizing.checkpoint_bytes("full", 8,
+      { nodes = 2, throughput = full.throughput }) / 1e9 - (8 * 14 / 2 + 16)) < 1e-6)
   -- a LoRA checkpoint is the adapter with its optimizer state: small
   local lo = wfs.get("lora")
   T.ok(sizing.checkpoint_bytes("lora", 8, { vram = lo.vram, throughput = lo.throughput }) < 1e9)

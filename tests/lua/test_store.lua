@@ -89,7 +89,8 @@ T.case("tx commits, rolls back when fn raises and re-raises, nests as savepoints
   T.eq(table.concat(vs, ","), "1,3,5")
   T.raises("invalid option", db.tx, db, function() end, "sideways")
   -- waiting inside a transaction is refused (and rolled back)
-  T.raises("cannot wait", db.tx, db, function() db:exec("INSERT INTO c VALUES(9)"); vibeml.sleep(0) end)
+  T.raises("cannot wait", db.tx, db, function() db:exec("INSERT INTO c VALUES(9)");
+    vibeml.sleep(0) end)
   T.eq(db:first("SELECT count(*) AS n FROM c WHERE v = 9").n, 0)
 end)
 

@@ -21,7 +21,8 @@ T.case("the CLI prints a job name with ESC/BEL/CR escaped", function()
   -- (an argv cannot hold NUL; names with NUL come through MCP and are escaped the same way)
   local name = "evil\27]0;owned\7\rname"
   local r = vibeml.proc.run({ exe, "launch", "--model", "test/tiny-0.1B", "--dataset", "test/text",
-    "--workflow", "smoke", "--backend", "local", "--offline", "--param", "max_steps=5", "--name", name,
+    "--workflow", "smoke", "--backend", "local", "--offline", "--param", "max_steps=5", "--name",
+      name,
     "--json" })
   T.eq(r.code, 0, r.stderr)
   local id = vibeml.json.decode(r.stdout).id

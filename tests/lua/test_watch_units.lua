@@ -21,33 +21,43 @@ local function steps(losses, dt)
   return out
 end
 
-T.case("shipped rules: NaN, divergence and stall fire on their histories, not on a healthy one", function()
+T.case("shipped rules: NaN, divergence and stall fire on their histories, not on a healthy one",
+  function()
   local healthy = steps({ 3.4, 3.3, 3.2, 3.1, 3.0, 2.9, 2.9, 2.8, 2.7, 2.7, 2.6, 2.6, 2.5 })
-  local ctx = { steps = healthy, new = {}, now = 1000 + 14, state = "running", hp = { learning_rate = 5 }, plan = { step_s = 1 } }
+  local ctx = { steps = healthy, new = {}, now = 1000 + 14, state = "running",
+    hp = { learning_rate = 5 }, plan = { step_s = 1 } }
   for _, r in ipairs(wd.rules()) do
     T.eq(r.check(ctx, r.settings), nil)
   end
   local nan = steps({ 3.4, 3.3, "nan" })
   T.contains(rule("non_finite_loss").check({ steps = nan }, {}), "loss nan at step 15")
   local div = steps({ 3, 3, 3, 3, 3, 3, 3, 3, 3, 30, 300, 3000, 3000 })
-  T.contains(rule("divergence").check({ steps = div }, rule("divergence").settings), "for 3 logs in a row")
+  T.contains(rule("divergence").check({ steps = div }, rule("divergence").settings),
+    "for 3 logs in a row")
   -- two high logs only: not yet
-  T.eq(rule("divergence").check({ steps = steps({ 3, 3, 3, 3, 3, 3, 3, 3, 3, 30, 300 }) }, rule("divergence").settings), nil)
+  T.eq(rule("divergence").check({ steps = steps({ 3, 3, 3, 3, 3, 3, 3, 3, 3, 30, 300 }) },
+    rule("divergence").settings), nil)
   local st = rule("stalled")
   T.eq(st.check({ steps = healthy, now = 1013 + 299, state = "running" }, st.settings), nil)
-  T.contains(st.check({ steps = healthy, now = 1013 + 301, state = "running" }, st.settings), "no step for 301 s")
+  T.contains(st.check({ steps = healthy, now = 1013 + 301, state = "running" }, st.settings),
+    "no step for 301 s")
   T.eq(st.check({ steps = healthy, now = 1013 + 301, state = "recovering" }, st.settings), nil)
   local slow = rule("slow_throughput")
-  T.contains(slow.check({ steps = steps({ 3, 3, 3, 3, 3, 3, 3, 3, 3 }, 25), plan = { step_s = 1 } }, slow.settings), "5.0x slower")
+  T.contains(slow.check({ steps = steps({ 3, 3, 3, 3, 3, 3, 3, 3, 3 }, 25), plan = { step_s = 1 } },
+    slow.settings), "5.0x slower")
   local fix = rule("non_finite_loss").fixes({ job_id = "j1", hp = { learning_rate = 5 } })
   T.eq(fix[1].arguments.hyperparameters.learning_rate, 1.5)
 end)
 
-T.case("a user file overrides a shipped rule's settings and action; a bad one is refused", function()
+T.case("a user file overrides a shipped rule's settings and action; a bad one is refused",
+  function()
   local dir = vibeml.fs.paths().config .. "/watchdogs"
   vibeml.fs.mkdirs(dir)
-  vibeml.fs.write(dir .. "/mine.lua", 'return { kind = "watchdog", name = "mine", rules = { { id = "stalled", action = "warn", settings = { min_s = 7 } } } }')
-  vibeml.fs.write(dir .. "/bad.lua", 'return { kind = "watchdog", name = "bad", rules = { { id = "x", action = "explode" } } }')
+  vibeml.fs.write(dir .. "/mine.lua",
+    'return { kind = "watchdog", name = "mine", rules = { { id = "stalled", action = "warn", ' ..
+    'settings = { min_s = 7 } } } }')
+  vibeml.fs.write(dir .. "/bad.lua",
+    'return { kind = "watchdog", name = "bad", rules = { { id = "x", action = "explode" } } }')
   wd.reset()
   local st = rule("stalled")
   T.eq(st.action, "warn"); T.eq(st.settings.min_s, 7); T.eq(st.settings.factor, 20)

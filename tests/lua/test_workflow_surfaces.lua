@@ -4,7 +4,8 @@
 local T = require "vibeml.test"
 local json = vibeml.json
 
-local ctx = { progress = function() end, log = function() end, supports = function() return false end }
+local ctx = { progress = function() end, log = function() end, supports = function()
+  return false end }
 
 T.case("list_workflows: all, filtered by method and size, with a suggestion", function()
   local tool = require "vibeml.tools.list_workflows"
@@ -127,7 +128,8 @@ T.case("the example user workflow loads and builds", function()
   T.eq(got and got.action, "added", got and got.message)
   local wf = require "vibeml.workflows"
   local task = assert(wf.build("my_workflow", { model = "Qwen/Qwen2.5-0.5B", dataset = "c/d",
-    candidates = { { accelerator = "L4", count = 1, cloud = "gcp", region = "us-central1", spot = true } } }))
+    candidates =
+      { { accelerator = "L4", count = 1, cloud = "gcp", region = "us-central1", spot = true } } }))
   T.eq(json.decode(task.envs.VIBEML_PARAMS).hyperparameters.max_steps, 200)
 end)
 

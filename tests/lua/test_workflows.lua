@@ -66,7 +66,8 @@ local function req(model, params_b, cands, extra)
   return p
 end
 
-local M1B, M8B, M70B = "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-70B"
+local M1B, M8B, M70B = "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.1-8B",
+  "meta-llama/Llama-3.1-70B"
 
 -- }===========================================================
 
@@ -116,7 +117,8 @@ T.case("validation errors say what was wrong and what is allowed", function()
     return e
   end
   T.contains(try("lora", { hyperparameters = { learnin_rate = 1 } }),
-    "unknown hyperparameter 'learnin_rate' for workflow 'lora'; allowed: chat_template, completion_only_loss, dataset_config")
+    "unknown hyperparameter 'learnin_rate' for workflow 'lora'; allowed: chat_template, " ..
+      "completion_only_loss, dataset_config")
   T.contains(try("lora", { hyperparameters = { learning_rate = 1 } }),
     "learning_rate' = 1 is above the maximum 0.01 (allowed 1e-07..0.01)")
   T.contains(try("lora", { hyperparameters = { lora_r = 0 } }), "below the minimum 1")
@@ -124,19 +126,23 @@ T.case("validation errors say what was wrong and what is allowed", function()
   T.contains(try("lora", { hyperparameters = { lr_scheduler = "exp" } }),
     "choose one of: linear, cosine, constant, constant_with_warmup")
   T.contains(try("lora", { hyperparameters = { packing = "maybe" } }), "must be true or false")
-  T.contains(try("lora", { epochs = 3 }), "unknown parameter 'epochs'; allowed: candidates, checkpoint_bucket")
-  T.contains(try("lora", { dataset_format = "csv" }), "allowed: auto, alpaca, sharegpt, messages, text")
+  T.contains(try("lora", { epochs = 3 }),
+    "unknown parameter 'epochs'; allowed: candidates, checkpoint_bucket")
+  T.contains(try("lora", { dataset_format = "csv" }),
+    "allowed: auto, alpaca, sharegpt, messages, text")
   T.contains(try("lora", { model = "meta-llama" .. "/" .. string.rep("x", 97) }), "longer than 96")
   T.contains(try("lora", { model = "a/b/c" }), "more than one '/'")
   T.contains(try("lora", { model = "-bad/name" }), "start and end with a letter or digit")
   T.contains(try("lora", { model = "a--b/c" }), "'--' or '..'")
   T.contains(try("lora", { model = "" }), "model id is empty")
-  T.contains(try("lora", { model_info = { params_b = 500 } }), "outside what workflow 'lora' supports")
+  T.contains(try("lora", { model_info = { params_b = 500 } }),
+    "outside what workflow 'lora' supports")
   T.contains(try("unsloth", { candidates = { cand("H100", 2, "aws", "us-east-1", true) } }),
     "count 2 is outside what this workflow supports (1..1 GPUs per node)")
   T.contains(try("lora", { num_nodes = 2 }), "runs on one node")
   T.contains(try("lora", { candidates = { { cloud = "aws" } } }), "needs a GPU")
-  T.contains(try("lora", { candidates = { cand("H100", 1, "aws", "us-east-1", true, "p5;reboot") } }),
+  T.contains(try("lora",
+    { candidates = { cand("H100", 1, "aws", "us-east-1", true, "p5;reboot") } }),
     "instance_type")
   T.contains(try("lora", { checkpoint_bucket = "Bad_Bucket" }), "bucket name")
   T.contains(try("lora", { job_name = "My Job" }), "job name")
@@ -170,7 +176,8 @@ T.case("injection: quotes, $(), backticks, ;, newlines and spaces are rejected",
   T.contains(e, "contains a newline")
 end)
 
-T.case("user-supplied text never reaches setup, run or argv: only VIBEML_PARAMS carries it", function()
+T.case("user-supplied text never reaches setup, run or argv: only VIBEML_PARAMS carries it",
+  function()
   -- distinctive but valid values in every user-controlled field
   local p = { job_name = "zq-job-marker", model = "zqowner/ZqModel-Marker-7B",
               dataset = "zqdata/Zq-Dataset-Marker", push_to_hub = "zqpush/Zq-Push-Marker",
@@ -216,7 +223,8 @@ T.case("golden: unsloth 1B, 8B, 70B", function()
   T.eq(t.resources.accelerators, "A10G:1")
   T.eq(t.resources.instance_type, "g5.2xlarge")
   t = golden("unsloth_70b", assert(wf.build("unsloth", req(M70B, 70.6,
-    { cand("A100-80GB", 1, "lambda", "us-east-1", false), cand("H100", 1, "nebius", "eu-north1", false) }))))
+    { cand("A100-80GB", 1, "lambda", "us-east-1", false),
+      cand("H100", 1, "nebius", "eu-north1", false) }))))
   T.eq(t.resources.job_recovery, nil, "on-demand: no spot recovery")
   -- storage is the backend's (vibeml.jobs.storage): a workflow's task mounts nothing
   T.eq(t.file_mounts, nil, "the workflow mounts no bucket itself")
@@ -231,7 +239,8 @@ T.case("golden: lora 1B, 8B, 70B (multi-GPU through accelerate)", function()
   T.contains(t.run, "accelerate launch --config_file accelerate_zero3.json")
   T.contains(t.run, "python train.py")
   t = golden("lora_8b", assert(wf.build("lora", req(M8B, 8.03,
-    { cand("L40S", 1, "nebius", "eu-north1", true), cand("A100-80GB", 1, "aws", "us-east-1", true) }))))
+    { cand("L40S", 1, "nebius", "eu-north1", true),
+      cand("A100-80GB", 1, "aws", "us-east-1", true) }))))
   T.eq(t.resources.disk_size, 100)
   t = golden("lora_70b", assert(wf.build("lora", req(M70B, 70.6,
     { cand("H200", 2, "nebius", "eu-north1", true), cand("H100", 4, "aws", "us-east-1", true) }))))
@@ -253,7 +262,8 @@ T.case("golden: full 1B, 8B, 70B (ZeRO-3 / FSDP2, multi-node)", function()
     { hyperparameters = { distributed = "fsdp2", optim = "adamw_8bit" } }))))
   T.contains(t.run, "--config_file accelerate_fsdp2.json")
   t = golden("full_70b", assert(wf.build("full", req(M70B, 70.6,
-    { cand("H100", 8, "aws", "us-east-1", true, "p5.48xlarge"), cand("H200", 8, "nebius", "eu-north1", true) },
+    { cand("H100", 8, "aws", "us-east-1", true, "p5.48xlarge"),
+      cand("H200", 8, "nebius", "eu-north1", true) },
     { num_nodes = 2, hyperparameters = { learning_rate = 1e-5 } }))))
   T.eq(t.num_nodes, 2)
   T.contains(t.run, "--config_file accelerate_zero3.json")
@@ -264,16 +274,20 @@ T.case("golden: full 1B, 8B, 70B (ZeRO-3 / FSDP2, multi-node)", function()
   T.eq(t.envs.VIBEML_PARAMS.hyperparameters.learning_rate, 1e-5)
   local files = {}
   for _, f in ipairs(t.vibeml_files) do files[#files + 1] = f.path end
-  T.eq(table.concat(files, ","), "train.py,vibeml_hf.py,accelerate_zero3.json,accelerate_fsdp2.json")
-  -- disk: save_total_limit + 1 full checkpoints (16 bytes/parameter) per node, model, output, caches
+  T.eq(table.concat(files, ","),
+    "train.py,vibeml_hf.py,accelerate_zero3.json,accelerate_fsdp2.json")
+  -- disk: save_total_limit + 1 full checkpoints (16 bytes/parameter) per node, model, output,
+  -- caches
   local kit = require "vibeml.taskkit"
   local d = kit.disk_parts(70.6, "full", { hp = { save_total_limit = 1 }, nodes = 2,
     throughput = wf.get("full").throughput })
-  T.ok(t.resources.disk_size >= 2 * d.checkpoint_each, "disk holds two checkpoints: " .. t.resources.disk_size)
+  T.ok(t.resources.disk_size >= 2 * d.checkpoint_each, "disk holds two checkpoints: "
+    .. t.resources.disk_size)
   T.ok(d.checkpoint_each > 70.6 * 16 / 2, "per node: half the shards and the gathered model")
 end)
 
-T.case("task text: JSON for a *.yaml file, strings for envs, no exponents, no vibeml section", function()
+T.case("task text: JSON for a *.yaml file, strings for envs, no exponents, no vibeml section",
+  function()
   local task = assert(wf.build("full", req(M8B, 8.03, { cand("H100", 4, "aws", "us-east-1", true) },
     { hyperparameters = { learning_rate = 1e-5 } })))
   local text, files = wf.encode_task(task)
@@ -312,7 +326,7 @@ T.case("selection: model size, budget, preference, deadline, with the reason", f
     function(name) return est[name] end)
   T.eq(n, "lora"); T.contains(why, "full would cost about $300.00, over the $50.00 budget")
   T.contains(why, "estimated $40.00")
-  n, why = wf.select({ params_b = 8, preference = "balanced", deadline_h = 3.5 },
+  n = wf.select({ params_b = 8, preference = "balanced", deadline_h = 3.5 },
     function(name) return est[name] end)
   T.eq(n, "lora")
   n, why = wf.select({ params_b = 8, preference = "cheapest", deadline_h = 3.5 },
@@ -337,10 +351,12 @@ T.case("smoke builds a CPU task without accelerators", function()
 end)
 
 T.case("check_task refuses local paths, workdir and files outside the job folder", function()
-  local good = assert(wf.build("smoke", { model = "a/b", dataset = "c/d", checkpoint_bucket = "vibeml-x" }))
+  local good =
+    assert(wf.build("smoke", { model = "a/b", dataset = "c/d", checkpoint_bucket = "vibeml-x" }))
   T.ok(wf.check_task(good))
   local function bad(mut, needle)
-    local t = assert(wf.build("smoke", { model = "a/b", dataset = "c/d", checkpoint_bucket = "vibeml-x" }))
+    local t =
+      assert(wf.build("smoke", { model = "a/b", dataset = "c/d", checkpoint_bucket = "vibeml-x" }))
     t.file_mounts = t.file_mounts or {}
     mut(t)
     local ok, e = wf.check_task(t)
@@ -348,7 +364,8 @@ T.case("check_task refuses local paths, workdir and files outside the job folder
     T.contains(e, needle)
   end
   bad(function(t) t.file_mounts["/keys"] = "~/.ssh" end, "never a path on this machine")
-  bad(function(t) t.file_mounts["/keys"] = { source = "/home/me", mode = "COPY" } end, "never a path")
+  bad(function(t) t.file_mounts["/keys"] = { source = "/home/me", mode = "COPY" } end,
+    "never a path")
   bad(function(t) t.workdir = "/home/me" end, "must not set workdir")
   bad(function(t) t.vibeml.files[1].path = "../../.bashrc" end, "relative path inside the job")
   bad(function(t) t.vibeml.files[1].embedded = "/etc/passwd" end, "shipped workflows/")
@@ -356,7 +373,8 @@ T.case("check_task refuses local paths, workdir and files outside the job folder
   bad(function(t) t.envs.N = 3 end, "envs.N must be a string")
   -- a bucket URL is fine
   local t = assert(wf.build("smoke", { model = "a/b", dataset = "c/d" }))
-  t.file_mounts = { ["/data"] = "s3://my-bucket/data", ["/x"] = { source = "gs://b", mode = "MOUNT" } }
+  t.file_mounts = { ["/data"] = "s3://my-bucket/data",
+    ["/x"] = { source = "gs://b", mode = "MOUNT" } }
   T.ok(wf.check_task(t))
 end)
 
@@ -365,7 +383,8 @@ T.case("pins: exact versions in one list per workflow, installed as listed", fun
   for _, name in ipairs({ "unsloth", "lora", "full" }) do
     local d = wf.get(name)
     T.ok(type(d.pins) == "table" and #d.pins >= 5, name .. " has pins")
-    local task = assert(wf.build(name, req(M8B, 8.03, { cand("H100", 1, "aws", "us-east-1", true) })))
+    local task =
+      assert(wf.build(name, req(M8B, 8.03, { cand("H100", 1, "aws", "us-east-1", true) })))
     for _, pin in ipairs(d.pins) do
       T.ok(pin:match("^[%w_.-]+==[%w.+-]+$"), name .. ": exact pin " .. pin)
       T.contains(task.setup, '"' .. pin .. '"')
@@ -376,7 +395,8 @@ T.case("pins: exact versions in one list per workflow, installed as listed", fun
   -- lora and full share one environment, so one list
   T.eq(table.concat(wf.get("lora").pins, " "), table.concat(wf.get("full").pins, " "))
   local has_bnb = false
-  for _, pin in ipairs(wf.get("lora").pins) do if pin:find("^bitsandbytes==") then has_bnb = true end end
+  for _, pin in ipairs(wf.get("lora").pins) do if pin:find("^bitsandbytes==") then
+    has_bnb = true end end
   T.ok(has_bnb, "lora offers 8-bit optimizers, so it installs bitsandbytes")
 end)
 

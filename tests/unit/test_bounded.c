@@ -110,8 +110,8 @@ static char *transcript(vml_profile profile)
     size_t len;
     const char *text;
     char *copy;
-    vml_limits roomy = {256u << 20, 120.0, 0};
-    assert_int_equal(vml_script_new(profile, &roomy, &s, &e), 0);
+    vml_limits big = {256u << 20, 120.0, 0};
+    assert_int_equal(vml_script_new(profile, &big, &s, &e), 0);
     vml_script_arm(s);
     if (vml_test_eval(s, corpus, 1, &e) != 0)
         fail_msg("corpus failed: %s", vml_err_msg(&e));

@@ -2,7 +2,6 @@
  * test_budget — the money ledger: exact amounts, limits, refusals, caps, a fork race, months,
  * settlement and reconciliation after crashes. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,38 +13,18 @@
 
 #include <cmocka.h>
 
+#include "support.h"
 #include "budget.h"
 #include "store.h"
 
 static char home[256];
 #define USD(x) ((int64_t)(x) * VML_MICROS_PER_USD)
 
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char p[1024];
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-        rm_rf(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static int setup(void **state)
 {
     vml_budget *b = NULL;
     vml_err err;
-    snprintf(home, sizeof home, "/tmp/vml_budget_XXXXXX");
-    assert_non_null(mkdtemp(home));
-    setenv("VIBEML_HOME", home, 1);
+    vml_test_home(home, sizeof home, "budget");
     unsetenv("VIBEML_BUDGET_NOW");
     unsetenv("VIBEML_BUDGET_GRACE");
     if (vml_budget_open(NULL, &b, &err) < 0)
@@ -57,7 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     vml_budget_close(*state);
-    rm_rf(home);
+    vml_test_rm_rf(home);
     unsetenv("VIBEML_BUDGET_NOW");
     return 0;
 }

@@ -41,18 +41,21 @@ static void *server_main(void *arg)
         s->request[n] = '\0';
     switch (s->sc) {
     case S_OK:
-        snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Two: a\r\n"
+        snprintf(buf, sizeof buf,
+                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Two: a\r\n"
                  "X-Two: b\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
         send(c, buf, strlen(buf), 0);
         break;
     case S_TRUNCATED:
-        snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close"
+        snprintf(buf, sizeof buf,
+                 "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close"
                  "\r\n\r\nonly-part");
         send(c, buf, strlen(buf), 0);
         break;
     case S_BIG: {
         size_t i;
-        snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\nConnection: close"
+        snprintf(buf, sizeof buf,
+                 "HTTP/1.1 200 OK\r\nContent-Length: 40000\r\nConnection: close"
                  "\r\n\r\n");
         send(c, buf, strlen(buf), 0);
         memset(buf, 'x', sizeof buf);
@@ -71,8 +74,10 @@ static void *server_main(void *arg)
         char body[256];
         size_t len = a ? strcspn(a, "\r") : 0;
         snprintf(body, sizeof body, "%.*s", (int)len, a ? a : "");
-        snprintf(buf, sizeof buf, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close"
-                 "\r\n\r\n%s", strlen(body), body);
+        snprintf(buf, sizeof buf,
+                 "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close"
+                 "\r\n\r\n%s",
+                 strlen(body), body);
         send(c, buf, strlen(buf), 0);
         break;
     }
@@ -106,26 +111,51 @@ static void server_stop(server *s)
     close(s->fd);
 }
 
-static void url_of(server *s, char *buf, size_t n)
+/* The set-up every case but test_bad_urls shares: a server thread playing the scenario given as
+ * the test's prestate, and a request for its URL that follows no redirects. */
+typedef struct fixture {
+    server s;
+    char url[128];
+    vml_http_req req;
+} fixture;
+
+static const scenario scenarios[] = {S_OK, S_TRUNCATED, S_BIG, S_SILENT, S_ECHO_AUTH};
+#define SERVED(test, sc)                                                                           \
+    cmocka_unit_test_prestate_setup_teardown(test, setup, teardown, (void *)&scenarios[sc])
+
+static void serve(fixture *f, scenario sc)
 {
-    snprintf(buf, n, "http://127.0.0.1:%d/path?q=1", s->port);
+    server_start(&f->s, sc);
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%d/path?q=1", f->s.port);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    serve(f, *(const scenario *)*state);
+    f->req.url = f->url;
+    f->req.max_redirects = -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    server_stop(&f->s);
+    free(f);
+    return 0;
 }
 
 static void test_ok(void **state)
 {
-    server s;
-    char url[128];
-    vml_http_req req = {0};
+    fixture *f = *state;
     vml_http_resp resp;
     vml_err err;
     size_t i;
     int two = 0;
-    (void)state;
-    server_start(&s, S_OK);
-    url_of(&s, url, sizeof url);
-    req.url = url;
-    req.max_redirects = -1;
-    assert_int_equal(vml_http_fetch(&req, &resp, &err), 0);
+    assert_int_equal(vml_http_fetch(&f->req, &resp, &err), 0);
     assert_int_equal(resp.status, 200);
     assert_int_equal(resp.body_len, 5);
     assert_string_equal(resp.body, "hello");
@@ -136,90 +166,61 @@ static void test_ok(void **state)
             two++;
     }
     assert_int_equal(two, 2);
-    assert_non_null(strstr(s.request, "GET /path?q=1 HTTP/1.1"));
+    assert_non_null(strstr(f->s.request, "GET /path?q=1 HTTP/1.1"));
     vml_http_resp_free(&resp);
-    server_stop(&s);
 }
 
 static void test_headers_sent(void **state)
 {
-    server s;
-    char url[128];
+    fixture *f = *state;
     const char *hdrs[] = {"Authorization: Bearer abc", NULL};
-    vml_http_req req = {0};
     vml_http_resp resp;
     vml_err err;
-    (void)state;
-    server_start(&s, S_ECHO_AUTH);
-    url_of(&s, url, sizeof url);
-    req.url = url;
-    req.headers = hdrs;
-    req.max_redirects = -1;
-    assert_int_equal(vml_http_fetch(&req, &resp, &err), 0);
+    f->req.headers = hdrs;
+    assert_int_equal(vml_http_fetch(&f->req, &resp, &err), 0);
     assert_string_equal(resp.body, "Authorization: Bearer abc");
     vml_http_resp_free(&resp);
-    server_stop(&s);
 }
 
 static void test_truncated(void **state)
 {
-    server s;
-    char url[128];
-    vml_http_req req = {0};
+    fixture *f = *state;
     vml_http_resp resp;
     vml_err err;
-    (void)state;
-    server_start(&s, S_TRUNCATED);
-    url_of(&s, url, sizeof url);
-    req.url = url;
-    req.max_redirects = -1;
-    assert_int_equal(vml_http_fetch(&req, &resp, &err), VML_EHTTP);
+    assert_int_equal(vml_http_fetch(&f->req, &resp, &err), VML_EHTTP);
     assert_non_null(strstr(err.msg, "127.0.0.1"));
     assert_null(strstr(err.msg, "q=1")); /* query strings stay out of messages */
     assert_null(resp.body);
-    server_stop(&s);
 }
 
 static void test_too_big(void **state)
 {
-    server s;
-    char url[128];
-    vml_http_req req = {0};
+    fixture *f = *state;
     vml_http_resp resp;
     vml_err err;
-    (void)state;
-    server_start(&s, S_BIG);
-    url_of(&s, url, sizeof url);
-    req.url = url;
-    req.max_bytes = 1000;
-    req.max_redirects = -1;
-    assert_int_equal(vml_http_fetch(&req, &resp, &err), VML_ELIMIT);
+    f->req.max_bytes = 1000;
+    assert_int_equal(vml_http_fetch(&f->req, &resp, &err), VML_ELIMIT);
     assert_non_null(strstr(err.msg, "1000 bytes"));
-    server_stop(&s);
 }
 
 static void test_timeout(void **state)
 {
-    server s;
-    char url[128];
-    vml_http_req req = {0};
+    fixture *f = *state;
     vml_http_resp resp;
     vml_err err;
-    (void)state;
-    server_start(&s, S_SILENT);
-    url_of(&s, url, sizeof url);
-    req.url = url;
-    req.timeout = 0.3;
-    req.max_redirects = -1;
-    assert_int_equal(vml_http_fetch(&req, &resp, &err), VML_ETIMEOUT);
+    f->req.timeout = 0.3;
+    assert_int_equal(vml_http_fetch(&f->req, &resp, &err), VML_ETIMEOUT);
     assert_non_null(strstr(err.msg, "0.3 s"));
-    server_stop(&s);
 }
 
 static int cancel_called;
 static void never(vml_http_op *op, int rc, const vml_err *err, const vml_http_resp *resp, void *ud)
 {
-    (void)op; (void)rc; (void)err; (void)resp; (void)ud;
+    (void)op;
+    (void)rc;
+    (void)err;
+    (void)resp;
+    (void)ud;
     cancel_called++;
 }
 
@@ -232,20 +233,13 @@ static void on_timer(uv_timer_t *t)
 
 static void test_cancel(void **state)
 {
-    server s;
-    char url[128];
-    vml_http_req req = {0};
+    fixture *f = *state;
     vml_http_op *op = NULL;
     vml_err err;
     uv_timer_t t;
-    (void)state;
-    server_start(&s, S_SILENT);
-    url_of(&s, url, sizeof url);
-    req.url = url;
-    req.timeout = 30;
-    req.max_redirects = -1;
+    f->req.timeout = 30;
     cancel_called = 0;
-    assert_int_equal(vml_http_start(&req, never, NULL, &op, &err), 0);
+    assert_int_equal(vml_http_start(&f->req, never, NULL, &op, &err), 0);
     assert_non_null(op);
     uv_timer_init(vml_loop(), &t);
     t.data = &op;
@@ -253,41 +247,32 @@ static void test_cancel(void **state)
     uv_run(vml_loop(), UV_RUN_DEFAULT); /* ends once the request is cancelled: nothing left */
     assert_int_equal(cancel_called, 0);
     assert_null(op);
-    server_stop(&s);
 }
 
 static void test_output_file(void **state)
 {
-    server s;
-    char url[128], path[256];
-    vml_http_req req = {0};
+    fixture *f = *state;
+    char path[256];
     vml_http_resp resp;
     vml_err err;
-    FILE *f;
+    FILE *out;
     char got[16] = {0};
-    (void)state;
     snprintf(path, sizeof path, "/tmp/vml-test-http-%d.out", (int)getpid());
-    server_start(&s, S_OK);
-    url_of(&s, url, sizeof url);
-    req.url = url;
-    req.output_file = path;
-    req.max_redirects = -1;
-    assert_int_equal(vml_http_fetch(&req, &resp, &err), 0);
+    f->req.output_file = path;
+    assert_int_equal(vml_http_fetch(&f->req, &resp, &err), 0);
     assert_null(resp.body);
     assert_int_equal(resp.body_len, 5);
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fread(got, 1, sizeof got, f), 5);
-    fclose(f);
+    out = fopen(path, "rb");
+    assert_non_null(out);
+    assert_int_equal(fread(got, 1, sizeof got, out), 5);
+    fclose(out);
     assert_string_equal(got, "hello");
     vml_http_resp_free(&resp);
-    server_stop(&s);
     /* a failed download leaves no file behind */
-    server_start(&s, S_TRUNCATED);
-    url_of(&s, url, sizeof url);
-    assert_int_equal(vml_http_fetch(&req, &resp, &err), VML_EHTTP);
+    server_stop(&f->s);
+    serve(f, S_TRUNCATED);
+    assert_int_equal(vml_http_fetch(&f->req, &resp, &err), VML_EHTTP);
     assert_int_equal(access(path, F_OK), -1);
-    server_stop(&s);
 }
 
 static void test_bad_urls(void **state)
@@ -315,10 +300,14 @@ static void test_bad_urls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ok),          cmocka_unit_test(test_headers_sent),
-        cmocka_unit_test(test_truncated),   cmocka_unit_test(test_too_big),
-        cmocka_unit_test(test_timeout),     cmocka_unit_test(test_cancel),
-        cmocka_unit_test(test_output_file), cmocka_unit_test(test_bad_urls),
+        SERVED(test_ok, S_OK),
+        SERVED(test_headers_sent, S_ECHO_AUTH),
+        SERVED(test_truncated, S_TRUNCATED),
+        SERVED(test_too_big, S_BIG),
+        SERVED(test_timeout, S_SILENT),
+        SERVED(test_cancel, S_SILENT),
+        SERVED(test_output_file, S_OK),
+        cmocka_unit_test(test_bad_urls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,7 +79,7 @@ static void *client_main(void *arg)
         snprintf(c->ctype, sizeof c->ctype, "%s", ct);
     curl_slist_free_all(hs);
     curl_easy_cleanup(h);
-    c->done = 1;
+    __atomic_store_n(&c->done, 1, __ATOMIC_RELEASE); /* the loop thread polls it */
     return NULL;
 }
 
@@ -153,7 +153,7 @@ static void run_clients(client *cs, int n)
     while (!all) {
         all = 1;
         for (i = 0; i < n; i++)
-            all &= cs[i].done;
+            all &= __atomic_load_n(&cs[i].done, __ATOMIC_ACQUIRE);
         uv_run(vml_loop(), UV_RUN_NOWAIT);
         if (!all)
             uv_sleep(1);

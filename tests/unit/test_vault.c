@@ -20,35 +20,15 @@
 #include <cmocka.h>
 
 #include "redact.h"
+#include "support.h"
 #include "vault.h"
 
 static char home[256];
 static const char SECRET[] = "hf_Zx9QvT4mKp2LwYb7RsJd";
 
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    char p[1024];
-    if (!d) {
-        unlink(path);
-        return;
-    }
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-        rm_rf(p);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
 static int setup(void **state)
 {
-    snprintf(home, sizeof home, "/tmp/vml_vault_XXXXXX");
-    assert_non_null(mkdtemp(home));
-    setenv("VIBEML_HOME", home, 1);
+    vml_test_home(home, sizeof home, "vault");
     unsetenv("VIBEML_PASSPHRASE");
     vml_vault_set_kdf_cost(crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN * 4);
     return 0;
@@ -56,7 +36,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    rm_rf(home);
+    vml_test_rm_rf(home);
     unsetenv("VIBEML_PASSPHRASE");
     return 0;
 }

@@ -31,7 +31,9 @@ local SETUP = table.concat({
   kit.PHASE_FN,
   "vibeml_phase install start",
   'if [ ! -x "' .. ENV .. '/bin/python" ]; then',
-  '  python3 -m venv "' .. ENV .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV .. '"; }',
+  '  python3 -m venv "' .. ENV
+    .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV
+    .. '"; }',
   "fi",
   '. "' .. ENV .. '/bin/activate"',
   "pip install -q --upgrade pip",
@@ -97,15 +99,18 @@ D = {
   typical = { duration_h = { 1, 48 }, cost_usd = { 10, 3000 } },
   hyperparameters = kit.hf_hyperparameters({
     learning_rate = { type = "number", default = 2e-5, min = 1e-7, max = 1e-3,
-                      description = "peak learning rate (1e-5 to 2e-5 is usual for full fine-tunes)" },
+                      description =
+                        "peak learning rate (1e-5 to 2e-5 is usual for full fine-tunes)" },
     lora_r = false, lora_alpha = false, lora_dropout = false, merge_adapter = false,
     optim = { type = "string", default = "adamw_torch_fused",
               enum = { "adamw_torch_fused", "adamw_torch", "adamw_8bit", "paged_adamw_8bit" },
-              description = "optimizer (8-bit Adam cuts optimizer memory from 12 to 2 bytes per parameter)" },
+              description =
+                "optimizer (8-bit Adam cuts optimizer memory from 12 to 2 bytes per parameter)" },
     distributed = { type = "string", default = "zero3", enum = { "zero3", "fsdp2" },
                     description = "how several GPUs shard the model: DeepSpeed ZeRO-3 or FSDP2" },
     save_total_limit = { type = "integer", default = 1, min = 1, max = 10,
-                         description = "checkpoints kept (full checkpoints are ~16 bytes per parameter)" },
+                         description =
+                           "checkpoints kept (full checkpoints are ~16 bytes per parameter)" },
     save_steps = { type = "integer", default = 200, min = 1, max = 1000000,
                    description = "save a checkpoint every N optimizer steps" },
   }),

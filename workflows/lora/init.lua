@@ -34,7 +34,9 @@ local SETUP = table.concat({
   kit.PHASE_FN,
   "vibeml_phase install start",
   'if [ ! -x "' .. ENV .. '/bin/python" ]; then',
-  '  python3 -m venv "' .. ENV .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV .. '"; }',
+  '  python3 -m venv "' .. ENV
+    .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV
+    .. '"; }',
   "fi",
   '. "' .. ENV .. '/bin/activate"',
   "pip install -q --upgrade pip",

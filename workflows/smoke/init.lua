@@ -25,8 +25,10 @@ return {
   method = "other",
   model_sizes = { min_b = 0, max_b = 1000 },
   vram = { overhead_gb = 0, weight_bytes_per_param = 0, grad_bytes_per_param = 0,
-           optimizer_bytes_per_param = 0, adapter_fraction_per_rank = 0, adapter_bytes_per_param = 0,
-           activation_gb_per_1k_tokens_per_sqrt_b = 0, margin = 1.0, sharded = false, cpu_only = true },
+           optimizer_bytes_per_param = 0, adapter_fraction_per_rank = 0,
+             adapter_bytes_per_param = 0,
+           activation_gb_per_1k_tokens_per_sqrt_b = 0, margin = 1.0, sharded = false,
+             cpu_only = true },
   throughput = { k = 0, mfu = 0, cpu_steps_per_s = 200, setup_s = { 5, 30 }, warmup_s = { 0, 1 },
                  export_s = 1, overhead_factor = 1.0 },
   -- cpu_rate_hr: a 2-vCPU on-demand VM (e.g. AWS m6i.large), what a cloud run of it is billed at
@@ -46,16 +48,21 @@ return {
                       description = "report progress every N steps" },
     step_delay_s = { type = "number", default = 0, min = 0, max = 10,
                      description = "sleep per step, to make a run last (tests, demos)" },
-    seed = { type = "integer", default = 1234, min = 0, max = 2147483647, description = "random seed" },
+    seed = { type = "integer", default = 1234, min = 0, max = 2147483647,
+      description = "random seed" },
     dataset_file = { type = "string",
-                     description = "local .txt or .jsonl file to train on instead of the built-in text" },
+                     description =
+                       "local .txt or .jsonl file to train on instead of the built-in text" },
     fail_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
-                     description = "raise an error at this step (0 = never), to test failure handling" },
+                     description =
+                       "raise an error at this step (0 = never), to test failure handling" },
     -- injected faults for the watchdogs (they shape the run, so they are part of its fingerprint)
     nan_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
-                    description = "the loss becomes NaN from this step on (0 = never), to test the watchdogs" },
+                    description =
+                      "the loss becomes NaN from this step on (0 = never), to test the watchdogs" },
     diverge_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
-                        description = "the loss grows tenfold per logged step from this step on (0 = never)" },
+                        description =
+                          "the loss grows tenfold per logged step from this step on (0 = never)" },
     stall_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
                       description = "hang (an hour, still stoppable) at this step (0 = never)" },
     setup_delay_s = { type = "number", default = 0, min = 0, max = 3600,

@@ -33,7 +33,9 @@ local SETUP = table.concat({
   kit.PHASE_FN,
   "vibeml_phase install start",
   'if [ ! -x "' .. ENV .. '/bin/python" ]; then',
-  '  python3 -m venv "' .. ENV .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV .. '"; }',
+  '  python3 -m venv "' .. ENV
+    .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV
+    .. '"; }',
   "fi",
   '. "' .. ENV .. '/bin/activate"',
   "pip install -q --upgrade pip",
@@ -58,12 +60,15 @@ local hp = kit.hf_hyperparameters({
   chat_template = { type = "string", default = "auto",
                     enum = { "auto", "chatml", "llama-3", "llama-3.1", "qwen-2.5", "qwen3",
                              "gemma-3", "phi-3", "phi-4", "mistral", "zephyr", "alpaca" },
-                    description = "chat template for conversational data; auto keeps the model's own "
+                    description =
+                      "chat template for conversational data; auto keeps the model's own "
                       .. "and uses chatml for a base model that has none" },
   -- bitsandbytes (pinned above) provides the 8-bit optimizers
-  optim = { type = "string", default = "adamw_8bit", enum = { "adamw_8bit", "adamw_torch", "paged_adamw_8bit" },
+  optim = { type = "string", default = "adamw_8bit",
+    enum = { "adamw_8bit", "adamw_torch", "paged_adamw_8bit" },
             description = "optimizer" },
-  save_gguf = { type = "string", default = "none", enum = { "none", "q4_k_m", "q5_k_m", "q8_0", "f16" },
+  save_gguf = { type = "string", default = "none",
+    enum = { "none", "q4_k_m", "q5_k_m", "q8_0", "f16" },
                 description = "also export a GGUF file with this quantization" },
 })
 
@@ -74,7 +79,8 @@ D = {
   title = "QLoRA with Unsloth (4-bit, one GPU)",
   description = "Cheapest way to fine-tune: the model is loaded in 4 bits and LoRA adapters are "
     .. "trained with Unsloth's kernels (about 2x faster, 70% less memory than plain Hugging Face). "
-    .. "One GPU; a 70B model fits on one 80 GB card. Produces a LoRA adapter (optionally merged or GGUF).",
+    .. "One GPU; a 70B model fits on one 80 GB card. Produces a LoRA adapter (optionally merged " ..
+      "or GGUF).",
   version = "1.0.0",
   method = "qlora",
   model_sizes = { min_b = 0.1, max_b = 120 },

@@ -23,7 +23,8 @@ return function(q)
        and (not q.min_memory or spec.memory_gb >= q.min_memory)
        and (not q.spot or o.spot_price) then
       local key = o.gpu .. "|" .. o.count .. "|" .. o.cloud
-      local per = (q.spot and o.spot_price or math.min(o.price, o.spot_price or math.huge)) / o.count
+      local per = (q.spot and o.spot_price
+        or math.min(o.price, o.spot_price or math.huge)) / o.count
       local b = best[key]
       if not b or per < b.best_per_gpu_hr then
         if not b then keys[#keys + 1] = key end
@@ -48,11 +49,14 @@ return function(q)
   if q.limit and #list > q.limit then
     for i = #list, q.limit + 1, -1 do list[i] = nil end
   end
-  for _, o in ipairs(list) do o.best_per_gpu_hr = math.floor(o.best_per_gpu_hr * 10000 + 0.5) / 10000 end
+  for _, o in ipairs(list) do
+    o.best_per_gpu_hr = math.floor(o.best_per_gpu_hr * 10000 + 0.5) / 10000
+  end
   local specs = {}
   for _, s in ipairs(gpus.list()) do
     specs[#specs + 1] = { name = s.name, memory_gb = s.memory_gb, bf16_tflops = s.bf16_tflops,
                           aliases = s.aliases, note = s.note }
   end
-  return { offers = vibeml.array(list), total = total, gpus = specs, sources = catalog.info().sources }
+  return { offers = vibeml.array(list), total = total, gpus = specs,
+    sources = catalog.info().sources }
 end

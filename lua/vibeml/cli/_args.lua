@@ -8,14 +8,16 @@ local M = {}
 
 -- "unknown option '--modle' (did you mean '--model'?)"
 function M.unknown_option(a, options)
-  return "unknown option '" .. require("vibeml.tty").safe(a) .. "'" .. names.did_you_mean(a, options)
+  return "unknown option '" .. require("vibeml.tty").safe(a) .. "'"
+    .. names.did_you_mean(a, options)
 end
 
 -- "unknown subcommand 'lsit'; did you mean 'list'? (one of list, show, logs, stop)"
 function M.unknown_sub(sub, subs)
   local near = names.suggest(sub, subs, 1)[1]
   return "unknown subcommand '" .. require("vibeml.tty").safe(sub) .. "'"
-    .. (near and ("; did you mean '" .. near .. "'?") or "") .. " (one of " .. table.concat(subs, ", ") .. ")"
+    .. (near and ("; did you mean '" .. near .. "'?") or "") .. " (one of "
+      .. table.concat(subs, ", ") .. ")"
 end
 
 -- A number for option `opt` from text `v`, within spec = {min=, max=, integer=true, what="a
@@ -23,7 +25,9 @@ end
 function M.number(opt, v, spec)
   spec = spec or {}
   local what = spec.what or (spec.integer and "a whole number" or "a number")
-  local function g(x) return math.tointeger(x) and tostring(math.tointeger(x)) or string.format("%g", x) end
+  local function g(x)
+    return math.tointeger(x) and tostring(math.tointeger(x)) or string.format("%g", x)
+  end
   local range
   if spec.min and spec.max then range = string.format(" from %s to %s", g(spec.min), g(spec.max))
   elseif spec.min then range = string.format(" of at least %s", g(spec.min))

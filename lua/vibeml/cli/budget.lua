@@ -31,7 +31,8 @@ local function show(args)
         io_err("vibeml budget: --month needs YYYY-MM\n" .. usage) return 2
       end
     else
-      io_err("vibeml budget show: " .. require("vibeml.cli._args").unknown_option(a, { "--json", "--month" })
+      io_err("vibeml budget show: "
+        .. require("vibeml.cli._args").unknown_option(a, { "--json", "--month" })
         .. "\n" .. usage) return 2
     end
     i = i + 1
@@ -79,7 +80,8 @@ local function set(args)
       t[a == "--monthly" and "monthly" or "per_job"] = val
       i = i + 2
     else
-      io_err("vibeml budget set: " .. require("vibeml.cli._args").unknown_option(a, { "--monthly", "--per-job" })
+      io_err("vibeml budget set: "
+        .. require("vibeml.cli._args").unknown_option(a, { "--monthly", "--per-job" })
         .. "\n" .. usage) return 2
     end
   end
@@ -110,7 +112,8 @@ return {
       print(string.format("%d open reservation(s) resolved", n))
       return 0
     end
-    io_err("vibeml budget: " .. require("vibeml.cli._args").unknown_sub(tostring(sub), { "show", "set", "reconcile" })
+    io_err("vibeml budget: "
+      .. require("vibeml.cli._args").unknown_sub(tostring(sub), { "show", "set", "reconcile" })
       .. "\n" .. usage)
     return 2
   end,

@@ -28,7 +28,8 @@ local function show(json)
     local s = info.sources[c]
     local when = s.kind == "cache" and os.date("!%Y-%m-%d %H:%M UTC", math.floor(s.fetched_at))
       or ("snapshot of " .. s.date)
-    print(string.format("  %-8s %5d offers  %s%s", c, s.rows or 0, when, s.note and ("  (" .. s.note .. ")") or ""))
+    print(string.format("  %-8s %5d offers  %s%s", c, s.rows or 0, when, s.note
+      and ("  (" .. s.note .. ")") or ""))
   end
   return 0
 end
@@ -42,7 +43,9 @@ local function main(args)
     return show(json)
   end
   if sub ~= "refresh" then
-    vibeml.eprint((("vibeml catalog: " .. require("vibeml.cli._args").unknown_sub(tostring(sub), { "show", "refresh" })
+    vibeml.eprint(
+      (("vibeml catalog: "
+        .. require("vibeml.cli._args").unknown_sub(tostring(sub), { "show", "refresh" })
       .. "\n" .. USAGE):gsub("\n$", "")))
     return 2
   end
@@ -50,14 +53,17 @@ local function main(args)
     local a = args[i]
     if a == "--json" then json = true
     elseif a == "--url" and args[i + 1] then url = args[i + 1]; i = i + 1
-    elseif a == "--cloud" and args[i + 1] then clouds = clouds or {}; clouds[#clouds + 1] = args[i + 1]; i = i + 1
-    elseif a == "--timeout" and tonumber(args[i + 1]) then timeout = tonumber(args[i + 1]); i = i + 1
+    elseif a == "--cloud" and args[i + 1] then clouds = clouds or {};
+      clouds[#clouds + 1] = args[i + 1]; i = i + 1
+    elseif a == "--timeout" and tonumber(args[i + 1]) then timeout = tonumber(args[i + 1]);
+      i = i + 1
     else
       local A = require "vibeml.cli._args"
       local what = (a == "--url" or a == "--cloud" or a == "--timeout") and (a .. " needs a value")
         or A.unknown_option(a, { "--url", "--cloud", "--timeout", "--json" })
       if a == "--timeout" and args[i + 1] then
-        local okn, m = pcall(A.number, a, args[i + 1], { min = 1, max = 3600, what = "a number of seconds", example = "60" })
+        local okn, m = pcall(A.number, a, args[i + 1],
+          { min = 1, max = 3600, what = "a number of seconds", example = "60" })
         what = okn and what or m.usage
       end
       vibeml.eprint((("vibeml catalog refresh: " .. what .. "\n" .. USAGE):gsub("\n$", "")))
@@ -80,7 +86,8 @@ local function main(args)
         print(string.format("  %-8s failed  %s (previous prices kept)", c.cloud, c.error))
       end
     end
-    print(string.format("%d cloud%s refreshed, %d failed; cache: %s", rep.ok, rep.ok == 1 and "" or "s",
+    print(string.format("%d cloud%s refreshed, %d failed; cache: %s", rep.ok, rep.ok == 1 and ""
+      or "s",
       rep.failed, rep.dir))
   end
   if rep.failed > 0 then

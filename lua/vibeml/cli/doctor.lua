@@ -90,7 +90,8 @@ return {
     lines[#lines + 1] = result.ready
       and ("ready: jobs can run on " .. table.concat(can_run, ", ")
         .. (#problems > 0 and " (the fixes above add more)" or ""))
-      or "not ready: " .. (#can_run == 0 and "no backend can run jobs" or "the state database does not work")
+      or "not ready: "
+        .. (#can_run == 0 and "no backend can run jobs" or "the state database does not work")
     if json then print(vibeml.json.encode(result, { indent = 2 }))
     else print(table.concat(lines, "\n")) end
     return result.ready and 0 or 1

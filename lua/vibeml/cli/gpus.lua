@@ -14,7 +14,8 @@ GPU offers from the price catalog, cheapest GPU-hour first: one line per GPU typ
   --limit N         at most N lines (default 40; 0 = all)
 ]]
 
-local OPTIONS = { "--cloud", "--region", "--gpu", "--min-memory", "--spot", "--limit", "--json", "--help" }
+local OPTIONS = { "--cloud", "--region", "--gpu", "--min-memory", "--spot", "--limit", "--json",
+  "--help" }
 
 local function parse(args)
   local A = require "vibeml.cli._args"
@@ -32,9 +33,11 @@ local function parse(args)
     elseif a == "--region" then q.region = val()
     elseif a == "--gpu" then q.gpu = val()
     elseif a == "--min-memory" then
-      q.min_memory = A.number(a, v, { min = 0, max = 10000, what = "a number of GB", example = "80" }); i = i + 1
+      q.min_memory = A.number(a, v,
+        { min = 0, max = 10000, what = "a number of GB", example = "80" }); i = i + 1
     elseif a == "--limit" then
-      q.limit = A.number(a, v, { integer = true, min = 0, max = 100000, note = "0 = all", example = "20" }); i = i + 1
+      q.limit = A.number(a, v,
+        { integer = true, min = 0, max = 100000, note = "0 = all", example = "20" }); i = i + 1
     elseif a == "-h" or a == "--help" then q.help = true
     else error({ usage = A.unknown_option(a, OPTIONS) }, 0) end
     i = i + 1
@@ -56,8 +59,14 @@ local function main(args)
     local names = require "vibeml.names"
     local seen, clouds, regions = {}, {}, {}
     for _, o in ipairs(require("vibeml.catalog").offers()) do
-      if not seen["c" .. o.cloud] then seen["c" .. o.cloud] = true; clouds[#clouds + 1] = o.cloud end
-      if not seen["r" .. o.region] then seen["r" .. o.region] = true; regions[#regions + 1] = o.region end
+      if not seen["c" .. o.cloud] then
+        seen["c" .. o.cloud] = true
+        clouds[#clouds + 1] = o.cloud
+      end
+      if not seen["r" .. o.region] then
+        seen["r" .. o.region] = true
+        regions[#regions + 1] = o.region
+      end
     end
     table.sort(clouds); table.sort(regions)
     for _, k in ipairs({ "cloud", "region" }) do
@@ -83,18 +92,22 @@ local function main(args)
     return 0
   end
   if #res.offers == 0 then
-    print("no GPU offers match; try without --cloud/--region/--min-memory, or `vibeml catalog refresh`")
+    print(
+      "no GPU offers match; try without --cloud/--region/--min-memory, or `vibeml catalog refresh`")
     return 0
   end
   print(string.format("%-12s %5s %6s  %-8s %-22s %10s %10s %9s  %s", "GPU", "count", "mem GB",
     "cloud", "region", "$/h", "spot $/h", "$/GPU-h", "instance type"))
   for _, o in ipairs(res.offers) do
-    print(string.format("%-12s %5d %6d  %-8s %-22s %10.2f %10s %9.2f  %s", o.gpu, o.count, o.memory_gb,
-      o.cloud, o.region:sub(1, 22), o.price_hr, o.spot_price_hr and string.format("%.2f", o.spot_price_hr) or "-",
+    print(string.format("%-12s %5d %6d  %-8s %-22s %10.2f %10s %9.2f  %s", o.gpu, o.count,
+      o.memory_gb,
+      o.cloud, o.region:sub(1, 22), o.price_hr, o.spot_price_hr
+        and string.format("%.2f", o.spot_price_hr) or "-",
       o.best_per_gpu_hr, o.instance_type or "-"))
   end
   if res.total > #res.offers then
-    print(string.format("... %d more (--limit 0 shows all, --json for machines)", res.total - #res.offers))
+    print(string.format("... %d more (--limit 0 shows all, --json for machines)",
+      res.total - #res.offers))
   end
   return 0
 end

@@ -51,11 +51,16 @@ local function parse(args, from)
     elseif a == "--raw" then o.raw = true
     elseif a == "--state" then o.state = val()
     elseif a == "--backend" then o.backend = val()
-    elseif a == "--limit" then o.limit = A.number(a, val(), { integer = true, min = 1, max = 100000, example = "20" })
-    elseif a == "--offset" then o.offset = A.number(a, val(), { integer = true, min = 0, example = "20" })
-    elseif a == "--tail" then o.tail = A.number(a, val(), { integer = true, min = 0, max = 100000, example = "100" })
+    elseif a == "--limit" then
+      o.limit = A.number(a, val(), { integer = true, min = 1, max = 100000, example = "20" })
+    elseif a == "--offset" then
+      o.offset = A.number(a, val(), { integer = true, min = 0, example = "20" })
+    elseif a == "--tail" then
+      o.tail = A.number(a, val(), { integer = true, min = 0, max = 100000, example = "100" })
     elseif a == "--stream" then o.stream = val()
-    elseif a == "--grace" then o.grace = A.number(a, val(), { min = 0, max = 3600, what = "a number of seconds", example = "30" })
+    elseif a == "--grace" then
+      o.grace = A.number(a, val(),
+      { min = 0, max = 3600, what = "a number of seconds", example = "30" })
     elseif a == "-h" or a == "--help" then o.help = true
     elseif a:sub(1, 1) == "-" then error({ usage = A.unknown_option(a, OPTIONS) })
     else o.pos[#o.pos + 1] = a end
@@ -73,7 +78,8 @@ local function bar(st)
   local w = 24
   local n = math.floor(frac * w + 0.5)
   return string.format("[%s%s] %3d%% step %d/%d%s%s", string.rep("#", n), string.rep(".", w - n),
-    math.floor(frac * 100), p.step, p.total_steps, p.loss and string.format(" loss %.4g", p.loss) or "",
+    math.floor(frac * 100), p.step, p.total_steps, p.loss and string.format(" loss %.4g", p.loss)
+      or "",
     p.eta_s and string.format(" eta %dm%02ds", p.eta_s // 60, math.floor(p.eta_s % 60)) or "")
 end
 local M_bar = bar
@@ -87,8 +93,10 @@ local function event_text(t)
   elseif ev == "phase" then
     return string.format("%s: %s", safe(t.phase or "phase"), safe(t.status or ""))
   elseif ev == "end" then
-    return string.format("training ended (%s) at step %s%s", safe(t.status or "done"), safe(t.step or "?"),
-      tonumber(t.loss or t.train_loss) and string.format(", loss %.4g", tonumber(t.loss or t.train_loss)) or "")
+    return string.format("training ended (%s) at step %s%s", safe(t.status or "done"),
+      safe(t.step or "?"),
+      tonumber(t.loss or t.train_loss)
+        and string.format(", loss %.4g", tonumber(t.loss or t.train_loss)) or "")
   elseif ev == "start" then
     return "training started" .. (t.model and (": " .. safe(t.model)) or "")
       .. (t.total_steps and (", " .. safe(t.total_steps) .. " steps") or "")
@@ -116,7 +124,9 @@ local function render(line, st, escapes)
   if kind ~= "vibeml" then return plain(safe(line, true)) end
   local p = progress.to_progress(kind, t) or {}
   if t.event == "step" or (t.event == "start" and p.total_steps and p.step) then
-    local b = bar({ progress = { step = p.step, total_steps = p.total_steps, loss = p.loss, eta_s = p.eta_s } })
+    local b =
+      bar(
+      { progress = { step = p.step, total_steps = p.total_steps, loss = p.loss, eta_s = p.eta_s } })
     if not b then return {} end
     local pct = b:match("%]%s*(%d+)%%")
     if b == st.bar or (not escapes and pct == st.pct) then return {} end
@@ -134,14 +144,17 @@ local function show_human(st)
   print(string.format("job %s  %s  (%s)", S(st.id), S(st.state), S(st.name or "")))
   print("  runs on:   " .. S(st.where))
   if st.workflow or st.model then
-    print(string.format("  training:  %s  %s  %s", S(st.workflow or "-"), S(st.model or "-"), S(st.dataset or "-")))
+    print(string.format("  training:  %s  %s  %s", S(st.workflow or "-"), S(st.model or "-"),
+      S(st.dataset or "-")))
   end
   local b = bar(st)
   if b then print("  progress:  " .. b) end
   local p = st.progress or {}
   if p.tokens_per_s then print(string.format("  speed:     %.0f tokens/s", p.tokens_per_s)) end
-  print(string.format("  cost:      %s%s  (rate %s/h x %d)", money(st.cost.final or st.cost.accrued),
-    st.cost.cap and (" of cap " .. money(st.cost.cap)) or "", money(st.cost.rate_hr), st.cost.nodes or 1))
+  print(string.format("  cost:      %s%s  (rate %s/h x %d)",
+    money(st.cost.final or st.cost.accrued),
+    st.cost.cap and (" of cap " .. money(st.cost.cap)) or "", money(st.cost.rate_hr), st.cost.nodes
+      or 1))
   if st.estimate and st.estimate.cost and st.estimate.cost.expected then
     print(string.format("  estimate:  %s expected (%s - %s)", money(st.estimate.cost.expected),
       money(st.estimate.cost.min), money(st.estimate.cost.max)))
@@ -158,9 +171,11 @@ local function show_human(st)
   if st.stop_reason then print("  stopped:   " .. S(st.stop_reason)) end
   if st.exit_code then print("  exit code: " .. S(st.exit_code)) end
   if st.failure then
-    print(string.format("  failure:   [%s] %s", S(st.failure.category), S(st.failure.message or "")))
+    print(string.format("  failure:   [%s] %s", S(st.failure.category),
+      S(st.failure.message or "")))
     for i, f in ipairs(st.failure.fixes or {}) do
-      print(string.format("    fix %d: %s%s", i, S(f.title or ""), f.command and ("  $ " .. S(f.command)) or ""))
+      print(string.format("    fix %d: %s%s", i, S(f.title or ""), f.command
+        and ("  $ " .. S(f.command)) or ""))
     end
   end
   local o = st.outputs
@@ -194,21 +209,33 @@ local function main(args)
   end
   if sub == "list" then
     pcall(jobs.poll)
-    local list, total = jobs.list({ state = o.state, backend = o.backend, limit = o.limit or 20, offset = o.offset })
+    local list, total =
+      jobs.list({ state = o.state, backend = o.backend, limit = o.limit or 20, offset = o.offset })
     if o.json then print(vibeml.json.encode({ jobs = list, total = total })) return 0 end
-    if #list == 0 then print("no jobs" .. (o.state and (" in state " .. o.state) or "") .. " (launch one with `vibeml launch`)") return 0 end
-    print(string.format("%-16s %-11s %-9s %-9s %9s  %s", "ID", "STATE", "BACKEND", "WORKFLOW", "COST", "PROGRESS"))
+    if #list == 0 then
+      print("no jobs" .. (o.state and (" in state " .. o.state) or "")
+        .. " (launch one with `vibeml launch`)") return 0
+    end
+    print(string.format("%-16s %-11s %-9s %-9s %9s  %s", "ID", "STATE", "BACKEND", "WORKFLOW",
+      "COST", "PROGRESS"))
     for _, j in ipairs(list) do
       local p = j.progress or {}
       local S = safe
-      print(string.format("%-16s %-11s %-9s %-9s %9s  %s", S(j.id), S(j.state), S(j.backend), S(j.workflow or "-"),
-        money(j.cost.final or j.cost.accrued), p.step and string.format("%d/%s", p.step, tostring(p.total_steps or "?")) or "-"))
+      print(string.format("%-16s %-11s %-9s %-9s %9s  %s", S(j.id), S(j.state), S(j.backend),
+        S(j.workflow or "-"),
+        money(j.cost.final or j.cost.accrued), p.step
+          and string.format("%d/%s", p.step, tostring(p.total_steps or "?")) or "-"))
     end
-    if total > #list then print(string.format("(%d of %d; --limit / --offset for more)", #list, total)) end
+    if total > #list then
+      print(string.format("(%d of %d; --limit / --offset for more)", #list, total))
+    end
     return 0
   end
   local id = o.pos[1]
-  if not id then vibeml.eprint("vibeml jobs " .. safe(sub) .. ": a job id is required"); vibeml.eprint(USAGE) return 2 end
+  if not id then
+    vibeml.eprint("vibeml jobs " .. safe(sub) .. ": a job id is required")
+    vibeml.eprint(USAGE) return 2
+  end
   if sub == "show" then
     pcall(jobs.refresh, id)
     local st, msg = jobs.status(id)
@@ -241,7 +268,8 @@ local function main(args)
       end
       local js = jobs.status(id)
       if js.state == "completed" or js.state == "failed" or js.state == "terminated" then
-        vibeml.eprint(string.format("job %s %s; cost %s", id, js.state, money(js.cost.final or js.cost.accrued)))
+        vibeml.eprint(string.format("job %s %s; cost %s", id, js.state,
+          money(js.cost.final or js.cost.accrued)))
         return js.state == "completed" and 0 or 1
       end
       vibeml.sleep(1)
@@ -250,11 +278,13 @@ local function main(args)
     local st, msg = jobs.stop(id, { reason = "user", grace = o.grace })
     if not st then vibeml.eprint("vibeml jobs stop: " .. safe(msg)) return 1 end
     if o.json then print(vibeml.json.encode(st)) return 0 end
-    print(string.format("job %s %s; final cost %s", safe(st.id), safe(st.state), money(st.cost.final or st.cost.accrued)))
+    print(string.format("job %s %s; final cost %s", safe(st.id), safe(st.state),
+      money(st.cost.final or st.cost.accrued)))
     return 0
   end
   return 2
 end
 
-return { summary = "list, show, follow the logs of, and stop training jobs", usage = USAGE, main = main, bar = M_bar,
+return { summary = "list, show, follow the logs of, and stop training jobs", usage = USAGE,
+  main = main, bar = M_bar,
          render = render }

@@ -29,7 +29,9 @@ local function main(args)
     local a = args[i]
     if a == "--backend" then
       o.backend = args[i + 1]; i = i + 1
-      local c = o.backend and require("vibeml.names").match(o.backend, { { name = "local" }, { name = "skypilot", aliases = { "sky" } } })
+      local c = o.backend
+        and require("vibeml.names").match(o.backend,
+        { { name = "local" }, { name = "skypilot", aliases = { "sky" } } })
       o.backend = c or o.backend
       if o.backend == "auto" then o.backend = nil end -- as if not given
     elseif a == "--name" then o.name = args[i + 1]; i = i + 1
@@ -40,10 +42,12 @@ local function main(args)
     i = i + 1
   end
   if o.backend and o.backend ~= "local" and o.backend ~= "skypilot" then
-    vibeml.eprint("vibeml launch: --backend must be local or skypilot, not '" .. tty.safe(o.backend) .. "'"
+    vibeml.eprint("vibeml launch: --backend must be local or skypilot, not '" .. tty.safe(o.backend)
+      .. "'"
       .. require("vibeml.names").did_you_mean(o.backend, { "local", "skypilot" })) return 2
   end
-  local ok, req, flags = pcall(plan_cli.parse, rest, { "--backend", "--name", "--cluster", "--yes", "--follow" })
+  local ok, req, flags = pcall(plan_cli.parse, rest,
+    { "--backend", "--name", "--cluster", "--yes", "--follow" })
   if not ok then
     vibeml.eprint("vibeml launch: " .. (type(req) == "table" and req.usage or tostring(req)))
     vibeml.eprint(USAGE)
@@ -71,15 +75,18 @@ local function main(args)
   if not o.backend then
     local row = require("vibeml.jobs.db").get(job.id)
     local okp, params = pcall(vibeml.json.decode, row and row.params or "{}")
-    reason = okp and type(params) == "table" and type(params.backend_reason) == "string" and params.backend_reason or nil
+    reason = okp and type(params) == "table" and type(params.backend_reason) == "string"
+      and params.backend_reason or nil
   end
   if flags.json then st.backend_reason = reason; print(vibeml.json.encode(st)) else
     print(tty.safe(job.id))
-    vibeml.eprint(string.format("launched %s on %s (%s)", tty.safe(job.id), tty.safe(st.where), tty.safe(st.state)))
+    vibeml.eprint(string.format("launched %s on %s (%s)", tty.safe(job.id), tty.safe(st.where),
+      tty.safe(st.state)))
     if reason then vibeml.eprint(st.backend .. " backend: " .. tty.safe(reason)) end
   end
   if o.follow then return require("vibeml.cli.jobs").main({ "logs", job.id, "--follow" }) end
   return 0
 end
 
-return { summary = "plan and launch a fine-tuning job; prints its id at once", usage = USAGE, main = main }
+return { summary = "plan and launch a fine-tuning job; prints its id at once", usage = USAGE,
+  main = main }

@@ -33,19 +33,25 @@ Exit codes: 0 a plan, 1 no plan (the message says what would work), 2 usage.
 
 local A = require "vibeml.cli._args"
 
-local OPTIONS = { "--model", "--dataset", "--workflow", "--preference", "--gpu", "--gpus", "--cloud",
+local OPTIONS = { "--model", "--dataset", "--workflow", "--preference", "--gpu", "--gpus",
+  "--cloud",
   "--region", "--spot", "--on-demand", "--max-cost", "--deadline", "--epochs", "--max-steps",
   "--param", "--params-b", "--offline", "--limit", "--show-task", "--json", "--push-to-hub",
   "--hub-public", "--storage", "--help" }
 
 -- Typed options: the range each accepts (checked here, so a typo is a usage error with the range).
 local NUMBERS = {
-  ["--gpus"] = { field = "gpus", integer = true, min = 1, max = 4096, what = "a whole number of GPUs", example = "8" },
-  ["--max-cost"] = { field = "max_cost", min = 0.0001, max = 1e6, what = "an amount in USD", example = "25" },
-  ["--deadline"] = { field = "deadline_h", min = 0.01, max = 8760, what = "a number of hours", example = "12" },
+  ["--gpus"] = { field = "gpus", integer = true, min = 1, max = 4096,
+    what = "a whole number of GPUs", example = "8" },
+  ["--max-cost"] = { field = "max_cost", min = 0.0001, max = 1e6, what = "an amount in USD",
+    example = "25" },
+  ["--deadline"] = { field = "deadline_h", min = 0.01, max = 8760, what = "a number of hours",
+    example = "12" },
   ["--epochs"] = { field = "epochs", min = 0.01, max = 1000, example = "3" },
-  ["--max-steps"] = { field = "max_steps", integer = true, min = 1, max = 10000000, example = "1000" },
-  ["--params-b"] = { field = "params_b", min = 0.0001, max = 10000, what = "a number of billions of parameters", example = "8" },
+  ["--max-steps"] = { field = "max_steps", integer = true, min = 1, max = 10000000,
+    example = "1000" },
+  ["--params-b"] = { field = "params_b", min = 0.0001, max = 10000,
+    what = "a number of billions of parameters", example = "8" },
   ["--limit"] = { field = "limit", integer = true, min = 1, max = 1000, example = "8" },
 }
 
@@ -105,7 +111,8 @@ local function money(x) return string.format("$%.2f", x) end
 local function human(p, flags)
   local b = p.best
   if b.count == 0 then
-    print(string.format("Plan: %s on %s with workflow %s — runs on CPU, no GPU: expected %s, %.2f h",
+    print(
+      string.format("Plan: %s on %s with workflow %s — runs on CPU, no GPU: expected %s, %.2f h",
       p.request.model, p.request.dataset or "(no dataset)", p.workflow, money(b.cost.expected),
       b.duration_h.expected))
     print("  - " .. b.reasons[1])
@@ -117,11 +124,15 @@ local function human(p, flags)
     p.model_info.params_source == "name" and ", from the name" or "", p.workflow, p.method))
   print(string.format("Best: %d× %s on %s %s, %s — expected %s (%s–%s), %.1f h (%.1f–%.1f h)",
     b.count, b.gpu, b.cloud, b.region, b.spot and "spot" or "on-demand", money(b.cost.expected),
-    money(b.cost.min), money(b.cost.max), b.duration_h.expected, b.duration_h.min, b.duration_h.max))
-  print(string.format("VRAM: %.1f GB per GPU needed (%.1f with margin) of %.1f usable; %d feasible offers",
+    money(b.cost.min), money(b.cost.max), b.duration_h.expected, b.duration_h.min,
+      b.duration_h.max))
+  print(
+    string.format(
+      "VRAM: %.1f GB per GPU needed (%.1f with margin) of %.1f usable; %d feasible offers",
     b.vram.need_gb, b.vram.with_margin_gb, b.vram.usable_gb, p.feasible_offers))
   print("")
-  print(string.format("%-3s %-16s %-8s %-18s %-5s %9s %8s %10s %21s", "#", "GPUs", "cloud", "region",
+  print(string.format("%-3s %-16s %-8s %-18s %-5s %9s %8s %10s %21s", "#", "GPUs", "cloud",
+    "region",
     "spot", "$/h", "hours", "expected", "range"))
   for i, o in ipairs(p.options) do
     local region = o.region .. (#o.regions > 1 and string.format(" +%d", #o.regions - 1) or "")
@@ -170,7 +181,8 @@ local function main(args)
   end
   if flags.help then print(USAGE); return 0 end
   if not req.model then
-    vibeml.eprint("vibeml plan: --model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)")
+    vibeml.eprint(
+      "vibeml plan: --model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)")
     return 2
   end
   local p, err, code, info = planner.plan(req)

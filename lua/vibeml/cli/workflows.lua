@@ -24,7 +24,10 @@ end
 local function pad_table(rows)
   local w = {}
   for _, r in ipairs(rows) do -- cells come from plugins: control characters escaped
-    for i, c in ipairs(r) do r[i] = tty.safe(c); w[i] = math.max(w[i] or 0, utf8.len(r[i]) or #r[i]) end
+    for i, c in ipairs(r) do
+      r[i] = tty.safe(c)
+      w[i] = math.max(w[i] or 0, utf8.len(r[i]) or #r[i])
+    end
   end
   local out = {}
   for _, r in ipairs(rows) do
@@ -64,7 +67,9 @@ local function list(json)
     print(vibeml.json.encode({ workflows = vibeml.array(all) }, { indent = 2, sort_keys = true }))
     return 0
   end
-  local rows = { { "NAME", "METHOD", "MODEL SIZES", "GPUS", "TYPICAL TIME", "TYPICAL COST", "SOURCE", "TITLE" } }
+  local rows =
+    { { "NAME", "METHOD", "MODEL SIZES", "GPUS", "TYPICAL TIME", "TYPICAL COST", "SOURCE",
+    "TITLE" } }
   for _, d in ipairs(all) do
     local t = d.typical or {}
     rows[#rows + 1] = {
@@ -100,7 +105,9 @@ local function show(name, json)
     { "packages", (d.pins and #d.pins > 0) and table.concat(d.pins, " ") or "-" },
     { "typical time", t.duration_h and range(t.duration_h[1], t.duration_h[2], " h") or "-" },
     { "typical cost", t.cost_usd and ("$" .. range(t.cost_usd[1], t.cost_usd[2])) or "-" },
-    { "secrets", ((d.secrets and #d.secrets.required > 0) and ("required " .. table.concat(d.secrets.required, ", ") .. "; ") or "")
+    { "secrets",
+      ((d.secrets and #d.secrets.required > 0)
+      and ("required " .. table.concat(d.secrets.required, ", ") .. "; ") or "")
         .. "optional " .. table.concat((d.secrets or {}).optional or {}, ", ") },
     { "source", (d.source or "-") .. (d.path and (" (" .. d.path .. ")") or "") },
   }
@@ -130,7 +137,8 @@ return {
       if a == "--json" then json = true
       elseif a == "-h" or a == "--help" then print((USAGE:gsub("\n$", ""))) return 0
       elseif a:sub(1, 1) == "-" then
-        err("vibeml workflows: " .. require("vibeml.cli._args").unknown_option(a, { "--json", "--help" })
+        err("vibeml workflows: "
+          .. require("vibeml.cli._args").unknown_option(a, { "--json", "--help" })
           .. "\n" .. USAGE)
         return 2
       else words[#words + 1] = a end
@@ -140,7 +148,8 @@ return {
     if cmd == "show" and #words == 2 then return show(words[2], json) end
     if cmd ~= "list" and cmd ~= "show" then
       err("vibeml workflows: " .. require("vibeml.cli._args").unknown_sub(cmd, { "list", "show" }))
-    elseif cmd == "show" and #words < 2 then err("vibeml workflows show: which workflow? (vibeml workflows list)")
+    elseif cmd == "show" and #words < 2 then
+      err("vibeml workflows show: which workflow? (vibeml workflows list)")
     end
     err(USAGE)
     return 2

@@ -6,7 +6,8 @@
 -- any user plugin of kind "error_rules" served by the plugin loader (vibeml.plugins) when that is
 -- present. Categories: capacity, quota, credentials, cloud_not_enabled, invalid_resource,
 -- preempted, user_code, setup, not_found, api_server.
---   classify(text, ctx [, {sources = {"skypilot", "training"}, class = "ResourcesUnavailableError"}])
+--   classify(text, ctx [, {sources = {"skypilot", "training"}, class =
+--     "ResourcesUnavailableError"}])
 --   fixes_of(rule, ctx) -> the rule's fixes, never empty (fallback(category, ctx) when it has none)
 --   fallback(category, ctx) -> at least one concrete fix (a tool call or a command) per category
 --   backoff(attempt) -> seconds (bounded exponential with jitter) for retryable failures
@@ -46,7 +47,9 @@ local function load_rules(path)
   end
   for i, r in ipairs(desc.rules) do
     if not M.CATEGORIES[r.category] then
-      return nil, string.format("%s: rule %d (%s) has unknown category %s", path, i, tostring(r.id), tostring(r.category))
+      return nil,
+        string.format("%s: rule %d (%s) has unknown category %s", path, i, tostring(r.id),
+        tostring(r.category))
     end
   end
   return desc
@@ -113,10 +116,13 @@ end
 function M.fallback(category, ctx)
   ctx = ctx or {}
   local job = ctx.job_id
-  local replan = ctx.model and { title = "Plan again to see other GPUs, clouds and regions", tool = "plan_training",
-    arguments = { model = ctx.model, dataset = ctx.dataset }, command = "vibeml plan --model " .. tostring(ctx.model) } or nil
+  local replan = ctx.model
+    and { title = "Plan again to see other GPUs, clouds and regions", tool = "plan_training",
+    arguments = { model = ctx.model, dataset = ctx.dataset }, command = "vibeml plan --model "
+      .. tostring(ctx.model) } or nil
   local logs = job and { title = "Read the end of the job's error output", tool = "get_job_logs",
-    arguments = { job_id = job, stream = "stderr", tail = 100 }, command = "vibeml jobs logs " .. job .. " --stream stderr" } or nil
+    arguments = { job_id = job, stream = "stderr", tail = 100 }, command = "vibeml jobs logs "
+      .. job .. " --stream stderr" } or nil
   local setup = { title = "Check the set-up (backends, clouds, credentials) and how to fix it",
     tool = "check_setup", arguments = {}, command = "vibeml doctor" }
   local f = {}
@@ -124,15 +130,19 @@ function M.fallback(category, ctx)
   if category == "capacity" or category == "quota" or category == "invalid_resource" then
     add(replan); add(setup)
   elseif category == "credentials" or category == "cloud_not_enabled" then
-    add({ title = "See which clouds SkyPilot can use and why not", command = "sky check" }); add(setup)
+    add({ title = "See which clouds SkyPilot can use and why not", command = "sky check" });
+      add(setup)
   elseif category == "api_server" then
     add({ title = "Start the local SkyPilot API server", command = "sky api start" }); add(setup)
   elseif category == "preempted" then
-    add(job and { title = "Watch the recovery (the job resumes from its last checkpoint)", tool = "get_job_status",
+    add(job
+      and { title = "Watch the recovery (the job resumes from its last checkpoint)",
+      tool = "get_job_status",
       arguments = { job_id = job }, command = "vibeml jobs show " .. job } or nil)
     add(setup)
   elseif category == "not_found" then
-    add({ title = "List the jobs", tool = "list_jobs", arguments = {}, command = "vibeml jobs list" })
+    add({ title = "List the jobs", tool = "list_jobs", arguments = {},
+      command = "vibeml jobs list" })
   else -- user_code, setup
     add(logs); add(setup)
   end
@@ -162,10 +172,12 @@ function M.classify(text, ctx, opts)
   for _, name in ipairs(order) do
     local set = sets[name]
     for _, r in ipairs(set and set.rules or {}) do
-      if not r.class or r.class == class or not class or class == "" or r.class_optional ~= false then
+      if not r.class or r.class == class or not class or class == ""
+        or r.class_optional ~= false then
         local detail = matches(r, text)
         if detail then
-          return { category = r.category, message = r.message, fixes = M.fixes_of(r, ctx), retry = r.retry and true or false,
+          return { category = r.category, message = r.message, fixes = M.fixes_of(r, ctx),
+            retry = r.retry and true or false,
                    rule = r.id, source = name, detail = detail:gsub("^%s+", ""):sub(1, 500),
                    class = class }
         end

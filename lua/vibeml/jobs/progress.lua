@@ -80,8 +80,10 @@ function M.parse_line(line)
     return nil
   end
   local last
-  for pct, n, total, el, rem in line:gmatch("(%d+)%%|[^|]*|%s*(%d+)/(%d+)%s*%[([%d:]+)<([%d:?]+)") do
-    last = { step = tonumber(n), total_steps = tonumber(total), elapsed_s = secs(el), eta_s = secs(rem),
+  for pct, n, total, el,
+    rem in line:gmatch("(%d+)%%|[^|]*|%s*(%d+)/(%d+)%s*%[([%d:]+)<([%d:?]+)") do
+    last = { step = tonumber(n), total_steps = tonumber(total), elapsed_s = secs(el),
+      eta_s = secs(rem),
              percent = tonumber(pct) }
   end
   if last then return "tqdm", last end
@@ -98,19 +100,24 @@ function M.to_progress(kind, t)
   if kind == "vibeml" then
     local ev = t.event
     if ev == "step" or ev == "start" or ev == "end" then
-      return { event = ev, step = math.tointeger(num(t.step)), total_steps = math.tointeger(num(t.total_steps)),
-               loss = num(t.loss or t.train_loss), lr = num(t.lr), tokens_per_s = num(t.tokens_per_s),
+      return { event = ev, step = math.tointeger(num(t.step)),
+        total_steps = math.tointeger(num(t.total_steps)),
+               loss = num(t.loss or t.train_loss), lr = num(t.lr),
+                 tokens_per_s = num(t.tokens_per_s),
                eta_s = num(t.eta_s), epoch = num(t.epoch), elapsed_s = num(t.elapsed_s),
                progress = num(t.progress) }
     end
     return { event = ev }
   elseif kind == "hf_log" then
-    if t.train_runtime then return { event = "end", loss = num(t.train_loss), epoch = num(t.epoch) } end
+    if t.train_runtime then
+      return { event = "end", loss = num(t.train_loss), epoch = num(t.epoch) }
+    end
     for k in pairs(t) do if k:sub(1, 5) == "eval_" then return { event = "eval" } end end
     return { event = "step", loss = num(t.loss), lr = num(t.learning_rate), epoch = num(t.epoch) }
   elseif kind == "tqdm" then
     -- a 30-digit count reads as a float: steps are integers or absent, never 1e125
-    return { event = "step", step = math.tointeger(num(t.step)), total_steps = math.tointeger(num(t.total_steps)),
+    return { event = "step", step = math.tointeger(num(t.step)),
+      total_steps = math.tointeger(num(t.total_steps)),
              eta_s = num(t.eta_s) }
   end
 end

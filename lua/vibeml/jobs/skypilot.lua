@@ -5,8 +5,9 @@
 -- (JobExitCode 100 failed, 101 not finished, 102 not found, 103 cancelled), errors from
 -- `sky.exceptions.<Class>: msg` on stderr, ANSI colour stripped. `sky` is VIBEML_SKY or found on
 -- PATH; every call has a time limit; SKYPILOT_DISABLE_USAGE_COLLECTION=1 is always set.
---   managed jobs (default; spot unless the task says otherwise): sky jobs launch TASK.yaml -n NAME -y -d
---   cluster runs (opts.managed == false):                         sky launch TASK.yaml -c NAME -y -d
+--   managed jobs (default; spot unless the task says otherwise): sky jobs launch TASK.yaml -n NAME
+--     -y -d
+--   cluster runs (opts.managed == false): sky launch TASK.yaml -c NAME -y -d
 -- Tracking costs one `sky jobs queue -o json` call per poll for ALL managed jobs (plus
 -- `sky status -o json` and `sky queue -o json` when cluster runs exist), however many there are.
 local jdb = require "vibeml.jobs.db"
@@ -42,7 +43,8 @@ function M.sky_path()
 end
 
 local function env()
-  return { SKYPILOT_DISABLE_USAGE_COLLECTION = "1", NO_COLOR = "1", TERM = "dumb", PYTHONUNBUFFERED = "1" }
+  return { SKYPILOT_DISABLE_USAGE_COLLECTION = "1", NO_COLOR = "1", TERM = "dumb",
+    PYTHONUNBUFFERED = "1" }
 end
 
 -- Runs `sky args...`. Returns {code=, out=, err=} (ANSI stripped) or nil, message, code.
@@ -57,10 +59,12 @@ function M.sky(args, opts)
   for _, a in ipairs(args) do argv[#argv + 1] = a end
   local key = args[1] .. (args[2] and not args[2]:find("^[-/]") and (" " .. args[2]) or "")
   M.calls[key] = (M.calls[key] or 0) + 1
-  local r, msg, code = vibeml.proc.run(argv, { env = env(), timeout = opts.timeout or M.TIMEOUTS.read,
+  local r, msg, code = vibeml.proc.run(argv,
+    { env = env(), timeout = opts.timeout or M.TIMEOUTS.read,
                                                grace = 5, secrets = opts.secrets, group = true })
   if not r then return nil, "could not run " .. sky .. ": " .. tostring(msg), code end
-  local out = { code = r.code, out = progress.strip_ansi(r.stdout), err = progress.strip_ansi(r.stderr),
+  local out = { code = r.code, out = progress.strip_ansi(r.stdout),
+    err = progress.strip_ansi(r.stderr),
                 timed_out = r.timed_out }
   if r.timed_out then
     return nil, string.format("`sky %s` did not finish within %d s", table.concat(args, " "),
@@ -97,7 +101,8 @@ function M.failure(out, ctx)
     return c
   end
   return { category = "setup", retry = false, class = cls, raw = msg,
-           message = cls and (cls .. ": " .. tostring(msg)) or ("sky exited with code " .. tostring(out and out.code)),
+           message = cls and (cls .. ": " .. tostring(msg))
+             or ("sky exited with code " .. tostring(out and out.code)),
            fixes = errors.fallback("setup", ctx) } -- never a failure without a next step
 end
 
@@ -185,8 +190,8 @@ function M.clouds()
       for cloud, caps in pairs(type(ws) == "table" and ws or {}) do
         local n = tostring(cloud):lower()
         if not seen[n] then seen[n] = true; names[#names + 1] = n end
-        for _, c in ipairs(type(caps) == "table" and caps or {}) do
-          if c == "storage" then storage[n] = true end
+        for _, cap in ipairs(type(caps) == "table" and caps or {}) do
+          if cap == "storage" then storage[n] = true end
         end
       end
     end
@@ -246,14 +251,18 @@ end
 
 local function ctx_of(row, extra)
   local params = type(row.params) == "string" and vibeml.json.decode(row.params) or {}
-  local ctx = { job_id = row.id, cloud = row.cloud, region = row.region, gpu = row.gpu, count = row.gpu_count,
-                spot = row.spot == nil and nil or row.spot == 1, cluster = row.cluster, sky_job_id = row.backend_id,
-                model = row.model, dataset = row.dataset, hp = params.hyperparameters, alternatives = {} }
+  local ctx = { job_id = row.id, cloud = row.cloud, region = row.region, gpu = row.gpu,
+    count = row.gpu_count,
+                spot = row.spot == nil and nil or row.spot == 1, cluster = row.cluster,
+                  sky_job_id = row.backend_id,
+                model = row.model, dataset = row.dataset, hp = params.hyperparameters,
+                  alternatives = {} }
   -- other options from the planner, with the cost difference, for "try elsewhere" fixes
   local ok, planner = pcall(require, "vibeml.planner")
   local est = type(row.estimate) == "string" and vibeml.json.decode(row.estimate) or {}
   if ok and type(planner) == "table" and planner.plan and row.model then
-    local okp, plan = pcall(planner.plan, { model = row.model, dataset = row.dataset, workflow = row.workflow,
+    local okp, plan = pcall(planner.plan,
+      { model = row.model, dataset = row.dataset, workflow = row.workflow,
                                             offline = true, no_task = true })
     if okp and type(plan) == "table" then
       local base = (est.cost or {}).expected
@@ -262,7 +271,8 @@ local function ctx_of(row, extra)
         if o.gpu and o.cloud and o.cloud ~= "local"
            and not (o.gpu == row.gpu and o.cloud == row.cloud and o.region == row.region) then
           local exp = type(o.cost) == "table" and o.cost.expected or nil
-          ctx.alternatives[#ctx.alternatives + 1] = { gpu = o.gpu, cloud = o.cloud, region = o.region, spot = o.spot,
+          ctx.alternatives[#ctx.alternatives + 1] = { gpu = o.gpu, cloud = o.cloud,
+            region = o.region, spot = o.spot,
             cost = exp, delta = (exp and base) and (exp - base) or nil }
           if #ctx.alternatives >= 3 then break end
         end
@@ -275,9 +285,12 @@ end
 M.ctx_of = ctx_of
 
 local function record_failure(row, f, note, extra)
-  local fields = { state = "failed", failure_category = f.category, failure_message = f.message .. (f.detail and (" (" .. f.detail .. ")") or ""),
-                   failure_advice = vibeml.json.encode(vibeml.array((f.fixes and #f.fixes > 0) and f.fixes
-                     or errors.fallback(f.category, { job_id = row.id, model = row.model, dataset = row.dataset }))),
+  local fields = { state = "failed", failure_category = f.category, failure_message = f.message
+    .. (f.detail and (" (" .. f.detail .. ")") or ""),
+                   failure_advice =
+                     vibeml.json.encode(vibeml.array((f.fixes and #f.fixes > 0) and f.fixes
+                     or errors.fallback(f.category,
+                       { job_id = row.id, model = row.model, dataset = row.dataset }))),
                    failure_retry = f.retry and 1 or 0 }
   for k, v in pairs(extra or {}) do fields[k] = v end
   return jdb.update(row.id, fields, note)
@@ -321,27 +334,34 @@ function M.start(row, task, opts)
     -- the name and this process are recorded BEFORE SkyPilot is asked: if this process dies
     -- while `sky jobs launch` runs, the next poll finds the job by name (M.reconcile)
     local me = vibeml.proc.getpid()
-    jdb.update(row.id, { attempts = attempts, sky_name = name, mode = managed and "managed" or "cluster",
+    jdb.update(row.id,
+      { attempts = attempts, sky_name = name, mode = managed and "managed" or "cluster",
                          cluster = (not managed) and name or nil, launcher_pid = me,
                          launcher_start = vibeml.proc.start_time(me) })
     local out, msg, code = M.sky(args, { timeout = M.TIMEOUTS.launch, secrets = opts.secrets })
     if out and out.code == 0 then
-      local id = managed and out.out:match("Managed Job ID: (%d+)") or out.out:match("Job ID: (%d+)")
+      local id = managed and out.out:match("Managed Job ID: (%d+)")
+        or out.out:match("Job ID: (%d+)")
       if not id then
         return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500), E.EPROTO
       end
-      local after = jdb.update(row.id, { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
+      local after = jdb.update(row.id,
+        { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
         (managed and "managed job " or "cluster job ") .. id .. " submitted")
       if after and after.stop_requested_at then
         -- stopped while SkyPilot was still launching it: cancel it now that it has an id
-        M.sky(managed and { "jobs", "cancel", "-y", id } or { "down", "-y", name }, { timeout = M.TIMEOUTS.cancel })
+        M.sky(managed and { "jobs", "cancel", "-y", id } or { "down", "-y", name },
+          { timeout = M.TIMEOUTS.cancel })
       end
       return true
     end
-    local f = out and M.failure(out, ctx_of(row)) or { category = "api_server", retry = false, message = msg, fixes = {} }
-    jdb.event(jdb.db(), row.id, "attempt", { attempt = attempts, category = f.category, message = f.message,
+    local f = out and M.failure(out, ctx_of(row))
+      or { category = "api_server", retry = false, message = msg, fixes = {} }
+    jdb.event(jdb.db(), row.id, "attempt",
+      { attempt = attempts, category = f.category, message = f.message,
       class = f.class, retry = f.retry })
-    if not (f.retry and (f.category == "api_server" or (not managed and f.category == "capacity"))) or attempts >= max_attempts then
+    if not (f.retry and (f.category == "api_server" or (not managed and f.category == "capacity")))
+      or attempts >= max_attempts then
       local message = f.message .. (f.raw and (" — SkyPilot said: " .. f.raw) or "")
       record_failure(row, f, "launch failed")
       return nil, message, code or E.EPROC, f
@@ -377,18 +397,23 @@ local function finish(row, new_state, status, reason, rec)
     local lay = vibeml.json.decode(cur.storage) or {}
     new_state, fields.state = "failed", "failed"
     reason = "the run ended without reporting its saved output (no artifact event in its log); "
-      .. "nothing was found to keep at " .. tostring(lay.output_uri) .. "; its checkpoints are kept at "
+      .. "nothing was found to keep at " .. tostring(lay.output_uri)
+        .. "; its checkpoints are kept at "
       .. tostring(lay.checkpoints_uri)
   end
   if new_state == "failed" then
-    local text = (reason or "") .. "\n" .. status .. "\n" .. (vibeml.fs.read(row.dir .. "/stdout.log") or ""):sub(-32768)
+    local text = (reason or "") .. "\n" .. status .. "\n"
+      .. (vibeml.fs.read(row.dir .. "/stdout.log") or ""):sub(-32768)
     local f = errors.classify(text, ctx_of(cur), { sources = { "training", "skypilot" } })
     if status == "FAILED_SETUP" and (not f or f.category == "user_code") then
       f = errors.classify("FAILED_SETUP", ctx_of(cur), { sources = { "skypilot" } })
     end
-    f = f or { category = "user_code", message = "the job failed (" .. status .. ")", fixes = {}, retry = false }
+    f = f
+      or { category = "user_code", message = "the job failed (" .. status .. ")", fixes = {},
+      retry = false }
     fields.failure_category = f.category
-    fields.failure_message = f.message .. (reason and reason ~= "" and (" — SkyPilot said: " .. reason) or "")
+    fields.failure_message = f.message
+      .. (reason and reason ~= "" and (" — SkyPilot said: " .. reason) or "")
     fields.failure_advice = vibeml.json.encode(vibeml.array(f.fixes or {}))
     fields.failure_retry = f.retry and 1 or 0
     fields.exit_code = 100
@@ -422,7 +447,8 @@ end
 -- cluster_resources_full.
 function M.placement(rec)
   if type(rec) ~= "table" or type(rec.cloud) ~= "string" or rec.cloud == "" then return nil end
-  local p = { cloud = rec.cloud:lower(), region = type(rec.region) == "string" and rec.region ~= "" and rec.region or nil }
+  local p = { cloud = rec.cloud:lower(), region = type(rec.region) == "string" and rec.region ~= ""
+    and rec.region or nil }
   local acc = rec.accelerators
   if type(acc) == "table" then
     for k, v in pairs(acc) do p.gpu, p.count = tostring(k), math.tointeger(v) or tonumber(v) end
@@ -440,7 +466,9 @@ function M.match_candidate(cands, p)
   for _, c in ipairs(cands or {}) do
     local ok = c.cloud and c.cloud:lower() == p.cloud
     if ok and c.region and p.region then ok = c.region == p.region end
-    if ok and c.gpu and p.gpu then ok = c.gpu:lower() == p.gpu:lower() and (not p.count or (c.count or 1) == p.count) end
+    if ok and c.gpu and p.gpu then
+      ok = c.gpu:lower() == p.gpu:lower() and (not p.count or (c.count or 1) == p.count)
+    end
     if ok and p.spot ~= nil and c.spot ~= nil then ok = c.spot == p.spot end
     if ok then return c end
   end
@@ -472,14 +500,16 @@ local function apply(row, status, rec, mapped)
       or (where.gpu and cand and cand.gpu ~= row.gpu)
     if moved or (cand and cand.rate_hr and cand.rate_hr ~= row.rate_hr) then
       local fields = { cloud = where.cloud, region = where.region or row.region }
-      local note = string.format("running on %s%s", where.cloud, where.region and ("/" .. where.region) or "")
+      local note = string.format("running on %s%s", where.cloud, where.region
+        and ("/" .. where.region) or "")
       if cand then
         fields.gpu, fields.gpu_count = cand.gpu or row.gpu, cand.count or row.gpu_count
         fields.spot = cand.spot and 1 or 0
         if cand.rate_hr and cand.rate_hr ~= row.rate_hr then
           for k, v in pairs(jdb.rerate(row, cand.rate_hr, row.nodes)) do fields[k] = v end
           note = note .. string.format(" (%s%s): billed at $%.4f/h instead of $%.4f/h",
-            cand.gpu and (tostring(cand.count or 1) .. "x" .. cand.gpu) or "", cand.spot and ", spot" or "",
+            cand.gpu and (tostring(cand.count or 1) .. "x" .. cand.gpu) or "", cand.spot
+              and ", spot" or "",
             cand.rate_hr, row.rate_hr or 0)
         end
       else
@@ -490,14 +520,18 @@ local function apply(row, status, rec, mapped)
       changed = true
     end
   end
-  if rec and math.type(rec.recovery_count) == "integer" and rec.recovery_count > (row.recoveries or 0) then
+  if rec and math.type(rec.recovery_count) == "integer"
+    and rec.recovery_count > (row.recoveries or 0) then
     jdb.update(row.id, { recoveries = rec.recovery_count })
     jdb.event(jdb.db(), row.id, "recovery", { recovery_count = rec.recovery_count,
       message = "preempted: SkyPilot is recovering the job; it resumes from its last checkpoint" })
     changed = true
   end
   if not mapped then
-    if status ~= row.backend_status then jdb.update(row.id, { backend_status = status }); changed = true end
+    if status ~= row.backend_status then
+      jdb.update(row.id, { backend_status = status })
+      changed = true
+    end
     return changed
   end
   if jdb.TERMINAL[mapped] then
@@ -518,7 +552,8 @@ local function apply(row, status, rec, mapped)
       jdb.update(row.id, { cost_accrued = cost })
       local over = money_accrue(row.id, cost)
       if (capped or over) and not cur.stop_requested_at then
-        jdb.event(jdb.db(), row.id, "cost", { accrued = cost, cap = cur.cap_usd, message = "cost cap reached: stopping the job" })
+        jdb.event(jdb.db(), row.id, "cost",
+          { accrued = cost, cap = cur.cap_usd, message = "cost cap reached: stopping the job" })
         M.stop(cur, "budget")
       end
     end
@@ -544,7 +579,8 @@ end
 local function reconcile(row, list)
   local found
   for _, rec in ipairs(list) do
-    if type(rec) == "table" and rec.job_name == row.sky_name and (not found or (tonumber(rec.job_id) or 0) > (tonumber(found.job_id) or 0)) then
+    if type(rec) == "table" and rec.job_name == row.sky_name
+      and (not found or (tonumber(rec.job_id) or 0) > (tonumber(found.job_id) or 0)) then
       found = rec
     end
   end
@@ -552,8 +588,10 @@ local function reconcile(row, list)
     local id = tostring(math.tointeger(found.job_id) or found.job_id)
     jdb.update(row.id, { backend_id = id, state = "launching", backend_status = found.status },
       "adopted SkyPilot job " .. id .. " (its launch was interrupted)")
-    jdb.event(jdb.db(), row.id, "note", { message = "the process that launched this job ended before "
-      .. "SkyPilot answered; found managed job " .. id .. " by its name " .. row.sky_name .. " and tracking it" })
+    jdb.event(jdb.db(), row.id, "note",
+      { message = "the process that launched this job ended before "
+      .. "SkyPilot answered; found managed job " .. id .. " by its name " .. row.sky_name
+        .. " and tracking it" })
     return jdb.get(row.id), found
   end
   if row.stop_requested_at then
@@ -562,7 +600,8 @@ local function reconcile(row, list)
   else
     record_failure(row, { category = "setup", retry = true, fixes = {},
       message = "the launch was interrupted before SkyPilot created the job (no managed job named "
-        .. row.sky_name .. " exists); nothing ran and nothing was charged — launch it again" }, "launch interrupted")
+        .. row.sky_name .. " exists); nothing ran and nothing was charged — launch it again" },
+          "launch interrupted")
   end
   money_settle(row.id, 0)
   return nil
@@ -572,7 +611,8 @@ function M.poll(rows)
   local managed, clusters, orphans = {}, {}, {}
   for _, row in ipairs(rows) do
     if row.backend_id then
-      if row.mode == "cluster" then clusters[#clusters + 1] = row else managed[#managed + 1] = row end
+      if row.mode == "cluster" then clusters[#clusters + 1] = row else
+        managed[#managed + 1] = row end
     elseif orphaned(row) then
       orphans[#orphans + 1] = row
     end
@@ -586,7 +626,9 @@ function M.poll(rows)
     local by_id = {}
     -- a record that is not an object is skipped: one bad entry must not stop tracking the others
     for _, rec in ipairs(list) do
-      if type(rec) == "table" then by_id[tostring(math.tointeger(rec.job_id) or rec.job_id)] = rec end
+      if type(rec) == "table" then
+        by_id[tostring(math.tointeger(rec.job_id) or rec.job_id)] = rec
+      end
     end
     for _, row in ipairs(orphans) do
       local adopted, rec = reconcile(row, list)
@@ -612,12 +654,14 @@ function M.poll(rows)
         if row.stop_requested_at then
           finish(row, "terminated", "CANCELLED")
         else
-          finish(row, "failed", "FAILED", "Cluster '" .. cname .. "' not found on the cloud provider. It was likely preempted or autodowned.")
+          finish(row, "failed", "FAILED", "Cluster '" .. cname
+            .. "' not found on the cloud provider. It was likely preempted or autodowned.")
         end
       else
         local q_of = type(queues) == "table" and queues[cname] or {}
         for _, j in ipairs(type(q_of) == "table" and q_of or {}) do
-          if type(j) == "table" and tostring(math.tointeger(j.job_id) or j.job_id) == tostring(row.backend_id) then
+          if type(j) == "table"
+            and tostring(math.tointeger(j.job_id) or j.job_id) == tostring(row.backend_id) then
             local mapped = STATUS[j.status]
             apply(row, j.status, nil, mapped)
             if jdb.TERMINAL[mapped or ""] then
@@ -671,12 +715,14 @@ function M.pull_logs(row, force)
     for i = seen + 1, #evs do
       local e = evs[i]
       e.source = "log"
-      local kind = (e.event == "checkpoint" or e.event == "phase" or e.event == "error") and e.event or "progress"
+      local kind = (e.event == "checkpoint" or e.event == "phase" or e.event == "error") and e.event
+        or "progress"
       jdb.event(db, row.id, kind, e)
     end
     if best then
       local f = {}
-      for _, k in ipairs({ "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s", "epoch" }) do
+      for _,
+        k in ipairs({ "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s", "epoch" }) do
         if best[k] ~= nil then f[#f + 1] = k end
       end
       if #f > 0 then
@@ -694,14 +740,17 @@ end
 
 -- }===============================================================
 
-function M.stop(row, reason, grace)
+-- (no grace period: SkyPilot's cancel has none)
+function M.stop(row, reason, _grace)
   jdb.update(row.id, { stop_requested_at = jdb.now(), stop_reason = reason or "user" })
   if not row.backend_id then
     if row.sky_name and row.mode ~= "cluster" then
       -- a launch may be under way (or died mid-way): cancel whatever SkyPilot has by that name,
       -- so a job the launcher never heard of cannot run on unwatched
-      local out = M.sky({ "jobs", "cancel", "-y", "-n", row.sky_name }, { timeout = M.TIMEOUTS.cancel })
-      jdb.event(jdb.db(), row.id, "note", { message = "cancel by name " .. row.sky_name .. " requested from SkyPilot",
+      local out = M.sky({ "jobs", "cancel", "-y", "-n", row.sky_name },
+        { timeout = M.TIMEOUTS.cancel })
+      jdb.event(jdb.db(), row.id, "note",
+        { message = "cancel by name " .. row.sky_name .. " requested from SkyPilot",
         code = out and out.code })
     end
     jdb.update(row.id, { state = "terminated" }, "stopped before SkyPilot assigned an id")
@@ -719,9 +768,11 @@ function M.stop(row, reason, grace)
       return true
     end
   else
-    out, msg, code = M.sky({ "jobs", "cancel", "-y", tostring(row.backend_id) }, { timeout = M.TIMEOUTS.cancel })
+    out, msg, code = M.sky({ "jobs", "cancel", "-y", tostring(row.backend_id) },
+      { timeout = M.TIMEOUTS.cancel })
     if out and out.code == 0 then
-      jdb.event(jdb.db(), row.id, "note", { message = "cancel requested from SkyPilot", reason = reason })
+      jdb.event(jdb.db(), row.id, "note",
+        { message = "cancel requested from SkyPilot", reason = reason })
       -- the end (CANCELLED) is read by the next poll
       return true
     end

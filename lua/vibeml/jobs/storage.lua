@@ -36,10 +36,19 @@ M.CLOUD_STORE = { aws = "s3", gcp = "gcs", azure = "azure", nebius = "nebius", o
 M.STORES = {
   s3 = { scheme = "s3", fetch = "aws s3 sync s3://%s/%p %d" },
   gcs = { scheme = "gs", fetch = "gcloud storage cp -r gs://%s/%p %d" },
-  r2 = { scheme = "r2", fetch = "aws s3 sync s3://%s/%p %d --endpoint-url https://<ACCOUNT_ID>.r2.cloudflarestorage.com --profile r2" },
-  nebius = { scheme = "nebius", fetch = "aws s3 sync s3://%s/%p %d --profile nebius --endpoint-url https://storage.<REGION>.nebius.cloud" },
-  azure = { scheme = "azure", fetch = "az storage blob download-batch --account-name <ACCOUNT> -s %s --pattern '%p/*' -d %d" },
-  oci = { scheme = "oci", fetch = "oci os object bulk-download -bn %s --prefix %p/ --download-dir %d" },
+  r2 = { scheme = "r2",
+    fetch =
+    "aws s3 sync s3://%s/%p %d --endpoint-url https://<ACCOUNT_ID>.r2.cloudflarestorage.com " ..
+    "--profile r2" },
+  nebius = { scheme = "nebius",
+    fetch =
+    "aws s3 sync s3://%s/%p %d --profile nebius --endpoint-url " ..
+    "https://storage.<REGION>.nebius.cloud" },
+  azure = { scheme = "azure",
+    fetch =
+    "az storage blob download-batch --account-name <ACCOUNT> -s %s --pattern '%p/*' -d %d" },
+  oci = { scheme = "oci",
+    fetch = "oci os object bulk-download -bn %s --prefix %p/ --download-dir %d" },
   ibm = { scheme = "cos", fetch = "rclone copy ibm:%s/%p %d" },
   coreweave = { scheme = "cw", fetch = "aws s3 sync s3://%s/%p %d --profile cw" },
 }
@@ -55,13 +64,16 @@ end
 
 -- "s3://name" or "name" -> bucket, store (nil when not said) | nil, message.
 function M.parse(text)
-  if type(text) ~= "string" or text == "" then return nil, "storage must be a bucket name or URL" end
+  if type(text) ~= "string" or text == "" then
+    return nil, "storage must be a bucket name or URL"
+  end
   local scheme, name = text:match("^([a-z0-9]+)://([^/]+)/?$")
   local store
   if scheme then
     store = SCHEME_STORE[scheme]
     if not store then
-      return nil, string.format("storage %s: unknown store '%s://' (allowed: %s, or a bare bucket name)",
+      return nil,
+        string.format("storage %s: unknown store '%s://' (allowed: %s, or a bare bucket name)",
         text, scheme, schemes())
     end
   else

@@ -7,7 +7,8 @@ local events = require "vibeml.events"
 local M = {}
 
 -- A 1x1 red PNG and a short silent WAV, base64: small real files of each type.
-local PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+local PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
 local WAV = "UklGRiQAAABXQVZFZm10IBAAAAABAAEAQB8AAIA+AAACABAAZGF0YQAAAAA="
 
 local function obj(t) return vibeml.object(t or {}) end
@@ -42,7 +43,9 @@ local tools = {
     end },
   { name = "test_tool_with_logging", description = "Sends three log messages while it runs.",
     handler = function(_, ctx)
-      for _, m in ipairs({ "Tool execution started", "Tool processing data", "Tool execution completed" }) do
+      for _,
+        m in ipairs({ "Tool execution started", "Tool processing data",
+        "Tool execution completed" }) do
         ctx:log("info", m)
         vibeml.sleep(0.05)
       end
@@ -59,7 +62,8 @@ local tools = {
   { name = "test_error_handling", description = "Always fails as a tool (isError).",
     handler = function() return nil, "This tool intentionally returns an error for testing" end },
   { name = "test_sampling", description = "Asks the client's model for a completion.",
-    inputSchema = { type = "object", properties = { prompt = { type = "string" } }, required = { "prompt" } },
+    inputSchema = { type = "object", properties = { prompt = { type = "string" } },
+      required = { "prompt" } },
     handler = function(args, ctx)
       local r, err = ctx:sample{ messages = { { role = "user",
         content = { type = "text", text = args.prompt } } }, maxTokens = 100 }
@@ -68,7 +72,8 @@ local tools = {
       return false, { { type = "text", text = "LLM response: " .. tostring(text) } }
     end },
   { name = "test_elicitation", description = "Asks the person for a username and email.",
-    inputSchema = { type = "object", properties = { message = { type = "string" } }, required = { "message" } },
+    inputSchema = { type = "object", properties = { message = { type = "string" } },
+      required = { "message" } },
     handler = function(args, ctx)
       local r, err = ctx:elicit(args.message, { type = "object", properties = {
         username = { type = "string", description = "User's response" },
@@ -84,7 +89,8 @@ local tools = {
           name = { type = "string", description = "User name", default = "John Doe" },
           age = { type = "integer", description = "User age", default = 30 },
           score = { type = "number", description = "User score", default = 95.5 },
-          status = { type = "string", description = "User status", enum = { "active", "inactive", "pending" }, default = "active" },
+          status = { type = "string", description = "User status",
+            enum = { "active", "inactive", "pending" }, default = "active" },
           verified = { type = "boolean", description = "Verification status", default = true },
         }, required = vibeml.array{} })
       if not r then return nil, err end
@@ -97,15 +103,20 @@ local tools = {
           untitledSingle = { type = "string", description = "Choose one option",
             enum = { "option1", "option2", "option3" } },
           titledSingle = { type = "string", description = "Choose one titled option",
-            oneOf = { { const = "value1", title = "First Option" }, { const = "value2", title = "Second Option" },
+            oneOf = { { const = "value1", title = "First Option" },
+              { const = "value2", title = "Second Option" },
                       { const = "value3", title = "Third Option" } } },
           legacyEnum = { type = "string", description = "Choose one option (legacy)",
-            enum = { "opt1", "opt2", "opt3" }, enumNames = { "Option One", "Option Two", "Option Three" } },
+            enum = { "opt1", "opt2", "opt3" },
+              enumNames = { "Option One", "Option Two", "Option Three" } },
           untitledMulti = { type = "array", description = "Choose multiple options",
-            minItems = 1, maxItems = 3, items = { type = "string", enum = { "option1", "option2", "option3" } } },
+            minItems = 1, maxItems = 3,
+              items = { type = "string", enum = { "option1", "option2", "option3" } } },
           titledMulti = { type = "array", description = "Choose multiple titled options",
-            minItems = 1, maxItems = 3, items = { anyOf = { { const = "value1", title = "First Choice" },
-              { const = "value2", title = "Second Choice" }, { const = "value3", title = "Third Choice" } } } },
+            minItems = 1, maxItems = 3,
+              items = { anyOf = { { const = "value1", title = "First Choice" },
+              { const = "value2", title = "Second Choice" },
+                { const = "value3", title = "Third Choice" } } } },
         }, required = vibeml.array{} })
       if not r then return nil, err end
       return false, { { type = "text", text = "Elicitation completed: " .. vibeml.json.encode(r) } }
@@ -133,10 +144,12 @@ function M.install(server)
     end }
   server.add_resource{ uri = "test://watched-resource", name = "Watched Resource",
     description = "A resource that can be subscribed to", mimeType = "text/plain",
-    read = function() watched = watched + 1 return "Watched resource content, read " .. watched end }
+    read = function() watched = watched + 1 return "Watched resource content, read "
+      .. watched end }
   server.add_prompt{ name = "test_simple_prompt", description = "A simple prompt without arguments",
     get = function() return "This is a simple prompt for testing." end }
-  server.add_prompt{ name = "test_prompt_with_arguments", description = "A prompt with required arguments",
+  server.add_prompt{ name = "test_prompt_with_arguments",
+    description = "A prompt with required arguments",
     arguments = { { name = "arg1", description = "First test argument", required = true,
                     complete = function() return { "paris", "park", "party" } end },
                   { name = "arg2", description = "Second test argument", required = true } },
@@ -145,16 +158,21 @@ function M.install(server)
     end }
   server.add_prompt{ name = "test_prompt_with_embedded_resource",
     description = "A prompt that includes an embedded resource",
-    arguments = { { name = "resourceUri", description = "URI of the resource to embed", required = true } },
+    arguments =
+      { { name = "resourceUri", description = "URI of the resource to embed", required = true } },
     get = function(a)
       return { { role = "user", content = { type = "resource", resource = { uri = a.resourceUri,
                  mimeType = "text/plain", text = "Embedded resource content for testing." } } },
-               { role = "user", content = { type = "text", text = "Please process the embedded resource above." } } }
+               { role = "user",
+                 content = { type = "text",
+                 text = "Please process the embedded resource above." } } }
     end }
-  server.add_prompt{ name = "test_prompt_with_image", description = "A prompt that includes image content",
+  server.add_prompt{ name = "test_prompt_with_image",
+    description = "A prompt that includes image content",
     get = function()
       return { { role = "user", content = { type = "image", data = PNG, mimeType = "image/png" } },
-               { role = "user", content = { type = "text", text = "Please analyze the image above." } } }
+               { role = "user",
+                 content = { type = "text", text = "Please analyze the image above." } } }
     end }
   events.emit("tools_changed")
 end

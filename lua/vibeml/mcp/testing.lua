@@ -23,7 +23,9 @@ local tools = {
         tag = { type = "string", pattern = "^[a-z][a-z0-9-]*$" },
         nested = {
           type = "object",
-          properties = { items = { type = "array", items = { type = "integer" }, minItems = 1, maxItems = 3 } },
+          properties =
+            { items = { type = "array", items = { type = "integer" }, minItems = 1,
+            maxItems = 3 } },
           required = { "items" }, additionalProperties = false,
         },
         either = { type = { "string", "null" } },
@@ -35,7 +37,8 @@ local tools = {
       properties = { message = { type = "string" }, count = { type = "integer" } },
       required = { "message", "count" },
     },
-    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true, openWorldHint = false },
+    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
+      openWorldHint = false },
     handler = function(args, ctx)
       return { message = args.message, count = args.count, mode = args.mode, nested = args.nested },
         string.rep(args.message, args.count)
@@ -48,7 +51,8 @@ local tools = {
       seconds = { type = "number", minimum = 0, maximum = 600 },
       steps = { type = "integer", minimum = 1, maximum = 1000, default = 1 } },
       required = { "seconds" } },
-    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true, openWorldHint = false },
+    annotations = { readOnlyHint = true, destructiveHint = false, idempotentHint = true,
+      openWorldHint = false },
     handler = function(args, ctx)
       for i = 1, args.steps do
         vibeml.sleep(args.seconds / args.steps)
@@ -61,7 +65,9 @@ local tools = {
   {
     name = "test_log", title = "Log (test)", description = "Sends one log message at a level.",
     inputSchema = { type = "object", properties = {
-      level = { type = "string", enum = { "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency" } },
+      level = { type = "string",
+        enum = { "debug", "info", "notice", "warning", "error", "critical", "alert",
+        "emergency" } },
       message = { type = "string" } }, required = { "level", "message" } },
     handler = function(args, ctx)
       print("test_log printed this")  -- must reach stderr, never the protocol stream
@@ -75,7 +81,7 @@ local tools = {
     inputSchema = { type = "object", properties = {} },
     handler = function(args, ctx)
       if not ctx:supports("elicitation") then
-        local r, err = ctx:elicit("x", {})
+        local _, err = ctx:elicit("x", {})
         return { supported = false, error = err }
       end
       local r, err = ctx:elicit("Spend $12.50 on 1x A100 for 2 h?", {
@@ -90,8 +96,12 @@ local tools = {
   },
   {
     name = "test_fail", title = "Fail (test)", description = "Fails as a tool (isError).",
-    inputSchema = { type = "object", properties = { how = { type = "string", enum = { "nil", "raise", "table", "badjson", "badoutput" } } }, required = { "how" } },
-    outputSchema = { type = "object", properties = { n = { type = "integer" } }, required = { "n" } },
+    inputSchema = { type = "object",
+      properties =
+      { how = { type = "string",
+      enum = { "nil", "raise", "table", "badjson", "badoutput" } } }, required = { "how" } },
+    outputSchema = { type = "object", properties = { n = { type = "integer" } },
+      required = { "n" } },
     handler = function(args)
       if args.how == "nil" then return nil, "the thing failed: try again with a smaller model" end
       if args.how == "raise" then error("boom in handler") end
@@ -103,7 +113,8 @@ local tools = {
   {
     name = "test_toggle_tool", title = "Toggle a tool (test)",
     description = "Registers or unregisters test_dynamic (tools/list_changed).",
-    inputSchema = { type = "object", properties = { on = { type = "boolean" } }, required = { "on" } },
+    inputSchema = { type = "object", properties = { on = { type = "boolean" } },
+      required = { "on" } },
     handler = function(args)
       if args.on then
         assert(registry.register{ name = "test_dynamic", description = "appears at run time",
@@ -141,16 +152,20 @@ function M.install(server)
   for _, t in ipairs(tools) do assert(registry.register(t, { quiet = true })) end
   require("vibeml.mcp.testing_budget").install(server) -- money/secrets test tools (issue 7)
   for i = 1, 5 do
-    assert(registry.register({ name = string.format("test_page_%02d", i), description = "page filler " .. i,
-      inputSchema = { type = "object" }, handler = function() return { i = i } end }, { quiet = true }))
+    assert(
+      registry.register({ name = string.format("test_page_%02d", i), description = "page filler "
+        .. i,
+      inputSchema = { type = "object" }, handler = function() return { i = i } end },
+        { quiet = true }))
   end
-  server.add_resource{ uri = "vibeml://test/counter", name = "test-counter", title = "Counter (test)",
+  server.add_resource{ uri = "vibeml://test/counter", name = "test-counter",
+    title = "Counter (test)",
     description = "A number that test_touch increments", mimeType = "application/json",
     read = function() return vibeml.json.encode({ counter = counter }) end }
   server.add_resource{ uriTemplate = "vibeml://test/items/{id}", name = "test-item",
     description = "Items by id (test)", mimeType = "text/plain",
     list = function() return { { uri = "vibeml://test/items/a", name = "item a" } } end,
-    complete = function(arg, value) return { "a", "b", "abc" } end,
+    complete = function() return { "a", "b", "abc" } end,
     read = function(uri, p)
       if p.id == "missing" then error({ code = E.ENOENT, message = "no item " .. p.id }) end
       return "item " .. p.id

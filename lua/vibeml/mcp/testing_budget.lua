@@ -43,7 +43,7 @@ local tools = {
   },
 }
 
-function M.install(server)
+function M.install(_server)
   for _, t in ipairs(tools) do assert(registry.register(t, { quiet = true })) end
 end
 

@@ -14,7 +14,8 @@ function M.plan_inputs()
   return {
     model = s("string", "Hugging Face model id", { minLength = 1, maxLength = 200 }),
     dataset = s("string", "Hugging Face dataset id", { minLength = 1, maxLength = 200 }),
-    workflow = s("string", "see list_workflows; chosen when absent", { minLength = 1, maxLength = 64 }),
+    workflow = s("string", "see list_workflows; chosen when absent",
+      { minLength = 1, maxLength = 64 }),
     preference = { type = "string", enum = { "cheapest", "balanced", "best_quality" } },
     gpu = s("string", "e.g. H100, A100-80GB", { maxLength = 64 }),
     gpus = { type = "integer", minimum = 1, maximum = 512 },
@@ -38,8 +39,9 @@ M.PLAN_FIELDS = { "model", "dataset", "workflow", "preference", "gpu", "gpus", "
   "offline", "limit" }
 
 -- A short output schema: the fields every answer has (summary and next always). The fields'
--- types are in the tools' handlers; a full schema per tool would double tools/list.
-function M.out(props, required)
+-- types are in the tools' handlers; a full schema per tool would double tools/list, so the
+-- fields table each tool passes is for its reader only.
+function M.out(_fields, required)
   local req = { "summary", "next" }
   for _, k in ipairs(required or {}) do req[#req + 1] = k end
   return { type = "object", required = req }
@@ -56,21 +58,23 @@ local TOOL_SPEAK = {
     .. "the person's `vibeml config set storage s3://BUCKET`" },
   { "`vibeml config set KEY VALUE`", "set_preferences" },
 }
-function M.tool_speak(s)
-  if type(s) ~= "string" then return s end
+function M.tool_speak(text)
+  if type(text) ~= "string" then return text end
   for _, r in ipairs(TOOL_SPEAK) do
-    local a, b = s:find(r[1], 1, true)
+    local a, b = text:find(r[1], 1, true)
     while a do
-      s = s:sub(1, a - 1) .. r[2] .. s:sub(b + 1)
-      a, b = s:find(r[1], a + #r[2], true)
+      text = text:sub(1, a - 1) .. r[2] .. text:sub(b + 1)
+      a, b = text:find(r[1], a + #r[2], true)
     end
   end
   -- "no job 'x'" alone leaves a model guessing: say where the ids are
-  if s:match("^no job '[^']*'$") then s = s .. " (list_jobs shows the job ids)" end
+  if text:match("^no job '[^']*'$") then text = text .. " (list_jobs shows the job ids)" end
   -- a NUL byte would end the text in C: show it
-  return (s:gsub("\0", "\\0"))
+  return (text:gsub("\0", "\\0"))
 end
 
-function M.call(tool, arguments) return { tool = tool, arguments = arguments or vibeml.object{} } end
+function M.call(tool, arguments)
+  return { tool = tool, arguments = arguments or vibeml.object{} }
+end
 
 return M

@@ -17,7 +17,8 @@ return {
     { name = "goal", description = "what the fine-tuned model should do better (optional)" },
     { name = "workflow", description = "method: one of the workflows (optional; the planner picks)",
       complete = function() return suggest.workflows() end },
-    { name = "max_cost", description = "most the person wants to spend on this run, in USD (optional)" },
+    { name = "max_cost",
+      description = "most the person wants to spend on this run, in USD (optional)" },
   },
   get = function(a)
     if a.max_cost and a.max_cost ~= "" then
@@ -48,8 +49,10 @@ return {
       .. ((a.max_cost and a.max_cost ~= "") and (" and max_cost " .. a.max_cost) or "")
       .. ". Show me the best option and two alternatives: GPU type and count, cloud, spot or "
       .. "on-demand, expected duration and the cost range, plus every warning."
-    lines[#lines + 1] = "3. Wait for my approval, then call launch_training with the plan_id of the plan I chose."
-    lines[#lines + 1] = "4. Follow the job with get_job_status (wait_s 60 answers when it changes) and report "
+    lines[#lines + 1] =
+      "3. Wait for my approval, then call launch_training with the plan_id of the plan I chose."
+    lines[#lines + 1] =
+      "4. Follow the job with get_job_status (wait_s 60 answers when it changes) and report "
       .. "progress, loss and cost so far; show get_job_logs when something goes wrong."
     return table.concat(lines, "\n"), "Fine-tune " .. a.model .. " on " .. a.dataset
   end,

@@ -8,7 +8,9 @@ return {
   uriTemplate = "vibeml://jobs/{id}/report",
   name = "job_report",
   title = "Training job report",
-  description = "A job's end-of-job report: outcome, cost, measured vs planned, losses, watchdog events, outputs.",
+  description =
+    "A job's end-of-job report: outcome, cost, measured vs planned, losses, watchdog events, " ..
+    "outputs.",
   mimeType = "application/json",
   read = function(uri, params)
     local id = params and params.id or uri:match("^vibeml://jobs/([^/]+)/report$")

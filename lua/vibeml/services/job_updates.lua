@@ -11,7 +11,10 @@ return {
   start = function()
     while true do
       local ok, err = pcall(jobs.announce_changes)
-      if not ok then vibeml.log("warning", "job updates: %s", tostring(type(err) == "table" and err.message or err)) end
+      if not ok then
+        vibeml.log("warning", "job updates: %s",
+          tostring(type(err) == "table" and err.message or err))
+      end
       vibeml.sleep(math.max(math.min(jobs.POLL_INTERVAL, 1), 0.2))
     end
   end,

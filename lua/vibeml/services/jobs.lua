@@ -9,8 +9,11 @@ return {
   start = function()
     while true do
       local ok, err = pcall(jobs.poll, { force = true })
-      if not ok then vibeml.log("warning", "job poll: %s", tostring(type(err) == "table" and err.message or err)) end
-      vibeml.sleep(math.max(jobs.POLL_INTERVAL, 0.2)) -- a floor: VIBEML_POLL_INTERVAL=0 must not spin
+      if not ok then
+        vibeml.log("warning", "job poll: %s", tostring(type(err) == "table" and err.message or err))
+      end
+      -- a floor: VIBEML_POLL_INTERVAL=0 must not spin
+      vibeml.sleep(math.max(jobs.POLL_INTERVAL, 0.2))
     end
   end,
 }

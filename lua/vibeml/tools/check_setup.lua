@@ -5,7 +5,8 @@ local kit = require "vibeml.mcp.toolkit"
 local M = {
   name = "check_setup",
   title = "Check VibeML set-up",
-  description = "What can run here: backends, plugins, secrets present (names only). Call it first and "
+  description =
+    "What can run here: backends, plugins, secrets present (names only). Call it first and "
     .. "after set-up failures; relay each fix. Secrets are set by the person in a terminal.",
   inputSchema = {
     type = "object",
@@ -14,7 +15,8 @@ local M = {
     },
     additionalProperties = false,
   },
-  outputSchema = kit.out({ ready = "boolean", backends = "array", secrets = "array", problems = "array" },
+  outputSchema =
+    kit.out({ ready = "boolean", backends = "array", secrets = "array", problems = "array" },
     { "ready", "backends", "secrets", "problems" }),
   annotations = kit.READ_LOCAL,
 }
@@ -86,7 +88,8 @@ local function plugin_report(server)
     local okl, list = pcall(function() return plugins.list and plugins.list() or {} end)
     if okl and type(list) == "table" then
       for _, p in ipairs(list) do
-        report.loaded[#report.loaded + 1] = { name = p.name, kind = p.kind, source = p.source or p.path,
+        report.loaded[#report.loaded + 1] = { name = p.name, kind = p.kind, source = p.source
+          or p.path,
                                               version = p.version }
       end
     end
@@ -146,7 +149,8 @@ local function secret_report(problems)
       entry.in_environment = (os.getenv(s.name) or "") ~= ""
     end
     if entry.set ~= true then
-      entry.fix = "run `vibeml secrets set " .. s.name .. "` in a terminal (never paste it in the chat)"
+      entry.fix = "run `vibeml secrets set " .. s.name
+        .. "` in a terminal (never paste it in the chat)"
       if entry.set == false and s.required then
         problems[#problems + 1] = "secret " .. s.name .. " is missing: " .. entry.fix
       end
@@ -189,18 +193,21 @@ function M.handler(args, ctx)
   local backends = vibeml.array{ { name = "local", available = true,
     detail = "runs jobs on this machine (CPU or local GPUs)" } }
   if args.skip_backends then
-    backends[#backends + 1] = { name = "skypilot", available = false, detail = "not checked (skip_backends)" }
+    backends[#backends + 1] = { name = "skypilot", available = false,
+      detail = "not checked (skip_backends)" }
   else
     local b = skypilot_backend()
     backends[#backends + 1] = b
     if not b.available then
-      problems[#problems + 1] = "SkyPilot backend unavailable (" .. tostring(b.detail) .. "): " .. b.fix
+      problems[#problems + 1] = "SkyPilot backend unavailable (" .. tostring(b.detail) .. "): "
+        .. b.fix
     end
   end
   ctx:progress(2, 3, "checking plugins and secrets")
   local plugins = plugin_report(server)
   for _, e in ipairs(plugins.errors) do
-    problems[#problems + 1] = "plugin " .. tostring(e.name) .. " failed to load: " .. tostring(e.message)
+    problems[#problems + 1] = "plugin " .. tostring(e.name) .. " failed to load: "
+      .. tostring(e.message)
   end
   local secrets, vault = secret_report(problems)
   local budget, clouds = money_report()
@@ -209,16 +216,19 @@ function M.handler(args, ctx)
     version = vibeml.version,
     state_dir = paths.state, config_dir = paths.config, data_dir = paths.data,
     backends = backends, plugins = plugins, secrets = secrets,
-    secrets_vault = vault and "available" or "not part of this build (secrets are read from the environment)",
+    secrets_vault = vault and "available"
+      or "not part of this build (secrets are read from the environment)",
     problems = problems,
     budget = budget, cloud_credentials = clouds,
   }
   local lines = { "VibeML " .. vibeml.version .. " — state folder " .. paths.state }
   for _, b in ipairs(backends) do
-    lines[#lines + 1] = string.format("backend %-9s %s%s", b.name, b.available and "ready" or "unavailable",
+    lines[#lines + 1] = string.format("backend %-9s %s%s", b.name, b.available and "ready"
+      or "unavailable",
       b.detail and (" — " .. b.detail) or "")
   end
-  lines[#lines + 1] = string.format("plugins: %d loaded, %d failed", #plugins.loaded, #plugins.errors)
+  lines[#lines + 1] = string.format("plugins: %d loaded, %d failed", #plugins.loaded,
+    #plugins.errors)
   for _, s in ipairs(secrets) do
     local state = s.set == true and "set" or s.set == false and "missing"
       or (s.in_environment and "in environment" or "not set")

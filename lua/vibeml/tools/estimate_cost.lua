@@ -5,7 +5,8 @@ local kit = require "vibeml.mcp.toolkit"
 return {
   name = "estimate_cost",
   title = "Estimate GPU cost",
-  description = "Prices a GPU type × count for some hours on every cloud and region, spot and on-demand, "
+  description =
+    "Prices a GPU type × count for some hours on every cloud and region, spot and on-demand, "
     .. "cheapest expected cost first. To plan a job use plan_training.",
   inputSchema = {
     type = "object",

@@ -7,8 +7,6 @@ local function usd_text(v)
   return budget.format(v)
 end
 
-local usd = { type = { "number", "null" } }
-
 return {
   name = "get_budget",
   title = "Get budget",
@@ -27,7 +25,8 @@ return {
   handler = function(args, ctx)
     local m = args and args.month
     if m and not (tonumber(m:sub(6, 7)) >= 1 and tonumber(m:sub(6, 7)) <= 12) then
-      return nil, "month: '" .. m .. "' is not a month; give YYYY-MM with MM 01-12, or leave it out "
+      return nil, "month: '" .. m
+        .. "' is not a month; give YYYY-MM with MM 01-12, or leave it out "
         .. "for the current month"
     end
     local st, msg = budget.status_json(m or nil)

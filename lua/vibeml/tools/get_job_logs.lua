@@ -7,7 +7,8 @@ local jobs = require "vibeml.jobs"
 return {
   name = "get_job_logs",
   title = "Get a job's logs",
-  description = "A job's stdout, stderr or events (JSON lines), secrets redacted: the last tail lines, "
+  description =
+    "A job's stdout, stderr or events (JSON lines), secrets redacted: the last tail lines, "
     .. "or what follows the cursor since.",
   inputSchema = {
     type = "object",
@@ -20,7 +21,8 @@ return {
     required = { "job_id" },
     additionalProperties = false,
   },
-  outputSchema = kit.out({ job_id = "string", lines = "array", cursor = "integer", state = "string" },
+  outputSchema =
+    kit.out({ job_id = "string", lines = "array", cursor = "integer", state = "string" },
     { "job_id", "lines", "cursor" }),
   annotations = kit.READ,
   next = function(r)
@@ -30,7 +32,8 @@ return {
   handler = function(args, ctx)
     local tail = args.tail
     if args.since == nil and tail == nil then tail = 100 end
-    local r, msg = jobs.logs(args.job_id, { stream = args.stream or "stdout", tail = tail, since = args.since })
+    local r, msg = jobs.logs(args.job_id,
+      { stream = args.stream or "stdout", tail = tail, since = args.since })
     if not r then return nil, msg end
     r.cursor = math.tointeger(r.cursor) or 0
     return r, table.concat(r.lines, "\n")

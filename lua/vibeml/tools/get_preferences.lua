@@ -19,8 +19,6 @@ local function snapshot()
   }
 end
 
-local str_or_null = { type = { "string", "null" } }
-
 return {
   name = "get_preferences",
   title = "Get preferences",

@@ -73,7 +73,8 @@ local function from_plan_id(args, planner)
   if #changed > 0 then why[#why + 1] = "you changed " .. table.concat(changed, ", ") end
   local age = vibeml.time() - rec.created
   if age > plans.FRESH_S then
-    why[#why + 1] = string.format("the quote is %d min old (prices may have moved)", math.floor(age / 60))
+    why[#why + 1] = string.format("the quote is %d min old (prices may have moved)",
+      math.floor(age / 60))
   end
   if rec.prefs ~= plans.prefs_signature() then why[#why + 1] = "your preferences changed" end
   local plan = rec.plan
@@ -81,7 +82,8 @@ local function from_plan_id(args, planner)
   local req = {}
   for k, v in pairs(rec.request or {}) do req[k] = v end
   for _, k in ipairs(changed) do req[k] = args[k] end
-  req.plan_id, req.backend, req.managed, req.name, req.job_id, req.storage = nil, nil, nil, nil, nil, nil
+  req.plan_id, req.backend, req.managed, req.name, req.job_id, req.storage = nil, nil, nil, nil,
+    nil, nil
   local p, msg = planner.plan(req)
   if not p then return nil, "Re-planning plan " .. args.plan_id .. " (" .. table.concat(why, "; ")
     .. ") failed: " .. tostring(msg) end
@@ -100,7 +102,9 @@ local function from_inputs(args, planner)
   local req = {}
   if args.job_id then
     local old = jdb.get(args.job_id)
-    if not old then return nil, "no job '" .. args.job_id .. "' to relaunch (list_jobs shows the job ids)" end
+    if not old then
+      return nil, "no job '" .. args.job_id .. "' to relaunch (list_jobs shows the job ids)"
+    end
     req.model, req.dataset, req.workflow = old.model, old.dataset, old.workflow
     local p = old.params and vibeml.json.decode(old.params) or {}
     req.hyperparameters = p.hyperparameters
@@ -142,7 +146,8 @@ function M.handler(args, ctx)
     if not ok then return nil, (note and (note .. " ") or "") .. cmsg end
   end
   local job, lmsg, lcode, info = jobs.launch(plan, {
-    backend = args.backend, name = args.name, cap = args.max_cost, managed = args.managed, ctx = ctx,
+    backend = args.backend, name = args.name, cap = args.max_cost, managed = args.managed,
+      ctx = ctx,
     progress = function(done, total, text)
       if ctx and ctx.progress then ctx:progress(done + 1, total + 1, text) end
     end })
@@ -150,7 +155,8 @@ function M.handler(args, ctx)
     if lcode == E.EMONEY and info then
       return nil, string.format("%s (needed $%.2f, remaining $%s)", lmsg, info.needed or 0, tostring(info.remaining))
     end
-    local where = info and info.job_id and (" (job " .. info.job_id .. "; its failure and fixes: get_job_status)") or ""
+    local where = info and info.job_id
+      and (" (job " .. info.job_id .. "; its failure and fixes: get_job_status)") or ""
     return nil, tostring(lmsg) .. where
   end
   local st = jobs.status(job.id)
@@ -158,9 +164,13 @@ function M.handler(args, ctx)
   local c = est.cost or {}
   st.plan_id = args.plan_id
   st.note = note
-  return st, string.format("Launched job %s on %s: %s. Estimate: %s%s.%s Follow it with get_job_status (job_id %s).",
+  return st,
+    string.format(
+    "Launched job %s on %s: %s. Estimate: %s%s.%s Follow it with get_job_status (job_id %s).",
     st.id, st.backend, st.where,
-    c.expected and string.format("$%.2f expected ($%.2f-$%.2f)", c.expected, c.min or c.expected, c.max or c.expected) or "no estimate",
+    c.expected
+      and string.format("$%.2f expected ($%.2f-$%.2f)", c.expected, c.min or c.expected, c.max
+      or c.expected) or "no estimate",
     st.cost and st.cost.cap and string.format(", cap $%.2f", st.cost.cap) or "",
     note and (" " .. note) or "", st.id)
 end

@@ -5,7 +5,8 @@ local gpus_api = require "vibeml.api.gpus"
 return {
   name = "list_gpus",
   title = "List GPU offers",
-  description = "GPU offers from the price catalog: per GPU type, count and cloud, its cheapest region, "
+  description =
+    "GPU offers from the price catalog: per GPU type, count and cloud, its cheapest region, "
     .. "on-demand and spot $/h, memory. For a job's GPU choice use plan_training.",
   inputSchema = {
     type = "object",

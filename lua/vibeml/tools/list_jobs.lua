@@ -5,7 +5,8 @@ local jobs = require "vibeml.jobs"
 return {
   name = "list_jobs",
   title = "List jobs",
-  description = "Jobs, newest first, with state, where, progress and cost; filter by state (active = "
+  description =
+    "Jobs, newest first, with state, where, progress and cost; filter by state (active = "
     .. "not ended) and backend.",
   inputSchema = {
     type = "object",
@@ -31,10 +32,14 @@ return {
   handler = function(args, ctx)
     pcall(jobs.poll)
     local limit, offset = args.limit or 20, args.offset or 0
-    local list, total = jobs.list({ state = args.state, backend = args.backend, limit = limit, offset = offset })
-    local lines = { string.format("%d job(s)%s; showing %d from %d.", total, args.state and (" " .. args.state) or "", #list, offset) }
+    local list, total =
+      jobs.list({ state = args.state, backend = args.backend, limit = limit, offset = offset })
+    local lines =
+      { string.format("%d job(s)%s; showing %d from %d.", total, args.state and (" " .. args.state)
+      or "", #list, offset) }
     for _, j in ipairs(list) do
-      lines[#lines + 1] = string.format("%s  %-10s %s  %s  $%.2f", j.id, j.state, j.workflow or "-", j.where,
+      lines[#lines + 1] = string.format("%s  %-10s %s  %s  $%.2f", j.id, j.state, j.workflow or "-",
+        j.where,
         j.cost.final or j.cost.accrued or 0)
     end
     return { jobs = list, total = total, limit = limit, offset = offset }, table.concat(lines, "\n")

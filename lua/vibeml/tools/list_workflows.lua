@@ -22,19 +22,22 @@ end
 return {
   name = "list_workflows",
   title = "List training workflows",
-  description = "The fine-tuning workflows: unsloth (4-bit QLoRA, cheapest), lora, full, smoke (CPU "
+  description =
+    "The fine-tuning workflows: unsloth (4-bit QLoRA, cheapest), lora, full, smoke (CPU "
     .. "check) and plugins, with sizes, GPU needs, typical cost. params_b gives a suggestion.",
   inputSchema = {
     type = "object",
     properties = {
       method = { type = "string", enum = { "qlora", "lora", "full", "other" } },
-      params_b = { type = "number", minimum = 0, maximum = 10000, description = "model size, billions" },
+      params_b = { type = "number", minimum = 0, maximum = 10000,
+        description = "model size, billions" },
       preference = { type = "string", enum = { "cheapest", "balanced", "best_quality" } },
       budget_usd = { type = "number", minimum = 0 },
     },
     additionalProperties = false,
   },
-  outputSchema = kit.out({ workflows = "array", count = "integer", suggested = "object" }, { "workflows", "count" }),
+  outputSchema = kit.out({ workflows = "array", count = "integer", suggested = "object" },
+    { "workflows", "count" }),
   annotations = kit.READ_LOCAL,
   handler = function(args, ctx)
     args = args or {}
@@ -42,7 +45,8 @@ return {
     for _, d in ipairs(wf.list()) do
       local s = d.model_sizes or {}
       local ok = (not args.method or d.method == args.method)
-        and (not args.params_b or (args.params_b >= (s.min_b or 0) and args.params_b <= (s.max_b or math.huge)))
+        and (not args.params_b
+          or (args.params_b >= (s.min_b or 0) and args.params_b <= (s.max_b or math.huge)))
       if ok then out[#out + 1] = summary(d) end
     end
     local res = { workflows = out, count = #out }

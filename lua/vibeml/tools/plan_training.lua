@@ -12,7 +12,8 @@ local inputs = kit.plan_inputs()
 local M = {
   name = "plan_training",
   title = "Plan a fine-tuning job",
-  description = "Plans a fine-tuning job before money is spent: workflow, GPU memory, GPU offers across "
+  description =
+    "Plans a fine-tuning job before money is spent: workflow, GPU memory, GPU offers across "
     .. "clouds ranked by expected total cost, cost and duration ranges, other workflows' "
     .. "cheapest plans, warnings. Returns plan_id for launch_training. When nothing fits, the "
     .. "error says what would.",
@@ -36,7 +37,8 @@ function M.cap_of(p)
   if own and (not cap or own < cap) then cap = own end
   if not cap then return nil end
   local expected = p.best and p.best.cost and p.best.cost.expected or 0
-  local out = { usd = cap, per_job_cap = per_job, expected = expected, below_expected = cap < expected }
+  local out = { usd = cap, per_job_cap = per_job, expected = expected,
+    below_expected = cap < expected }
   if out.below_expected and expected > 0 then
     out.stops_at_percent = math.floor(100 * cap / expected)
   end

@@ -8,7 +8,8 @@ local money_field = { type = { "number", "string", "null" } } -- refused with th
 return {
   name = "set_preferences",
   title = "Set preferences",
-  description = "Changes the person's defaults (given fields; null clears). Only when the person asks. "
+  description =
+    "Changes the person's defaults (given fields; null clears). Only when the person asks. "
     .. "Money limits are the person's: `vibeml budget set` in a terminal.",
   inputSchema = {
     type = "object",

@@ -6,7 +6,8 @@ local jobs = require "vibeml.jobs"
 return {
   name = "terminate_job",
   title = "Stop a job",
-  description = "Stops a job gracefully (it saves a checkpoint; killed after grace s) and returns its "
+  description =
+    "Stops a job gracefully (it saves a checkpoint; killed after grace s) and returns its "
     .. "final state and cost. A job that already ended is left as is.",
   inputSchema = {
     type = "object",
