@@ -53,7 +53,7 @@ wait_state() {
 }
 
 "$bin" budget set --monthly 50 --per-job 5 >/dev/null
-knob launch_delay_s 3
+knob launch_delay_s 6   # long enough that a loaded machine still kills inside the window
 args=(--model acme/tiny-1B --dataset acme/text --workflow smoke --offline --backend skypilot
       --param max_steps=40 --param step_delay_s=0.05)
 n=0
