@@ -354,13 +354,16 @@ typedef struct kind_rules {
 } kind_rules;
 
 /* Compiled once, on first use by whichever thread loads a plugin first (loads run on the loop
- * thread, libuv's pool and watchdog workers), then read-only until the process exits. */
+ * thread, libuv's pool and watchdog workers), then read-only until the process exits. The state
+ * that read them stays to run the hooks (a fresh one per load cost ~4 ms): the lock guards it,
+ * and is never held while a plugin's own code runs. */
 static pthread_mutex_t g_kinds_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     int loaded;
     int n;
     kind_rules k[MAX_KINDS];
     char names[MAX_KINDS * 18]; /* "error_rules, gpu_map, ..." for messages */
+    vml_plugin chk;             /* chk.s: the hooks' state (owned) or NULL; chk.fnref: hooks */
 } g_kinds;
 
 /* Runs kinds_chunk in a fresh state: [list, hooks] on its stack. */
@@ -416,6 +419,11 @@ static int kinds_load(vml_err *err)
         g_kinds.n++;
     }
     g_kinds.loaded = 1;
+    snprintf(g_kinds.chk.name, sizeof g_kinds.chk.name, "vibeml.plugin_kinds");
+    g_kinds.chk.fnref = luaL_ref(s->L, LUA_REGISTRYINDEX); /* [list] */
+    lua_pop(s->L, 1);
+    g_kinds.chk.s = s;
+    s = NULL;
 out:
     if (rc < 0) {
         while (g_kinds.n > 0) {
@@ -476,59 +484,57 @@ static int check_functions(const vml_plugin *p, const json_t *fns, vml_err *err)
     return 0;
 }
 
-/* Calls hook kind.name in chk with args (a new reference, taken); *res: its results. */
-static int call_hook(vml_plugin *chk, const kind_rules *k, const char *name, json_t *args,
-                     json_t **res, vml_err *err)
+/* Calls hook kind.name with args (a new reference, taken), with g_kinds_mu held. With prefix,
+ * its `true | nil, message` becomes 0 or VML_EINVAL "prefix: message"; with out, *out is its
+ * first result (a new reference). */
+static int call_hook(const kind_rules *k, const char *name, json_t *args, const char *prefix,
+                     json_t **out, vml_err *err)
 {
+    json_t *res = NULL;
     char fn[48];
-    int rc;
+    int rc = 0;
+    if (!g_kinds.chk.s) { /* dropped after a failure: a fresh one */
+        if ((rc = kinds_state(&g_kinds.chk.s, err)) < 0)
+            goto out;
+        g_kinds.chk.fnref = luaL_ref(g_kinds.chk.s->L, LUA_REGISTRYINDEX);
+        lua_pop(g_kinds.chk.s->L, 1);
+    }
     snprintf(fn, sizeof fn, "%s.%s", k->name, name);
-    rc = call_here(chk, fn, args, res, err);
+    if ((rc = call_here(&g_kinds.chk, fn, args, &res, err)) < 0) {
+        vml_script_free(g_kinds.chk.s); /* a limit may have tripped in it: start afresh */
+        g_kinds.chk.s = NULL;
+        goto out;
+    }
+    if (prefix && !json_is_true(json_array_get(res, 0))) {
+        const char *msg = json_string_value(json_array_get(res, 1));
+        rc = vml_err_set(err, VML_EINVAL, "%s: %s", prefix, msg ? msg : "refused");
+    }
+    if (out)
+        *out = json_incref(json_array_get(res, 0));
+out:
     json_decref(args);
+    json_decref(res);
     return rc;
 }
 
-/* A hook's `true | nil, message` as 0 or VML_EINVAL "prefix: message". */
-static int verdict(const json_t *res, const char *prefix, vml_err *err)
-{
-    const char *msg = json_string_value(json_array_get(res, 1));
-    if (json_is_true(json_array_get(res, 0)))
-        return 0;
-    return vml_err_set(err, VML_EINVAL, "%s: %s", prefix, msg ? msg : "refused");
-}
-
-/* The kind's Lua hooks, in a fresh state of their own (the plugin's state ran the plugin's
- * code, which could have changed what a hook relies on there): check, then for workflows a trial
- * build() in the plugin's state with the sample parameters, its task judged by check_build. */
+/* The kind's Lua hooks: check, then (workflows) a trial build() in the plugin's own state with
+ * the sample parameters, its task judged by check_build. The hooks run in the kinds' state, not
+ * the plugin's: the plugin's code ran there and could have changed what a hook relies on. */
 static int run_hooks(vml_plugin *p, const kind_rules *k, vml_err *err)
 {
-    vml_plugin chk;
-    json_t *res = NULL, *sample = NULL, *task;
-    int rc;
-    memset(&chk, 0, sizeof chk);
-    snprintf(chk.name, sizeof chk.name, "vibeml.plugin_kinds");
-    if ((rc = kinds_state(&chk.s, err)) < 0)
-        return rc;
-    chk.fnref = luaL_ref(chk.s->L, LUA_REGISTRYINDEX); /* [list] */
-    lua_pop(chk.s->L, 1);
-    if ((k->hooks & HOOK_CHECK) &&
-        ((rc = call_hook(&chk, k, "check", json_pack("[O]", p->desc), &res, err)) < 0 ||
-         (rc = verdict(res, "descriptor", err)) < 0))
+    json_t *res = NULL, *sample = NULL, *task, *args;
+    int rc = 0;
+    pthread_mutex_lock(&g_kinds_mu);
+    if (k->hooks & HOOK_CHECK)
+        rc = call_hook(k, "check", json_pack("[O]", p->desc), "descriptor", NULL, err);
+    if (rc == 0 && (k->hooks & HOOK_SAMPLE))
+        rc = call_hook(k, "sample", json_pack("[O]", p->desc), NULL, &sample, err);
+    pthread_mutex_unlock(&g_kinds_mu);
+    if (rc < 0 || !(k->hooks & HOOK_SAMPLE))
         goto out;
-    if (!(k->hooks & HOOK_SAMPLE))
-        goto out;
-    json_decref(res);
-    res = NULL;
-    if ((rc = call_hook(&chk, k, "sample", json_pack("[O]", p->desc), &res, err)) < 0)
-        goto out;
-    sample = json_incref(json_array_get(res, 0));
-    json_decref(res);
-    res = NULL;
-    {
-        json_t *args = json_pack("[O]", sample);
-        rc = call_here(p, "build", args, &res, err);
-        json_decref(args);
-    }
+    args = json_pack("[O]", sample ? sample : json_null());
+    rc = call_here(p, "build", args, &res, err);
+    json_decref(args);
     if (rc < 0) {
         vml_err_prefix(err, "trial build with sample parameters");
         goto out;
@@ -541,16 +547,14 @@ static int run_hooks(vml_plugin *p, const kind_rules *k, vml_err *err)
         goto out;
     }
     if (k->hooks & HOOK_CHECK_BUILD) {
-        json_t *task_res = NULL;
-        rc = call_hook(&chk, k, "check_build", json_pack("[OO]", task, sample), &task_res, err);
-        if (rc == 0)
-            rc = verdict(task_res, "trial build with sample parameters: the task", err);
-        json_decref(task_res);
+        pthread_mutex_lock(&g_kinds_mu);
+        rc = call_hook(k, "check_build", json_pack("[OO]", task, sample ? sample : json_null()),
+                       "trial build with sample parameters: the task", NULL, err);
+        pthread_mutex_unlock(&g_kinds_mu);
     }
 out:
     json_decref(res);
     json_decref(sample);
-    vml_script_free(chk.s);
     return rc;
 }
 

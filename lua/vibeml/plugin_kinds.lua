@@ -31,7 +31,7 @@ end
 
 local ENV_NAMES = {
   anyOf = {
-    { type = "array", items = { type = "string", pattern = "^[A-Z_][A-Z0-9_]{0,63}$" } },
+    { type = "array", items = { type = "string", maxLength = 64, pattern = "^[A-Z_][A-Z0-9_]*$" } },
     { type = "object", maxProperties = 0 }, -- an empty Lua table
   },
   description = "a list of environment variable names (A-Z, 0-9, _)",
