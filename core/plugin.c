@@ -2,7 +2,8 @@
  *
  * plugin — discovery, sandboxed load, validation, swap and hot reload of plugins (see plugin.h).
  *
- * Uses: script, conv, embed, paths, err, libuv, libsodium, jansson, Lua 5.4.
+ * Uses: script, schema, conv, embed, paths, watchdog, err, libuv, libsodium, jansson, pthreads,
+ * Lua 5.4.
  */
 #include "plugin.h"
 

@@ -4,7 +4,7 @@
  * hook that enforces time and instruction budgets, the two sandbox profiles, the frozen
  * `vibeml` global, require over embedded modules, and the protected-call entry point.
  *
- * Uses: err, embed, Lua 5.4 (lua.h, lauxlib.h, lualib.h), libuv (uv_hrtime).
+ * Uses: err, embed, Lua 5.4 (lua.h, lauxlib.h, lualib.h), libuv (uv_hrtime), pthreads.
  */
 #include "script.h"
 
@@ -133,7 +133,7 @@ void vml_script_arm(vml_script *s)
     s->mem_refused = 0;
     s->deadline_ns = s->limits.timeout > 0 ? uv_hrtime() + (uint64_t)(s->limits.timeout * 1e9)
                                            : 0;
-    if (vml__script_watch && s->deadline_ns) /* a watchdog waits on this thread (plugin.c) */
+    if (vml__script_watch && s->deadline_ns) /* a watchdog waits on this thread (watchdog.c) */
         __atomic_store_n(vml__script_watch, s->deadline_ns, __ATOMIC_RELAXED);
     lua_sethook(s->L, hook, LUA_MASKCOUNT, VML_HOOK_COUNT);
 }

@@ -13,7 +13,12 @@
  *                       (missing fields resolve lazily to the embedded module vibeml.api.<name>).
  * Neither profile opens io, os (the real one), package or debug.
  *
- * Uses: err, embed, Lua 5.4, libuv (monotonic clock).
+ * Threading: a state belongs to one thread at a time; its owner may hand it to another thread
+ * and wait (plugin.c runs plugin states on watchdog workers). Creating states, loading chunks
+ * and the chunk caches are safe on any thread; the `vibeml` modules a SCRIPT state opens are
+ * loop-thread only (loop.h).
+ *
+ * Uses: err, embed, Lua 5.4, libuv (monotonic clock), pthreads.
  */
 #ifndef VML_SCRIPT_H
 #define VML_SCRIPT_H
@@ -111,7 +116,7 @@ void vml_script_arm(vml_script *s);
  * of the state running L, as the count hook charges instructions: raises the limit error when
  * the instruction budget or the deadline is passed [-0, +0, v]. */
 void vml_script_charge(lua_State *L, unsigned long n);
-/* The watchdog's slot on this thread (plugin.c): when set, vml_script_arm stores each new
+/* The watchdog's slot on this thread (watchdog.c): when set, vml_script_arm stores each new
  * deadline there (uv_hrtime ns, atomically) so a waiting thread can tell a stuck state. */
 extern _Thread_local uint64_t *vml__script_watch;
 /* What a C function that waits yields to the task running it (loop.c, vml_await_yield); the

@@ -52,7 +52,8 @@ static void *worker_main(void *ud)
             uv_mutex_unlock(&w->mu);
             if (w->release)
                 w->release(w->arg);
-            __atomic_sub_fetch(&g_stuck, 1, __ATOMIC_RELAXED);
+            /* release: whoever sees the count drop (vml_watchdog_stuck) sees all it did */
+            __atomic_sub_fetch(&g_stuck, 1, __ATOMIC_RELEASE);
             worker_free(w);
             return NULL;
         }
@@ -133,5 +134,5 @@ int vml_watchdog_run(void (*fn)(void *), void (*release)(void *), void *arg, vml
 
 int vml_watchdog_stuck(void)
 {
-    return __atomic_load_n(&g_stuck, __ATOMIC_RELAXED);
+    return __atomic_load_n(&g_stuck, __ATOMIC_ACQUIRE);
 }

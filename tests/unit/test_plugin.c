@@ -492,7 +492,7 @@ static void add_spin(lua_State *L)
 
 static void arm_spin(void)
 {
-    g_release = 0;
+    __atomic_store_n(&g_release, 0, __ATOMIC_RELEASE);
     vml_watchdog_grace_ns = 100000000ull;
     vml__plugin_test_open = add_spin;
 }
