@@ -349,9 +349,9 @@ enum { HOOK_CHECK = 1, HOOK_SAMPLE = 2, HOOK_CHECK_BUILD = 4 };
 
 typedef struct kind_rules {
     char name[16];
-    vml_schema *schema;  /* compiled from the kind's Lua table (owned) */
-    json_t *functions;   /* {dotted path -> hint}, "*" = every index (owned reference) */
-    unsigned hooks;      /* HOOK_* the kind defines */
+    vml_schema *schema; /* compiled from the kind's Lua table (owned) */
+    json_t *functions;  /* {dotted path -> hint}, "*" = every index (owned reference) */
+    unsigned hooks;     /* HOOK_* the kind defines */
 } kind_rules;
 
 /* Compiled once, on first use by whichever thread loads a plugin first (loads run on the loop
@@ -373,7 +373,7 @@ static int kinds_state(vml_script **out, vml_err *err)
     int rc;
     if ((rc = vml_script_new(VML_PROFILE_PLUGIN, &vml_limits_plugin, out, err)) < 0)
         return rc;
-    snprintf((*out)->name, sizeof (*out)->name, "plugin kinds");
+    snprintf((*out)->name, sizeof(*out)->name, "plugin kinds");
     vml_script_arm(*out);
     if ((rc = vml_script_load_cached(*out, &kinds_bc, kinds_chunk, sizeof kinds_chunk - 1,
                                      "=plugin kinds", err)) < 0 ||

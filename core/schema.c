@@ -37,8 +37,8 @@ static int pattern_compile(const char *text, regex_t *re, char *why, size_t n)
 typedef struct vpath {
     char buf[PATH_MAX_LEN];
     size_t len;
-    size_t base;  /* first array index: 0, or 1 with VML_SCHEMA_LUA_INDEX */
-    int hinted;   /* a hint was added to the message (VML_SCHEMA_HINTS) */
+    size_t base; /* first array index: 0, or 1 with VML_SCHEMA_LUA_INDEX */
+    int hinted;  /* a hint was added to the message (VML_SCHEMA_HINTS) */
 } vpath;
 
 static size_t path_push_key(vpath *p, const char *key)
