@@ -2,15 +2,12 @@
  *
  * loop — tasks and awaits on the libuv loop (see loop.h).
  *
- * Uses: script (await token, poll hook), err, libuv, Lua 5.4.
+ * Uses: script (await token, vml_script.task_cancel), err, libuv, Lua 5.4.
  */
 #include "loop.h"
 
 #include <lauxlib.h>
 #include <stdlib.h>
-
-extern char vml__script_await_token;
-extern int (*vml__script_poll)(lua_State *L);
 
 struct vml_task {
     vml_script *s;
@@ -44,13 +41,6 @@ lua_State *vml_task_thread(vml_task *t)
 void *vml_task_userdata(vml_task *t)
 {
     return t->ud;
-}
-
-/* The hook asks this whether the running task was cancelled (see script.c). */
-static int task_poll(lua_State *L)
-{
-    (void)L;
-    return g_current ? g_current->cancel_code : 0;
 }
 
 static void task_finish(vml_task *t, int status)
@@ -99,12 +89,15 @@ static void task_step(vml_task *t, int nargs)
     int nres = 0, status;
 
     lua_State *prev_running = t->s->running;
+    const int *prev_cancel = t->s->task_cancel;
 
     g_current = t;
     t->running = 1;
     t->s->running = t->L;
+    t->s->task_cancel = &t->cancel_code; /* the count hook stops a cancelled task */
     status = lua_resume(t->L, NULL, nargs, &nres);
     t->s->running = prev_running;
+    t->s->task_cancel = prev_cancel;
     t->running = 0;
     g_current = prev;
     if (status == LUA_YIELD) {
@@ -132,7 +125,6 @@ int vml_task_spawn(vml_script *s, int nargs, vml_task_done_fn done, void *ud, vm
         lua_pop(L, nargs + 1);
         return vml_err_set(err, VML_ENOMEM, "out of memory starting a task");
     }
-    vml__script_poll = task_poll;
     t->s = s;
     t->done = done;
     t->ud = ud;

@@ -2,13 +2,15 @@
  *
  * plugin — discovery, sandboxed load, validation, swap and hot reload of plugins (see plugin.h).
  *
- * Uses: script, conv, embed, paths, err, libuv, libsodium, jansson, Lua 5.4.
+ * Uses: script, schema, conv, embed, paths, watchdog, err, libuv, libsodium, jansson, pthreads,
+ * Lua 5.4.
  */
 #include "plugin.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <lauxlib.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +19,11 @@
 #include <sys/time.h>
 #include <uv.h>
 
-#include "conv.h"
+#include "luajson.h"
 #include "embed.h"
-#include "jtext.h"
 #include "loop.h"
 #include "paths.h"
+#include "schema.h"
 #include "script.h"
 #include "watchdog.h"
 
@@ -298,32 +300,16 @@ static const char strip_chunk[] =
 /* strip_chunk, compiled once per process (see vml_script_load_cached) */
 static vml_chunk_cache strip_bc;
 
-static int valid_secret_name(const char *s)
-{
-    const char *p;
-    if (!s || !*s || (*s >= '0' && *s <= '9'))
-        return 0;
-    for (p = s; *p; p++)
-        if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
-            return 0;
-    return p - s <= 64;
-}
-
-static int want_string(const json_t *o, const char *key, int required, size_t maxlen,
-                       const char *where, vml_err *err)
+static int want_string(const json_t *o, const char *key, size_t maxlen, vml_err *err)
 {
     json_t *v = json_object_get(o, key);
-    if (!v) {
-        if (required)
-            return vml_err_set(err, VML_EINVAL, "%s: field '%s' is missing (a string)", where,
-                               key);
-        return 0;
-    }
+    if (!v)
+        return vml_err_set(err, VML_EINVAL, "descriptor: field '%s' is missing (a string)", key);
     if (!json_is_string(v))
-        return vml_err_set(err, VML_EINVAL, "%s: field '%s' must be a string", where, key);
-    if (maxlen && json_string_length(v) > maxlen)
-        return vml_err_set(err, VML_EINVAL, "%s: field '%s' is longer than %zu characters",
-                           where, key, maxlen);
+        return vml_err_set(err, VML_EINVAL, "descriptor: field '%s' must be a string", key);
+    if (json_string_length(v) > maxlen)
+        return vml_err_set(err, VML_EINVAL, "descriptor: field '%s' is longer than %zu "
+                                            "characters", key, maxlen);
     return 0;
 }
 
@@ -337,184 +323,257 @@ static int has_function(const vml_plugin *p, const char *path)
     return 0;
 }
 
-static int check_range_pair(const json_t *o, const char *key, const char *where, vml_err *err)
-{
-    json_t *v = json_object_get(o, key);
-    if (!v)
-        return 0;
-    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_number(json_array_get(v, 0)) ||
-        !json_is_number(json_array_get(v, 1)) ||
-        json_number_value(json_array_get(v, 0)) > json_number_value(json_array_get(v, 1)))
-        return vml_err_set(err, VML_EINVAL, "%s: '%s' must be {low, high} numbers with low <= "
-                                            "high", where, key);
-    return 0;
-}
+/* {===================================================================== kinds */
 
-static int check_hyperparameters(const json_t *hp, vml_err *err)
+/* What each kind's descriptor must hold is Lua data (lua/vibeml/plugin_kinds.lua). This chunk,
+ * run in a fresh PLUGIN state, returns the kinds as data (schema, functions, which hooks) sorted
+ * by name, and the hooks by dotted name ("workflow.check"). */
+static const char kinds_chunk[] =
+    "local kinds = require 'vibeml.plugin_kinds'\n"
+    "local list, hooks = {}, {}\n"
+    "for name, k in pairs(kinds) do\n"
+    "  local has = {}\n"
+    "  for _, h in ipairs({ 'check', 'sample', 'check_build' }) do\n"
+    "    if k[h] then hooks[name .. '.' .. h], has[h] = k[h], true end\n"
+    "  end\n"
+    "  list[#list + 1] = { name = name, schema = k.schema, functions = k.functions or {},\n"
+    "                      hooks = has }\n"
+    "end\n"
+    "table.sort(list, function(a, b) return a.name < b.name end)\n"
+    "return list, hooks\n";
+
+static vml_chunk_cache kinds_bc;
+
+enum { HOOK_CHECK = 1, HOOK_SAMPLE = 2, HOOK_CHECK_BUILD = 4 };
+#define MAX_KINDS 16
+
+typedef struct kind_rules {
+    char name[16];
+    vml_schema *schema; /* compiled from the kind's Lua table (owned) */
+    json_t *functions;  /* {dotted path -> hint}, "*" = every index (owned reference) */
+    unsigned hooks;     /* HOOK_* the kind defines */
+} kind_rules;
+
+/* Compiled once, on first use by whichever thread loads a plugin first (loads run on the loop
+ * thread, libuv's pool and watchdog workers), then read-only until the process exits. The state
+ * that read them stays to run the hooks (a fresh one per load cost ~4 ms): the lock guards it,
+ * and is never held while a plugin's own code runs. */
+static pthread_mutex_t g_kinds_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    int loaded;
+    int n;
+    kind_rules k[MAX_KINDS];
+    char names[MAX_KINDS * 18]; /* "error_rules, gpu_map, ..." for messages */
+    vml_plugin chk;             /* chk.s: the hooks' state (owned) or NULL; chk.fnref: hooks */
+} g_kinds;
+
+/* Runs kinds_chunk in a fresh state: [list, hooks] on its stack. */
+static int kinds_state(vml_script **out, vml_err *err)
 {
-    const char *k;
-    json_t *spec;
-    if (!json_is_object(hp))
-        return vml_err_set(err, VML_EINVAL, "descriptor: 'hyperparameters' must be a table "
-                                            "name -> {type=, default=, ...}");
-    json_object_foreach((json_t *)hp, k, spec) {
-        const char *type;
-        json_t *def, *mn, *mx, *en;
-        const char *p;
-        for (p = k; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-                return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': names use a-z, 0-9 "
-                                                    "and _", k);
-        if (!json_is_object(spec) || !json_is_string(json_object_get(spec, "type")))
-            return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': needs a table with type "
-                                                "= \"integer\"|\"number\"|\"string\"|"
-                                                "\"boolean\"", k);
-        type = json_string_value(json_object_get(spec, "type"));
-        def = json_object_get(spec, "default");
-        mn = json_object_get(spec, "min");
-        mx = json_object_get(spec, "max");
-        en = json_object_get(spec, "enum");
-        if (strcmp(type, "integer") && strcmp(type, "number") && strcmp(type, "string") &&
-            strcmp(type, "boolean"))
-            return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': type '%s' is not one of "
-                                                "integer, number, string, boolean", k, type);
-        if ((mn && !json_is_number(mn)) || (mx && !json_is_number(mx)))
-            return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': min and max must be "
-                                                "numbers", k);
-        if (mn && mx && json_number_value(mn) > json_number_value(mx))
-            return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': min is above max", k);
-        if (en && (!json_is_array(en) || json_array_size(en) == 0))
-            return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': enum must be a non-empty "
-                                                "list", k);
-        if (def && !json_is_null(def)) {
-            int ok = strcmp(type, "integer") == 0  ? json_is_integer(def)
-                     : strcmp(type, "number") == 0 ? json_is_number(def)
-                     : strcmp(type, "string") == 0 ? json_is_string(def)
-                                                   : json_is_boolean(def);
-            if (!ok)
-                return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': default is not of "
-                                                    "type %s", k, type);
-            if (json_is_number(def) && ((mn && json_number_value(def) < json_number_value(mn)) ||
-                                        (mx && json_number_value(def) > json_number_value(mx))))
-                return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': default is outside "
-                                                    "min..max", k);
-        }
-        if (!json_is_string(json_object_get(spec, "description")))
-            return vml_err_set(err, VML_EINVAL, "hyperparameter '%s': needs a description "
-                                                "(a string)", k);
+    int rc;
+    if ((rc = vml_script_new(VML_PROFILE_PLUGIN, &vml_limits_plugin, out, err)) < 0)
+        return rc;
+    snprintf((*out)->name, sizeof(*out)->name, "plugin kinds");
+    vml_script_arm(*out);
+    if ((rc = vml_script_load_cached(*out, &kinds_bc, kinds_chunk, sizeof kinds_chunk - 1,
+                                     "=plugin kinds", err)) < 0 ||
+        (rc = vml_script_pcall(*out, 0, 2, err)) < 0) {
+        vml_script_free(*out);
+        *out = NULL;
+        return vml_err_prefix(err, "reading lua/vibeml/plugin_kinds.lua");
     }
     return 0;
 }
 
-static int check_secret_list(const json_t *secrets, const char *key, vml_err *err)
+/* With g_kinds_mu held. */
+static int kinds_load(vml_err *err)
 {
-    json_t *l = json_object_get(secrets, key), *v;
+    vml_script *s = NULL;
+    json_t *list = NULL, *e;
     size_t i;
-    if (!l)
-        return 0;
-    if (!json_is_array(l) && !(json_is_object(l) && json_object_size(l) == 0))
-        return vml_err_set(err, VML_EINVAL, "descriptor: secrets.%s must be a list of names",
-                           key);
-    json_array_foreach(l, i, v)
-        if (!json_is_string(v) || !valid_secret_name(json_string_value(v)))
-            return vml_err_set(err, VML_EINVAL, "descriptor: secrets.%s[%zu] must be an "
-                                                "environment variable name (A-Z, 0-9, _)",
-                               key, i + 1);
+    int rc;
+    if ((rc = kinds_state(&s, err)) < 0)
+        return rc;
+    if ((rc = vml_luajson_to_json(s->L, -2, &list, err)) < 0)
+        goto out;
+    json_array_foreach(list, i, e) {
+        kind_rules *k = &g_kinds.k[g_kinds.n];
+        const char *name = json_string_value(json_object_get(e, "name"));
+        json_t *schema = json_object_get(e, "schema"), *hooks = json_object_get(e, "hooks");
+        size_t off = strlen(g_kinds.names);
+        if (g_kinds.n == MAX_KINDS || !name || strlen(name) >= sizeof k->name) {
+            rc = vml_err_set(err, VML_EINVAL, "plugin kinds: at most %d, names under 16 "
+                                              "characters", MAX_KINDS);
+            goto out;
+        }
+        if ((rc = vml_schema_check(schema, err)) < 0 ||
+            (rc = vml_schema_compile(schema, &k->schema, err)) < 0) {
+            vml_err_prefix(err, "plugin kind '%s'", name);
+            goto out;
+        }
+        snprintf(k->name, sizeof k->name, "%s", name);
+        k->functions = json_incref(json_object_get(e, "functions"));
+        k->hooks = (json_is_true(json_object_get(hooks, "check")) ? HOOK_CHECK : 0) |
+                   (json_is_true(json_object_get(hooks, "sample")) ? HOOK_SAMPLE : 0) |
+                   (json_is_true(json_object_get(hooks, "check_build")) ? HOOK_CHECK_BUILD : 0);
+        snprintf(g_kinds.names + off, sizeof g_kinds.names - off, "%s%s", off ? ", " : "", name);
+        g_kinds.n++;
+    }
+    g_kinds.loaded = 1;
+    snprintf(g_kinds.chk.name, sizeof g_kinds.chk.name, "vibeml.plugin_kinds");
+    g_kinds.chk.fnref = luaL_ref(s->L, LUA_REGISTRYINDEX); /* [list] */
+    lua_pop(s->L, 1);
+    g_kinds.chk.s = s;
+    s = NULL;
+out:
+    if (rc < 0) {
+        while (g_kinds.n > 0) {
+            kind_rules *k = &g_kinds.k[--g_kinds.n];
+            vml_schema_free(k->schema);
+            json_decref(k->functions);
+        }
+        memset(&g_kinds, 0, sizeof g_kinds);
+    }
+    json_decref(list);
+    vml_script_free(s);
+    return rc;
+}
+
+/* The rules of kind (borrowed: they live as long as the process). */
+static int kinds_find(const char *kind, const kind_rules **out, vml_err *err)
+{
+    int rc = 0, i;
+    *out = NULL;
+    pthread_mutex_lock(&g_kinds_mu);
+    if (!g_kinds.loaded)
+        rc = kinds_load(err);
+    pthread_mutex_unlock(&g_kinds_mu);
+    if (rc < 0)
+        return rc;
+    for (i = 0; i < g_kinds.n; i++)
+        if (strcmp(g_kinds.k[i].name, kind) == 0)
+            *out = &g_kinds.k[i];
+    if (!*out)
+        return vml_err_set(err, VML_EINVAL, "descriptor: kind '%s' is not one of %s", kind,
+                           g_kinds.names);
     return 0;
 }
 
-/* Sample parameters for a workflow's trial build: defaults of every hyperparameter, one
- * candidate, a model inside the supported sizes. A new reference. */
-static json_t *sample_params(const json_t *desc)
+/* The functions the kind names ("tools.*.handler": one per item of the list tools). */
+static int check_functions(const vml_plugin *p, const json_t *fns, vml_err *err)
 {
-    json_t *hp = json_object(), *spec, *gpu = json_object_get(desc, "gpu");
-    json_t *sizes = json_object_get(desc, "model_sizes");
-    const char *k;
-    double lo = json_number_value(json_object_get(sizes, "min_b"));
-    double hi = json_number_value(json_object_get(sizes, "max_b"));
-    double size = lo > 1.0 ? lo : (hi < 1.0 ? hi : 1.0);
-    int needs_gpu = !gpu || !json_is_false(json_object_get(gpu, "required"));
-    json_t *cand;
-    json_object_foreach((json_t *)json_object_get(desc, "hyperparameters"), k, spec) {
-        json_t *def = json_object_get(spec, "default");
-        if (def && !json_is_null(def))
-            json_object_set(hp, k, def);
-    }
-    cand = json_pack("{s:s, s:s, s:b}", "cloud", "aws", "region", "us-east-1", "spot", 1);
-    if (needs_gpu) {
-        json_object_set_new(cand, "accelerator", json_string("A100-80GB"));
-        json_object_set_new(cand, "count", json_integer(1));
-    }
-    return json_pack("{s:s, s:s, s:s, s:o, s:{s:f, s:b}, s:[o], s:i, s:s}", "job_name",
-                     "vibeml-trial", "model", "example-org/example-model", "dataset",
-                     "example-org/example-dataset", "hyperparameters", hp, "model_info",
-                     "params_b", size, "gated", 0, "candidates", cand, "num_nodes", 1,
-                     "checkpoint_bucket", "vibeml-ckpt-trial");
-}
-
-static int check_task(const json_t *task, vml_err *err)
-{
-    json_t *envs, *v, *run;
-    const char *k;
-    if (!json_is_object(task))
-        return vml_err_set(err, VML_EINVAL, "build() must return a task table");
-    run = json_object_get(task, "run");
-    if (!json_is_string(run) || json_string_length(run) == 0)
-        return vml_err_set(err, VML_EINVAL, "build(): the task needs a 'run' command (a string)");
-    v = json_object_get(task, "setup");
-    if (v && !json_is_string(v))
-        return vml_err_set(err, VML_EINVAL, "build(): 'setup' must be a string");
-    if (!json_is_object(json_object_get(task, "resources")))
-        return vml_err_set(err, VML_EINVAL, "build(): the task needs a 'resources' table");
-    envs = json_object_get(task, "envs");
-    if (!json_is_object(envs) || !json_is_string(json_object_get(envs, "VIBEML_PARAMS")))
-        return vml_err_set(err, VML_EINVAL, "build(): envs.VIBEML_PARAMS must carry the job's "
-                                            "parameters as one JSON string");
-    json_object_foreach(envs, k, v)
-        if (!json_is_string(v))
-            return vml_err_set(err, VML_EINVAL, "build(): envs.%s must be a string (SkyPilot "
-                                                "accepts only string values)", k);
-    if (json_object_get(task, "workdir"))
-        return vml_err_set(err, VML_EPERM, "build(): a workflow must not set workdir (the backend "
-                                           "gives the job its own folder)");
-    v = json_object_get(task, "file_mounts");
-    if (v) {
-        json_t *src;
-        json_object_foreach(v, k, src) {
-            const char *url = json_is_string(src) ? json_string_value(src)
-                                                  : json_string_value(json_object_get(src, "source"));
-            if (url && !strstr(url, "://"))
-                return vml_err_set(err, VML_EPERM, "build(): file_mounts.%s = %s: only buckets "
-                                                   "may be mounted, never a path on this machine",
-                                   k, url);
+    const char *path;
+    json_t *hint;
+    json_object_foreach((json_t *)fns, path, hint) {
+        const char *star = strstr(path, ".*.");
+        char list[64], fn[128];
+        size_t n = 1, i;
+        if (star) {
+            snprintf(list, sizeof list, "%.*s", (int)(star - path), path);
+            n = json_array_size(json_object_get(p->desc, list));
+        }
+        for (i = 1; i <= n; i++) {
+            if (star)
+                snprintf(fn, sizeof fn, "%s.%zu.%s", list, i, star + 3);
+            else
+                snprintf(fn, sizeof fn, "%s", path);
+            if (!has_function(p, fn))
+                return vml_err_set(err, VML_EINVAL, "descriptor.%s: missing or not a function; %s",
+                                   fn, json_string_value(hint));
         }
     }
-    v = json_object_get(task, "secrets");
-    if (v) {
-        if (!json_is_object(v))
-            return vml_err_set(err, VML_EINVAL, "build(): 'secrets' must be a table NAME -> "
-                                                "vibeml.null");
-        json_object_foreach(v, k, run)
-            if (!json_is_null(run))
-                return vml_err_set(err, VML_EPERM, "build(): secrets.%s has a value; tasks list "
-                                                   "secret names only (value vibeml.null)", k);
-    }
     return 0;
 }
 
+/* Calls hook kind.name with args (a new reference, taken), with g_kinds_mu held. With prefix,
+ * its `true | nil, message` becomes 0 or VML_EINVAL "prefix: message"; with out, *out is its
+ * first result (a new reference). */
+static int call_hook(const kind_rules *k, const char *name, json_t *args, const char *prefix,
+                     json_t **out, vml_err *err)
+{
+    json_t *res = NULL;
+    char fn[48];
+    int rc = 0;
+    if (!g_kinds.chk.s) { /* dropped after a failure: a fresh one */
+        if ((rc = kinds_state(&g_kinds.chk.s, err)) < 0)
+            goto out;
+        g_kinds.chk.fnref = luaL_ref(g_kinds.chk.s->L, LUA_REGISTRYINDEX);
+        lua_pop(g_kinds.chk.s->L, 1);
+    }
+    snprintf(fn, sizeof fn, "%s.%s", k->name, name);
+    if ((rc = call_here(&g_kinds.chk, fn, args, &res, err)) < 0) {
+        vml_script_free(g_kinds.chk.s); /* a limit may have tripped in it: start afresh */
+        g_kinds.chk.s = NULL;
+        goto out;
+    }
+    if (prefix && !json_is_true(json_array_get(res, 0))) {
+        const char *msg = json_string_value(json_array_get(res, 1));
+        rc = vml_err_set(err, VML_EINVAL, "%s: %s", prefix, msg ? msg : "refused");
+    }
+    if (out)
+        *out = json_incref(json_array_get(res, 0));
+out:
+    json_decref(args);
+    json_decref(res);
+    return rc;
+}
+
+/* The kind's Lua hooks: check, then (workflows) a trial build() in the plugin's own state with
+ * the sample parameters, its task judged by check_build. The hooks run in the kinds' state, not
+ * the plugin's: the plugin's code ran there and could have changed what a hook relies on. */
+static int run_hooks(vml_plugin *p, const kind_rules *k, vml_err *err)
+{
+    json_t *res = NULL, *sample = NULL, *task, *args;
+    int rc = 0;
+    pthread_mutex_lock(&g_kinds_mu);
+    if (k->hooks & HOOK_CHECK)
+        rc = call_hook(k, "check", json_pack("[O]", p->desc), "descriptor", NULL, err);
+    if (rc == 0 && (k->hooks & HOOK_SAMPLE))
+        rc = call_hook(k, "sample", json_pack("[O]", p->desc), NULL, &sample, err);
+    pthread_mutex_unlock(&g_kinds_mu);
+    if (rc < 0 || !(k->hooks & HOOK_SAMPLE))
+        goto out;
+    args = json_pack("[O]", sample ? sample : json_null());
+    rc = call_here(p, "build", args, &res, err);
+    json_decref(args);
+    if (rc < 0) {
+        vml_err_prefix(err, "trial build with sample parameters");
+        goto out;
+    }
+    task = json_array_get(res, 0);
+    if (!json_is_object(task)) {
+        const char *msg = json_string_value(json_array_get(res, 1));
+        rc = vml_err_set(err, VML_EINVAL, "trial build with sample parameters failed: %s",
+                         msg ? msg : "build() returned no task");
+        goto out;
+    }
+    if (k->hooks & HOOK_CHECK_BUILD) {
+        pthread_mutex_lock(&g_kinds_mu);
+        rc = call_hook(k, "check_build", json_pack("[OO]", task, sample ? sample : json_null()),
+                       "trial build with sample parameters: the task", NULL, err);
+        pthread_mutex_unlock(&g_kinds_mu);
+    }
+out:
+    json_decref(res);
+    json_decref(sample);
+    return rc;
+}
+
+/* }===================================================================== */
+
+/* The envelope (kind, name, version), in C; the rest by the kind's rules. */
 static int validate(vml_plugin *p, vml_err *err)
 {
     const json_t *d = p->desc;
     const char *kind, *name;
+    const kind_rules *k;
     int rc;
     if (!json_is_object(d))
         return vml_err_set(err, VML_EINVAL, "the plugin must return a table with kind=, name=, "
                                             "version=");
-    if ((rc = want_string(d, "kind", 1, 16, "descriptor", err)) < 0 ||
-        (rc = want_string(d, "name", 1, VML_PLUGIN_NAME_MAX - 1, "descriptor", err)) < 0 ||
-        (rc = want_string(d, "version", 1, sizeof p->version - 1, "descriptor", err)) < 0 ||
-        (rc = want_string(d, "title", 0, 200, "descriptor", err)) < 0 ||
-        (rc = want_string(d, "description", 0, 4000, "descriptor", err)) < 0)
+    if ((rc = want_string(d, "kind", sizeof p->kind - 1, err)) < 0 ||
+        (rc = want_string(d, "name", VML_PLUGIN_NAME_MAX - 1, err)) < 0 ||
+        (rc = want_string(d, "version", sizeof p->version - 1, err)) < 0)
         return rc;
     kind = json_string_value(json_object_get(d, "kind"));
     name = json_string_value(json_object_get(d, "name"));
@@ -524,157 +583,12 @@ static int validate(vml_plugin *p, vml_err *err)
     snprintf(p->kind, sizeof p->kind, "%s", kind);
     snprintf(p->version, sizeof p->version, "%s",
              json_string_value(json_object_get(d, "version")));
-    if (strcmp(kind, "workflow") == 0) {
-        const char *method;
-        json_t *sizes, *gpu, *secrets, *typical;
-        if ((rc = want_string(d, "title", 1, 200, "descriptor", err)) < 0 ||
-            (rc = want_string(d, "description", 1, 4000, "descriptor", err)) < 0 ||
-            (rc = want_string(d, "method", 1, 16, "descriptor", err)) < 0)
-            return rc;
-        method = json_string_value(json_object_get(d, "method"));
-        if (strcmp(method, "qlora") && strcmp(method, "lora") && strcmp(method, "full") &&
-            strcmp(method, "other"))
-            return vml_err_set(err, VML_EINVAL, "descriptor: method '%s' is not one of qlora, "
-                                                "lora, full, other", method);
-        sizes = json_object_get(d, "model_sizes");
-        if (!json_is_object(sizes) || !json_is_number(json_object_get(sizes, "min_b")) ||
-            !json_is_number(json_object_get(sizes, "max_b")) ||
-            json_number_value(json_object_get(sizes, "min_b")) >
-                json_number_value(json_object_get(sizes, "max_b")))
-            return vml_err_set(err, VML_EINVAL, "descriptor: model_sizes must be {min_b=, max_b=}"
-                                                " (billions of parameters, min_b <= max_b)");
-        if (!json_is_object(json_object_get(d, "vram")) ||
-            !json_is_object(json_object_get(d, "throughput")))
-            return vml_err_set(err, VML_EINVAL, "descriptor: vram and throughput must be tables "
-                                                "of constants for the planner");
-        typical = json_object_get(d, "typical");
-        if (typical && (!json_is_object(typical) ||
-                        check_range_pair(typical, "duration_h", "descriptor.typical", err) < 0 ||
-                        check_range_pair(typical, "cost_usd", "descriptor.typical", err) < 0))
-            return err && err->code ? err->code
-                                    : vml_err_set(err, VML_EINVAL, "descriptor: typical must be "
-                                                                   "a table");
-        if ((rc = check_hyperparameters(json_object_get(d, "hyperparameters"), err)) < 0)
-            return rc;
-        secrets = json_object_get(d, "secrets");
-        if (secrets && (!json_is_object(secrets) ||
-                        check_secret_list(secrets, "required", err) < 0 ||
-                        check_secret_list(secrets, "optional", err) < 0))
-            return err && err->code ? err->code
-                                    : vml_err_set(err, VML_EINVAL, "descriptor: secrets must be "
-                                                                   "{required={}, optional={}}");
-        gpu = json_object_get(d, "gpu");
-        if (!json_is_object(gpu) || !json_is_boolean(json_object_get(gpu, "required")) ||
-            !json_is_integer(json_object_get(gpu, "min_count")) ||
-            !json_is_integer(json_object_get(gpu, "max_count")) ||
-            json_integer_value(json_object_get(gpu, "min_count")) < 0 ||
-            json_integer_value(json_object_get(gpu, "max_count")) <
-                json_integer_value(json_object_get(gpu, "min_count")))
-            return vml_err_set(err, VML_EINVAL, "descriptor: gpu must be {required=bool, "
-                                                "min_count=int, max_count=int >= min_count, "
-                                                "multi_node=bool}");
-        if (!has_function(p, "build"))
-            return vml_err_set(err, VML_EINVAL, "descriptor: a workflow needs build = "
-                                                "function(p) return task end");
-        {
-            json_t *sample = sample_params(d), *args = json_array(), *res = NULL;
-            json_array_append_new(args, sample);
-            rc = call_here(p, "build", args, &res, err);
-            json_decref(args);
-            if (rc == 0) {
-                json_t *task = json_array_get(res, 0);
-                if (!json_is_object(task)) {
-                    json_t *msg = json_array_get(res, 1);
-                    rc = vml_err_set(err, VML_EINVAL, "trial build with sample parameters "
-                                                      "failed: %s",
-                                     json_is_string(msg) ? json_string_value(msg)
-                                                         : "build() returned no task");
-                } else if ((rc = check_task(task, err)) < 0) {
-                    vml_err_prefix(err, "trial build with sample parameters");
-                }
-            } else {
-                vml_err_prefix(err, "trial build with sample parameters");
-            }
-            json_decref(res);
-            if (rc < 0)
-                return rc;
-        }
-    } else if (strcmp(kind, "tools") == 0) {
-        json_t *tools = json_object_get(d, "tools"), *t;
-        size_t i;
-        if (!json_is_array(tools) || json_array_size(tools) == 0)
-            return vml_err_set(err, VML_EINVAL, "descriptor: a tools plugin needs tools = { {name"
-                                                "=, description=, inputSchema=, handler=} ... }");
-        json_array_foreach(tools, i, t) {
-            char where[64], fn[64];
-            const char *tn, *q;
-            snprintf(where, sizeof where, "tools[%zu]", i + 1);
-            if (!json_is_object(t))
-                return vml_err_set(err, VML_EINVAL, "%s must be a table", where);
-            if ((rc = want_string(t, "name", 1, 64, where, err)) < 0 ||
-                (rc = want_string(t, "description", 1, 4000, where, err)) < 0)
-                return rc;
-            tn = json_string_value(json_object_get(t, "name"));
-            for (q = tn; *q; q++)
-                if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '_'))
-                    return vml_err_set(err, VML_EINVAL, "%s: tool names are snake_case (a-z, "
-                                                        "0-9, _)", where);
-            if (!json_is_object(json_object_get(t, "inputSchema")))
-                return vml_err_set(err, VML_EINVAL, "%s: inputSchema must be a JSON schema "
-                                                    "table", where);
-            snprintf(fn, sizeof fn, "tools.%zu.handler", i + 1);
-            if (!has_function(p, fn))
-                return vml_err_set(err, VML_EINVAL, "%s: handler must be a function", where);
-        }
-    } else if (strcmp(kind, "gpu_map") == 0) {
-        json_t *gpus = json_object_get(d, "gpus");
-        if ((rc = want_string(d, "cloud", 1, 64, "descriptor", err)) < 0)
-            return rc;
-        if (!json_is_object(gpus) && !json_is_array(gpus))
-            return vml_err_set(err, VML_EINVAL, "descriptor: a gpu_map needs gpus = { ... } "
-                                                "(canonical GPU names and their offers)");
-    } else if (strcmp(kind, "error_rules") == 0) {
-        json_t *rules = json_object_get(d, "rules"), *r;
-        size_t i;
-        if (!json_is_array(rules) || json_array_size(rules) == 0)
-            return vml_err_set(err, VML_EINVAL, "descriptor: error_rules need rules = { {match ="
-                                                " \"lua pattern\", message = \"...\"} ... }");
-        json_array_foreach(rules, i, r) {
-            char where[32];
-            snprintf(where, sizeof where, "rules[%zu]", i + 1);
-            if (!json_is_object(r))
-                return vml_err_set(err, VML_EINVAL, "%s must be a table", where);
-            if ((rc = want_string(r, "match", 1, 1000, where, err)) < 0 ||
-                (rc = want_string(r, "message", 1, 2000, where, err)) < 0)
-                return rc;
-        }
-    } else if (strcmp(kind, "watchdog") == 0) {
-        /* rules judged by vibeml.jobs.watchdog: a new rule needs a check function, a rule
-         * that overrides a shipped one (same id) may carry only action and settings */
-        json_t *rules = json_object_get(d, "rules"), *r;
-        size_t i;
-        if (!json_is_array(rules) || json_array_size(rules) == 0)
-            return vml_err_set(err, VML_EINVAL, "descriptor: a watchdog plugin needs rules = { {id"
-                                                " =, action = \"warn\"|\"stop\", check =} ... }");
-        json_array_foreach(rules, i, r) {
-            char where[32];
-            const char *action;
-            snprintf(where, sizeof where, "rules[%zu]", i + 1);
-            if (!json_is_object(r))
-                return vml_err_set(err, VML_EINVAL, "%s must be a table", where);
-            if ((rc = want_string(r, "id", 1, 64, where, err)) < 0 ||
-                (rc = want_string(r, "action", 0, 8, where, err)) < 0)
-                return rc;
-            action = json_string_value(json_object_get(r, "action"));
-            if (action && strcmp(action, "warn") != 0 && strcmp(action, "stop") != 0)
-                return vml_err_set(err, VML_EINVAL, "%s: action must be \"warn\" or \"stop\", "
-                                                    "not \"%s\"", where, action);
-        }
-    } else {
-        return vml_err_set(err, VML_EINVAL, "descriptor: kind '%s' is not one of workflow, "
-                                            "gpu_map, error_rules, tools, watchdog", kind);
-    }
-    return 0;
+    if ((rc = kinds_find(kind, &k, err)) < 0 ||
+        (rc = vml_schema_run(k->schema, p->desc, "descriptor",
+                             VML_SCHEMA_HINTS | VML_SCHEMA_LUA_INDEX, err)) < 0 ||
+        (rc = check_functions(p, k->functions, err)) < 0)
+        return rc;
+    return k->hooks ? run_hooks(p, k, err) : 0;
 }
 
 void vml_plugin_free(vml_plugin *p)
@@ -728,8 +642,8 @@ static int plugin_load_here(const char *name, const char *text, size_t len,
     lua_insert(L, -2);                                    /* [strip, desc] */
     if ((rc = vml_script_pcall(p->s, 1, 3, err)) < 0)     /* [data, fns, names] */
         goto out;
-    if ((rc = vml_conv_to_json(L, -1, &p->functions, err)) < 0 ||
-        (rc = vml_conv_to_json(L, -3, &p->desc, err)) < 0) {
+    if ((rc = vml_luajson_to_json(L, -1, &p->functions, err)) < 0 ||
+        (rc = vml_luajson_to_json(L, -3, &p->desc, err)) < 0) {
         lua_pop(L, 3);
         vml_err_prefix(err, "the descriptor cannot be copied as JSON");
         goto out;
@@ -744,10 +658,8 @@ static int plugin_load_here(const char *name, const char *text, size_t len,
     p->loaded_at = now_s();
     rc = validate(p, err);
     if (rc == 0) {
-        vml_jtext t;
-        vml_jtext_init(&t);
-        vml_jtext_value(&t, p->desc);
-        p->desc_text = vml_jtext_take(&t, &p->desc_len);
+        p->desc_text = json_dumps(p->desc, JSON_COMPACT);
+        p->desc_len = p->desc_text ? strlen(p->desc_text) : 0;
         if (!p->desc_text)
             rc = vml_err_set(err, VML_ENOMEM, "out of memory keeping plugin '%s'", name);
         json_decref(p->desc);
@@ -866,7 +778,7 @@ static int call_push(vml_plugin *p, const char *fn, const json_t *args, int *top
         return vml_err_set(err, VML_ENOMEM, "plugin '%s': too many arguments", p->name);
     }
     json_array_foreach(args, k, v) {
-        if ((rc = vml_conv_push(L, v, err)) < 0) {
+        if ((rc = vml_luajson_push(L, v, err)) < 0) {
             lua_settop(L, *top);
             return rc;
         }
@@ -898,7 +810,7 @@ static int call_run(vml_script *s, const char *name, const char *fn, int top, in
             json_array_append_new(res, json_null());
             continue;
         }
-        if ((rc = vml_conv_to_json(L, top + i, &j, err)) < 0) {
+        if ((rc = vml_luajson_to_json(L, top + i, &j, err)) < 0) {
             vml_err_prefix(err, "plugin '%s', %s() returned a value JSON cannot hold", name,
                            fn);
             json_decref(res);
@@ -1007,12 +919,8 @@ json_t *vml_plugin_descriptor(const vml_plugin *p)
 {
     if (p->desc)
         return json_incref(p->desc);
-    json_t *d = NULL;
-    size_t pos;
-    vml_err err;
-    if (p->desc_text && vml_jtext_parse(p->desc_text, p->desc_len, &d, &pos, &err) < 0)
-        return NULL; /* out of memory: the text is what jtext wrote from a valid tree */
-    return d;
+    /* NULL only when out of memory: the text is what jansson wrote from a valid tree */
+    return p->desc_text ? json_loadb(p->desc_text, p->desc_len, 0, NULL) : NULL;
 }
 
 const char *vml_plugin_kind(const vml_plugin *p)
@@ -1806,7 +1714,7 @@ void vml_plugins_shutdown(void)
         free(g.dirs[d]);
     json_decref(g.changes);
     vml_chunk_cache_free(&strip_bc);
-    memset(&strip_bc, 0, sizeof strip_bc);
+    vml_chunk_cache_free(&kinds_bc);
     memset(&g, 0, sizeof g);
     g_gen++; /* a scan still loading belongs to the old registry */
     g_pending = 0;

@@ -13,9 +13,12 @@
  *
  * Every plugin VERSION runs in a fresh PLUGIN-profile Lua state under vml_limits_plugin: text
  * chunks only, no files, processes or network, 64 MiB, 2 s and 200 M instructions per call. Its
- * returned table is checked (kind, fields, types; a workflow's build() is tried with sample
- * parameters) before the version goes live. A version that fails keeps the previous one serving;
- * the failure (message with file:line) is kept for status() and reported as a change.
+ * returned table is checked before the version goes live: here only the envelope (kind, name,
+ * version, and the functions its kind names); the rest by the kind's rules, Lua data in
+ * lua/vibeml/plugin_kinds.lua: a schema run by schema.c, Lua checks, and for a workflow a trial
+ * build() with sample parameters whose task must pass workflows.check_task (the one home of the
+ * task invariants). A version that fails keeps the previous one serving; the failure (message
+ * with file:line) is kept for status() and reported as a change.
  *
  * Data crosses between a plugin and the host only as JSON (jansson values): the descriptor's data
  * is copied out with its functions removed (their dotted paths are listed, e.g. "build",
@@ -33,9 +36,16 @@
  * given up, its plugin disabled (status shows why), and serving goes on. Shipped plugins are
  * compiled in and trusted: they run on the calling thread.
  *
- * Threading: everything runs on the loop thread. The registry is the process's one instance.
+ * Threading: the registry is the process's one instance and belongs to the loop thread: every
+ * function below except vml_plugin_load_text and vml_plugin_free is called there. Loading runs
+ * elsewhere: a rescan after file events loads the changed plugins on libuv's thread pool, and
+ * each user plugin's load and call runs on a watchdog worker while its caller waits. A load
+ * touches only the new version's own state and the copies its job owns, plus what is safe on
+ * any thread: the chunk caches (script.h, one lock) and the plugin kinds (compiled once under a
+ * lock, then read-only; their hooks' state is used under that lock, never held while a plugin's
+ * own code runs). Shipped plugins load and run on the calling thread.
  *
- * Uses: script, conv, embed, paths, err, libuv, libsodium, jansson.
+ * Uses: script, schema, conv, embed, paths, watchdog, err, libuv, libsodium, jansson, pthreads.
  */
 #ifndef VML_PLUGIN_H
 #define VML_PLUGIN_H
@@ -98,7 +108,7 @@ int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **
                     vml_err *err);
 
 /* Loads one plugin from text into a fresh state and validates it, without registering it. For
- * tests and `vibeml doctor`. On success *out is the caller's (vml_plugin_free). */
+ * tests and `vibeml doctor`; any thread. On success *out is the caller's (vml_plugin_free). */
 int vml_plugin_load_text(const char *name, const char *text, size_t len, const char *chunkname,
                          const char *dir, vml_plugin **out, vml_err *err);
 void vml_plugin_free(vml_plugin *p);

@@ -37,6 +37,8 @@ static int pattern_compile(const char *text, regex_t *re, char *why, size_t n)
 typedef struct vpath {
     char buf[PATH_MAX_LEN];
     size_t len;
+    size_t base; /* first array index: 0, or 1 with VML_SCHEMA_LUA_INDEX */
+    int hinted;  /* a hint was added to the message (VML_SCHEMA_HINTS) */
 } vpath;
 
 static size_t path_push_key(vpath *p, const char *key)
@@ -57,7 +59,7 @@ static size_t path_push_key(vpath *p, const char *key)
 static size_t path_push_index(vpath *p, size_t i)
 {
     size_t old = p->len;
-    int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "[%zu]", i);
+    int n = snprintf(p->buf + p->len, sizeof p->buf - p->len, "[%zu]", i + p->base);
     if (n > 0)
         p->len = p->len + (size_t)n >= sizeof p->buf ? sizeof p->buf - 1 : p->len + (size_t)n;
     return old;
@@ -210,6 +212,7 @@ struct node {
     node *addl;               /* owned, or NULL */
     node **any_of;            /* owned */
     size_t n_any;
+    const char *hint;         /* borrowed: the description, for VML_SCHEMA_HINTS */
 };
 
 struct vml_schema {
@@ -280,6 +283,7 @@ static node *compile(const json_t *s)
     }
     if (!json_is_object(s))
         return n; /* true (or anything else): any value */
+    n->hint = json_string_value(json_object_get(s, "description"));
     if ((k = json_object_get(s, "anyOf"))) {
         n->has |= H_ANYOF;
         if (json_is_array(k) && json_array_size(k)) {
@@ -385,6 +389,17 @@ void vml_schema_free(vml_schema *c)
 
 /* ---- validation ---------------------------------------------------------------------------- */
 static int validate(const node *s, json_t *v, vpath *p, int flags, int depth, vml_err *err);
+
+/* With VML_SCHEMA_HINTS: adds the description of the innermost schema that failed (once). */
+static int add_hint(const node *s, vpath *p, int flags, int rc, vml_err *err)
+{
+    if (rc < 0 && (flags & VML_SCHEMA_HINTS) && s && s->hint && !p->hinted && err) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n, "; %s", s->hint);
+        p->hinted = 1;
+    }
+    return rc;
+}
 
 static int check_type(const node *s, const json_t *v, vpath *p, vml_err *err)
 {
@@ -555,10 +570,11 @@ static int check_object(const node *s, json_t *v, vpath *p, int flags, int depth
         json_array_foreach(s->required, i, e) {
             const char *name = json_string_value(e);
             if (name && !json_object_get(v, name)) {
+                const prop *ps = find_prop(s, name, strlen(name));
                 size_t old = path_push_key(p, name);
                 vml_err_set(err, VML_EINVAL, "%s: required field missing", where(p));
                 path_pop(p, old);
-                return VML_EINVAL;
+                return add_hint(ps ? ps->schema : NULL, p, flags, VML_EINVAL, err);
             }
         }
     }
@@ -600,7 +616,7 @@ static int check_object(const node *s, json_t *v, vpath *p, int flags, int depth
     return 0;
 }
 
-static int validate(const node *s, json_t *v, vpath *p, int flags, int depth, vml_err *err)
+static int validate_here(const node *s, json_t *v, vpath *p, int flags, int depth, vml_err *err)
 {
     int rc;
     if (depth > MAX_DEPTH)
@@ -662,6 +678,11 @@ static int validate(const node *s, json_t *v, vpath *p, int flags, int depth, vm
     return 0;
 }
 
+static int validate(const node *s, json_t *v, vpath *p, int flags, int depth, vml_err *err)
+{
+    return add_hint(s, p, flags, validate_here(s, v, p, flags, depth, err), err);
+}
+
 int vml_schema_run(const vml_schema *c, json_t *value, const char *root, int flags,
                    vml_err *err)
 {
@@ -670,6 +691,8 @@ int vml_schema_run(const vml_schema *c, json_t *value, const char *root, int fla
     p.len = strlen(name) < sizeof p.buf - 1 ? strlen(name) : sizeof p.buf - 1;
     memcpy(p.buf, name, p.len);
     p.buf[p.len] = '\0';
+    p.base = (flags & VML_SCHEMA_LUA_INDEX) ? 1 : 0;
+    p.hinted = 0;
     if (!c || !value)
         return vml_err_set(err, VML_EINVAL, "%s: nothing to validate", p.buf);
     return validate(c->top, value, &p, flags, 0, err);
@@ -834,6 +857,8 @@ int vml_schema_check(const json_t *schema, vml_err *err)
     vpath p;
     snprintf(p.buf, sizeof p.buf, "schema");
     p.len = strlen(p.buf);
+    p.base = 0;
+    p.hinted = 0;
     if (!json_is_object(schema))
         return vml_err_set(err, VML_EINVAL, "schema: must be an object");
     return check_schema(schema, &p, 0, err);

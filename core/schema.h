@@ -33,6 +33,9 @@
 
 /* Flags for vml_schema_validate. */
 #define VML_SCHEMA_FILL_DEFAULTS 1 /* add absent properties that have a `default` to objects */
+#define VML_SCHEMA_HINTS 2         /* end a message with "; <description>" of the innermost
+                                      schema on the failing path that has one (plugin kinds) */
+#define VML_SCHEMA_LUA_INDEX 4     /* number array items from 1 in messages, as Lua does */
 
 /* Checks that schema is an object that uses only supported keywords with well-formed values and
  * compilable patterns. Returns 0 or VML_EINVAL with the path in the schema ("properties.x.

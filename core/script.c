@@ -4,13 +4,14 @@
  * hook that enforces time and instruction budgets, the two sandbox profiles, the frozen
  * `vibeml` global, require over embedded modules, and the protected-call entry point.
  *
- * Uses: err, embed, Lua 5.4 (lua.h, lauxlib.h, lualib.h), libuv (uv_hrtime).
+ * Uses: err, embed, Lua 5.4 (lua.h, lauxlib.h, lualib.h), libuv (uv_hrtime), pthreads.
  */
 #include "script.h"
 
 #include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -29,9 +30,6 @@ const vml_limits vml_limits_plugin = {64u << 20, 2.0, 200000000ul};
 static const char k_loaded = 0;   /* require's cache */
 static const char k_vibeml = 0;   /* the real (unfrozen) vibeml table */
 char vml__script_await_token = 0; /* yielded by awaits; see loop.c */
-
-/* Task hooks installed by loop.c so the hook can see a cancelled task (NULL until used). */
-int (*vml__script_poll)(lua_State *L) = NULL;
 
 static void hook(lua_State *L, lua_Debug *ar);
 
@@ -113,8 +111,8 @@ static void hook(lua_State *L, lua_Debug *ar)
             code = VML_EBUDGET;
         else if (s->deadline_ns && uv_hrtime() >= s->deadline_ns)
             code = VML_ETIMEOUT;
-        else if (vml__script_poll && s->profile == VML_PROFILE_SCRIPT) /* tasks: SCRIPT only */
-            code = vml__script_poll(L);
+        else if (s->task_cancel)
+            code = *s->task_cancel;
         if (code != VML_ECANCELED && code)
             s->trip = code;
     }
@@ -135,7 +133,7 @@ void vml_script_arm(vml_script *s)
     s->mem_refused = 0;
     s->deadline_ns = s->limits.timeout > 0 ? uv_hrtime() + (uint64_t)(s->limits.timeout * 1e9)
                                            : 0;
-    if (vml__script_watch && s->deadline_ns) /* a watchdog waits on this thread (plugin.c) */
+    if (vml__script_watch && s->deadline_ns) /* a watchdog waits on this thread (watchdog.c) */
         __atomic_store_n(vml__script_watch, s->deadline_ns, __ATOMIC_RELAXED);
     lua_sethook(s->L, hook, LUA_MASKCOUNT, VML_HOOK_COUNT);
 }
@@ -624,22 +622,37 @@ static int cache_writer(lua_State *L, const void *p, size_t sz, void *ud)
     return 0;
 }
 
+static void cache_clear(vml_chunk_cache *c)
+{
+    free(c->bc);
+    c->bc = NULL;
+    c->n = c->cap = 0;
+}
+
+/* Plugins load on several threads (the loop thread, libuv's pool, watchdog workers) and share
+ * the caches, so one lock guards them all; it is held for one undump or one compile. */
+static pthread_mutex_t g_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
 /* lua_load status; on success the function is pushed, else the error message. */
 static int load_cached(lua_State *L, vml_chunk_cache *c, const char *text, size_t len,
                        const char *chunkname)
 {
     int status;
+    pthread_mutex_lock(&g_cache_mu);
     if (c->done && c->bc) {
-        if (luaL_loadbufferx(L, c->bc, c->n, chunkname, "b") == LUA_OK)
-            return LUA_OK;
+        status = luaL_loadbufferx(L, c->bc, c->n, chunkname, "b");
+        if (status == LUA_OK)
+            goto out;
         lua_pop(L, 1); /* out of memory undumping: compile the text instead */
     }
     status = luaL_loadbufferx(L, text, len, chunkname, "t");
     if (status == LUA_OK && !c->done) {
         c->done = 1;
         if (lua_dump(L, cache_writer, c, 0) != 0)
-            vml_chunk_cache_free(c); /* stays done: the text is compiled each time */
+            cache_clear(c); /* stays done: the text is compiled each time */
     }
+out:
+    pthread_mutex_unlock(&g_cache_mu);
     return status;
 }
 
@@ -663,9 +676,10 @@ int vml_script_load_cached(vml_script *s, vml_chunk_cache *c, const char *text, 
 
 void vml_chunk_cache_free(vml_chunk_cache *c)
 {
-    free(c->bc);
-    c->bc = NULL;
-    c->n = c->cap = 0;
+    pthread_mutex_lock(&g_cache_mu);
+    cache_clear(c);
+    c->done = 0;
+    pthread_mutex_unlock(&g_cache_mu);
 }
 
 /* }===================================================================== */

@@ -13,7 +13,12 @@
  *                       (missing fields resolve lazily to the embedded module vibeml.api.<name>).
  * Neither profile opens io, os (the real one), package or debug.
  *
- * Uses: err, embed, Lua 5.4, libuv (monotonic clock).
+ * Threading: a state belongs to one thread at a time; its owner may hand it to another thread
+ * and wait (plugin.c runs plugin states on watchdog workers). Creating states, loading chunks
+ * and the chunk caches are safe on any thread; the `vibeml` modules a SCRIPT state opens are
+ * loop-thread only (loop.h).
+ *
+ * Uses: err, embed, Lua 5.4, libuv (monotonic clock), pthreads.
  */
 #ifndef VML_SCRIPT_H
 #define VML_SCRIPT_H
@@ -48,6 +53,8 @@ typedef struct vml_script {
     unsigned long instr_used;
     int trip;              /* sticky: 0 or VML_ETIMEOUT / VML_EBUDGET / VML_ELIMIT / VML_ECANCELED */
     lua_State *running;    /* the task thread now resumed (loop.c), else NULL: the main one */
+    const int *task_cancel; /* that task's cancel code (loop.c), else NULL: the count hook
+                               reads it to stop a cancelled task that never waits */
     FILE *out;             /* where print() writes: stdout for `vibeml run`, stderr for servers */
     char *script_dir;      /* folder searched by require (owned); NULL = embedded modules only */
     void *host;            /* the owner's pointer (server, plugin); borrowed */
@@ -91,7 +98,9 @@ int vml_script_load_embedded(vml_script *s, const struct vml_embed_file *f, cons
 /* The host's own constant chunk texts (preludes, plugin helpers) compiled once per process: the
  * first load compiles text and keeps its bytecode in *c, later loads undump that (these are the
  * only other binary chunks loaded; they never come from outside the process). Pushes the
- * function on success. A cache is static storage, zero-initialised; loop thread only. */
+ * function on success. A cache is static storage, zero-initialised. Any thread: one lock guards
+ * every cache (plugins load on the loop thread, libuv's pool and watchdog workers).
+ * vml_chunk_cache_free empties a cache; the next load compiles and keeps it again. */
 typedef struct vml_chunk_cache {
     char *bc;
     size_t n, cap;
@@ -107,9 +116,12 @@ void vml_script_arm(vml_script *s);
  * of the state running L, as the count hook charges instructions: raises the limit error when
  * the instruction budget or the deadline is passed [-0, +0, v]. */
 void vml_script_charge(lua_State *L, unsigned long n);
-/* The watchdog's slot on this thread (plugin.c): when set, vml_script_arm stores each new
+/* The watchdog's slot on this thread (watchdog.c): when set, vml_script_arm stores each new
  * deadline there (uv_hrtime ns, atomically) so a waiting thread can tell a stuck state. */
 extern _Thread_local uint64_t *vml__script_watch;
+/* What a C function that waits yields to the task running it (loop.c, vml_await_yield); the
+ * coroutine prelude passes it through the script's own coroutines. Only its address counts. */
+extern char vml__script_await_token;
 /* Makes running Lua code in s raise as soon as possible with code (sticky until re-armed).
  * Safe to call from a libuv callback or a signal handler. */
 void vml_script_trip(vml_script *s, int code);

@@ -52,6 +52,7 @@ static void *worker_main(void *ud)
             uv_mutex_unlock(&w->mu);
             if (w->release)
                 w->release(w->arg);
+            /* release: whoever sees the count drop (vml_watchdog_stuck) sees all it did */
             __atomic_sub_fetch(&g_stuck, 1, __ATOMIC_RELEASE);
             worker_free(w);
             return NULL;

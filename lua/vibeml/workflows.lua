@@ -323,12 +323,15 @@ local function collect_user_strings(p)
 end
 
 -- The invariants every generated task keeps: user values travel only as data,
--- inside envs.VIBEML_PARAMS (docs/plugins.md).
+-- inside envs.VIBEML_PARAMS (docs/plugins.md). Their only home: the plugin loader runs this on a
+-- workflow's trial build (vibeml.plugin_kinds), wf.build on every task.
 function M.check_task(task, p)
   if type(task) ~= "table" then return nil, "the workflow returned no task" end
   for _, k in ipairs({ "setup", "run" }) do
     if task[k] ~= nil and type(task[k]) ~= "string" then return nil, k .. " must be a string" end
   end
+  if task.run == nil or task.run == "" then return nil, "the task needs a 'run' command" end
+  if type(task.resources) ~= "table" then return nil, "the task needs a 'resources' table" end
   local envs = task.envs
   if type(envs) ~= "table" or type(envs.VIBEML_PARAMS) ~= "string" then
     return nil, "envs.VIBEML_PARAMS (the job's parameters as one JSON string) is missing"

@@ -371,6 +371,13 @@ T.case("check_task refuses local paths, workdir and files outside the job folder
   bad(function(t) t.vibeml.files[1].embedded = "/etc/passwd" end, "shipped workflows/")
   bad(function(t) t.secrets = { HF_TOKEN = "hf_x" } end, "secret names only")
   bad(function(t) t.envs.N = 3 end, "envs.N must be a string")
+  -- "://" inside a local path does not make it a bucket
+  bad(function(t) t.file_mounts["/x"] = "/etc://x" end,
+    "file_mounts./x = /etc://x: only buckets (s3://, gs://, ...) may be mounted, never a path")
+  bad(function(t) t.file_mounts["/x"] = { source = "/etc://x", mode = "COPY" } end,
+    "file_mounts./x = /etc://x: only buckets")
+  bad(function(t) t.run = nil end, "the task needs a 'run' command")
+  bad(function(t) t.resources = nil end, "the task needs a 'resources' table")
   -- a bucket URL is fine
   local t = assert(wf.build("smoke", { model = "a/b", dataset = "c/d" }))
   t.file_mounts = { ["/data"] = "s3://my-bucket/data",
@@ -378,6 +385,42 @@ T.case("check_task refuses local paths, workdir and files outside the job folder
   T.ok(wf.check_task(t))
 end)
 
+
+-- The same rule on both paths: a workflow whose trial build mounts "/etc://x" never loads; one
+-- that does so only for some parameters loads, and wf.build refuses that task.
+T.case("a \"/etc://x\" mount is refused at plugin load and at task build", function()
+  local plugins = require "vibeml.plugins"
+  local dir = vibeml.fs.paths().config .. "/plugins"
+  assert(vibeml.fs.mkdirs(dir))
+  local function source(cond)
+    return table.concat({
+      "local kit = require 'vibeml.taskkit'",
+      "return { kind = 'workflow', name = 'etcwf', title = 'T', description = 'D',",
+      "  version = '1', method = 'lora', model_sizes = { min_b = 0, max_b = 1 },",
+      "  vram = {}, throughput = {}, hyperparameters = {}, gpu = { required = false,",
+      "  min_count = 0, max_count = 0 }, build = function(p)",
+      "    local t = kit.task { workflow = 'etcwf', p = p, setup = '', run = 'x' }",
+      "    if " .. cond .. " then t.file_mounts = { ['/x'] = '/etc://x' } end",
+      "    return t end }", "" }, "\n")
+  end
+  assert(vibeml.fs.write(dir .. "/etcwf.lua", source("true")))
+  assert(plugins.set_dirs({ dir }))
+  local err = plugins.errors()[1]
+  T.eq(err and err.name, "etcwf")
+  T.contains(err.message, "trial build with sample parameters: the task: file_mounts./x = "
+    .. "/etc://x: only buckets (s3://, gs://, ...) may be mounted, never a path on this machine")
+  T.eq(wf.get("etcwf"), nil, "never went live")
+  assert(vibeml.fs.write(dir .. "/etcwf.lua", source("p.model == 'a/etc'")))
+  plugins.rescan()
+  T.eq(#plugins.errors(), 0)
+  T.ok(wf.build("etcwf", { model = "a/b", dataset = "c/d" }))
+  local task, e = wf.build("etcwf", { model = "a/etc", dataset = "c/d" })
+  T.eq(task, nil)
+  T.contains(e, "workflow 'etcwf' built an unsafe task: file_mounts./x = /etc://x: only buckets")
+  assert(vibeml.fs.remove(dir .. "/etcwf.lua"))
+  plugins.rescan()
+  T.eq(wf.get("etcwf"), nil)
+end)
 
 T.case("pins: exact versions in one list per workflow, installed as listed", function()
   for _, name in ipairs({ "unsloth", "lora", "full" }) do

@@ -259,18 +259,50 @@ static void test_validation(void **state)
         const char *text, *needle;
     } cases[] = {
         {"return 42", "must return a table"},
-        {"return { kind = 'nope', name = 'x', version = '1' }", "kind 'nope' is not one of"},
+        {"return { kind = 'nope', name = 'x', version = '1' }",
+         "kind 'nope' is not one of error_rules, gpu_map, tools, watchdog, workflow"},
         {"return { kind = 'workflow', name = 'other', version = '1' }", "does not match"},
         {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
-         " method = 'magic' }", "method 'magic'"},
+         " method = 'magic' }", "descriptor.model_sizes: required field missing; model_sizes = "
+         "{min_b=, max_b=}"},
+        {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
+         " method = 'magic', model_sizes = { min_b = 0, max_b = 1 }, vram = {}, throughput = {},"
+         " hyperparameters = {}, gpu = { required = false, min_count = 0, max_count = 0 } }",
+         "descriptor.method: \"magic\" is not allowed (one of: \"qlora\", \"lora\", \"full\", "
+         "\"other\"); the training method"},
+        {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
+         " method = 'lora', model_sizes = { min_b = 0, max_b = 1 }, vram = {}, throughput = {},"
+         " hyperparameters = {}, gpu = { required = false, min_count = 0, max_count = 0 } }",
+         "descriptor.build: missing or not a function; a workflow needs build = function(p)"},
+        {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
+         " method = 'lora', model_sizes = { min_b = 0, max_b = 1 }, vram = {}, throughput = {},"
+         " hyperparameters = { lr = { type = 'number', min = 1, max = 0, description = 'x' } },"
+         " gpu = { required = false, min_count = 0, max_count = 0 }, build = function() end }",
+         "descriptor: hyperparameter 'lr': min is above max"},
+        {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
+         " method = 'lora', model_sizes = { min_b = 0, max_b = 1 }, vram = {}, throughput = {},"
+         " hyperparameters = { lr = { type = 'float', description = 'x' } },"
+         " gpu = { required = false, min_count = 0, max_count = 0 }, build = function() end }",
+         "descriptor.hyperparameters.lr.type: \"float\" is not allowed (one of: \"integer\", "
+         "\"number\", \"string\", \"boolean\")"},
+        {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
+         " method = 'lora', model_sizes = { min_b = 0, max_b = 1 }, vram = {}, throughput = {},"
+         " hyperparameters = {}, gpu = { required = false, min_count = 2, max_count = 1 },"
+         " build = function() end }", "descriptor: gpu: max_count is below min_count"},
+        {"return { kind = 'tools', name = 'x', version = '1', tools = { { name = 'ok', "
+         "description = 'd', inputSchema = {} } } }",
+         "descriptor.tools.1.handler: missing or not a function"},
+        {"return { kind = 'gpu_map', name = 'x', version = '1', gpus = {} }",
+         "descriptor.cloud: required field missing"},
         {"return { kind = 'tools', name = 'x', version = '1', tools = { { name = 'Bad Name', "
          "description = 'd', inputSchema = {}, handler = function() end } } }", "snake_case"},
         {"return { kind = 'error_rules', name = 'x', version = '1', rules = { { match = 'a' } } }",
          "message"},
         {"return { kind = 'watchdog', name = 'x', version = '1', rules = { { id = 'r', "
-         "action = 'explode' } } }", "action must be \"warn\" or \"stop\""},
+         "action = 'explode' } } }",
+         "descriptor.rules[1].action: \"explode\" is not allowed (one of: \"warn\", \"stop\")"},
         {"return { kind = 'watchdog', name = 'x', version = '1', rules = { { action = 'warn' } } }",
-         "field 'id' is missing"},
+         "descriptor.rules[1].id: required field missing"},
         {"os.execute('true')", "field 'execute'"},
         {"io.open('/etc/passwd')", "undeclared global 'io'"},
         {"return require('socket')", "not found"},
@@ -334,6 +366,32 @@ static void test_build_local_mount_refused(void **state)
     vml_err_clear(&err);
     assert_true(vml_plugin_load_text("mywf", text, strlen(text), "=mywf", NULL, &p, &err) < 0);
     assert_non_null(strstr(err.msg, "never a path on this machine"));
+}
+
+/* A source with "://" that is still a local path: the C check of old let it through, the one
+ * rule (workflows.check_task, run on the trial build) refuses it. The Lua side of the same
+ * rule, at every build, is tests/lua/test_workflows.lua. */
+static void test_build_file_url_mount_refused(void **state)
+{
+    const char *text =
+        "local kit = require 'vibeml.taskkit'\n"
+        "return { kind = 'workflow', name = 'mywf', title = 'T', description = 'D',\n"
+        "  version = '1', method = 'lora', model_sizes = { min_b = 0, max_b = 1 },\n"
+        "  vram = {}, throughput = {}, hyperparameters = {}, gpu = { required = false,\n"
+        "  min_count = 0, max_count = 0 }, build = function(p)\n"
+        "    local t = kit.task { workflow = 'mywf', p = p, setup = '', run = 'x' }\n"
+        "    t.file_mounts = { ['/x'] = { source = '/etc://x', mode = 'COPY' } }\n"
+        "    return t end }\n";
+    vml_plugin *p = NULL;
+    vml_err err;
+    (void)state;
+    vml_err_clear(&err);
+    assert_true(vml_plugin_load_text("mywf", text, strlen(text), "=mywf", NULL, &p, &err) < 0);
+    assert_null(p);
+    if (!strstr(err.msg, "trial build with sample parameters: the task: file_mounts./x = /etc://x: "
+                         "only buckets (s3://, gs://, ...) may be mounted, never a path on this "
+                         "machine"))
+        fail_msg("unexpected message: %s", err.msg);
 }
 
 static void test_override_and_revert(void **state)
@@ -544,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_build_secret_values_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_build_local_mount_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_build_file_url_mount_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_override_and_revert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_folder_plugin_and_tools, setup, teardown),
         cmocka_unit_test_setup_teardown(test_watchdog_stuck_call, setup, teardown),

@@ -170,6 +170,28 @@ static void test_defaults(void **state)
     json_decref(v);
 }
 
+/* The plugin loader's flags: the innermost description on the failing path ends the message
+ * (once), and list items are counted from 1 as in Lua. Without them, messages stay as before. */
+static void test_hints_and_lua_index(void **state)
+{
+    static const char *schema =
+        "{\"type\":\"object\",\"description\":\"outer\",\"required\":[\"gpu\"],"
+        "\"properties\":{\"gpu\":{\"type\":\"object\",\"description\":\"gpu = {count=int}\","
+        "\"properties\":{\"count\":{\"type\":\"integer\"}}},"
+        "\"rules\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\"]}}}}";
+    char b[VML_ERR_MSG_MAX];
+    const int f = VML_SCHEMA_HINTS | VML_SCHEMA_LUA_INDEX;
+    (void)state;
+    assert_string_equal(check(schema, "{\"gpu\":{\"count\":1.5}}", f, b, sizeof b),
+                        "arguments.gpu.count: expected integer, got number; gpu = {count=int}");
+    assert_string_equal(check(schema, "{}", f, b, sizeof b),
+                        "arguments.gpu: required field missing; gpu = {count=int}");
+    assert_string_equal(check(schema, "{\"gpu\":{},\"rules\":[{\"id\":1},{}]}", f, b, sizeof b),
+                        "arguments.rules[2].id: required field missing; outer");
+    assert_string_equal(check(schema, "{\"gpu\":{},\"rules\":[{\"id\":1},{}]}", 0, b, sizeof b),
+                        "arguments.rules[1].id: required field missing");
+}
+
 static void test_check(void **state)
 {
     static const struct {
@@ -275,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_arrays),  cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_check),   cmocka_unit_test(test_deep),
         cmocka_unit_test(test_compiled),
+        cmocka_unit_test(test_hints_and_lua_index),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc;
