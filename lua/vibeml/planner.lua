@@ -131,7 +131,7 @@ local function plan_cpu(req, wfname, wf, warnings, assumptions)
 end
 
 -- The cheapest plan of every other GPU workflow, for comparison (`cheapest_of` is the plan's memo).
-local function alternatives(req, wfname, ctx, best, mi, di, cheapest_of)
+local function alternatives(req, wfname, ctx, best, mi, di, cheapest_of, memo)
   local out = {}
   for _, name in ipairs(pw.gpu_training()) do
     if name == wfname then
@@ -139,7 +139,7 @@ local function alternatives(req, wfname, ctx, best, mi, di, cheapest_of)
         cost = best.cost, gpu = best.gpu, count = best.count, duration_h = best.duration_h }
     else
       local wf = pw.get(name)
-      local actx = pw.covers(wf, mi.params_b) and solve.context(req, name, mi, di) or nil
+      local actx = pw.covers(wf, mi.params_b) and solve.context(req, name, mi, di, memo) or nil
       local c = actx and cheapest_of(name, actx)
       if c then
         local p = present.option(c)
@@ -174,9 +174,8 @@ local function plan(req)
     wfname = c
   end
   -- the one place a workflow that needs no GPU turns away from the solver
-  if wfname and pw.on_cpu(pw.get(wfname)) then
-    return plan_cpu(req, wfname, pw.get(wfname), warnings, assumptions)
-  end
+  local wfd = wfname and pw.get(wfname)
+  if wfd and pw.on_cpu(wfd) then return plan_cpu(req, wfname, wfd, warnings, assumptions) end
 
   local mi, merr, mcode = facts.model(req, warnings, assumptions)
   if not mi then return nil, merr, mcode end
@@ -188,8 +187,9 @@ local function plan(req)
   local di, derr, dcode = facts.dataset(req, warnings, assumptions)
   if not di then return nil, derr, dcode end
 
-  -- the cheapest option per workflow, computed once per plan (selection and alternatives)
-  local cheap_memo = {}
+  -- the cheapest option per workflow, computed once per plan (selection and alternatives), and
+  -- the finished runs' throughput per workflow
+  local cheap_memo, memo = {}, {}
   local function cheapest_of(name, c)
     if cheap_memo[name] == nil then cheap_memo[name] = solve.cheapest(c, cons) or false end
     return cheap_memo[name] or nil
@@ -197,7 +197,7 @@ local function plan(req)
   if not wfname then
     -- the registry chooses with real numbers: the cheapest option of each workflow
     local function estimate(name)
-      local ectx = solve.context(req, name, mi, di)
+      local ectx = solve.context(req, name, mi, di, memo)
       local c = ectx and cheapest_of(name, ectx)
       if not c then return nil end
       return { cost = c.cost.expected, duration_h = c.ev.duration.expected }
@@ -208,7 +208,7 @@ local function plan(req)
         mi.params_b, tostring(why)), "VML_EINVAL", { workflows = vibeml.array(pw.for_size(mi.params_b)) }
     end
   end
-  local ctx, xerr = solve.context(req, wfname, mi, di)
+  local ctx, xerr = solve.context(req, wfname, mi, di, memo)
   if not ctx then
     return nil, string.format("%s. Available workflows: %s", xerr, table.concat(pw.gpu_training(), ", ")),
       "VML_EINVAL"
@@ -249,7 +249,7 @@ local function plan(req)
   end
   assumptions[#assumptions + 1] = "training tokens: " .. solve.tokens_text(ctx, best.count)
   assumptions[#assumptions + 1] = present.measured_note(top, wfname, mi.params_b)
-  local alts = alternatives(req, wfname, ctx, best, mi, di, cheapest_of)
+  local alts = alternatives(req, wfname, ctx, best, mi, di, cheapest_of, memo)
   for _, o in ipairs(options) do vibeml.array(o.reasons); vibeml.array(o.regions) end
   local p = {
     request = req,

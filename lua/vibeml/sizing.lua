@@ -17,7 +17,8 @@
 -- opts: seq_len (2048), batch (per-GPU micro-batch, 2), rank (LoRA rank, 16), optimizer
 -- ("adamw_8bit" for full unless told), nodes (1), interconnect ("nvlink"|"pcie"),
 -- vram = {...}, throughput = {...} (workflow constants), setup = {...}, throughput_factor (measured
--- throughput ÷ this model's, from finished runs: vibeml.plan.measured; 1 when none).
+-- throughput ÷ this model's, from finished runs: vibeml.plan.measured; 1 when none), setup_s and
+-- setup_parts (sizing.setup's results, when the caller already has them).
 local M = {}
 
 M.MARGIN = 1.2 -- need × 1.2 ≤ usable
@@ -318,7 +319,9 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
   local th = type(opts.throughput) == "table" and opts.throughput or {}
   local tps = M.throughput(m, params_b, gpu, n, opts)
   local train_s = tokens / tps
-  local setup, sparts = M.setup(m, params_b, opts)
+  -- the set-up does not depend on the GPU: a caller pricing many offers passes it once
+  local setup, sparts = opts.setup_s, opts.setup_parts
+  if not setup then setup, sparts = M.setup(m, params_b, opts) end
   local model_bytes = sparts.model_bytes
   -- checkpoints: one every save_steps optimizer steps (floor(steps / save_steps) of them), each
   -- written at checkpoint_write_mb_s per node; without a step count, one per ckpt_every_h

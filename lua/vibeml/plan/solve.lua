@@ -2,7 +2,8 @@
 -- TOTAL cost (VRAM fit, GPU count and nodes, duration with set-up, checkpoints, evals and spot
 -- recovery), ranked cheapest first. No I/O of its own; the context carries what it needs.
 --
---   solve.context(req, wfname, mi, di) -> ctx | nil, message
+--   solve.context(req, wfname, mi, di [, memo]) -> ctx | nil, message  (memo: a table kept for
+--       one plan, so the finished runs are looked up once per workflow)
 --       ctx: wf (descriptor), method, params_b, shape (training shape), hp (validated
 --            hyperparameters), data = {rows=, mean_tokens=}, measured = {[gpu] = m} (finished
 --            runs' throughput, vibeml.plan.measured; nil with req.measured == false)
@@ -55,7 +56,7 @@ local function shape(req, hp)
   return s
 end
 
-function M.context(req, wfname, mi, di)
+function M.context(req, wfname, mi, di, memo)
   local wf = pw.get(wfname)
   if not wf then return nil, "unknown workflow '" .. tostring(wfname) .. "'" end
   local method = pw.method(wf)
@@ -63,7 +64,14 @@ function M.context(req, wfname, mi, di)
   local hp, err = pw.validate(wfname, req.hyperparameters or req.params, req)
   if not hp then return nil, err end
   local measured
-  if req.measured ~= false then measured = require("vibeml.plan.measured").factors(wfname, mi.params_b) end
+  if req.measured ~= false then
+    -- one look-up per workflow and plan (memo: the plan's table)
+    measured = memo and memo[wfname]
+    if not measured then
+      measured = require("vibeml.plan.measured").factors(wfname, mi.params_b)
+      if memo then memo[wfname] = measured end
+    end
+  end
   return { wf = wf, method = method, params_b = mi.params_b, shape = shape(req, hp), hp = hp,
            data = { rows = di.rows, mean_tokens = di.mean_tokens }, measured = measured }
 end
@@ -89,6 +97,8 @@ function M.solve(ctx, cons, only_best)
                   vram = ctx.wf.vram, throughput = ctx.wf.throughput }
   -- the workflow's own margin (vram.margin) when it has one: measured peaks need less headroom
   local margin = sizing.margin(vopts)
+  -- set-up before the first step: the same on every GPU
+  local setup_s, setup_parts = sizing.setup(method, P, { throughput = ctx.wf.throughput })
   local offers = cons.gpu and catalog.by_gpu(cons.gpu) or catalog.offers()
   local memo = {}
   local rejected = { vram = 0, budget = 0, deadline = 0, filter = 0, count = 0, hardware = 0,
@@ -152,6 +162,7 @@ function M.solve(ctx, cons, only_best)
             local dopts = { nodes = nodes, interconnect = ic, bf16_tflops = tflops,
                             throughput = ctx.wf.throughput, vram = ctx.wf.vram, rank = sh.rank,
                             throughput_factor = m and m.factor, steps = steps,
+                            setup_s = setup_s, setup_parts = setup_parts,
                             save_steps = sh.save_steps,
                             -- the script evaluates every max(save_steps, steps/10) steps and at the end
                             evals = ev_rows > 0 and (math.floor(steps / math.max(sh.save_steps,

@@ -16,14 +16,29 @@
 --   pw.choose(req, params_b, estimate) -> name, reason | nil, reason
 --   pw.build(name, p)            -> SkyPilot task | nil, message (never raises)
 local workflows = require "vibeml.workflows"
+local plugins = require "vibeml.plugins"
 
 local M = {}
 
 local METHOD_ORDER = { qlora = 1, lora = 2, full = 3 }
 
+-- A descriptor is copied out of the registry (~0.1 ms) and a plan asks a dozen times: kept per
+-- name with the plugin's content hash and load time, so an edited or overriding plugin is seen
+-- by the next call.
+local cache = {}
+
 function M.get(name)
   if type(name) ~= "string" or name == "" then return nil, "no workflow name" end
-  return workflows.get(name)
+  for _, info in ipairs(plugins.list("workflow")) do
+    if info.name == name then
+      local c = cache[name]
+      if c and c.hash == info.hash and c.loaded_at == info.loaded_at then return c.d end
+      local d, err = workflows.get(name)
+      if d then cache[name] = { hash = info.hash, loaded_at = info.loaded_at, d = d } end
+      return d, err
+    end
+  end
+  return workflows.get(name) -- not installed: the registry's message names the available ones
 end
 
 function M.method(wf)
@@ -43,8 +58,9 @@ end
 
 function M.gpu_training()
   local list = {}
-  for _, d in ipairs(workflows.list()) do
-    if M.method(d) and not M.on_cpu(d) then list[#list + 1] = d end
+  for _, info in ipairs(plugins.list("workflow")) do
+    local d = M.get(info.name)
+    if d and M.method(d) and not M.on_cpu(d) then list[#list + 1] = d end
   end
   table.sort(list, function(a, b)
     if a.method ~= b.method then return METHOD_ORDER[a.method] < METHOD_ORDER[b.method] end
