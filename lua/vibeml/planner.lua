@@ -28,7 +28,8 @@
 -- estimate (stored with the job, jobs row `estimate`): duration_h, cost (as best), setup_s /
 --           setup_s_max (seconds from billing to the first training step, expected / pessimistic),
 --           tokens_per_s, model_tokens_per_s, throughput_source ("model" | "measured" |
---           "typical"), step_s, steps, tokens_per_step, workflow, method, params_b, gpu, count, nodes.
+--           "typical"), step_s, steps, tokens_per_step, workflow, method, params_b, gpu, count,
+--           nodes.
 -- When nothing fits the constraints: nil, a message that says what would work (a bigger GPU,
 -- fewer steps, QLoRA instead of full...) with its cost, "VML_ELIMIT", {suggestions = {...}}.
 local sizing = require "vibeml.sizing"
@@ -67,13 +68,14 @@ local function plan_cpu(req, wfname, wf, warnings, assumptions)
   if labels_only then
     -- it trains its own tiny model on its own text: the model and the dataset are labels, so no
     -- size and no Hub lookup is needed (and none is made)
-    mi = { id = req.model, params_b = tonumber(req.params_b) or sizing.params_from_name(req.model) or 0,
-           params_source = "label", gated = false }
+    local size = tonumber(req.params_b) or sizing.params_from_name(req.model) or 0
+    mi = { id = req.model, params_b = size, params_source = "label", gated = false }
     local hp = req.hyperparameters or {}
-    local what = hp.dataset_file and ("the local file " .. tostring(hp.dataset_file)) or "its built-in text"
-    assumptions[#assumptions + 1] = string.format("workflow '%s' trains a tiny character model on %s; "
-      .. "the model%s name%s only a label", wfname, what, req.dataset and " and dataset" or "",
-      req.dataset and "s are" or " is")
+    local what = hp.dataset_file and ("the local file " .. tostring(hp.dataset_file))
+      or "its built-in text"
+    assumptions[#assumptions + 1] = string.format("workflow '%s' trains a tiny character model "
+      .. "on %s; the model%s name%s only a label", wfname, what,
+      req.dataset and " and dataset" or "", req.dataset and "s are" or " is")
     di = { rows = 0, mean_tokens = 0, source = hp.dataset_file and "file" or "builtin" }
   else
     local err, code
@@ -105,8 +107,8 @@ local function plan_cpu(req, wfname, wf, warnings, assumptions)
     .. "ranges", wfname)
   local plan = {
     request = req, workflow = wfname, workflow_reason = "requested", method = wf.method or "other",
-    model_info = { id = mi.id or req.model, params_b = mi.params_b, params_source = mi.params_source,
-                   gated = facts.gated(mi) },
+    model_info = { id = mi.id or req.model, params_b = mi.params_b,
+                   params_source = mi.params_source, gated = facts.gated(mi) },
     dataset_info = di, hyperparameters = hp, tokens = 0, vram = best.vram, best = best,
     options = vibeml.array { best }, feasible_offers = 0, alternatives = vibeml.array(),
     estimate = { duration_h = best.duration_h, cost = best.cost, setup_s = best.setup_s,
@@ -121,7 +123,8 @@ local function plan_cpu(req, wfname, wf, warnings, assumptions)
         job_name = req.job_name, model = req.model, dataset = req.dataset,
         dataset_format = di.format, hyperparameters = hp,
         model_info = { params_b = mi.params_b, gated = mi.gated and true or false },
-        candidates = {}, num_nodes = 1, push_to_hub = req.push_to_hub, hub_private = req.hub_private })
+        candidates = {}, num_nodes = 1, push_to_hub = req.push_to_hub,
+        hub_private = req.hub_private })
       if task then plan.task = task else plan.task_note = "no task preview: " .. tostring(terr) end
     else
       plan.task_note = "no task preview: give a dataset to see the task that would be launched"
@@ -157,7 +160,8 @@ end
 local function plan(req)
   if type(req) ~= "table" then return nil, "plan needs a request table", "VML_EINVAL" end
   if type(req.model) ~= "string" or req.model == "" then
-    return nil, "model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)", "VML_EINVAL"
+    return nil, "model is required (a Hugging Face id such as meta-llama/Llama-3.1-8B)",
+      "VML_EINVAL"
   end
   local warnings, assumptions = {}, {}
   req = request.with_preferences(req, assumptions)
@@ -180,8 +184,8 @@ local function plan(req)
   local mi, merr, mcode = facts.model(req, warnings, assumptions)
   if not mi then return nil, merr, mcode end
   if mi.gated == nil then
-    assumptions[#assumptions + 1] = string.format("whether '%s' is gated is unknown (Hugging Face %s): "
-      .. "if it is, the job needs HF_TOKEN (`vibeml secrets set HF_TOKEN`)", req.model,
+    assumptions[#assumptions + 1] = string.format("whether '%s' is gated is unknown (Hugging "
+      .. "Face %s): if it is, the job needs HF_TOKEN (`vibeml secrets set HF_TOKEN`)", req.model,
       req.offline and "not consulted offline" or "did not say")
   end
   local di, derr, dcode = facts.dataset(req, warnings, assumptions)
@@ -204,20 +208,21 @@ local function plan(req)
     end
     wfname, why = pw.choose(req, mi.params_b, estimate)
     if not wfname then
-      return nil, string.format("no installed workflow can plan %s (%.1f B parameters): %s", req.model,
-        mi.params_b, tostring(why)), "VML_EINVAL", { workflows = vibeml.array(pw.for_size(mi.params_b)) }
+      return nil, string.format("no installed workflow can plan %s (%.1f B parameters): %s",
+        req.model, mi.params_b, tostring(why)), "VML_EINVAL",
+        { workflows = vibeml.array(pw.for_size(mi.params_b)) }
     end
   end
   local ctx, xerr = solve.context(req, wfname, mi, di, memo)
   if not ctx then
-    return nil, string.format("%s. Available workflows: %s", xerr, table.concat(pw.gpu_training(), ", ")),
-      "VML_EINVAL"
+    return nil, string.format("%s. Available workflows: %s", xerr,
+      table.concat(pw.gpu_training(), ", ")), "VML_EINVAL"
   end
   if not pw.covers(ctx.wf, mi.params_b) then
     -- the workflow's scripts, memory model and tests cover this range only
     local sz, fit = ctx.wf.model_sizes or {}, pw.for_size(mi.params_b)
-    return nil, string.format("workflow '%s' trains models of %g-%g B parameters; %s has %.1f B. %s",
-      wfname, sz.min_b or 0, sz.max_b or 0, req.model, mi.params_b,
+    return nil, string.format("workflow '%s' trains models of %g-%g B parameters; %s has %.1f B. "
+      .. "%s", wfname, sz.min_b or 0, sz.max_b or 0, req.model, mi.params_b,
       #fit > 0 and ("Use workflow " .. table.concat(fit, " or ") .. ".")
         or "No installed workflow covers this size."), "VML_EINVAL",
       { workflows = vibeml.array(fit) }
@@ -239,13 +244,13 @@ local function plan(req)
   end
   if cons.max_cost and best.cost.max > cons.max_cost then
     warnings[#warnings + 1] = string.format("the expected cost %s is within max_cost %s, but the "
-      .. "pessimistic estimate %s is not", present.money(best.cost.expected), present.money(cons.max_cost),
-      present.money(best.cost.max))
+      .. "pessimistic estimate %s is not", present.money(best.cost.expected),
+      present.money(cons.max_cost), present.money(best.cost.max))
   end
   present.budget_warnings(best, warnings)
   if best.nodes > 1 then
-    warnings[#warnings + 1] = string.format("the model needs %d GPUs on %d nodes (multi-node training)",
-      best.count, best.nodes)
+    warnings[#warnings + 1] = string.format("the model needs %d GPUs on %d nodes (multi-node "
+      .. "training)", best.count, best.nodes)
   end
   assumptions[#assumptions + 1] = "training tokens: " .. solve.tokens_text(ctx, best.count)
   assumptions[#assumptions + 1] = present.measured_note(top, wfname, mi.params_b)

@@ -332,7 +332,8 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
   else
     n_ckpt = math.floor(train_s / 3600 / s.ckpt_every_h)
   end
-  local write = type(th.checkpoint_write_mb_s) == "number" and th.checkpoint_write_mb_s or s.ckpt_mb_s
+  local write = type(th.checkpoint_write_mb_s) == "number" and th.checkpoint_write_mb_s
+    or s.ckpt_mb_s
   local ckpt = n_ckpt * ckpt_bytes / (write * 1e6)
   -- evaluation on the held-out split: forward passes only (about a third of a training step's
   -- FLOPs per token), `evals` times

@@ -42,7 +42,8 @@ local function finished_run(p, speedup, opts)
     jdb.event(db, id, "progress", { event = "step", step = i, total_steps = est.steps, loss = 1.0,
                                     ts = t0 + i * step_s })
   end
-  jdb.update(id, { state = opts.state or "completed", total_steps = est.steps, step = opts.steps or 40 })
+  jdb.update(id, { state = opts.state or "completed", total_steps = est.steps,
+                   step = opts.steps or 40 })
   assert(report.write(id))
   return id
 end
@@ -64,10 +65,12 @@ T.case("every plan's estimate carries the set-up before the first training step"
   T.eq(e.duration_h.expected, p.best.duration_h.expected)
   T.eq(e.cost.expected, p.best.cost.expected)
   T.eq(e.throughput_source, "model")
-  T.ok(math.abs(e.step_s - e.tokens_per_step / e.tokens_per_s) < 1e-3, "step time from the throughput")
+  T.ok(math.abs(e.step_s - e.tokens_per_step / e.tokens_per_s) < 1e-3,
+    "step time from the throughput")
   T.eq(e.gpu, "H100"); T.eq(e.workflow, "lora"); T.eq(e.params_b, 8)
   -- a CPU workflow: its install and warm-up (5-30 s, 0-1 s), no model to download, no VM locally
-  local s = assert(planner.plan { model = "x/tiny", workflow = "smoke", offline = true, no_task = true })
+  local s = assert(planner.plan { model = "x/tiny", workflow = "smoke", offline = true,
+                                  no_task = true })
   T.eq(s.estimate.setup_s, 18)
   T.eq(s.best.setup_s, 18)
 end)
@@ -86,7 +89,8 @@ T.case("a launched job keeps the plan's estimate, set-up included", function()
   T.eq(#measured.list(), 0)
 end)
 
-T.case("a finished run's throughput feeds later plans on that GPU; other GPUs are unaffected", function()
+T.case("a finished run's throughput feeds later plans on that GPU; other GPUs are unaffected",
+function()
   local before = plan(lora(8))
   local a100 = plan(lora(8, { gpu = "A100-80GB", cloud = "azure" }))
   finished_run(before, 1.25)
@@ -101,7 +105,8 @@ T.case("a finished run's throughput feeds later plans on that GPU; other GPUs ar
   -- set-up does not speed up: only the training part shrinks
   local train_before = before.best.duration_h.expected - before.estimate.setup_s / 3600
   local train_after = after.best.duration_h.expected - after.estimate.setup_s / 3600
-  T.ok(train_after < train_before and train_after > train_before / 1.3, "training time shrank by ~1/1.25")
+  T.ok(train_after < train_before and train_after > train_before / 1.3,
+    "training time shrank by ~1/1.25")
   T.eq(after.estimate.setup_s, before.estimate.setup_s)
   T.eq(after.estimate.model_tokens_per_s, before.estimate.model_tokens_per_s)
   local line = said(after, "throughput on H100 for lora 8 B from 1 finished run")
@@ -118,7 +123,8 @@ T.case("a finished run's throughput feeds later plans on that GPU; other GPUs ar
   T.eq(plan(lora(8, { measured = false })).best.cost.expected, before.best.cost.expected)
 end)
 
-T.case("the median of the last runs rules, not one outlier; odd data and unfinished runs are not kept", function()
+T.case("the median of the last runs rules, not one outlier; odd data and unfinished runs are "
+  .. "not kept", function()
   local before = plan(lora(8, { measured = false }))
   finished_run(before, 1.25)
   finished_run(before, 4.5) -- an outlier, but within what a real run could do
@@ -134,7 +140,8 @@ T.case("the median of the last runs rules, not one outlier; odd data and unfinis
   finished_run(before, 2, { state = "failed" })
   finished_run(before, 2, { steps = 5 })
   -- a job planned before estimates carried the facts
-  finished_run(before, 2, { estimate = { duration_h = before.estimate.duration_h, cost = before.estimate.cost,
+  finished_run(before, 2, { estimate = { duration_h = before.estimate.duration_h,
+                                          cost = before.estimate.cost,
                                           step_s = before.estimate.step_s } })
   T.eq(#measured.list(), n)
   -- the last LAST_N runs only: five newer runs at 1.5× replace the old ones
@@ -144,7 +151,8 @@ T.case("the median of the last runs rules, not one outlier; odd data and unfinis
   T.ok(math.abs(m2.factor - 1.5) < 0.01, "the newest runs: " .. m2.factor)
 end)
 
-T.case("similar sizes and other batch shapes benefit; distant sizes and other workflows do not", function()
+T.case("similar sizes and other batch shapes benefit; distant sizes and other workflows do not",
+function()
   T.ok(measured.lookup("H100", "lora", 7), "7B is like 8B")
   T.ok(measured.lookup("H100", "lora", 11), "11B is like 8B")
   T.eq(measured.lookup("H100", "lora", 3), nil)
@@ -160,23 +168,29 @@ T.case("similar sizes and other batch shapes benefit; distant sizes and other wo
   T.eq(plan(lora(70)).estimate.throughput_source, "model")
 end)
 
-T.case("the planner reads the live workflow registry: a changed plugin changes what it offers", function()
+T.case("the planner reads the live workflow registry: a changed plugin changes what it offers",
+function()
   T.ok(planner.workflow("lora").model_sizes.max_b >= 8)
-  local function has(list, x) for _, v in ipairs(list) do if v == x then return true end end return false end
+  local function has(list, x)
+    for _, v in ipairs(list) do if v == x then return true end end
+    return false
+  end
   T.ok(has(planner.workflows_for_size(8), "lora"))
   -- the user's copy of the shipped lora workflow, trained only up to 5 B
   local src = assert(os.getenv("VML_SOURCE_DIR"), "VML_SOURCE_DIR") .. "/workflows/lora"
   local dir = vibeml.fs.paths().config .. "/plugins/lora"
   vibeml.fs.mkdirs(dir)
   local init = assert(vibeml.fs.read(src .. "/init.lua"))
-  local edited, n = init:gsub("model_sizes = { min_b = 0.1, max_b = %d+ }", "model_sizes = { min_b = 0.1, max_b = 5 }")
+  local edited, n = init:gsub("model_sizes = { min_b = 0.1, max_b = %d+ }",
+                              "model_sizes = { min_b = 0.1, max_b = 5 }")
   T.eq(n, 1)
   assert(vibeml.fs.write(dir .. "/init.lua", edited))
   assert(vibeml.fs.write(dir .. "/train.py", assert(vibeml.fs.read(src .. "/train.py"))))
   plugins.rescan()
   T.eq(planner.workflow("lora").model_sizes.max_b, 5)
   T.ok(not has(planner.workflows_for_size(8), "lora"), "8 B is outside the new range")
-  local p, msg, code = planner.plan { model = "org/Model-8B", workflow = "lora", offline = true, no_task = true }
+  local p, msg, code = planner.plan { model = "org/Model-8B", workflow = "lora", offline = true,
+                                      no_task = true }
   T.eq(p, nil); T.eq(code, "VML_EINVAL")
   T.contains(msg, "workflow 'lora' trains models of 0.1-5 B parameters")
   local any = plan { model = "org/Model-8B" }
@@ -187,7 +201,8 @@ T.case("the planner reads the live workflow registry: a changed plugin changes w
   -- a 3 B model it still plans
   T.eq(plan { model = "org/Model-3B", workflow = "lora" }.workflow, "lora")
   -- removing the user's copy brings the shipped one back
-  vibeml.fs.remove(dir .. "/init.lua"); vibeml.fs.remove(dir .. "/train.py"); pcall(vibeml.fs.remove, dir)
+  vibeml.fs.remove(dir .. "/init.lua"); vibeml.fs.remove(dir .. "/train.py")
+  pcall(vibeml.fs.remove, dir)
   plugins.rescan()
   T.ok(has(planner.workflows_for_size(8), "lora"))
 end)

@@ -94,7 +94,8 @@ function M.dataset(req, warnings, assumptions)
     return { rows = M.DEFAULT_ROWS, mean_tokens = M.DEFAULT_MEAN_TOKENS, source = "assumed" }
   end
   local hf = require "vibeml.hf"
-  local di, msg, code = hf.dataset_info(req.dataset, { offline = req.offline, timeout = req.timeout })
+  local di, msg, code = hf.dataset_info(req.dataset,
+    { offline = req.offline, timeout = req.timeout })
   if not di and (code == "VML_ENOENT" or code == "VML_EAUTH" or code == "VML_EINVAL") then
     return nil, msg, code
   end
@@ -115,11 +116,13 @@ function M.dataset(req, warnings, assumptions)
   end
   di.format = di.format or (known and known.format)
   if di.format == "preference" then
-    warnings[#warnings + 1] = string.format("dataset '%s' holds preference pairs (chosen/rejected); "
-      .. "the supervised workflows need instruction, chat or text data", req.dataset)
+    warnings[#warnings + 1] = string.format("dataset '%s' holds preference pairs "
+      .. "(chosen/rejected); the supervised workflows need instruction, chat or text data",
+      req.dataset)
   end
   if di.gated then
-    warnings[#warnings + 1] = string.format("dataset '%s' is gated: the job needs HF_TOKEN", req.dataset)
+    warnings[#warnings + 1] = string.format("dataset '%s' is gated: the job needs HF_TOKEN",
+      req.dataset)
   end
   return di
 end

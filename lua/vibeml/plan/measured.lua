@@ -70,7 +70,9 @@ local function modelled(row, est)
   local gpus, sizing = require "vibeml.gpus", require "vibeml.sizing"
   local spec = gpus.get(row.gpu)
   local okw, wf = pcall(require("vibeml.workflows").get, row.workflow)
-  if not spec or not okw or type(wf) ~= "table" or not finite(tonumber(est.count)) then return nil end
+  if not spec or not okw or type(wf) ~= "table" or not finite(tonumber(est.count)) then
+    return nil
+  end
   local nodes = math.max(1, tonumber(row.nodes) or 1)
   -- a candidate's count is per node; the row's nodes are the plan's
   local n = (tonumber(row.gpu_count) or 1) * nodes
@@ -94,11 +96,14 @@ local function record(row, report)
   if not finite(step_s) then return nil, "no measured step time" end
   if (tonumber(t.steps) or 0) < M.MIN_STEPS then return nil, "too few steps to measure" end
   local model_tps, n, per_step = modelled(row, est)
-  if not finite(model_tps) or not finite(per_step) then return nil, "no modelled throughput for " .. row.gpu end
+  if not finite(model_tps) or not finite(per_step) then
+    return nil, "no modelled throughput for " .. row.gpu
+  end
   local tps = per_step / step_s
   local factor = tps / model_tps
   if not finite(factor) or factor < M.FACTOR_RANGE[1] or factor > M.FACTOR_RANGE[2] then
-    return nil, string.format("measured %.0f tokens/s against a model of %.0f: odd data, not kept", tps, model_tps)
+    return nil, string.format("measured %.0f tokens/s against a model of %.0f: odd data, not kept",
+      tps, model_tps)
   end
   db():exec([[INSERT OR REPLACE INTO plan_measured(job_id, at, workflow, method, gpu, gpu_count,
       nodes, params_b, tokens_per_step, step_s, tokens_per_s, model_tokens_per_s, factor)
@@ -112,7 +117,8 @@ function M.record(row, report)
   local ok, r, why = pcall(record, row, report)
   if ok then return r, why end
   local msg = type(r) == "table" and r.message or tostring(r)
-  vibeml.log("warning", "throughput of job %s not kept: %s", tostring(type(row) == "table" and row.id), msg)
+  vibeml.log("warning", "throughput of job %s not kept: %s",
+    tostring(type(row) == "table" and row.id), msg)
   return nil, msg
 end
 
@@ -125,10 +131,12 @@ end
 
 local function factors(workflow, params_b, gpu)
   local lo, hi = params_b / M.SIZE_RATIO, params_b * M.SIZE_RATIO
-  local sql = "SELECT gpu, params_b, factor FROM plan_measured WHERE workflow = ? AND params_b BETWEEN ? AND ?"
+  local sql = "SELECT gpu, params_b, factor FROM plan_measured "
+    .. "WHERE workflow = ? AND params_b BETWEEN ? AND ?"
     .. (gpu and " AND gpu = ?" or "") .. " ORDER BY at DESC, job_id"
   local rows
-  if gpu then rows = db():query(sql, workflow, lo, hi, gpu) else rows = db():query(sql, workflow, lo, hi) end
+  if gpu then rows = db():query(sql, workflow, lo, hi, gpu)
+  else rows = db():query(sql, workflow, lo, hi) end
   local by = {}
   for _, r in ipairs(rows) do
     local g = by[r.gpu]
@@ -140,7 +148,9 @@ local function factors(workflow, params_b, gpu)
   end
   local out = {}
   for name, g in pairs(by) do
-    if #g.xs > 0 then out[name] = { factor = median(g.xs), runs = #g.xs, params_b = { g.min, g.max } } end
+    if #g.xs > 0 then
+      out[name] = { factor = median(g.xs), runs = #g.xs, params_b = { g.min, g.max } }
+    end
   end
   return out
 end
@@ -150,7 +160,8 @@ function M.factors(workflow, params_b)
   if type(workflow) ~= "string" or not finite(params_b) then return {} end
   local ok, out = pcall(factors, workflow, params_b)
   if ok then return out end
-  vibeml.log("debug", "measured throughput not read: %s", tostring(type(out) == "table" and out.message or out))
+  vibeml.log("debug", "measured throughput not read: %s",
+    tostring(type(out) == "table" and out.message or out))
   return {}
 end
 

@@ -48,16 +48,19 @@ function M.option(c)
   if c.spot then
     reasons[#reasons + 1] = string.format("spot: %.0f%% below on-demand; expected preemption "
       .. "recovery adds %s (checkpoints resume the run)",
-      (1 - c.rate / o.price) * 100, money(c.cost.expected - c.rate * ev.nodes * ev.duration.expected))
+      (1 - c.rate / o.price) * 100,
+      money(c.cost.expected - c.rate * ev.nodes * ev.duration.expected))
   else
     reasons[#reasons + 1] = "on-demand: no preemption risk"
   end
   return {
     gpu = o.gpu, count = ev.n, gpus_per_node = o.count, nodes = ev.nodes,
     accelerators = o.gpu .. ":" .. o.count,
-    cloud = o.cloud, region = o.region, regions = { o.region }, zones = o.zones ~= "" and o.zones or nil,
+    cloud = o.cloud, region = o.region, regions = { o.region },
+    zones = o.zones ~= "" and o.zones or nil,
     instance_type = o.instance_type ~= "" and o.instance_type or nil,
-    spot = c.spot, rate_hr = round(c.rate * ev.nodes, 4), rate_per_gpu_hr = round(c.rate / o.count, 4),
+    spot = c.spot, rate_hr = round(c.rate * ev.nodes, 4),
+    rate_per_gpu_hr = round(c.rate / o.count, 4),
     on_demand_rate_hr = round(o.price * ev.nodes, 4),
     duration_h = { min = round(ev.duration.min, 3), expected = round(ev.duration.expected, 3),
                    max = round(ev.duration.max, 3) },
@@ -100,7 +103,8 @@ function M.estimate(c, ctx, wfname)
                    max = round(ev.duration.max, 3) },
     cost = { min = round(c.cost.min), expected = round(c.cost.expected), max = round(c.cost.max) },
     setup_s = math.floor(st.expected + 0.5), setup_s_max = math.floor(st.max + 0.5),
-    tokens_per_s = round(parts.tokens_per_s, 1), model_tokens_per_s = round(parts.tokens_per_s / f, 1),
+    tokens_per_s = round(parts.tokens_per_s, 1),
+    model_tokens_per_s = round(parts.tokens_per_s / f, 1),
     throughput_source = ev.measured and "measured" or "model",
     step_s = round(ev.tokens_per_step / parts.tokens_per_s, 4), steps = ev.steps,
     tokens_per_step = ev.tokens_per_step,
@@ -121,7 +125,9 @@ end
 
 function M.no_fit(wfname, req, mi, ctx, cons, rejected, sugg)
   local parts = {}
-  local function add(n, fmt, ...) if n > 0 then parts[#parts + 1] = string.format(fmt, n, ...) end end
+  local function add(n, fmt, ...)
+    if n > 0 then parts[#parts + 1] = string.format(fmt, n, ...) end
+  end
   add(rejected.vram, "%d too small for the VRAM needed")
   add(rejected.budget, "%d over max_cost %s", cons.max_cost and money(cons.max_cost))
   add(rejected.deadline, "%d past the %g h deadline", cons.deadline_h)
@@ -131,7 +137,8 @@ function M.no_fit(wfname, req, mi, ctx, cons, rejected, sugg)
   add(rejected.storage, "%d on clouds where SkyPilot cannot mount the bucket that keeps a job's "
     .. "checkpoints and output (Vast)")
   local need = sizing.vram_gb(ctx.method, mi.params_b, { seq_len = ctx.shape.seq_len,
-    batch = ctx.shape.batch, rank = ctx.shape.rank, optimizer = ctx.shape.optimizer, vram = ctx.wf.vram })
+    batch = ctx.shape.batch, rank = ctx.shape.rank, optimizer = ctx.shape.optimizer,
+    vram = ctx.wf.vram })
   local msg = string.format("No GPU offer fits %s of %s (%.1f B parameters, %.0f GB on one GPU) "
     .. "within the constraints (offers ruled out: %s).", wfname, req.model, mi.params_b, need,
     #parts > 0 and table.concat(parts, ", ") or "none in the catalog")
@@ -167,7 +174,8 @@ function M.task(req, wfname, mi, di, ctx, ranked, best)
   local cands, seen = {}, {}
   for _, c in ipairs(ranked) do
     local o = c.offer
-    local key = table.concat({ o.gpu, o.count, o.cloud, o.region, tostring(c.spot), o.instance_type }, "|")
+    local key = table.concat({ o.gpu, o.count, o.cloud, o.region, tostring(c.spot),
+                               o.instance_type }, "|")
     if not seen[key] and c.ev.nodes == best.nodes then
       seen[key] = true
       -- marketplace "regions" (Vast: "Japan, JP, AS") are locations, not names a task can carry
@@ -175,7 +183,8 @@ function M.task(req, wfname, mi, di, ctx, ranked, best)
       -- rate_hr (USD per node-hour) travels with each candidate so a job is billed at the rate
       -- of the candidate SkyPilot actually runs, not the first one's
       cands[#cands + 1] = { accelerator = o.gpu, count = o.count, cloud = o.cloud, region = region,
-                            spot = c.spot, instance_type = o.instance_type ~= "" and o.instance_type or nil,
+                            spot = c.spot,
+                            instance_type = o.instance_type ~= "" and o.instance_type or nil,
                             rate_hr = c.rate }
       if #cands >= 5 then break end
     end

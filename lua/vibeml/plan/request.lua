@@ -91,7 +91,8 @@ function M.constraints(req)
     cons.region = r
   end
   if req.preference ~= nil then
-    local list = { { name = "cheapest", aliases = { "cheap", "lowest-cost" } }, { name = "balanced" },
+    local list = { { name = "cheapest", aliases = { "cheap", "lowest-cost" } },
+                   { name = "balanced" },
                    { name = "best_quality", aliases = { "best", "quality", "best-quality" } } }
     local pr = names.match(req.preference, list)
     if not pr then return nil, (names.unknown("preference", req.preference, list)) end
@@ -127,7 +128,8 @@ function M.explain(req, err, code, info)
   end
   return nil, string.format("%s (your preference%s %s: %s to clear %s; MCP: set_preferences {%s}; "
     .. "or pass the option)", err, #used > 1 and "s" or "", table.concat(parts, ", "),
-    table.concat(clear, " and "), #used > 1 and "them" or "it", table.concat(tool, ", ")), code, info
+    table.concat(clear, " and "), #used > 1 and "them" or "it", table.concat(tool, ", ")),
+    code, info
 end
 
 return M

@@ -60,7 +60,9 @@ function M.context(req, wfname, mi, di, memo)
   local wf = pw.get(wfname)
   if not wf then return nil, "unknown workflow '" .. tostring(wfname) .. "'" end
   local method = pw.method(wf)
-  if not method or pw.on_cpu(wf) then return nil, "workflow '" .. wfname .. "' does not train on GPUs" end
+  if not method or pw.on_cpu(wf) then
+    return nil, "workflow '" .. wfname .. "' does not train on GPUs"
+  end
   local hp, err = pw.validate(wfname, req.hyperparameters or req.params, req)
   if not hp then return nil, err end
   local measured
@@ -128,7 +130,8 @@ function M.solve(ctx, cons, only_best)
     elseif not ok_hw then
       rejected.hardware = rejected.hardware + 1
     elseif o.count > per_node_max or (want_n and (want_n % o.count ~= 0
-            or want_n // o.count > ((single[o.cloud] or o.interconnect ~= "nvlink") and 1 or max_nodes))) then
+            or want_n // o.count > ((single[o.cloud] or o.interconnect ~= "nvlink") and 1
+                                    or max_nodes))) then
       rejected.count = rejected.count + 1
     else
       local spec, tflops, ic = o.spec, o.tflops, o.interconnect
@@ -154,17 +157,21 @@ function M.solve(ctx, cons, only_best)
           if need * margin <= usable then
             -- optimizer steps (checkpoints every save_steps of them) and the eval split's passes
             local rows = ctx.data.rows or facts.DEFAULT_ROWS
-            if sh.max_samples and sh.max_samples > 0 and sh.max_samples < rows then rows = sh.max_samples end
+            if sh.max_samples and sh.max_samples > 0 and sh.max_samples < rows then
+              rows = sh.max_samples
+            end
             local ev_rows = math.min(math.floor(rows * sh.eval_fraction), sh.eval_max_rows)
             local global = sh.batch * sh.grad_accum * n
             local steps = sh.max_steps or math.ceil((rows - ev_rows) * sh.epochs / global)
-            local padded = math.min(sh.seq_len, 1.2 * (ctx.data.mean_tokens or facts.DEFAULT_MEAN_TOKENS))
+            local mean = ctx.data.mean_tokens or facts.DEFAULT_MEAN_TOKENS
+            local padded = math.min(sh.seq_len, 1.2 * mean)
             local dopts = { nodes = nodes, interconnect = ic, bf16_tflops = tflops,
                             throughput = ctx.wf.throughput, vram = ctx.wf.vram, rank = sh.rank,
                             throughput_factor = m and m.factor, steps = steps,
                             setup_s = setup_s, setup_parts = setup_parts,
                             save_steps = sh.save_steps,
-                            -- the script evaluates every max(save_steps, steps/10) steps and at the end
+                            -- the script evaluates every max(save_steps, steps/10) steps and
+                            -- at the end
                             evals = ev_rows > 0 and (math.floor(steps / math.max(sh.save_steps,
                               math.ceil(steps / 10))) + 1) or 0,
                             eval_tokens = ev_rows * padded }
@@ -176,12 +183,14 @@ function M.solve(ctx, cons, only_best)
             local dur, parts = sizing.duration(method, P, spec, n, tokens, dopts)
             -- cost per unit of node rate, so each offer costs two multiplications
             local od = sizing.cost(1, dur, { nodes = nodes })
-            local sp = sizing.cost(1, dur, { nodes = nodes, spot = true, recovery_h = parts.recovery_h })
-            ev = { nodes = nodes, n = n, need = need, usable = usable, duration = dur, margin = margin,
+            local sp = sizing.cost(1, dur, { nodes = nodes, spot = true,
+                                             recovery_h = parts.recovery_h })
+            ev = { nodes = nodes, n = n, need = need, usable = usable, duration = dur,
+                   margin = margin,
                    parts = parts, tokens = tokens, dur_exp = dur.expected, steps = steps,
                    -- what one optimizer step trains, in the units of `tokens` (packing: no padding)
-                   tokens_per_step = global * (sh.packing and math.min(sh.seq_len,
-                     ctx.data.mean_tokens or facts.DEFAULT_MEAN_TOKENS) or padded),
+                   tokens_per_step = global * (sh.packing and math.min(sh.seq_len, mean)
+                                               or padded),
                    measured = m,
                    od = { od.min, od.expected, od.max }, sp = { sp.min, sp.expected, sp.max } }
             break
@@ -209,7 +218,9 @@ function M.solve(ctx, cons, only_best)
               feasible = feasible + 1
               if only_best then
                 local b = options[1]
-                if not b or exp < b.exp or (exp == b.exp and better({ offer = o, ev = ev, spot = spot, exp = exp }, b)) then
+                local tie = b and exp == b.exp
+                  and better({ offer = o, ev = ev, spot = spot, exp = exp }, b)
+                if not b or exp < b.exp or tie then
                   options[1] = { offer = o, ev = ev, spot = spot, rate = rate, exp = exp, f = f }
                 end
               else
@@ -218,7 +229,8 @@ function M.solve(ctx, cons, only_best)
                 local map = spot and by_spot or by_od
                 local g = map[o.dkey]
                 if not g then
-                  g = { offer = o, ev = ev, spot = spot, rate = rate, exp = exp, f = f, regions = { o.region } }
+                  g = { offer = o, ev = ev, spot = spot, rate = rate, exp = exp, f = f,
+                        regions = { o.region } }
                   map[o.dkey] = g
                   options[#options + 1] = g
                 elseif exp < g.exp - 0.005 then

@@ -40,7 +40,8 @@ function M.all(req, ctx, cons, mi, di)
     local c = cheapest(ctx, { spot = cons.spot, cloud = cons.cloud, region = cons.region,
                               max_cost = cons.max_cost, deadline_h = cons.deadline_h })
     if c then
-      add(string.format("a bigger or different GPU: %s", describe(c)), c, { gpu = c.offer.gpu, gpus = c.ev.n })
+      add(string.format("a bigger or different GPU: %s", describe(c)), c,
+        { gpu = c.offer.gpu, gpus = c.ev.n })
     end
   end
   if cons.cloud or cons.region then

@@ -96,12 +96,12 @@ function M.runs_on(wf, spec)
     return false, string.format("%s has no known compute capability", spec.name)
   end
   if lo and spec.cc < lo - 1e-9 then
-    return false, string.format("%s has compute capability %.1f; workflow '%s' needs %.1f or newer%s",
-      spec.name, spec.cc, tostring(wf.name), lo, lo >= 8 and " (bf16)" or "")
+    return false, string.format("%s has compute capability %.1f; workflow '%s' needs %.1f or "
+      .. "newer%s", spec.name, spec.cc, tostring(wf.name), lo, lo >= 8 and " (bf16)" or "")
   end
   if hi and spec.cc > hi + 1e-9 then
-    return false, string.format("%s has compute capability %.1f; the pinned PyTorch of workflow '%s' "
-      .. "is built up to %.1f", spec.name, spec.cc, tostring(wf.name), hi)
+    return false, string.format("%s has compute capability %.1f; the pinned PyTorch of "
+      .. "workflow '%s' is built up to %.1f", spec.name, spec.cc, tostring(wf.name), hi)
   end
   return true
 end
@@ -130,9 +130,9 @@ end
 -- planner's real numbers (estimate(name) -> {cost=, duration_h=} | nil); when it cannot, the
 -- cheapest GPU training method that covers the size.
 function M.choose(req, params_b, estimate)
-  local ok, pick, why = pcall(workflows.select, { model = req.model, params_b = params_b,
-                                                  max_cost = req.max_cost, deadline_h = req.deadline_h,
-                                                  preference = req.preference }, estimate)
+  local ok, pick, why = pcall(workflows.select, {
+    model = req.model, params_b = params_b, max_cost = req.max_cost,
+    deadline_h = req.deadline_h, preference = req.preference }, estimate)
   if ok and type(pick) == "string" and not M.on_cpu(M.get(pick)) then
     return pick, type(why) == "string" and why or "selected by the workflow registry"
   end
