@@ -278,9 +278,7 @@ local function resolve(input)
     region = best.cloud ~= "local" and best.region ~= "" and best.region or nil, spot = best.spot,
     -- the row bills per node-hour (× nodes); the plan's rate_hr is for all nodes
     rate_hr = best.rate_hr and best.rate_hr / math.max(1, best.nodes or 1),
-    -- setup_s (expected seconds before the first step) feeds the stuck-in-set-up watchdog
-    estimate = { duration_h = best.duration_h, cost = best.cost,
-                 setup_s = best.setup_s or (type(plan.estimate) == "table" and plan.estimate.setup_s or nil) },
+    estimate = plan.estimate or { duration_h = best.duration_h, cost = best.cost }, -- setup_s, step_s...
     gpu_required = gpu_required, max_cost = req.max_cost, push_to_hub = req.push_to_hub,
     storage = req.checkpoint_bucket, candidates = plan.candidates } }
 end

@@ -9,12 +9,16 @@
 --   sizing.min_gpus(method, params_b, usable_gb, opts) -> n | nil
 --   sizing.tokens(opts)                         -> tokens, how (text)
 --   sizing.throughput(method, params_b, gpu, n, opts) -> tokens per second (all GPUs)
+--   sizing.setup(method, params_b, opts)       -> {min=, expected=, max=} seconds before the first
+--                                                 step, parts (seconds, expected)
 --   sizing.duration(method, params_b, gpu, n, tokens, opts) -> {min=, expected=, max=} hours, parts
 --   sizing.cost(rate_hr, duration, opts)        -> {min=, expected=, max=} USD
 --
 -- opts: seq_len (2048), batch (per-GPU micro-batch, 2), rank (LoRA rank, 16), optimizer
 -- ("adamw_8bit" for full unless told), nodes (1), interconnect ("nvlink"|"pcie"),
--- vram = {...}, throughput = {...} (workflow constants), setup = {...}.
+-- vram = {...}, throughput = {...} (workflow constants), setup = {...}, throughput_factor (measured
+-- throughput ÷ this model's, from finished runs: vibeml.plan.measured; 1 when none), setup_s and
+-- setup_parts (sizing.setup's results, when the caller already has them).
 local M = {}
 
 M.MARGIN = 1.2 -- need × 1.2 ≤ usable
@@ -244,10 +248,11 @@ function M.throughput(method, params_b, gpu, n, opts)
   end
   local peak = (opts.bf16_tflops or gpu.bf16_tflops) * 1e12
   local eff = t.mfu * (gpu.arch_factor or 1.0)
-  return n * scale * peak * eff / (t.k * params_b * 1e9)
+  local tps = n * scale * peak * eff / (t.k * params_b * 1e9)
+  local f = tonumber(opts.throughput_factor)
+  if f and f > 0 then tps = tps * f end
+  return tps
 end
-
-local function triple(t) return t[1], t[2], t[3] end
 
 -- Bytes one node writes per checkpoint. full: checkpoint_bytes_per_param of the model (bf16
 -- weights, fp32 master copy, optimizer moments; ZeRO-3 spreads them over the nodes, the first one
@@ -269,13 +274,11 @@ function M.checkpoint_bytes(method, params_b, opts)
   return p * frac * (opts.rank or 16) * per + 5e6 -- + tokenizer, trainer state
 end
 
--- Hours {min, expected, max} from start of billing to the end of the job, and the parts.
-function M.duration(method, params_b, gpu, n, tokens, opts)
-  opts = opts or {}
-  local m = method_of(method)
+-- The set-up times, seconds {min, expected, max} each: the defaults (SETUP) with a workflow
+-- descriptor's own (throughput.setup_s/warmup_s = {lo, hi} seconds, download_mb_s, load_gb_s).
+local function setup_times(opts)
   local s = merged(M.SETUP, opts.setup)
   local th = type(opts.throughput) == "table" and opts.throughput or {}
-  -- a workflow descriptor's times: setup_s/warmup_s = {lo, hi} seconds, download_mb_s, export_s
   if type(th.setup_s) == "table" then
     s.install = { th.setup_s[1], (th.setup_s[1] + th.setup_s[2]) / 2, th.setup_s[2] }
   end
@@ -287,17 +290,43 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
     s.download_mb_s = { th.download_mb_s * 2, th.download_mb_s, th.download_mb_s / 2 }
   end
   if type(th.load_gb_s) == "number" then s.load_gb_s = th.load_gb_s end
+  return s
+end
+
+-- Seconds from the start of billing to the first training step: provisioning the VM (not when
+-- opts.provision == false: a local run), installing the workflow's environment, downloading and
+-- loading the model, warm-up (first steps, compilation). method nil or "other": a workflow that
+-- downloads no model (smoke). Returns {min=, expected=, max=}, parts (expected seconds).
+function M.setup(method, params_b, opts)
+  opts = opts or {}
+  local m = (method ~= nil and method ~= "other") and method_of(method) or nil
+  local s = setup_times(opts)
+  -- bytes moved: QLoRA pulls a pre-quantized 4-bit copy (~0.7 B/p), others bf16 (2 B/p)
+  local model_bytes = m and (params_b or 0) * 1e9 * (m == "qlora" and 0.7 or 2.0) or 0
+  local p = opts.provision == false and { 0, 0, 0 } or s.provision
+  local w = (opts.unsloth or m == "qlora") and s.warmup_unsloth or s.warmup
+  local load = model_bytes / (s.load_gb_s * 1e9)
+  local out, dl = {}, {}
+  for i, k in ipairs({ "min", "expected", "max" }) do
+    dl[i] = model_bytes / (s.download_mb_s[i] * 1e6)
+    out[k] = p[i] + s.install[i] + dl[i] + load + w[i]
+  end
+  return out, { provision_s = p[2], install_s = s.install[2], download_s = dl[2], load_s = load,
+                warmup_s = w[2], model_bytes = model_bytes }
+end
+
+-- Hours {min, expected, max} from start of billing to the end of the job, and the parts.
+function M.duration(method, params_b, gpu, n, tokens, opts)
+  opts = opts or {}
+  local m = method_of(method)
+  local s = merged(M.SETUP, opts.setup)
+  local th = type(opts.throughput) == "table" and opts.throughput or {}
   local tps = M.throughput(m, params_b, gpu, n, opts)
   local train_s = tokens / tps
-  -- bytes moved: QLoRA pulls a pre-quantized 4-bit copy (~0.7 B/p), others bf16 (2 B/p)
-  local model_bytes = params_b * 1e9 * (m == "qlora" and 0.7 or 2.0)
-  local pmin, pexp, pmax = triple(s.provision)
-  local imin, iexp, imax = triple(s.install)
-  local w = (opts.unsloth or m == "qlora") and s.warmup_unsloth or s.warmup
-  local wmin, wexp, wmax = triple(w)
-  local dl = {}
-  for i = 1, 3 do dl[i] = model_bytes / (s.download_mb_s[i] * 1e6) end
-  local load = model_bytes / (s.load_gb_s * 1e9)
+  -- the set-up does not depend on the GPU: a caller pricing many offers passes it once
+  local setup, sparts = opts.setup_s, opts.setup_parts
+  if not setup then setup, sparts = M.setup(m, params_b, opts) end
+  local model_bytes = sparts.model_bytes
   -- checkpoints: one every save_steps optimizer steps (floor(steps / save_steps) of them), each
   -- written at checkpoint_write_mb_s per node; without a step count, one per ckpt_every_h
   local ckpt_bytes = M.checkpoint_bytes(m, params_b, opts)
@@ -316,11 +345,7 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
   ckpt = ckpt + eval_s
   local export = type(th.export_s) == "number" and th.export_s
     or (m == "full" and model_bytes / 300e6 or 10)
-  local fixed = {
-    pmin + imin + dl[1] + load + wmin + export,
-    pexp + iexp + dl[2] + load + wexp + export,
-    pmax + imax + dl[3] + load + wmax + export,
-  }
+  local fixed = { setup.min + export, setup.expected + export, setup.max + export }
   local sp = M.TRAIN_SPREAD
   local h = {
     min = (fixed[1] + (train_s + ckpt) * sp[1]) / 3600,
@@ -328,10 +353,10 @@ function M.duration(method, params_b, gpu, n, tokens, opts)
     max = (fixed[3] + (train_s + ckpt) * sp[3]) / 3600,
   }
   return h, { tokens_per_s = tps, train_h = train_s / 3600, setup_h = fixed[2] / 3600,
-              download_h = dl[2] / 3600, checkpoint_h = (ckpt - eval_s) / 3600,
-                checkpoints = n_ckpt,
-              checkpoint_gb = ckpt_bytes / 1e9, eval_h = eval_s / 3600,
-              export_h = export / 3600, recovery_h = (pexp + iexp + dl[2] + load + wexp) / 3600 }
+              setup_s = setup, download_h = sparts.download_s / 3600,
+              checkpoint_h = (ckpt - eval_s) / 3600, checkpoints = n_ckpt,
+              checkpoint_gb = ckpt_bytes / 1e9, eval_h = eval_s / 3600, export_h = export / 3600,
+              recovery_h = setup.expected / 3600 }
 end
 
 -- USD {min, expected, max}: rate_hr is the price of one node-hour (all its GPUs), nodes the node

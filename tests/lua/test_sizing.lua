@@ -214,4 +214,29 @@ T.case("every descriptor constant is read by the planner or the task", function(
   end
 end)
 
+T.case("set-up before the first step: provisioning, install, download, load, warm-up", function()
+  local th = { setup_s = { 100, 200 }, warmup_s = { 10, 30 }, download_mb_s = 100, load_gb_s = 2 }
+  local s, parts = sizing.setup("lora", 8, { throughput = th })
+  -- 16 GB of bf16 weights at 100 MB/s (expected), 200/50 MB/s (min/max), loaded at 2 GB/s
+  T.ok(math.abs(s.expected - (180 + 150 + 160 + 8 + 20)) < 1e-6, "expected " .. s.expected)
+  T.ok(math.abs(s.min - (90 + 100 + 80 + 8 + 10)) < 1e-6, "min " .. s.min)
+  T.ok(math.abs(s.max - (480 + 200 + 320 + 8 + 30)) < 1e-6, "max " .. s.max)
+  T.eq(parts.provision_s, 180); T.eq(parts.install_s, 150); T.eq(parts.warmup_s, 20)
+  -- QLoRA downloads a 4-bit copy; a local run provisions nothing; smoke downloads no model
+  T.ok(sizing.setup("qlora", 8, { throughput = th }).expected < s.expected)
+  T.eq(sizing.setup("lora", 8, { throughput = th, provision = false }).expected, s.expected - 180)
+  T.eq(sizing.setup(nil, 0, { throughput = th, provision = false }).expected, 150 + 20)
+  -- the duration is set-up + training + export; spot recovery pays the set-up again
+  local h100 = { bf16_tflops = 989, arch_factor = 0.8 }
+  local d, p = sizing.duration("lora", 8, h100, 1, 1e7, { throughput = th })
+  T.ok(math.abs(p.setup_s.expected - s.expected) < 1e-9)
+  T.ok(math.abs(p.recovery_h - s.expected / 3600) < 1e-12)
+  T.ok(math.abs(d.expected - (s.expected + 10) / 3600 - p.train_h - p.checkpoint_h) < 1e-9)
+  -- a measured throughput factor shortens the training, not the set-up
+  local d2, p2 = sizing.duration("lora", 8, h100, 1, 1e7, { throughput = th, throughput_factor = 2 })
+  T.ok(math.abs(p2.tokens_per_s - 2 * p.tokens_per_s) < 1e-6)
+  T.ok(math.abs(p2.train_h - p.train_h / 2) < 1e-12)
+  T.ok(d2.expected < d.expected and d2.expected > (s.expected + 10) / 3600)
+end)
+
 return T.run()

@@ -171,6 +171,7 @@ local function write(id)
   local path = row.dir .. "/report.json"
   vibeml.fs.write(path, vibeml.json.encode(r))
   vibeml.fs.write(row.dir .. "/report.md", M.markdown(r))
+  require("vibeml.plan.measured").record(row, r) -- throughput kept for later plans (never raises)
   jdb.event(jdb.db(), id, "note", { message = "report written", path = path })
   local okn, notify = pcall(require, "vibeml.notify")
   if okn and type(notify) == "table" and notify.send and jdb.TERMINAL[row.state] then
