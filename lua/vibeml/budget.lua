@@ -185,11 +185,13 @@ function M.confirm_cap(a)
   local pct = math.floor(100 * cap / expected)
   local info = { cap = cap, expected = expected, stops_at_percent = pct }
   local q = string.format("The cap of %s is below this job's expected cost of %s: it would be "
-    .. "stopped at about %d%% of its training. Launch anyway?", M.format(cap), M.format(expected), pct)
+    .. "stopped at about %d%% of its training. Launch anyway?", M.format(cap), M.format(expected),
+      pct)
   local ctx = a.ctx
   if ctx and ctx.supports and ctx:supports("elicitation") then
     local res, why = ctx:elicit(q, CAP_SCHEMA)
-    if res and res.action == "accept" and type(res.content) == "table" and res.content.launch == true then
+    if res and res.action == "accept" and type(res.content) == "table"
+      and res.content.launch == true then
       return true, info
     end
     local what = not res and ("could not ask: " .. tostring(why))

@@ -155,7 +155,8 @@ function M.resolve(name)
   local list = {}
   for _, sp in ipairs(M.list()) do list[#list + 1] = { name = sp.name, aliases = sp.aliases } end
   local msg, close = names.unknown("GPU type", name, list)
-  return nil, msg:gsub("^unknown GPU type '([^']*)'", "GPU type '%1' not supported"), E.EINVAL, close
+  return nil, msg:gsub("^unknown GPU type '([^']*)'", "GPU type '%1' not supported"), E.EINVAL,
+    close
 end
 
 function M.cloud_map(cloud) return reg().maps[cloud] end

@@ -226,7 +226,9 @@ function M.model_info(id, opts)
       E.EHTTP
   end
   local info = decode(r.body)
-  if not info then return nil, "the Hugging Face Hub sent an unreadable answer for " .. id, E.EPROTO end
+  if not info then
+    return nil, "the Hugging Face Hub sent an unreadable answer for " .. id, E.EPROTO
+  end
   local params_b, quantized = M.count_params(info)
   local card = type(info.cardData) == "table" and info.cardData or {}
   local cfg = type(info.config) == "table" and info.config or {}
@@ -321,7 +323,8 @@ function M.dataset_info(id, opts)
     return not_found("Dataset", "datasets", id, opts)
   end
   if r.status ~= 200 then
-    return nil, string.format("the Hugging Face Hub answered HTTP %d for dataset '%s'", r.status, id),
+    return nil,
+      string.format("the Hugging Face Hub answered HTTP %d for dataset '%s'", r.status, id),
       E.EHTTP
   end
   local meta = decode(r.body) or {}

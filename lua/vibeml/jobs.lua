@@ -95,7 +95,11 @@ function M.outputs_of(row)
   local db = jdb.db()
   local out = { output = lay.output_uri, checkpoints = lay.checkpoints_uri, bucket = lay.bucket,
                 store = lay.store, fetch = lay.fetch }
-  local ck = check(db:first("SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC LIMIT 1", row.id))
+  local ck =
+    check(
+    db:first(
+      "SELECT data FROM job_events WHERE job_id = ? AND kind = 'checkpoint' ORDER BY id DESC " ..
+        "LIMIT 1", row.id))
   local ckd = ck and decode(ck.data)
   if type(ckd) == "table" and type(ckd.path) == "string" then
     -- the path on the VM, under the mount, as a bucket URI
@@ -107,7 +111,11 @@ function M.outputs_of(row)
     out.last_checkpoint = path
     out.last_checkpoint_step = ckd.step
   end
-  local art = check(db:first("SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact' ORDER BY id DESC LIMIT 1", row.id))
+  local art =
+    check(
+    db:first(
+      "SELECT data FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = " ..
+        "'artifact' ORDER BY id DESC LIMIT 1", row.id))
   out.saved = art ~= nil
   local params = decode(row.params)
   if type(params) == "table" and type(params.push_to_hub) == "string" then
@@ -161,7 +169,9 @@ end
 
 function M.status(id)
   local row = jdb.get(id)
-  if not row then return fail("no job '" .. tostring(id) .. "' (list them with `vibeml jobs list`)", E.ENOENT) end
+  if not row then
+    return fail("no job '" .. tostring(id) .. "' (list them with `vibeml jobs list`)", E.ENOENT)
+  end
   return M.status_of(row)
 end
 
@@ -263,7 +273,8 @@ local function resolve(input)
   local wf = type(plan.workflow) == "table" and plan.workflow.name or plan.workflow
   local req = plan.request or {}
   if not plan.task then
-    return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset"), E.EINVAL)
+    return fail("the plan has no task to launch: " .. tostring(plan.task_note or "give a dataset"),
+      E.EINVAL)
   end
   local gpu_required
   local workflows = require "vibeml.workflows"
@@ -278,7 +289,8 @@ local function resolve(input)
     region = best.cloud ~= "local" and best.region ~= "" and best.region or nil, spot = best.spot,
     -- the row bills per node-hour (× nodes); the plan's rate_hr is for all nodes
     rate_hr = best.rate_hr and best.rate_hr / math.max(1, best.nodes or 1),
-    estimate = plan.estimate or { duration_h = best.duration_h, cost = best.cost }, -- setup_s, step_s...
+    -- setup_s, step_s...
+    estimate = plan.estimate or { duration_h = best.duration_h, cost = best.cost },
     gpu_required = gpu_required, max_cost = req.max_cost, push_to_hub = req.push_to_hub,
     storage = req.checkpoint_bucket, candidates = plan.candidates } }
 end
@@ -349,7 +361,10 @@ function M.launch(input, opts)
   local backend_name, why = opts.backend, "asked for"
   if not backend_name then backend_name, why = M.default_backend() end
   local backend = M.backend(backend_name)
-  if not backend then return fail("unknown backend '" .. tostring(backend_name) .. "' (use local or skypilot)", E.EINVAL) end
+  if not backend then
+    return fail("unknown backend '" .. tostring(backend_name) .. "' (use local or skypilot)",
+      E.EINVAL)
+  end
   local local_run = backend_name == "local"
   -- the bucket is chosen before anything is written: a bad `storage` preference refuses here
   local where
@@ -373,7 +388,9 @@ function M.launch(input, opts)
     where, werr = storage.resolve({ bucket = opts.storage or info.storage or pref_storage,
       bucket_source = (opts.storage or info.storage) and "request" or "preference",
       cloud = first.cloud or info.cloud, user = user })
-    if not where then return fail(werr .. " (set it with `vibeml config set storage s3://BUCKET`)", E.ECONFIG) end
+    if not where then
+      return fail(werr .. " (set it with `vibeml config set storage s3://BUCKET`)", E.ECONFIG)
+    end
   end
   local secret_env = opts.secrets
   if secret_env == nil then
@@ -418,7 +435,8 @@ function M.launch(input, opts)
     local okw, werr = pcall(require("vibeml.workflows").write_files, task, workdir)
     if not okw then
       jdb.update(id, { state = "failed", failure_category = "setup", failure_retry = 0, dir = dir,
-        failure_message = "could not prepare the job's files: " .. tostring(werr) }, "files missing")
+        failure_message = "could not prepare the job's files: " .. tostring(werr) },
+          "files missing")
       return nil, "could not prepare the job's files: " .. tostring(werr), E.EIO, { job_id = id }
     end
     task.workdir = workdir
@@ -445,7 +463,8 @@ function M.launch(input, opts)
   if not local_run and opts.confirm and not opts.ctx and budget.confirm_cap then
     -- the CLI: a cap below the expected cost is put to the person first (launch_training asks
     -- through elicitation before it calls launch)
-    local okc, msg_c = budget.confirm_cap{ cap = cap, expected = est_cost.expected, confirm = opts.confirm }
+    local okc, msg_c = budget.confirm_cap{ cap = cap, expected = est_cost.expected,
+      confirm = opts.confirm }
     if not okc then
       jdb.update(id, { state = "failed", failure_category = "quota", failure_retry = 0,
         failure_message = "budget: " .. tostring(msg_c) }, "cap below the estimate")
@@ -454,8 +473,12 @@ function M.launch(input, opts)
   end
   if not local_run and amount > 0 then
     local fn = (opts.ctx or opts.confirm) and budget.authorize or budget.reserve
-    local okr, ok, rmsg, rcode, rinfo = pcall(fn, { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
-    if not okr then ok, rmsg, rcode = nil, "the budget check failed: " .. tostring(type(ok) == "table" and ok.message or ok), E.EMONEY end
+    local okr, ok, rmsg, rcode, rinfo = pcall(fn,
+      { job_id = id, amount = amount, cap = cap, ctx = opts.ctx, confirm = opts.confirm })
+    if not okr then
+      ok, rmsg, rcode = nil, "the budget check failed: "
+        .. tostring(type(ok) == "table" and ok.message or ok), E.EMONEY
+    end
     if not ok then
       jdb.update(id,
         { state = "failed", failure_category = "quota", failure_message = "budget: "
@@ -471,8 +494,12 @@ function M.launch(input, opts)
     managed = opts.managed, task_path = task_path, retries = opts.retries })
   if not ok then
     local c = require("vibeml.jobs.errors").classify(smsg or "", { job_id = id })
-    if jdb.get(id).state ~= "failed" then jdb.update(id, { state = "failed", failure_category = c and c.category or (scode == E.EUNSUPPORTED and "invalid_resource" or "setup"),
-      failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes)) or nil,
+    if jdb.get(id).state ~= "failed" then
+      jdb.update(id,
+      { state = "failed", failure_category = c and c.category
+      or (scode == E.EUNSUPPORTED and "invalid_resource" or "setup"),
+      failure_message = smsg, failure_advice = c and vibeml.json.encode(vibeml.array(c.fixes))
+        or nil,
       failure_retry = c and c.retry and 1 or 0 }, "start failed") end
     if not local_run then pcall(budget.release, id) end
     announce(id)
@@ -505,7 +532,9 @@ function M.list(filter)
   local offset = math.tointeger(filter.offset or 0) or 0
   args[#args + 1] = limit
   args[#args + 1] = offset
-  local rows = check(db:query("SELECT * FROM jobs" .. w .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args)))
+  local rows =
+    check(db:query("SELECT * FROM jobs" .. w
+    .. " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", table.unpack(args)))
   local out = {}
   for i, row in ipairs(rows) do out[i] = M.status_of(row) end
   return vibeml.array(out), total
@@ -574,9 +603,17 @@ function M.logs(id, opts)
     local since = math.tointeger(opts.since or 0) or 0
     local rows
     if tail and not opts.since then
-      rows = check(db:query("SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id", id, tail))
+      rows =
+        check(
+        db:query(
+          "SELECT * FROM (SELECT id, ts, kind, data FROM job_events WHERE job_id = ? ORDER BY " ..
+            "id DESC LIMIT ?) ORDER BY id", id, tail))
     else
-      rows = check(db:query("SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?", id, since, tail or 1000))
+      rows =
+        check(
+        db:query(
+          "SELECT id, ts, kind, data FROM job_events WHERE job_id = ? AND id > ? ORDER BY id " ..
+            "LIMIT ?", id, since, tail or 1000))
     end
     local lines, cursor = {}, since
     for i, r in ipairs(rows) do
@@ -607,7 +644,10 @@ local last_poll, polling = -math.huge, false
 function M.changes(opts, into)
   opts = opts or {}
   into = into or {}
-  for _, r in ipairs(check(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?", (opts.since_ts or 0)))) do
+  for _,
+    r in ipairs(
+    check(jdb.db():query("SELECT id, updated_at FROM jobs WHERE updated_at > ?",
+      (opts.since_ts or 0)))) do
     if seen[r.id] ~= r.updated_at then
       if seen[r.id] ~= nil or opts.announce_new ~= false then into[#into + 1] = r.id end
       seen[r.id] = r.updated_at
@@ -637,7 +677,11 @@ function M.poll(opts)
     local db = jdb.db()
     local changed = {}
     local by_backend = {}
-    for _, row in ipairs(check(db:query("SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')"))) do
+    for _,
+      row in ipairs(
+      check(
+        db:query(
+          "SELECT * FROM jobs WHERE state IN ('pending','launching','running','recovering')"))) do
       by_backend[row.backend] = by_backend[row.backend] or {}
       table.insert(by_backend[row.backend], row)
     end

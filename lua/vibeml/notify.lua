@@ -59,7 +59,8 @@ function M.config()
     events = {}
     for _, e in ipairs(c.events) do events[e] = true end
   end
-  return { webhooks = hooks, key_secret = type(c.key_secret) == "string" and c.key_secret or "VIBEML_NOTIFY_KEY",
+  return { webhooks = hooks, key_secret = type(c.key_secret) == "string" and c.key_secret
+    or "VIBEML_NOTIFY_KEY",
            events = events }
 end
 
@@ -72,8 +73,10 @@ local E = vibeml.E
 -- or control characters. Returned with its scheme and host lower-cased.
 function M.check_url(url)
   local function bad(why)
-    return nil, string.format("'%s' is not a usable webhook URL: %s. Give an http:// or https:// URL, "
-      .. "e.g. https://hooks.example.com/vibeml", tostring(url):gsub("[%c]", "?"):sub(1, 200), why), E.EINVAL
+    return nil,
+      string.format("'%s' is not a usable webhook URL: %s. Give an http:// or https:// URL, "
+      .. "e.g. https://hooks.example.com/vibeml", tostring(url):gsub("[%c]", "?"):sub(1, 200), why),
+        E.EINVAL
   end
   if type(url) ~= "string" or url == "" then return bad("it is empty") end
   if #url > 2048 then return bad("it is longer than 2048 characters") end
@@ -89,7 +92,9 @@ function M.check_url(url)
   local host, port = hostport:match("^(%[[%x:.]+%])(.*)$")
   if not host then host, port = hostport:match("^([^:]*)(.*)$") end
   if host == "" then return bad("it names no host") end
-  if not host:match("^%[") and not host:match("^[%w.-]+$") then return bad("the host '" .. host .. "' is not a host name or address") end
+  if not host:match("^%[") and not host:match("^[%w.-]+$") then
+    return bad("the host '" .. host .. "' is not a host name or address")
+  end
   if port ~= "" then
     local n = tonumber(port:match("^:(%d+)$"))
     if not n or n < 1 or n > 65535 then return bad("the port must be a number from 1 to 65535") end
@@ -103,7 +108,8 @@ local function read_store()
   if not text then return {} end
   local ok, c = pcall(vibeml.json.decode, text)
   if not ok or type(c) ~= "table" or (c.webhooks ~= nil and type(c.webhooks) ~= "table") then
-    return nil, config_path() .. " is not valid JSON with a \"webhooks\" list; fix or remove it by hand, then try again",
+    return nil, config_path()
+      .. " is not valid JSON with a \"webhooks\" list; fix or remove it by hand, then try again",
       E.ECONFIG
   end
   return c
@@ -111,7 +117,8 @@ end
 
 local function write_store(c)
   if c.webhooks and #c.webhooks == 0 then c.webhooks = vibeml.array() end
-  return vibeml.fs.write(config_path(), vibeml.json.encode(c) .. "\n", { mode = 384, atomic = true })
+  return vibeml.fs.write(config_path(), vibeml.json.encode(c) .. "\n",
+    { mode = 384, atomic = true })
 end
 
 local function as_hook(w)
@@ -138,7 +145,8 @@ function M.add_hook(url, opts)
   end
   local ks = opts.key_secret
   if ks ~= nil and (type(ks) ~= "string" or not ks:match("^[%a_][%w_]*$") or #ks > 64) then
-    return nil, "'" .. tostring(ks) .. "' is not a secret name: use an environment-variable name (letters, digits "
+    return nil, "'" .. tostring(ks)
+      .. "' is not a secret name: use an environment-variable name (letters, digits "
       .. "and '_', not starting with a digit), e.g. VIBEML_NOTIFY_KEY", E.EINVAL
   end
   local c, m2, c2 = read_store()
@@ -172,8 +180,10 @@ function M.remove_hook(which)
     else kept[#kept + 1] = w end
   end
   if which ~= nil and #removed == 0 then
-    return nil, string.format("no webhook %s is configured (%d configured; list them with `vibeml config get "
-      .. "notify.webhook`)", n and ("number " .. n) or ("'" .. tostring(which):gsub("[%c]", "?") .. "'"), #list), E.ENOENT
+    return nil,
+      string.format("no webhook %s is configured (%d configured; list them with `vibeml config get "
+      .. "notify.webhook`)", n and ("number " .. n)
+        or ("'" .. tostring(which):gsub("[%c]", "?") .. "'"), #list), E.ENOENT
   end
   c.webhooks = kept
   local ok, werr = write_store(c)
@@ -198,7 +208,9 @@ end
 
 local function spawn(dir)
   local env = {}
-  for _, k in ipairs({ "HOME", "PATH", "VIBEML_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+  for _,
+    k in ipairs({ "HOME", "PATH", "VIBEML_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
                        "XDG_CACHE_HOME", "VML_SOURCE_DIR", "VIBEML_PASSPHRASE_FILE" }) do
     env[k] = os.getenv(k)
   end
@@ -214,18 +226,22 @@ end
 local function summary(row, event, data)
   local d = data or {}
   if event == "completed" then
-    return string.format("VibeML job %s completed (cost $%.4f); output: %s", row.id, tonumber(d.cost) or 0,
+    return string.format("VibeML job %s completed (cost $%.4f); output: %s", row.id,
+      tonumber(d.cost) or 0,
       tostring(type(d.outputs) == "table" and (d.outputs.output or d.outputs.hub_url) or "-"))
   elseif event == "failed" then
     local f = type(d.failure) == "table" and d.failure or {}
     local fix = type(f.fixes) == "table" and f.fixes[1] and f.fixes[1].title
-    return string.format("VibeML job %s failed: %s%s", row.id, tostring(f.message or "?"), fix and (" Fix: " .. fix) or "")
+    return string.format("VibeML job %s failed: %s%s", row.id, tostring(f.message or "?"), fix
+      and (" Fix: " .. fix) or "")
   elseif event == "watchdog" then
-    return string.format("VibeML job %s: watchdog %s (%s): %s", row.id, tostring(d.rule), tostring(d.action), tostring(d.evidence))
+    return string.format("VibeML job %s: watchdog %s (%s): %s", row.id, tostring(d.rule),
+      tostring(d.action), tostring(d.evidence))
   elseif event == "terminated" then
     return string.format("VibeML job %s stopped (%s)", row.id, tostring(d.stop_reason or "user"))
   end
-  return string.format("VibeML job %s: %s%s", row.id, event, d.message and (": " .. d.message) or "")
+  return string.format("VibeML job %s: %s%s", row.id, event, d.message and (": " .. d.message)
+    or "")
 end
 
 -- Queues one event and starts a deliverer. Returns true, or nil and why nothing was queued.
@@ -241,8 +257,10 @@ function M.send(job_id, event, data)
     if vibeml.fs.exists(dir .. "/sent-" .. event) then return nil, "already sent" end
     vibeml.fs.write(dir .. "/sent-" .. event, "")
   end
-  local ev = { v = 1, event = event, id = vibeml.hash(job_id .. event .. vibeml.time() .. math.random(), 16),
-               at = vibeml.time(), job = { id = row.id, name = row.name, workflow = row.workflow, model = row.model,
+  local ev = { v = 1, event = event,
+    id = vibeml.hash(job_id .. event .. vibeml.time() .. math.random(), 16),
+               at = vibeml.time(),
+                 job = { id = row.id, name = row.name, workflow = row.workflow, model = row.model,
                state = row.state, backend = row.backend }, data = data or vibeml.object(),
                summary = summary(row, event, data) }
   local name = string.format("%s/q-%.6f-%s.json", dir, vibeml.time(), ev.id)
@@ -297,7 +315,8 @@ function M.deliver(dir)
   pcall(vibeml.vault.prime)
   for _ = 1, 20 do -- events queued while this runs are taken too
     local names = {}
-    for _, n in ipairs(vibeml.fs.list(dir) or {}) do if n:match("^q%-.*%.json$") then names[#names + 1] = n end end
+    for _, n in ipairs(vibeml.fs.list(dir) or {}) do if n:match("^q%-.*%.json$") then
+      names[#names + 1] = n end end
     if #names == 0 then break end
     table.sort(names)
     for _, n in ipairs(names) do
@@ -315,18 +334,24 @@ function M.deliver(dir)
           local body, ctype = body_of(ev, w.format)
           body = vibeml.vault.redact(body)
           local ts = string.format("%d", math.floor(vibeml.time()))
-          local headers = { ["Content-Type"] = ctype, ["X-VibeML-Event"] = ev.event, ["X-VibeML-Delivery"] = ev.id,
+          local headers = { ["Content-Type"] = ctype, ["X-VibeML-Event"] = ev.event,
+            ["X-VibeML-Delivery"] = ev.id,
                             ["X-VibeML-Timestamp"] = ts }
           if w.format == "ntfy" then headers["Title"] = "VibeML " .. ev.event end
           local kname = w.key_secret or c.key_secret
           local key = key_of(kname)
-          if key then headers["X-VibeML-Signature"] = "sha256=" .. vibeml.mac(key, ts .. "." .. body, kname) end
+          if key then
+            headers["X-VibeML-Signature"] = "sha256=" .. vibeml.mac(key, ts .. "." .. body, kname)
+          end
           local delay = 0.5
           for try = 1, M.TRIES do
-            local r, msg = vibeml.http.request({ method = "POST", url = w.url, headers = headers, body = body,
-                                                 timeout = M.TIMEOUT, max_redirects = 0, max_bytes = 65536 })
+            local r, msg =
+              vibeml.http.request({ method = "POST", url = w.url, headers = headers, body = body,
+                                                 timeout = M.TIMEOUT, max_redirects = 0,
+                                                   max_bytes = 65536 })
             local status = r and r.status
-            log_line(dir, { event = ev.event, delivery = ev.id, to = host_of(w.url), try = try, status = status,
+            log_line(dir,
+              { event = ev.event, delivery = ev.id, to = host_of(w.url), try = try, status = status,
                             error = not r and vibeml.vault.redact(tostring(msg)) or nil })
             if status and status < 500 then break end
             if try < M.TRIES then vibeml.sleep(delay); delay = delay * 2 end

@@ -89,7 +89,8 @@ local function sync_tools(name)
         end,
       })
       if not ok then
-        events.emit("log", "error", string.format("plugin '%s': tool '%s' could not be registered: %s",
+        events.emit("log", "error",
+          string.format("plugin '%s': tool '%s' could not be registered: %s",
           name, tostring(t.name), tostring(type(e) == "table" and e.message or e)))
       end
     end

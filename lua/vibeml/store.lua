@@ -30,7 +30,8 @@ function M.db()
             message = "cannot open the state database: " .. tostring(msg),
             -- a lost database (VML_ESTATE) carries its own fix in the message
             hint = code ~= E.ESTATE
-              and "check that the state folder is writable (VIBEML_HOME or XDG_STATE_HOME)" or nil }, 2)
+              and "check that the state folder is writable (VIBEML_HOME or XDG_STATE_HOME)"
+                or nil }, 2)
   end
   shared, shared_home = db, home_key()
   return db

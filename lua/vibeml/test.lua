@@ -42,7 +42,9 @@ function T.fails(code, needle, v, msg, got)
   if v ~= nil or type(msg) ~= "string" then
     error(string.format("expected nil, message, %s; got %s, %s", code, show(v), show(msg)), 2)
   end
-  if got ~= code then error(string.format("expected code %s, got %s (%s)", code, show(got), msg), 2) end
+  if got ~= code then
+    error(string.format("expected code %s, got %s (%s)", code, show(got), msg), 2)
+  end
   if not msg:find(needle, 1, true) then
     error("expected a message containing '" .. needle .. "', got: " .. msg, 2)
   end

@@ -5,7 +5,7 @@
 --   local secrets = require "vibeml.vault"
 --   secrets.names()                 -> { "HF_TOKEN", ... }   (no key needed)
 --   secrets.has("HF_TOKEN")         -> true | false
---   secrets.list()                  -> { {name=, created=, updated=}, ... }, {path=, key=, verified=}
+--   secrets.list() -> { {name=, created=, updated=}, ... }, {path=, key=, verified=}
 --   secrets.env_for({"HF_TOKEN"}, {"WANDB_API_KEY"})  -> SecretEnv | nil, msg, code
 --        required names first (a missing one is an error naming `vibeml secrets set NAME`),
 --        optional names second (taken when present). SecretEnv:names(), :close(), :redact(text).

@@ -3,7 +3,7 @@
 --   local wf = require "vibeml.workflows"
 --   wf.list()                      -> { descriptor, ... } sorted by name (data only, no functions)
 --   wf.get(name)                   -> descriptor | nil, message (names the available ones)
---   wf.resolve(typed)              -> installed name ("LoRA" -> lora, "qlora" -> unsloth) | nil, msg
+--   wf.resolve(typed) -> installed name ("LoRA" -> lora, "qlora" -> unsloth) | nil, msg
 --   wf.validate(name, params)      -> clean params (defaults filled) | nil, message
 --   wf.build(name, p)              -> SkyPilot task table | nil, message
 --   wf.select(req [, estimate])    -> name, reason
@@ -96,7 +96,10 @@ local TOP_KEYS = {
   push_to_hub = true, secrets = true, hub_private = true,
 }
 
-local function isint(v) return math.type(v) == "integer" or (type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53) end
+local function isint(v)
+  return math.type(v) == "integer"
+    or (type(v) == "number" and v == math.floor(v) and v > -2^53 and v < 2^53)
+end
 
 -- Coerces a CLI string ("2e-5", "true") to the spec's type; returns value or nil, message.
 local function coerce(name, spec, v)
@@ -123,7 +126,8 @@ local function coerce(name, spec, v)
     end
   elseif t == "boolean" then
     if type(v) ~= "boolean" then
-      return nil, string.format("hyperparameter '%s' must be true or false, got %s", name, tostring(v))
+      return nil,
+        string.format("hyperparameter '%s' must be true or false, got %s", name, tostring(v))
     end
   elseif t == "string" then
     if type(v) ~= "string" then
@@ -172,7 +176,9 @@ local function check_candidate(i, c, gpu)
       if not ok then return nil, e end
     end
   end
-  if c.cpus ~= nil and not (type(c.cpus) == "number" or (type(c.cpus) == "string" and c.cpus:match("^%d+%+?$"))) then
+  if c.cpus ~= nil
+    and not (type(c.cpus) == "number"
+    or (type(c.cpus) == "string" and c.cpus:match("^%d+%+?$"))) then
     return nil, where .. ".cpus must be a number or a string like \"8+\""
   end
   if gpu.required then
@@ -183,7 +189,9 @@ local function check_candidate(i, c, gpu)
         .. "per node)", where, tostring(n), gpu.min_count or 1, gpu.max_count or 8)
     end
   end
-  if c.spot ~= nil and type(c.spot) ~= "boolean" then return nil, where .. ".spot must be true or false" end
+  if c.spot ~= nil and type(c.spot) ~= "boolean" then
+    return nil, where .. ".spot must be true or false"
+  end
   return true
 end
 
@@ -225,13 +233,16 @@ function M.validate(name, params)
     if not ok then return nil, e end
     out.checkpoint_bucket = params.checkpoint_bucket
   end
-  if params.push_to_hub ~= nil and params.push_to_hub ~= false and not vibeml.isnull(params.push_to_hub) then
+  if params.push_to_hub ~= nil and params.push_to_hub ~= false
+    and not vibeml.isnull(params.push_to_hub) then
     ok, e = ids.check_repo(params.push_to_hub, "push_to_hub repository", { owner_required = true })
     if not ok then return nil, e end
     out.push_to_hub = params.push_to_hub
   end
   if params.hub_private ~= nil then
-    if type(params.hub_private) ~= "boolean" then return nil, "hub_private must be true or false" end
+    if type(params.hub_private) ~= "boolean" then
+      return nil, "hub_private must be true or false"
+    end
     out.hub_private = params.hub_private
   end
   -- hyperparameters: known names only, typed, in range, defaults filled
@@ -262,14 +273,17 @@ function M.validate(name, params)
   if type(mi) ~= "table" then return nil, "model_info must be a table {params_b=, gated=}" end
   for k in pairs(mi) do
     if k ~= "params_b" and k ~= "gated" and k ~= "source" then
-      return nil, string.format("model_info: unknown field '%s' (allowed: params_b, gated)", tostring(k))
+      return nil,
+        string.format("model_info: unknown field '%s' (allowed: params_b, gated)", tostring(k))
     end
   end
-  if mi.params_b ~= nil and (type(mi.params_b) ~= "number" or mi.params_b < 0 or mi.params_b > 10000) then
+  if mi.params_b ~= nil
+    and (type(mi.params_b) ~= "number" or mi.params_b < 0 or mi.params_b > 10000) then
     return nil, "model_info.params_b must be a number of billions of parameters (0..10000)"
   end
   local sizes = d.model_sizes or {}
-  if mi.params_b and (mi.params_b < (sizes.min_b or 0) or mi.params_b > (sizes.max_b or math.huge)) then
+  if mi.params_b
+    and (mi.params_b < (sizes.min_b or 0) or mi.params_b > (sizes.max_b or math.huge)) then
     return nil, string.format("a %gB model is outside what workflow '%s' supports (%g..%gB)",
       mi.params_b, name, sizes.min_b or 0, sizes.max_b or 0)
   end
@@ -281,7 +295,8 @@ function M.validate(name, params)
     return nil, "num_nodes must be an integer 1..64"
   end
   if nodes > 1 and not gpu.multi_node then
-    return nil, string.format("workflow '%s' runs on one node; num_nodes = %d is not supported", name, nodes)
+    return nil,
+      string.format("workflow '%s' runs on one node; num_nodes = %d is not supported", name, nodes)
   end
   out.num_nodes = math.tointeger(nodes)
   local cands = params.candidates or {}
@@ -300,7 +315,8 @@ function M.validate(name, params)
     out.secrets = vibeml.array({})
     for i, n in ipairs(params.secrets) do
       if type(n) ~= "string" or not n:match("^[A-Z_][A-Z0-9_]*$") or #n > 64 then
-        return nil, string.format("secrets[%d] must be an environment variable name (A-Z, 0-9, _)", i)
+        return nil,
+          string.format("secrets[%d] must be an environment variable name (A-Z, 0-9, _)", i)
       end
       out.secrets[i] = n
     end
@@ -475,8 +491,12 @@ function M.write_files(task, dir)
         text = vibeml.fs.read(os.getenv("VML_SOURCE_DIR") .. "/" .. f.embedded)
       end
     end
-    if not text then error("the job needs file " .. tostring(f.embedded or f.path) .. " and it is not available") end
-    if f.path:find("..", 1, true) or f.path:sub(1, 1) == "/" then error("bad file path in task: " .. f.path) end
+    if not text then
+      error("the job needs file " .. tostring(f.embedded or f.path) .. " and it is not available")
+    end
+    if f.path:find("..", 1, true) or f.path:sub(1, 1) == "/" then
+      error("bad file path in task: " .. f.path)
+    end
     local sub = f.path:match("^(.*)/[^/]+$")
     if sub then vibeml.fs.mkdirs(dir .. "/" .. sub) end
     assert(vibeml.fs.write(dir .. "/" .. f.path, text, { mode = 0x1ed }))
@@ -546,7 +566,8 @@ function M.select(req, estimate)
             name, est.cost, budget)
         elseif deadline and est.duration_h and est.duration_h > deadline then
           ok = false
-          why_not[#why_not + 1] = string.format("%s would take about %.1f h, past the %.1f h deadline",
+          why_not[#why_not + 1] =
+            string.format("%s would take about %.1f h, past the %.1f h deadline",
             name, est.duration_h, deadline)
         end
       elseif name == "full" and size and budget then
@@ -565,8 +586,10 @@ function M.select(req, estimate)
             .. "and cheapest GPUs fit",
           best_quality = "best quality: it trains the most weights that fit the limits",
           balanced = (size and size > 14)
-            and "balanced: the model is large, so 4-bit QLoRA keeps it on one GPU at a fraction of the cost"
-            or "balanced: bf16 LoRA gives better quality than 4-bit QLoRA and this model still fits one GPU",
+            and "balanced: the model is large, so 4-bit QLoRA keeps it on one GPU at a fraction " ..
+              "of the cost"
+            or "balanced: bf16 LoRA gives better quality than 4-bit QLoRA and this model still " ..
+              "fits one GPU",
         })[pref] or "it fits the request"
         if order[1] ~= name then
           because = because .. " (first choice not possible: " .. table.concat(why_not, "; ") .. ")"

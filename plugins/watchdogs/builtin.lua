@@ -54,23 +54,28 @@ local function setup_check(ctx, s)
   local limit = math.max(s.min_s or 0, (s.factor or 1) * want)
   local quiet = ctx.now - since
   if quiet > limit then
-    return string.format("no first step %.0f s after the set-up began (expected about %.0f s from %s; "
+    return string.format(
+      "no first step %.0f s after the set-up began (expected about %.0f s from %s; "
       .. "the limit is %.0f s)", quiet, want, tostring(ctx.plan.setup_source or "the plan"), limit)
   end
 end
 
 local function setup_fixes(ctx, stopped)
   local f = {
-    { title = "Read the job's output for the set-up step that hangs or fails (pip errors, a download that "
+    { title =
+      "Read the job's output for the set-up step that hangs or fails (pip errors, a download that "
         .. "stalls, a gated model waiting for access, out of disk)", tool = "get_job_logs",
       arguments = { job_id = ctx.job_id, stream = "stderr", tail = 100 },
       command = "vibeml jobs logs " .. tostring(ctx.job_id) .. " --stream stderr" },
   }
   if stopped then
-    f[#f + 1] = { title = "When the cause is fixed, relaunch (nothing was trained: it starts from step 0)",
+    f[#f + 1] =
+      { title = "When the cause is fixed, relaunch (nothing was trained: it starts from step 0)",
                   tool = "launch_training", arguments = { job_id = ctx.job_id } }
   end
-  f[#f + 1] = { title = "If this set-up is slow but healthy (a very large model download), allow more time: a file "
+  f[#f + 1] =
+    { title =
+    "If this set-up is slow but healthy (a very large model download), allow more time: a file "
       .. "in <config>/watchdogs/ with { id = \"stuck_in_setup\", settings = { factor = 12 } }" }
   return f
 end
@@ -79,7 +84,8 @@ return {
   kind = "watchdog",
   name = "builtin",
   version = "1.0.0",
-  description = "non-finite loss, divergence, stalled steps, stuck in set-up, throughput far below the plan",
+  description =
+    "non-finite loss, divergence, stalled steps, stuck in set-up, throughput far below the plan",
   rules = {
     { id = "non_finite_loss", action = "stop",
       message = "The training loss became NaN or infinite; every step from here on is wasted.",
@@ -170,8 +176,11 @@ return {
 
     { id = "stuck_in_setup", action = "stop",
       settings = { factor = 6, min_s = 600 },
-      message = "The job never made its first step, far past the set-up estimate: it is billed but not training. "
-        .. "It was stopped before any step, so there is no checkpoint: a relaunch starts from the beginning.",
+      message =
+        "The job never made its first step, far past the set-up estimate: it is billed but not " ..
+        "training. "
+        .. "It was stopped before any step, so there is no checkpoint: a relaunch starts from " ..
+          "the beginning.",
       check = function(ctx, s) return setup_check(ctx, s) end,
       fixes = function(ctx) return setup_fixes(ctx, true) end },
 

@@ -26,7 +26,8 @@ T.case("vibeml.E holds every code of VML_ERRNO_MAP and nothing else", function()
 end)
 
 T.case("vibeml.E is frozen and an unknown name raises", function()
-  T.raises("vibeml.E has no code 'ENOSUCH' (known: EINVAL, ENOMEM, EIO", function() return E.ENOSUCH end)
+  T.raises("vibeml.E has no code 'ENOSUCH' (known: EINVAL, ENOMEM, EIO", function()
+    return E.ENOSUCH end)
   T.raises("no code 'VML_EINVAL'", function() return E.VML_EINVAL end)
   T.raises("read-only", function() E.EINVAL = "x" end)
   T.raises("read-only", function() E.ENEW = "VML_ENEW" end)
@@ -38,7 +39,8 @@ end)
 
 T.case("argument errors name the argument, the field and what is allowed", function()
   -- called by their full names (a local alias would lend the message its own name)
-  T.raises("bad argument #1 to 'request' ('url' is required", function() vibeml.http.request({}) end)
+  T.raises("bad argument #1 to 'request' ('url' is required",
+    function() vibeml.http.request({}) end)
   T.raises("bad argument #1 to 'request' ('url' must be a string, not a number)",
     function() vibeml.http.request({ url = 5 }) end)
   T.raises("('timeout' must be a number, not a string)",
@@ -48,13 +50,16 @@ T.case("argument errors name the argument, the field and what is allowed", funct
   T.raises("('headers' must be a table of name = value)",
     function() vibeml.http.request({ url = "http://127.0.0.1:1/", headers = "x" }) end)
   T.raises("(header 'a b': a name without ':', spaces or line breaks",
-    function() vibeml.http.request({ url = "http://127.0.0.1:1/", headers = { ["a b"] = "v" } }) end)
+    function() vibeml.http.request({ url = "http://127.0.0.1:1/",
+      headers = { ["a b"] = "v" } }) end)
 
   T.raises("bad argument #1 to 'run' (argv[2] is a table, not a string)",
     function() vibeml.proc.run({ "true", {} }) end)
   T.raises("bad argument #1 to 'run' (argv[1] must not contain a NUL byte)",
     function() vibeml.proc.run({ "tr\0ue" }) end)
-  T.raises("bad argument #2 to 'run' (opts.stdout must be \"pipe\", \"null\", \"inherit\" or {file = path}, not \"loud\")",
+  T.raises(
+    "bad argument #2 to 'run' (opts.stdout must be \"pipe\", \"null\", \"inherit\" or {file = " ..
+      "path}, not \"loud\")",
     function() vibeml.proc.run({ "true" }, { stdout = "loud" }) end)
   T.raises("bad argument #2 to 'run' (opts.env must be a table of NAME = value, not a string)",
     function() vibeml.proc.run({ "true" }, { env = "A=1" }) end)

@@ -113,7 +113,8 @@ T.case("CLI confirm path", function()
   T.contains(q, "Launch anyway?")
   T.eq(db:first("SELECT override_by FROM money_ledger WHERE job_id = 'cli-yes'").override_by, "cli")
   T.ok(budget.release("cli-yes"))
-  T.eq((budget.authorize{ job_id = "cli-no", amount = 40, confirm = function() return false end }), nil)
+  T.eq((budget.authorize{ job_id = "cli-no", amount = 40, confirm = function() return false end }),
+    nil)
 end)
 
 T.case("within budget: authorize does not ask", function()

@@ -13,7 +13,9 @@ local function job_with_steps(n, evals)
     jdb.event(db, id, "progress", { event = "step", step = s, loss = (s == 7) and "nan" or 10 / s,
                                     tokens_per_s = 100 + s })
   end
-  for s = 1, evals do jdb.event(db, id, "progress", { event = "eval", step = s * 10, eval_loss = 1 / s }) end
+  for s = 1, evals do
+    jdb.event(db, id, "progress", { event = "eval", step = s * 10, eval_loss = 1 / s })
+  end
   jdb.event(db, id, "progress", { event = "start", total_steps = n })
   return id
 end
@@ -43,7 +45,8 @@ T.case("get_job_status: history and the link only for MCP Apps clients", functio
   local tool = require "vibeml.tools.get_job_status"
   T.eq(tool._meta.ui.resourceUri, dashboard.URI)
   local function ctx(ui)
-    return { supports = function(_, cap) return ui and cap == "extensions/io.modelcontextprotocol/ui" end,
+    return { supports = function(_, cap) return ui
+      and cap == "extensions/io.modelcontextprotocol/ui" end,
              progress = function() end }
   end
   local plain = tool.handler({ job_id = id }, ctx(false))
@@ -55,7 +58,8 @@ end)
 T.case("the view: embedded, self-contained, served by the ui:// resource", function()
   local html = dashboard.html()
   T.ok(html and html:match("^<!doctype html>"), "the embedded view")
-  for _, bad in ipairs({ "<script[^>]+src=", "<link", "@import", "url%(", "@font%-face", "<img" }) do
+  for _,
+    bad in ipairs({ "<script[^>]+src=", "<link", "@import", "url%(", "@font%-face", "<img" }) do
     T.ok(not html:find(bad), "nothing loaded from elsewhere: " .. bad)
   end
   local res = require "vibeml.resources.job_dashboard"

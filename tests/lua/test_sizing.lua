@@ -233,7 +233,8 @@ T.case("set-up before the first step: provisioning, install, download, load, war
   T.ok(math.abs(p.recovery_h - s.expected / 3600) < 1e-12)
   T.ok(math.abs(d.expected - (s.expected + 10) / 3600 - p.train_h - p.checkpoint_h) < 1e-9)
   -- a measured throughput factor shortens the training, not the set-up
-  local d2, p2 = sizing.duration("lora", 8, h100, 1, 1e7, { throughput = th, throughput_factor = 2 })
+  local d2, p2 = sizing.duration("lora", 8, h100, 1, 1e7,
+    { throughput = th, throughput_factor = 2 })
   T.ok(math.abs(p2.tokens_per_s - 2 * p.tokens_per_s) < 1e-6)
   T.ok(math.abs(p2.train_h - p.train_h / 2) < 1e-12)
   T.ok(d2.expected < d.expected and d2.expected > (s.expected + 10) / 3600)

@@ -66,11 +66,13 @@ T.case("a user file overrides a shipped rule's settings and action; a bad one is
   wd.reset()
   T.eq(rule("stalled").action, "stop")
 end)
-T.case("stuck in set-up: warns at 3x the set-up estimate, stops at 6x, never once a step came", function()
+T.case("stuck in set-up: warns at 3x the set-up estimate, stops at 6x, never once a step came",
+  function()
   local warn, stop = rule("setup_slow"), rule("stuck_in_setup")
   T.eq(warn.action, "warn"); T.eq(stop.action, "stop")
   local function ctx(quiet, n)
-    return { steps = n and steps({ 3 }) or {}, now = 5000 + quiet, setup_since = 5000, state = "running",
+    return { steps = n and steps({ 3 }) or {}, now = 5000 + quiet, setup_since = 5000,
+      state = "running",
              plan = { setup_s = 300, setup_source = "the plan's set-up estimate" }, job_id = "j9" }
   end
   T.eq(warn.check(ctx(899), warn.settings), nil)
@@ -87,13 +89,19 @@ T.case("stuck in set-up: warns at 3x the set-up estimate, stops at 6x, never onc
   T.eq(fixes[1].tool, "get_job_logs"); T.eq(fixes[2].arguments.job_id, "j9")
 end)
 
-T.case("the set-up estimate: the plan's figure, else the workflow's ranges, else the sizing defaults", function()
-  local s, src = wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ setup_s = 42 }) })
+T.case(
+  "the set-up estimate: the plan's figure, else the workflow's ranges, else the sizing defaults",
+    function()
+  local s, src =
+    wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ setup_s = 42 }) })
   T.eq(s, 42); T.contains(src, "plan")
-  s = wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ setup_s = { expected = 50, max = 90 } }) })
+  s =
+    wd.setup_estimate({ workflow = "smoke",
+    estimate = vibeml.json.encode({ setup_s = { expected = 50, max = 90 } }) })
   T.eq(s, 50)
   -- smoke: set-up 5-30 s and warm-up 0-1 s, their middles; no download (it runs on CPU)
-  s, src = wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ duration_h = 0.05 }) })
+  s, src =
+    wd.setup_estimate({ workflow = "smoke", estimate = vibeml.json.encode({ duration_h = 0.05 }) })
   T.eq(s, 18); T.contains(src, "workflow smoke")
   -- lora: set-up 180-300 s, warm-up 20-60 s, and an 8 B bf16 model at its 150 MB/s and 1 GB/s
   s, src = wd.setup_estimate({ workflow = "lora" })
@@ -102,10 +110,13 @@ T.case("the set-up estimate: the plan's figure, else the workflow's ranges, else
   -- a workflow that says nothing: the sizing defaults
   local S = require("vibeml.sizing").SETUP
   s, src = wd.setup_estimate({ workflow = "no-such-workflow" })
-  T.eq(math.floor(s), math.floor(S.install[2] + S.warmup[2] + 16e9 / (S.download_mb_s[2] * 1e6) + 16e9 / (S.load_gb_s * 1e9)))
+  T.eq(math.floor(s),
+    math.floor(
+    S.install[2] + S.warmup[2] + 16e9 / (S.download_mb_s[2] * 1e6) + 16e9 / (S.load_gb_s * 1e9)))
   T.contains(src, "default")
 end)
-T.case("webhook URLs: http(s) with a host only; scheme and host lower-cased; clear refusals", function()
+T.case("webhook URLs: http(s) with a host only; scheme and host lower-cased; clear refusals",
+  function()
   local n = require "vibeml.notify"
   T.eq(n.check_url("HTTPS://Hooks.Example.COM/T0/Ab"), "https://hooks.example.com/T0/Ab")
   T.eq(n.check_url("http://[::1]:8080/h"), "http://[::1]:8080/h")

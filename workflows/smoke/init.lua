@@ -66,7 +66,8 @@ return {
     stall_at_step = { type = "integer", default = 0, min = 0, max = 1000000,
                       description = "hang (an hour, still stoppable) at this step (0 = never)" },
     setup_delay_s = { type = "number", default = 0, min = 0, max = 3600,
-                      description = "wait this long before the first step, as a slow model download "
+                      description =
+                        "wait this long before the first step, as a slow model download "
                         .. "or load would (a SIGTERM ends the wait; nothing is saved), to test the "
                         .. "stuck-in-set-up watchdog" },
   },

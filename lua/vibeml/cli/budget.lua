@@ -85,7 +85,9 @@ local function set(args)
         .. "\n" .. usage) return 2
     end
   end
-  if next(t) == nil then io_err("vibeml budget set: give --monthly and/or --per-job\n" .. usage) return 2 end
+  if next(t) == nil then
+    io_err("vibeml budget set: give --monthly and/or --per-job\n" .. usage) return 2
+  end
   local ok, msg = budget.set_limits(t)
   if not ok then io_err("vibeml budget set: " .. msg) return 1 end
   local l = budget.limits()

@@ -45,7 +45,9 @@ local function parse_value(key, text)
   if spec and spec.type == "boolean" then
     local t = { ["true"] = true, yes = true, on = true, ["1"] = true,
       ["false"] = false, no = false, off = false, ["0"] = false }
-    if t[text] == nil then return nil, "'" .. key .. "' must be true or false, not '" .. text .. "'" end
+    if t[text] == nil then
+      return nil, "'" .. key .. "' must be true or false, not '" .. text .. "'"
+    end
     return t[text]
   end
   return text
@@ -80,7 +82,8 @@ local function hook_options(args, from)
     elseif a:sub(1, 2) == "--" then
       return nil, require("vibeml.cli._args").unknown_option(a, { "--format", "--secret" })
     else
-      if o.value then return nil, "one URL at a time (got '" .. require("vibeml.tty").safe(o.value) .. "' and '"
+      if o.value then return nil, "one URL at a time (got '" .. require("vibeml.tty").safe(o.value)
+        .. "' and '"
         .. require("vibeml.tty").safe(a) .. "')" end
       o.value = a
       i = i + 1
@@ -98,38 +101,54 @@ local function webhooks(sub, args, json, reveal)
       err("vibeml config set " .. HOOK .. ": give the URL, e.g. `vibeml config set " .. HOOK
         .. " https://hooks.example.com/vibeml --format json`") return 2
     end
-    local hook, what, code = notify.add_hook(o.value, { format = o.format, key_secret = o.key_secret })
-    if not hook then err("vibeml config set " .. HOOK .. ": " .. what) return code == "VML_EINVAL" and 2 or 1 end
+    local hook, what, code = notify.add_hook(o.value,
+      { format = o.format, key_secret = o.key_secret })
+    if not hook then
+      err("vibeml config set " .. HOOK .. ": " .. what) return code == "VML_EINVAL" and 2 or 1
+    end
     local kname = hook.key_secret or (notify.config() or {}).key_secret or "VIBEML_NOTIFY_KEY"
-    print(string.format("%s %s (%s, signed with %s)", what, reveal and hook.url or masked(hook.url), hook.format, kname))
+    print(string.format("%s %s (%s, signed with %s)", what, reveal and hook.url or masked(hook.url),
+      hook.format, kname))
     local okh, has = pcall(function() return require("vibeml.vault").has(kname) end)
     if okh and not has then
-      vibeml.eprint("note: the vault has no secret " .. kname .. ", so deliveries are unsigned until you add the "
+      vibeml.eprint("note: the vault has no secret " .. kname
+        .. ", so deliveries are unsigned until you add the "
         .. "key your receiver checks: `vibeml secrets set " .. kname .. "`")
     end
     return 0
   elseif sub == "unset" then
-    if o.format or o.key_secret then err("vibeml config unset " .. HOOK .. ": takes a URL or a list number only") return 2 end
+    if o.format or o.key_secret then
+      err("vibeml config unset " .. HOOK .. ": takes a URL or a list number only") return 2
+    end
     local removed, msg, code = notify.remove_hook(o.value)
-    if not removed then err("vibeml config unset " .. HOOK .. ": " .. msg) return code == "VML_ENOENT" and 1 or 2 end
-    for _, h in ipairs(removed) do print("removed " .. (reveal and h.url or masked(h.url or ""))) end
+    if not removed then
+      err("vibeml config unset " .. HOOK .. ": " .. msg) return code == "VML_ENOENT" and 1 or 2
+    end
+    for _, h in ipairs(removed) do
+      print("removed " .. (reveal and h.url or masked(h.url or "")))
+    end
     if #removed == 0 then print("no webhooks were configured") end
     return 0
   end
   -- get
-  if o.value or o.format or o.key_secret then err("vibeml config get " .. HOOK .. ": takes no value") return 2 end
+  if o.value or o.format or o.key_secret then
+    err("vibeml config get " .. HOOK .. ": takes no value") return 2
+  end
   local list, c = notify.hooks()
   if not list then err("vibeml config get " .. HOOK .. ": " .. c) return 1 end
   local default_key = type(c.key_secret) == "string" and c.key_secret or "VIBEML_NOTIFY_KEY"
   if json then
     local out = vibeml.array()
     for i, h in ipairs(list) do
-      out[i] = { url = reveal and h.url or masked(h.url or ""), format = h.format, key_secret = h.key_secret or default_key }
+      out[i] = { url = reveal and h.url or masked(h.url or ""), format = h.format,
+        key_secret = h.key_secret or default_key }
     end
     print(vibeml.json.encode({ [HOOK] = out }))
     return 0
   end
-  if #list == 0 then print("none (add one with `vibeml config set " .. HOOK .. " URL`)") return 0 end
+  if #list == 0 then
+    print("none (add one with `vibeml config set " .. HOOK .. " URL`)") return 0
+  end
   for i, h in ipairs(list) do
     print(string.format("%d  %-6s %-20s %s", i, tostring(h.format), h.key_secret or default_key,
       reveal and h.url or masked(h.url or "")))
@@ -155,7 +174,9 @@ return {
       return webhooks(sub, args, json, reveal)
     end
     if sub == "unset" then
-      if not args[2] or args[3] then err("vibeml config unset: give one KEY\n" .. usage) return 2 end
+      if not args[2] or args[3] then
+        err("vibeml config unset: give one KEY\n" .. usage) return 2
+      end
       sub, args = "set", { "set", args[2], "null" }
     end
     if sub == "list" then
@@ -177,7 +198,8 @@ return {
       end
       local budget = require "vibeml.budget"
       print(string.format("%-15s %-12s %s", "per_job_cap",
-        p.per_job_cap and budget.format(p.per_job_cap) or "none", "set with `vibeml budget set --per-job USD`"))
+        p.per_job_cap and budget.format(p.per_job_cap) or "none",
+          "set with `vibeml budget set --per-job USD`"))
       print(string.format("%-15s %-12s %s", "monthly_budget",
         p.monthly_budget and budget.format(p.monthly_budget) or "none",
         "set with `vibeml budget set --monthly USD`"))
@@ -188,7 +210,9 @@ return {
       return 0
     elseif sub == "get" then
       local key = args[2]
-      if not key or key == "--json" then err("vibeml config get: which KEY?\n" .. usage) return 2 end
+      if not key or key == "--json" then
+        err("vibeml config get: which KEY?\n" .. usage) return 2
+      end
       local p, msg = prefs.get()
       if not p then err("vibeml config: " .. msg) return 1 end
       local known = MONEY[key] ~= nil
@@ -228,7 +252,8 @@ return {
         and ("  (for '" .. v .. "')") or ""))
       return 0
     end
-    err("vibeml config: " .. require("vibeml.cli._args").unknown_sub(sub, { "list", "get", "set", "unset", "path" })
+    err("vibeml config: "
+      .. require("vibeml.cli._args").unknown_sub(sub, { "list", "get", "set", "unset", "path" })
       .. "\n" .. usage)
     return 2
   end,

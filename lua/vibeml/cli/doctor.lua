@@ -25,7 +25,8 @@ local function extra_checks(result, lines)
   if ok and type(store) == "table" and store.db then
     local okdb, db = pcall(store.db)
     local row, why
-    if okdb then row, why = db:first("SELECT 1 AS one") else why = type(db) == "table" and db.message or db end
+    if okdb then row, why = db:first("SELECT 1 AS one") else why = type(db) == "table"
+      and db.message or db end
     local okq = row ~= nil
     result.database = okq and "ok" or tostring(why)
     lines[#lines + 1] = "state database: " .. (okq and "ok" or ("cannot open: " .. tostring(why)))
@@ -61,7 +62,8 @@ return {
       elseif args[i] == "-h" or args[i] == "--help" then print(usage) return 0
       else
         error({ code = E.EUSAGE, message = "vibeml doctor: "
-          .. require("vibeml.cli._args").unknown_option(args[i], { "--json", "--help" }) .. "\n" .. usage })
+          .. require("vibeml.cli._args").unknown_option(args[i], { "--json", "--help" }) .. "\n"
+            .. usage })
       end
     end
     local result, text = check.handler({ skip_backends = false }, ctx)

@@ -163,7 +163,9 @@ local function show_human(st)
   if st.requote and st.requote.summary then
     print("  re-quote:  " .. S(st.requote.summary))
     if st.requote.crosses_budget then
-      print("  warning:   this month's budget runs out before the job ends; stop it or raise the budget "
+      print(
+        "  warning:   this month's budget runs out before the job ends; stop it or raise the " ..
+          "budget "
         .. "(`vibeml budget set --monthly USD`)")
     end
   end
@@ -244,8 +246,11 @@ local function main(args)
     return 0
   elseif sub == "logs" then
     local stream = o.stream or "stdout"
-    local r, msg, code = jobs.logs(id, { stream = stream, tail = o.tail or (not o.follow and 100 or 20) })
-    if not r then vibeml.eprint("vibeml jobs logs: " .. safe(msg)) return code == E.EINVAL and 2 or 1 end
+    local r, msg, code = jobs.logs(id,
+      { stream = stream, tail = o.tail or (not o.follow and 100 or 20) })
+    if not r then
+      vibeml.eprint("vibeml jobs logs: " .. safe(msg)) return code == E.EINVAL and 2 or 1
+    end
     -- a job's output is not ours: escape control characters (tabs kept). A person at a
     -- terminal sees progress as a bar; a pipe or --raw gets the lines as they are.
     local human = not o.raw and stream ~= "events" and is_tty()

@@ -57,8 +57,11 @@ local function main(args)
   if not req.model then vibeml.eprint("vibeml launch: --model is required") return 2 end
   local planner = require "vibeml.planner"
   local p, err, code = planner.plan(req)
-  if not p then vibeml.eprint("vibeml launch: " .. tty.safe(err)) return code == E.EINVAL and 2 or 1 end
-  local job, msg, lcode, info = jobs.launch(p, { backend = o.backend, name = o.name, cap = req.max_cost,
+  if not p then
+    vibeml.eprint("vibeml launch: " .. tty.safe(err)) return code == E.EINVAL and 2 or 1
+  end
+  local job, msg, lcode = jobs.launch(p,
+    { backend = o.backend, name = o.name, cap = req.max_cost,
     managed = not o.cluster, confirm = function(question)
       if o.yes then return true end
       vibeml.eprint(question .. " (re-run with --yes to approve)")

@@ -41,7 +41,8 @@ end
 
 local function run_phase(job, phase, script, env, state)
   local db = jdb.db()
-  local p, msg = vibeml.proc.spawn({ "bash", "-c", script }, { cwd = state.workdir, env = env, group = true })
+  local p, msg = vibeml.proc.spawn({ "bash", "-c", script },
+    { cwd = state.workdir, env = env, group = true })
   if not p then return nil, msg end
   jdb.update(job.id, { child_pgid = p:pid() })
   jdb.event(db, job.id, "phase", { phase = phase, status = "start", pid = p:pid() })
@@ -60,10 +61,13 @@ local function run_phase(job, phase, script, env, state)
         if kind == "vibeml" then
           state.protocol = true -- our protocol speaks: fallback parsing is off from now on
           evs[#evs + 1] = t
-          if pr and (pr.event == "step" or pr.event == "start" or pr.event == "end") then prog = pr end
+          if pr and (pr.event == "step" or pr.event == "start" or pr.event == "end") then
+            prog = pr
+          end
         elseif pr and not state.protocol and now - last_fallback >= PROGRESS_EVERY then
           last_fallback = now
-          evs[#evs + 1] = { event = pr.event, source = kind, step = pr.step, total_steps = pr.total_steps, loss = pr.loss }
+          evs[#evs + 1] = { event = pr.event, source = kind, step = pr.step,
+            total_steps = pr.total_steps, loss = pr.loss }
           prog = pr
         end
       end
@@ -71,18 +75,22 @@ local function run_phase(job, phase, script, env, state)
     if #evs > 0 or prog then
       check(db:tx(function()
         for _, e in ipairs(evs) do
-          local kind = (e.event == "checkpoint" or e.event == "phase" or e.event == "error") and e.event or "progress"
+          local kind = (e.event == "checkpoint" or e.event == "phase" or e.event == "error")
+            and e.event or "progress"
           jdb.event(db, job.id, kind, e)
         end
         if prog then
           local f = { progress_at = jdb.now() }
-          for _, k in ipairs({ "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s", "epoch" }) do
+          for _,
+            k in ipairs({ "step", "total_steps", "loss", "lr", "tokens_per_s", "eta_s",
+            "epoch" }) do
             if prog[k] ~= nil then f[k] = prog[k] end
           end
           local cols, vals = {}, {}
           for k, v in pairs(f) do cols[#cols + 1] = k .. " = ?"; vals[#vals + 1] = v end
           vals[#vals + 1] = job.id
-          check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", updated_at = " .. jdb.now() .. " WHERE id = ?", table.unpack(vals)))
+          check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", updated_at = "
+            .. jdb.now() .. " WHERE id = ?", table.unpack(vals)))
         end
       end))
       watchdog.observe(job, evs, { flag = true })
@@ -104,7 +112,8 @@ local function run_phase(job, phase, script, env, state)
   handle_lines("stdout", split.stdout(nil))
   handle_lines("stderr", split.stderr(nil))
   local r = p:wait()
-  jdb.event(db, job.id, "phase", { phase = phase, status = "end", code = r.code, signal = r.signal })
+  jdb.event(db, job.id, "phase",
+    { phase = phase, status = "end", code = r.code, signal = r.signal })
   return r
 end
 
@@ -139,15 +148,21 @@ local function main(args)
   -- every TICK: stop requests and cost
   local last_accrue = -1
   state.tick = function(p)
-    local row = check(db:first("SELECT state, stop_requested_at, stop_reason, stop_grace, cap_usd, rate_hr, nodes, billed_s, billing_since FROM jobs WHERE id = ?", id))
+    local row =
+      check(
+      db:first(
+        "SELECT state, stop_requested_at, stop_reason, stop_grace, cap_usd, rate_hr, nodes, " ..
+          "billed_s, billing_since FROM jobs WHERE id = ?", id))
     if not row then return end
     if row.stop_requested_at and not state.stopping then
       state.stopping = true
       state.reason = row.stop_reason or "user"
-      jdb.event(db, id, "note", { message = "stopping: SIGTERM to the job's process group", reason = state.reason })
+      jdb.event(db, id, "note",
+        { message = "stopping: SIGTERM to the job's process group", reason = state.reason })
       p:stop(row.stop_grace or params.grace or 10)
     end
-    watchdog.observe(job, {}, { flag = true }) -- the clock-only rules (a stalled run prints nothing)
+    -- the clock-only rules (a stalled run prints nothing)
+    watchdog.observe(job, {}, { flag = true })
     local cost = jdb.cost_of(row)
     if cost ~= last_accrue and (row.rate_hr or 0) > 0 then
       last_accrue = cost
@@ -155,7 +170,8 @@ local function main(args)
       if budget and budget.accrue then pcall(budget.accrue, id, cost) end
       if row.cap_usd and cost >= row.cap_usd and not state.stopping then
         jdb.update(id, { stop_requested_at = jdb.now(), stop_reason = "budget" })
-        jdb.event(db, id, "cost", { accrued = cost, cap = row.cap_usd, message = "cost cap reached: stopping the job" })
+        jdb.event(db, id, "cost",
+          { accrued = cost, cap = row.cap_usd, message = "cost cap reached: stopping the job" })
       end
     end
   end
@@ -163,7 +179,8 @@ local function main(args)
   local ok, werr = pcall(require("vibeml.workflows").write_files, task, state.workdir)
   local result, failure
   if not ok then
-    failure = { category = "setup", message = tostring(type(werr) == "table" and werr.message or werr), retry = false }
+    failure = { category = "setup",
+      message = tostring(type(werr) == "table" and werr.message or werr), retry = false }
   end
   if not failure and task.setup and task.setup ~= "" then
     local r, msg = run_phase(job, "setup", task.setup, env, state)
@@ -178,37 +195,45 @@ local function main(args)
     jdb.update(id, { state = "running" }, "run started")
     local r, msg = run_phase(job, "run", task.run or "true", env, state)
     result = r
-    if not r then failure = { category = "setup", message = "the program could not start: " .. tostring(msg) } end
+    if not r then
+      failure = { category = "setup", message = "the program could not start: " .. tostring(msg) }
+    end
   end
 
   -- the end
   local row = jdb.get(id)
   local final = jdb.cost_of(row)
-  local fields = { exit_code = result and result.code or nil, cost_accrued = final, cost_final = final,
+  local fields = { exit_code = result and result.code or nil, cost_accrued = final,
+    cost_final = final,
                    child_pgid = vibeml.null }
   if state.stopping then
     fields.state = "terminated"
     fields.stop_reason = state.reason
   elseif failure or (result and result.code ~= 0) then
     fields.state = "failed"
-    local text = tail_of(job.dir .. "/stderr.log", 32768) .. "\n" .. tail_of(job.dir .. "/stdout.log", 8192)
-    local ctx = { job_id = id, model = job.model, dataset = job.dataset, hp = params.hyperparameters }
+    local text = tail_of(job.dir .. "/stderr.log", 32768) .. "\n"
+      .. tail_of(job.dir .. "/stdout.log", 8192)
+    local ctx = { job_id = id, model = job.model, dataset = job.dataset,
+      hp = params.hyperparameters }
     local c = errors.classify(text, ctx, { sources = { "training" } })
     failure = failure or {}
     if c and (not failure.category or failure.category == "setup" and failure.code) then
-      failure.category = (failure.category == "setup" and c.category == "user_code") and "setup" or c.category
+      failure.category = (failure.category == "setup" and c.category == "user_code") and "setup"
+        or c.category
       failure.message = c.message .. " (" .. c.detail .. ")"
       failure.fixes = c.fixes
       failure.retry = c.retry
     end
     if not failure.message then
       local last = text:match("([^\n]+)\n*%s*$") or ""
-      failure.message = string.format("the training program exited with code %s: %s", tostring(result and result.code), last)
+      failure.message = string.format("the training program exited with code %s: %s",
+        tostring(result and result.code), last)
     end
     fields.failure_category = failure.category or "user_code"
     fields.failure_message = state.redact(failure.message)
     if not failure.fixes or #failure.fixes == 0 then -- never a failure without a next step
-      failure.fixes = errors.fallback(fields.failure_category, { job_id = id, model = job.model, dataset = job.dataset })
+      failure.fixes = errors.fallback(fields.failure_category,
+        { job_id = id, model = job.model, dataset = job.dataset })
     end
     fields.failure_advice = vibeml.json.encode(vibeml.array(failure.fixes))
     fields.failure_retry = failure.retry and 1 or 0
@@ -222,5 +247,7 @@ local function main(args)
 end
 
 return { summary = "(internal) supervise a local job: `vibeml supervise JOB_ID`",
-         usage = "usage: vibeml supervise JOB_ID\n\nStarted by the local backend; runs the job, records its progress and end.\n",
+         usage =
+           "usage: vibeml supervise JOB_ID\n\nStarted by the local backend; runs the job, " ..
+           "records its progress and end.\n",
          main = main }

@@ -86,9 +86,11 @@ M.ACTIVE = { pending = true, launching = true, running = true, recovering = true
 -- allowed moves (terminal states have none)
 local NEXT = {
   pending = { launching = true, running = true, failed = true, terminated = true },
-  launching = { running = true, recovering = true, completed = true, failed = true, terminated = true },
+  launching = { running = true, recovering = true, completed = true, failed = true,
+    terminated = true },
   running = { recovering = true, completed = true, failed = true, terminated = true },
-  recovering = { running = true, completed = true, failed = true, terminated = true, launching = true },
+  recovering = { running = true, completed = true, failed = true, terminated = true,
+    launching = true },
 }
 
 local migrated = setmetatable({}, { __mode = "k" })
@@ -105,7 +107,8 @@ end
 function M.now() return vibeml.time() end
 
 function M.event(db, id, kind, data, ts)
-  check(db:exec("INSERT INTO job_events(job_id, ts, kind, data) VALUES(?, ?, ?, ?)", id, ts or M.now(),
+  check(db:exec("INSERT INTO job_events(job_id, ts, kind, data) VALUES(?, ?, ?, ?)", id, ts
+    or M.now(),
     kind, data and vibeml.json.encode(data) or nil))
 end
 
@@ -139,7 +142,9 @@ function M.update(id, fields, note)
           set.billed_s = (cur.billed_s or 0) + math.max(0, now - cur.billing_since)
           set.billing_since = vibeml.null
         end
-        if set.state == "running" and not cur.started_at then set.started_at = set.started_at or now end
+        if set.state == "running" and not cur.started_at then
+          set.started_at = set.started_at or now
+        end
         if M.TERMINAL[set.state] then set.ended_at = set.ended_at or now end
       end
     elseif set.state then
@@ -154,7 +159,8 @@ function M.update(id, fields, note)
       vals[#vals + 1] = v
     end
     vals[#vals + 1] = id
-    check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. " WHERE id = ?", table.unpack(vals, 1, #vals)))
+    check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. " WHERE id = ?",
+      table.unpack(vals, 1, #vals)))
     if changed then
       M.event(db, id, "state", { from = cur.state, to = fields.state, note = note,
                                  backend_status = fields.backend_status })

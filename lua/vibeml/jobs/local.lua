@@ -25,13 +25,16 @@ local function needs_gpu(task, info)
   return false
 end
 
-function M.where(row) return "this machine (local backend, pid " .. tostring(row.pid or "?") .. ")" end
+function M.where(row)
+  return "this machine (local backend, pid " .. tostring(row.pid or "?") .. ")"
+end
 
 -- Starts the supervisor for job row (state pending). opts.secrets: SecretEnv for the job.
 function M.start(row, task, opts)
   opts = opts or {}
   if needs_gpu(task, opts) and not M.has_gpu() then
-    return nil, "this workflow needs an NVIDIA GPU and this machine has none (nvidia-smi found no GPU). "
+    return nil,
+      "this workflow needs an NVIDIA GPU and this machine has none (nvidia-smi found no GPU). "
       .. "Run it on a cloud GPU with `--backend skypilot` (launch_training backend=\"skypilot\"), "
       .. "or try the pipeline here with the CPU-only `smoke` workflow.", E.EUNSUPPORTED
   end
@@ -44,7 +47,8 @@ function M.start(row, task, opts)
   local pid = p:pid()
   local start = vibeml.proc.start_time(pid)
   p:release() -- it runs on without us; libuv still reaps it if it ends while we live
-  jdb.update(row.id, { state = "launching", pid = pid, pid_start = start, backend_id = tostring(pid),
+  jdb.update(row.id,
+    { state = "launching", pid = pid, pid_start = start, backend_id = tostring(pid),
                        mode = "process", attempts = 1 }, "supervisor started")
   return true
 end
@@ -63,20 +67,24 @@ local function finalize_orphan(cur)
   if cur.child_pgid then vibeml.proc.signal(cur.child_pgid, "KILL") end
   local stopping = cur.stop_requested_at ~= nil
   local final = jdb.cost_of(cur)
-  local fields = { state = stopping and "terminated" or "failed", cost_accrued = final, cost_final = final,
+  local fields = { state = stopping and "terminated" or "failed", cost_accrued = final,
+    cost_final = final,
                    child_pgid = vibeml.null }
   if not stopping then
     local okj, jobs = pcall(require, "vibeml.jobs")
     local out = okj and jobs.outputs_of(cur) or nil
     local ck = out and out.last_checkpoint
     fields.failure_category = "supervisor"
-    fields.failure_message = "supervisor killed: the job's supervisor process ended without recording the "
+    fields.failure_message =
+      "supervisor killed: the job's supervisor process ended without recording the "
       .. "job's end (killed, or the machine restarted), so the training was stopped at step "
-      .. tostring(cur.step or 0) .. (ck and (" (last checkpoint: " .. ck .. ")") or " (no checkpoint was saved)")
+      .. tostring(cur.step or 0)
+        .. (ck and (" (last checkpoint: " .. ck .. ")") or " (no checkpoint was saved)")
     local fixes = {
       { title = ck and "Relaunch it: the run resumes from its last checkpoint" or "Relaunch it",
         tool = "launch_training", arguments = { job_id = cur.id } },
-      { title = "Read the supervisor's log for why it ended (an out-of-memory kill shows in `dmesg`)",
+      { title =
+        "Read the supervisor's log for why it ended (an out-of-memory kill shows in `dmesg`)",
         command = "vibeml jobs logs " .. cur.id .. " --stream stderr" },
     }
     fields.failure_advice = vibeml.json.encode(vibeml.array(fixes))
@@ -116,7 +124,9 @@ function M.stop(row, reason, grace)
   if cur.child_pgid then
     vibeml.proc.signal(cur.child_pgid, "TERM")
     local deadline = vibeml.monotonic() + (grace or 10)
-    while vibeml.monotonic() < deadline and vibeml.proc.alive(cur.child_pgid) do vibeml.sleep(0.1) end
+    while vibeml.monotonic() < deadline and vibeml.proc.alive(cur.child_pgid) do
+      vibeml.sleep(0.1)
+    end
     vibeml.proc.signal(cur.child_pgid, "KILL")
   end
   jdb.update(row.id, { state = "terminated" }, "stopped (no supervisor)")

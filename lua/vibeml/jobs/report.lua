@@ -37,7 +37,11 @@ end
 local function attempts_of(db, row)
   local out, open = {}, nil
   local rate = (row.rate_hr or 0) * math.max(1, row.nodes or 1)
-  for _, e in ipairs(check(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'state' ORDER BY id", row.id))) do
+  for _,
+    e in ipairs(
+    check(
+      db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'state' ORDER BY id",
+        row.id))) do
     local d = decode(e.data) or {}
     if d.to == "running" and not open then
       open = e.ts
@@ -57,7 +61,10 @@ function M.build(row)
   local est = decode(row.estimate) or {}
   local final_loss, eval_loss, train_loss, last_step, steps_seen
   local t_first, t_last, s_first, s_last
-  for _, e in ipairs(check(db:query("SELECT data FROM job_events WHERE job_id = ? AND kind = 'progress' ORDER BY id", row.id))) do
+  for _,
+    e in ipairs(
+    check(db:query("SELECT data FROM job_events WHERE job_id = ? AND kind = 'progress' ORDER BY id",
+      row.id))) do
     local d = decode(e.data) or {}
     if d.event == "step" then
       steps_seen = (steps_seen or 0) + 1
@@ -65,7 +72,8 @@ function M.build(row)
       last_step = tonumber(d.step) or last_step
       local ts, st = tonumber(d.ts), tonumber(d.step)
       if ts and st then
-        if not t_first or st <= (s_last or 0) then t_first, s_first = ts, st end -- a restart begins anew
+        -- a restart begins anew
+        if not t_first or st <= (s_last or 0) then t_first, s_first = ts, st end
         t_last, s_last = ts, st
       end
     elseif d.event == "eval" and d.eval_loss ~= nil then
@@ -76,10 +84,16 @@ function M.build(row)
     end
   end
   local watch = {}
-  for _, e in ipairs(check(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind IN ('watchdog', 'cost') ORDER BY id", row.id))) do
+  for _,
+    e in ipairs(
+    check(
+      db:query(
+        "SELECT ts, data FROM job_events WHERE job_id = ? AND kind IN ('watchdog', 'cost') " ..
+          "ORDER BY id", row.id))) do
     local d = decode(e.data) or {}
     if d.rule or d.requote or d.message then
-      watch[#watch + 1] = { at = e.ts, rule = d.rule or d.requote, action = d.action, evidence = d.evidence,
+      watch[#watch + 1] = { at = e.ts, rule = d.rule or d.requote, action = d.action,
+        evidence = d.evidence,
                             message = d.message }
     end
   end
@@ -95,12 +109,15 @@ function M.build(row)
   return {
     id = row.id, name = row.name, workflow = row.workflow, model = row.model, dataset = row.dataset,
     backend = row.backend, where = ok and jobs.where(row) or nil,
-    outcome = { state = row.state, stop_reason = row.stop_reason, exit_code = row.exit_code, failure = failure },
+    outcome = { state = row.state, stop_reason = row.stop_reason, exit_code = row.exit_code,
+      failure = failure },
     created_at = row.created_at, started_at = row.started_at, ended_at = row.ended_at,
     duration = { measured_s = runtime, planned_s = planned_s, delta_pct = pct(runtime, planned_s) },
-    cost = { currency = "USD", final = round(cost, 6), planned = planned_cost, delta_pct = pct(cost, planned_cost),
+    cost = { currency = "USD", final = round(cost, 6), planned = planned_cost,
+      delta_pct = pct(cost, planned_cost),
              cap = row.cap_usd, rate_hr = row.rate_hr, nodes = row.nodes },
-    attempts = vibeml.array(attempts_of(db, row)), attempts_count = row.attempts, recoveries = row.recoveries,
+    attempts = vibeml.array(attempts_of(db, row)), attempts_count = row.attempts,
+      recoveries = row.recoveries,
     training = { steps = last_step, total_steps = row.total_steps, logs = steps_seen,
                  final_loss = final_loss, train_loss = train_loss, eval_loss = eval_loss,
                  measured_step_s = (t_last and s_last and s_first and s_last > s_first)
@@ -124,39 +141,49 @@ function M.markdown(r)
   local function add(fmt, ...) L[#L + 1] = string.format(fmt, ...) end
   add("# Job %s: %s", r.id, r.outcome.state)
   add("")
-  add("%s on %s (%s), %s.", tostring(r.workflow), tostring(r.model), tostring(r.dataset), tostring(r.where))
+  add("%s on %s (%s), %s.", tostring(r.workflow), tostring(r.model), tostring(r.dataset),
+    tostring(r.where))
   if r.outcome.stop_reason then add("Stopped: %s.", r.outcome.stop_reason) end
   if r.outcome.failure then
     add("")
     add("**%s**: %s", r.outcome.failure.category, tostring(r.outcome.failure.message))
-    for _, f in ipairs(r.outcome.failure.fixes or {}) do add("- fix: %s", tostring(f.title or f.command)) end
+    for _, f in ipairs(r.outcome.failure.fixes or {}) do
+      add("- fix: %s", tostring(f.title or f.command))
+    end
   end
   add("")
   add("| | measured | planned |")
   add("|---|---|---|")
-  add("| duration | %s s | %s s%s |", tostring(r.duration.measured_s or "?"), tostring(r.duration.planned_s or "?"), signed(r.duration.delta_pct))
+  add("| duration | %s s | %s s%s |", tostring(r.duration.measured_s or "?"),
+    tostring(r.duration.planned_s or "?"), signed(r.duration.delta_pct))
   add("| cost | %s | %s%s |", money(r.cost.final), money(r.cost.planned), signed(r.cost.delta_pct))
   add("")
-  add("Cap %s; %d attempt(s), %d recovery(ies).", money(r.cost.cap), #r.attempts, tonumber(r.recoveries) or 0)
+  add("Cap %s; %d attempt(s), %d recovery(ies).", money(r.cost.cap), #r.attempts,
+    tonumber(r.recoveries) or 0)
   for i, a in ipairs(r.attempts) do
-    add("- attempt %d: %s s, %s%s", i, tostring(a.duration_s), money(a.cost), a.ended_as and (", ended " .. a.ended_as) or "")
+    add("- attempt %d: %s s, %s%s", i, tostring(a.duration_s), money(a.cost), a.ended_as
+      and (", ended " .. a.ended_as) or "")
   end
   local t = r.training
   add("")
-  add("Training: step %s of %s; final loss %s, eval loss %s; %s s/step.", tostring(t.steps or "?"), tostring(t.total_steps or "?"),
+  add("Training: step %s of %s; final loss %s, eval loss %s; %s s/step.", tostring(t.steps or "?"),
+    tostring(t.total_steps or "?"),
     tostring(t.final_loss or "-"), tostring(t.eval_loss or "-"), tostring(t.measured_step_s or "?"))
   if #r.watchdog > 0 then
     add("")
     add("Watchdog and cost events:")
     for _, w in ipairs(r.watchdog) do
-      add("- %s%s: %s", tostring(w.rule or "cost"), w.action and (" (" .. w.action .. ")") or "", tostring(w.evidence or w.message))
+      add("- %s%s: %s", tostring(w.rule or "cost"), w.action and (" (" .. w.action .. ")") or "",
+        tostring(w.evidence or w.message))
     end
   end
   local o = r.outputs
   if o then
     add("")
     add("Outputs: %s%s", tostring(o.output or "-"), o.saved and "" or " (not saved)")
-    if o.last_checkpoint then add("Last checkpoint: %s (step %s)", o.last_checkpoint, tostring(o.last_checkpoint_step)) end
+    if o.last_checkpoint then
+      add("Last checkpoint: %s (step %s)", o.last_checkpoint, tostring(o.last_checkpoint_step))
+    end
     if o.hub_url then add("Hub: %s", o.hub_url) end
     if o.fetch then add("Fetch: `%s`", o.fetch) end
   end
@@ -175,8 +202,10 @@ local function write(id)
   jdb.event(jdb.db(), id, "note", { message = "report written", path = path })
   local okn, notify = pcall(require, "vibeml.notify")
   if okn and type(notify) == "table" and notify.send and jdb.TERMINAL[row.state] then
-    pcall(notify.send, id, row.state, { cost = r.cost.final, outputs = r.outputs, stop_reason = row.stop_reason,
-      failure = r.outcome.failure and { category = r.outcome.failure.category, message = r.outcome.failure.message,
+    pcall(notify.send, id, row.state,
+      { cost = r.cost.final, outputs = r.outputs, stop_reason = row.stop_reason,
+      failure = r.outcome.failure
+        and { category = r.outcome.failure.category, message = r.outcome.failure.message,
                                         fixes = r.outcome.failure.fixes } })
   end
   return r, path

@@ -57,10 +57,17 @@ end
 
 local function measure(row)
   local db = jdb.db()
-  local since = check(db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = 'running'", row.id))
+  local since =
+    check(
+    db:first(
+      "SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND " ..
+        "json_extract(data, '$.to') = 'running'", row.id))
   local q = "SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
     .. "AND json_extract(data, '$.event') = 'step' ORDER BY id %s LIMIT 1"
-  local cnt = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+  local cnt =
+    check(
+    db:first(
+      "SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
     .. "AND json_extract(data, '$.event') = 'step'", row.id, since and since.ts or 0)).n
   if cnt < M.MIN_LOGS then return nil end
   local a = check(db:first(string.format(q, "ASC"), row.id, since and since.ts or 0))
@@ -99,12 +106,15 @@ local function tail_of(row)
   local tail, source = 0, "none"
   if #list > 0 then
     table.sort(list)
-    tail = #list % 2 == 1 and list[(#list + 1) // 2] or (list[#list // 2] + list[#list // 2 + 1]) / 2
-    source = string.format("measured: the median of the last %d completed %s job(s) on %s", #list, row.workflow, tostring(row.backend))
+    tail = #list % 2 == 1 and list[(#list + 1) // 2]
+      or (list[#list // 2] + list[#list // 2 + 1]) / 2
+    source = string.format("measured: the median of the last %d completed %s job(s) on %s", #list,
+      row.workflow, tostring(row.backend))
   else
     local okw, wfs = pcall(require, "vibeml.workflows")
     local d = okw and select(2, pcall(wfs.get, row.workflow))
-    local ex = type(d) == "table" and type(d.throughput) == "table" and tonumber(d.throughput.export_s)
+    local ex = type(d) == "table" and type(d.throughput) == "table"
+      and tonumber(d.throughput.export_s)
     if ex then tail, source = ex, "workflow " .. row.workflow .. "'s export time" end
   end
   tails[key] = { at = vibeml.monotonic(), s = tail, source = source }
@@ -132,7 +142,9 @@ local function budget_left(row)
     month = { at = now, st = ok and type(st) == "table" and st or nil }
   end
   local st = month.st
-  if not st or type(st.monthly_limit) ~= "number" or type(st.remaining) ~= "number" then return nil end
+  if not st or type(st.monthly_limit) ~= "number" or type(st.remaining) ~= "number" then
+    return nil
+  end
   local held = 0
   for _, j in ipairs(type(st.jobs) == "table" and st.jobs or {}) do
     if j.job_id == row.id and j.state == "reserved" then
@@ -165,33 +177,39 @@ local function compute(row, now)
     measured_step_s = round(m.step_s, 5), tokens_per_s = m.tokens_per_s, steps_left = left,
     tail_s = round(tail, 2), tail_source = tail_source,
     eta_s = round(eta, 1), expected_end_at = round(now + eta, 1),
-    runtime_s = runtime and round(runtime, 1), expected_runtime_s = runtime and round(runtime + eta, 1),
+    runtime_s = runtime and round(runtime, 1), expected_runtime_s = runtime
+      and round(runtime + eta, 1),
     planned_runtime_s = planned_h and round(planned_h * 3600, 1),
-    cost_so_far = round(so_far, 6), cost_to_finish = round(to_finish, 6), expected_cost = round(so_far + to_finish, 6),
+    cost_so_far = round(so_far, 6), cost_to_finish = round(to_finish, 6),
+      expected_cost = round(so_far + to_finish, 6),
     planned_cost = planned_cost, cap = row.cap_usd,
   }
   if planned_cost and planned_cost > 0 then
     r.delta_pct = round(100 * (r.expected_cost - planned_cost) / planned_cost, 1)
-    r.summary = string.format("planned %s, now expected %s, %+.0f %%", money(planned_cost), money(r.expected_cost), r.delta_pct)
+    r.summary = string.format("planned %s, now expected %s, %+.0f %%", money(planned_cost),
+      money(r.expected_cost), r.delta_pct)
   else
     r.summary = string.format("now expected %s", money(r.expected_cost))
   end
   r.summary = r.summary .. string.format("; %.0f s left at %.3g s/step", eta, m.step_s)
   if row.cap_usd and r.expected_cost > row.cap_usd then
     r.crosses_cap = true
-    r.cap_reached_in_s = rate > 0 and round(math.max(0, (row.cap_usd - so_far) / rate * 3600), 1) or nil
-    r.summary = r.summary .. string.format("; crosses the cap %s, so it will be stopped there", money(row.cap_usd))
+    r.cap_reached_in_s = rate > 0 and round(math.max(0, (row.cap_usd - so_far) / rate * 3600), 1)
+      or nil
+    r.summary = r.summary
+      .. string.format("; crosses the cap %s, so it will be stopped there", money(row.cap_usd))
   end
   -- this month's budget: told when it runs out before the cap would stop the job
-  local left, limit = nil, nil
-  if rate > 0 then left, limit = budget_left(row) end
-  if left then
-    r.budget_left, r.month_limit = round(left, 6), limit
-    if r.expected_cost > left and (not row.cap_usd or left < row.cap_usd) then
+  local month_left, limit = nil, nil
+  if rate > 0 then month_left, limit = budget_left(row) end
+  if month_left then
+    r.budget_left, r.month_limit = round(month_left, 6), limit
+    if r.expected_cost > month_left and (not row.cap_usd or month_left < row.cap_usd) then
       r.crosses_budget = true
-      r.budget_reached_in_s = round(math.max(0, (left - so_far) / rate * 3600), 1)
-      r.summary = r.summary .. string.format("; crosses this month's remaining budget (%s left for it) in about %.0f s",
-        money(math.max(0, left)), r.budget_reached_in_s)
+      r.budget_reached_in_s = round(math.max(0, (month_left - so_far) / rate * 3600), 1)
+      r.summary = r.summary
+        .. string.format("; crosses this month's remaining budget (%s left for it) in about %.0f s",
+        money(math.max(0, month_left)), r.budget_reached_in_s)
     end
   end
   return r
@@ -206,7 +224,10 @@ function M.of(row, now)
 end
 
 local function once(db, id, what)
-  return check(db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'cost' AND json_extract(data, '$.requote') = ?", id, what)) == nil
+  return check(
+    db:first(
+      "SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'cost' AND json_extract(data, " ..
+        "'$.requote') = ?", id, what)) == nil
 end
 
 local function notify(id, event, ev)
@@ -219,29 +240,42 @@ function M.watch(row)
   if not r then return nil end
   local db = jdb.db()
   if r.crosses_budget and r.cost_so_far < r.budget_left and once(db, row.id, "crosses_budget") then
-    local ev = { requote = "crosses_budget", projected = r.expected_cost, budget_left = r.budget_left,
-      month_limit = r.month_limit, accrued = r.cost_so_far, cap = row.cap_usd, budget_in_s = r.budget_reached_in_s,
-      message = string.format("at the measured speed this job will cost about %s, more than this month's budget has "
-        .. "left for it (%s of %s): the month's budget will be exceeded in about %.0f s. The job is not stopped "
-        .. "for this%s; stop it (`vibeml jobs stop %s`) or raise the monthly budget (`vibeml budget set --monthly USD`)",
-        money(r.expected_cost), money(math.max(0, r.budget_left)), money(r.month_limit), r.budget_reached_in_s,
-        row.cap_usd and string.format(" (its cap, %s, is higher)", money(row.cap_usd)) or "", row.id) }
+    local ev = { requote = "crosses_budget", projected = r.expected_cost,
+      budget_left = r.budget_left,
+      month_limit = r.month_limit, accrued = r.cost_so_far, cap = row.cap_usd,
+        budget_in_s = r.budget_reached_in_s,
+      message =
+        string.format(
+        "at the measured speed this job will cost about %s, more than this month's budget has "
+        .. "left for it (%s of %s): the month's budget will be exceeded in about %.0f s. The " ..
+          "job is not stopped "
+        .. "for this%s; stop it (`vibeml jobs stop %s`) or raise the monthly budget (`vibeml " ..
+          "budget set --monthly USD`)",
+        money(r.expected_cost), money(math.max(0, r.budget_left)), money(r.month_limit),
+          r.budget_reached_in_s,
+        row.cap_usd and string.format(" (its cap, %s, is higher)", money(row.cap_usd)) or "",
+          row.id) }
     jdb.event(db, row.id, "cost", ev)
     notify(row.id, "budget_projected", ev)
   end
   if not row.cap_usd then return r end
   if r.crosses_cap and r.cost_so_far < row.cap_usd and once(db, row.id, "crosses_cap") then
-    local ev = { requote = "crosses_cap", projected = r.expected_cost, cap = row.cap_usd, accrued = r.cost_so_far,
+    local ev = { requote = "crosses_cap", projected = r.expected_cost, cap = row.cap_usd,
+      accrued = r.cost_so_far,
       cap_in_s = r.cap_reached_in_s,
-      message = string.format("at the measured speed this job will cost about %s, over its cap %s: it will be stopped "
-        .. "with a checkpoint when it reaches the cap%s unless the cap is raised", money(r.expected_cost), money(row.cap_usd),
+      message =
+        string.format(
+        "at the measured speed this job will cost about %s, over its cap %s: it will be stopped "
+        .. "with a checkpoint when it reaches the cap%s unless the cap is raised",
+          money(r.expected_cost), money(row.cap_usd),
         r.cap_reached_in_s and string.format(" (in about %.0f s)", r.cap_reached_in_s) or "") }
     jdb.event(db, row.id, "cost", ev)
     notify(row.id, "cap_projected", ev)
   end
   if r.cost_so_far >= 0.8 * row.cap_usd and once(db, row.id, "cap_80") then
     local ev = { requote = "cap_80", accrued = r.cost_so_far, cap = row.cap_usd,
-                 message = string.format("80 %% of the cap used: %s of %s", money(r.cost_so_far), money(row.cap_usd)) }
+                 message = string.format("80 %% of the cap used: %s of %s", money(r.cost_so_far),
+                   money(row.cap_usd)) }
     jdb.event(db, row.id, "cost", ev)
     notify(row.id, "cap_80", ev)
   end

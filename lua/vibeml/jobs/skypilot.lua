@@ -52,7 +52,8 @@ function M.sky(args, opts)
   opts = opts or {}
   local sky = M.sky_path()
   if not sky then
-    return nil, "SkyPilot's `sky` command was not found (set VIBEML_SKY or install SkyPilot >= 0.12: "
+    return nil,
+      "SkyPilot's `sky` command was not found (set VIBEML_SKY or install SkyPilot >= 0.12: "
       .. "pip install \"skypilot[nebius]\"), or use the local backend", E.ENOENT
   end
   local argv = { sky }
@@ -122,7 +123,10 @@ end
 
 local function shared_put(key, value)
   pcall(function()
-    check(jdb.db():exec("INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, at = excluded.at",
+    check(
+      jdb.db():exec(
+        "INSERT INTO sky_info(key, value, at) VALUES(?, ?, ?) ON CONFLICT(key) DO UPDATE SET " ..
+          "value = excluded.value, at = excluded.at",
       key, vibeml.json.encode(value), jdb.now()))
   end)
 end
@@ -144,22 +148,27 @@ function M.version()
     res = { nil, msg, code }
   elseif out.code ~= 0 then
     local f = M.failure(out)
-    res = { nil, "SkyPilot is not answering (`sky api info` exited " .. out.code .. "): " .. f.message, E.EPROC, f }
+    res = { nil, "SkyPilot is not answering (`sky api info` exited " .. out.code .. "): "
+      .. f.message, E.EPROC, f }
   else
     local info = M.json_of(out.out)
     local v = type(info) == "table" and ((type(info.client) == "table" and info.client.version)
       or (type(info.server) == "table" and info.server.version)) or nil
     local major, minor = vnum(v)
     if not major and type(info) == "table" then
-      res = { nil, "SkyPilot answered `sky api info -o json` without a version: VibeML needs SkyPilot "
-        .. ">= 0.12 (pip install -U \"skypilot[nebius]\"); check which `sky` is on PATH (or VIBEML_SKY)", E.EUNSUPPORTED }
+      res = { nil,
+        "SkyPilot answered `sky api info -o json` without a version: VibeML needs SkyPilot "
+        .. ">= 0.12 (pip install -U \"skypilot[nebius]\"); check which `sky` is on PATH (or " ..
+          "VIBEML_SKY)", E.EUNSUPPORTED }
     elseif not major then
       local text = (out.out or ""):gsub("%s+", " "):sub(1, 120)
       res = { nil, "`sky api info -o json` printed something that is not SkyPilot's JSON (" .. text
-        .. "); check that the `sky` on PATH (or VIBEML_SKY) is SkyPilot >= 0.12 and that `sky api info` "
+        .. "); check that the `sky` on PATH (or VIBEML_SKY) is SkyPilot >= 0.12 and that `sky " ..
+          "api info` "
         .. "works in a terminal", E.EPROTO }
     elseif major < M.MIN_VERSION[1] or (major == M.MIN_VERSION[1] and minor < M.MIN_VERSION[2]) then
-      res = { nil, "SkyPilot " .. v .. " is too old: VibeML needs >= 0.12 (JSON output). Upgrade with "
+      res = { nil, "SkyPilot " .. v
+        .. " is too old: VibeML needs >= 0.12 (JSON output). Upgrade with "
         .. "pip install -U \"skypilot[nebius]\"", E.EUNSUPPORTED }
     else
       res = { v, info }
@@ -202,7 +211,8 @@ function M.clouds()
     shared_put("storage_clouds", storage_names)
     if #names == 0 then
       res = { nil, "no cloud is enabled in SkyPilot. Set one up (e.g. Nebius: put the IAM token in "
-        .. "~/.nebius/NEBIUS_IAM_TOKEN.txt and the tenant id in ~/.nebius/NEBIUS_TENANT_ID.txt), then run "
+        .. "~/.nebius/NEBIUS_IAM_TOKEN.txt and the tenant id in " ..
+          "~/.nebius/NEBIUS_TENANT_ID.txt), then run "
         .. "`sky check nebius`; or use the local backend", E.ECONFIG }
     else
       res = { names }
@@ -343,7 +353,8 @@ function M.start(row, task, opts)
       local id = managed and out.out:match("Managed Job ID: (%d+)")
         or out.out:match("Job ID: (%d+)")
       if not id then
-        return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500), E.EPROTO
+        return nil, "SkyPilot accepted the launch but printed no job id:\n" .. out.out:sub(1, 500),
+          E.EPROTO
       end
       local after = jdb.update(row.id,
         { state = "launching", backend_id = id, backend_status = managed and "PENDING" or "INIT" },
@@ -478,11 +489,19 @@ end
 -- upload phase ended too).
 function M.output_saved(row)
   local db = jdb.db()
-  local art = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') = 'artifact'", row.id)).n
+  local art =
+    check(
+    db:first(
+      "SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.event') " ..
+        "= 'artifact'", row.id)).n
   if art == 0 then return false end
   local params = type(row.params) == "string" and vibeml.json.decode(row.params) or {}
   if type(params) == "table" and type(params.push_to_hub) == "string" then
-    local up = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, '$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id)).n
+    local up =
+      check(
+      db:first(
+        "SELECT count(*) AS n FROM job_events WHERE job_id = ? AND json_extract(data, " ..
+          "'$.phase') = 'upload' AND json_extract(data, '$.status') = 'end'", row.id)).n
     return up > 0
   end
   return true
@@ -711,7 +730,12 @@ function M.pull_logs(row, force)
   end
   local db = jdb.db()
   check(db:tx(function()
-    local seen = check(db:first("SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN ('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'", row.id)).n
+    local seen =
+      check(
+      db:first(
+        "SELECT count(*) AS n FROM job_events WHERE job_id = ? AND kind IN " ..
+          "('progress','checkpoint','phase','error') AND json_extract(data, '$.source') = 'log'",
+          row.id)).n
     for i = seen + 1, #evs do
       local e = evs[i]
       e.source = "log"
@@ -730,7 +754,8 @@ function M.pull_logs(row, force)
         for _, k in ipairs(f) do cols[#cols + 1] = k .. " = ?"; vals[#vals + 1] = best[k] end
         vals[#vals + 1] = jdb.now()
         vals[#vals + 1] = row.id
-        check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ") .. ", progress_at = ? WHERE id = ?", table.unpack(vals)))
+        check(db:exec("UPDATE jobs SET " .. table.concat(cols, ", ")
+          .. ", progress_at = ? WHERE id = ?", table.unpack(vals)))
       end
     end
   end))

@@ -53,12 +53,17 @@ local function load_file(text, path)
   local ok, desc = pcall(fn)
   if not ok then return nil, tostring(desc) end
   if type(desc) ~= "table" or desc.kind ~= "watchdog" or type(desc.rules) ~= "table" then
-    return nil, path .. ": not a watchdog plugin (return { kind = \"watchdog\", name =, rules = { ... } })"
+    return nil, path
+      .. ": not a watchdog plugin (return { kind = \"watchdog\", name =, rules = { ... } })"
   end
   for i, r in ipairs(desc.rules) do
-    if type(r.id) ~= "string" or r.id == "" then return nil, string.format("%s: rule %d has no id", path, i) end
+    if type(r.id) ~= "string" or r.id == "" then
+      return nil, string.format("%s: rule %d has no id", path, i)
+    end
     if r.action ~= nil and not M.ACTIONS[r.action] then
-      return nil, string.format("%s: rule %s: action must be \"warn\" or \"stop\", not %s", path, r.id, tostring(r.action))
+      return nil,
+        string.format("%s: rule %s: action must be \"warn\" or \"stop\", not %s", path, r.id,
+        tostring(r.action))
     end
   end
   return desc
@@ -88,7 +93,8 @@ function M.rules()
         byid[r.id] = cur
         list[#list + 1] = cur
       else
-        vibeml.log("warning", "watchdog %s: rule %s has no check and overrides no rule; ignored", source, r.id)
+        vibeml.log("warning", "watchdog %s: rule %s has no check and overrides no rule; ignored",
+          source, r.id)
       end
     end
   end
@@ -138,7 +144,8 @@ function M.rules()
         local text = vibeml.fs.read(path)
         local d, err = nil, "unreadable"
         if text then d, err = load_file(text, path) end
-        if d then add(d, path) else vibeml.log("warning", "watchdog rules %s: %s", path, tostring(err)) end
+        if d then add(d, path) else
+          vibeml.log("warning", "watchdog rules %s: %s", path, tostring(err)) end
       end
     end
   end
@@ -156,16 +163,26 @@ end
 -- The recent step events of the job since it last became running (a recovered job is judged
 -- on its new VM only), oldest first.
 local function recent_steps(db, row)
-  local since = check(db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = 'running'", row.id))
-  local rows = check(db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
-    .. "AND json_extract(data, '$.event') = 'step' ORDER BY id DESC LIMIT ?", row.id, since and since.ts or 0, M.HISTORY))
-  local ended = check(db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+  local since =
+    check(
+    db:first(
+      "SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND " ..
+        "json_extract(data, '$.to') = 'running'", row.id))
+  local rows =
+    check(
+    db:query("SELECT ts, data FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
+    .. "AND json_extract(data, '$.event') = 'step' ORDER BY id DESC LIMIT ?", row.id, since
+      and since.ts or 0, M.HISTORY))
+  local ended =
+    check(
+    db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'progress' AND ts >= ? "
     .. "AND json_extract(data, '$.event') = 'end'", row.id, since and since.ts or 0))
   local out = {}
   for i = #rows, 1, -1 do
     local d = decode(rows[i].data) or {}
     out[#out + 1] = { step = tonumber(d.step), loss = d.loss, ts = tonumber(d.ts) or rows[i].ts,
-                      step_time_s = tonumber(d.step_time_s), tokens_per_s = tonumber(d.tokens_per_s) }
+                      step_time_s = tonumber(d.step_time_s),
+                        tokens_per_s = tonumber(d.tokens_per_s) }
   end
   return out, ended ~= nil
 end
@@ -202,7 +219,8 @@ local function setup_estimate(row, est)
       s = s + bytes / ((tonumber(th.download_mb_s) or S.download_mb_s[2]) * 1e6)
         + bytes / ((tonumber(th.load_gb_s) or S.load_gb_s) * 1e9)
     end
-    src = type(th.setup_s) == "table" and ("workflow " .. tostring(row.workflow) .. "'s set-up range")
+    src = type(th.setup_s) == "table"
+      and ("workflow " .. tostring(row.workflow) .. "'s set-up range")
       or "the default set-up of a mid-size model (the plan gave none)"
   end
   if row.id then setup_cache[row.id] = { s, src } end
@@ -233,7 +251,10 @@ M.SETUP_FROM = { ["local"] = "launching" }
 local function setup_since(db, row)
   local from = M.SETUP_FROM[row.backend] or "running"
   if row.state ~= from and row.state ~= "running" then return nil end
-  local e = db:first("SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND json_extract(data, '$.to') = ?",
+  local e =
+    db:first(
+    "SELECT max(ts) AS ts FROM job_events WHERE job_id = ? AND kind = 'state' AND " ..
+      "json_extract(data, '$.to') = ?",
     row.id, from)
   return e and e.ts
 end
@@ -250,12 +271,17 @@ local function hyperparameters(row)
       if type(spec) == "table" and spec.default ~= nil then hp[k] = spec.default end
     end
   end
-  for k, v in pairs(type(params.hyperparameters) == "table" and params.hyperparameters or {}) do hp[k] = v end
+  for k, v in pairs(type(params.hyperparameters) == "table" and params.hyperparameters or {}) do
+    hp[k] = v
+  end
   return hp
 end
 
 local function fired_before(db, id, rule)
-  return check(db:first("SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'watchdog' AND json_extract(data, '$.rule') = ?", id, rule)) ~= nil
+  return check(
+    db:first(
+      "SELECT 1 AS x FROM job_events WHERE job_id = ? AND kind = 'watchdog' AND " ..
+        "json_extract(data, '$.rule') = ?", id, rule)) ~= nil
 end
 
 local function fire(db, row, rule, evidence, ctx, opts)
@@ -272,7 +298,8 @@ local function fire(db, row, rule, evidence, ctx, opts)
   jdb.event(db, row.id, "watchdog", ev)
   if rule.action == "stop" then
     jdb.update(row.id, { failure_category = "watchdog",
-      failure_message = string.format("stopped by watchdog %s: %s Evidence: %s.", rule.id, rule.message or "", evidence),
+      failure_message = string.format("stopped by watchdog %s: %s Evidence: %s.", rule.id,
+        rule.message or "", evidence),
       failure_advice = vibeml.json.encode(vibeml.array(fixes)), failure_retry = 0 })
     if opts.flag then
       jdb.update(row.id, { stop_requested_at = jdb.now(), stop_reason = reason })
@@ -281,11 +308,15 @@ local function fire(db, row, rule, evidence, ctx, opts)
         local r, m = require("vibeml.jobs").stop(row.id, { reason = reason, wait = false })
         if not r then error(m) end
       end)
-      if not ok then vibeml.log("warning", "job %s: watchdog could not stop it: %s", row.id, tostring(msg)) end
+      if not ok then
+        vibeml.log("warning", "job %s: watchdog could not stop it: %s", row.id, tostring(msg))
+      end
     end
   end
   local okn, notify = pcall(require, "vibeml.notify")
-  if okn and type(notify) == "table" and notify.send then pcall(notify.send, row.id, "watchdog", ev) end
+  if okn and type(notify) == "table" and notify.send then
+    pcall(notify.send, row.id, "watchdog", ev)
+  end
   return ev
 end
 
@@ -296,7 +327,8 @@ local function observe(row, new_events, opts)
   local new = {}
   for _, e in ipairs(new_events) do
     if type(e) == "table" and e.event == "step" then
-      new[#new + 1] = { step = tonumber(e.step), loss = e.loss, ts = tonumber(e.ts), tokens_per_s = tonumber(e.tokens_per_s) }
+      new[#new + 1] = { step = tonumber(e.step), loss = e.loss, ts = tonumber(e.ts),
+        tokens_per_s = tonumber(e.tokens_per_s) }
     end
   end
   local mono = vibeml.monotonic()

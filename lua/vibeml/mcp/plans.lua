@@ -51,7 +51,8 @@ function M.save(request, plan)
   local id = new_id()
   local now = vibeml.time()
   check(d:exec("DELETE FROM plans WHERE created < ?", now - M.KEEP_S))
-  check(d:exec("INSERT INTO plans(id, created, prefs, request, plan) VALUES (?, ?, ?, ?, ?)", id, now,
+  check(d:exec("INSERT INTO plans(id, created, prefs, request, plan) VALUES (?, ?, ?, ?, ?)", id,
+    now,
     M.prefs_signature(), vibeml.json.encode(request), vibeml.json.encode(plan)))
   return id
 end

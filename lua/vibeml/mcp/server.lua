@@ -116,7 +116,7 @@ function M.add_prompt(def)
   prompts[def.name] = def
 end
 
-local function load_list(mods, what, fn)
+local function load_list(mods, _what, fn)
   for _, mod in ipairs(mods or {}) do
     local ok, res = pcall(require, mod)
     if not ok then note_error(mod, res)
@@ -304,7 +304,9 @@ end
 
 local function need_string(params, key, what)
   local v = params[key]
-  if type(v) ~= "string" or v == "" then fail(E.EINVAL, "params." .. key .. ": required, " .. what) end
+  if type(v) ~= "string" or v == "" then
+    fail(E.EINVAL, "params." .. key .. ": required, " .. what)
+  end
   return v
 end
 
@@ -435,14 +437,17 @@ methods["prompts/get"] = function(params)
     known[a.name] = true
     local v = args[a.name]
     if a.required and (v == nil or v == "") then
-      fail(E.EINVAL, "params.arguments." .. a.name .. ": required (" .. (a.description or "") .. ")")
+      fail(E.EINVAL, "params.arguments." .. a.name .. ": required (" .. (a.description or "")
+        .. ")")
     end
     if v ~= nil and type(v) ~= "string" then
       fail(E.EINVAL, "params.arguments." .. a.name .. ": must be a string")
     end
   end
   for k in pairs(args) do
-    if not known[k] then fail(E.EINVAL, "params.arguments: unknown argument '" .. tostring(k) .. "'") end
+    if not known[k] then
+      fail(E.EINVAL, "params.arguments: unknown argument '" .. tostring(k) .. "'")
+    end
   end
   local messages, description = p.get(args)
   if type(messages) == "string" then
@@ -454,7 +459,8 @@ end
 methods["completion/complete"] = function(params)
   local ref, arg = params.ref, params.argument
   if type(ref) ~= "table" or type(ref.type) ~= "string" then
-    fail(E.EINVAL, "params.ref: required, {type=\"ref/prompt\", name=} or {type=\"ref/resource\", uri=}")
+    fail(E.EINVAL,
+      "params.ref: required, {type=\"ref/prompt\", name=} or {type=\"ref/resource\", uri=}")
   end
   if type(arg) ~= "table" or type(arg.name) ~= "string" or type(arg.value) ~= "string" then
     fail(E.EINVAL, "params.argument: required, {name=, value=} with string fields")
@@ -463,7 +469,9 @@ methods["completion/complete"] = function(params)
   local complete
   if ref.type == "ref/prompt" then
     local p = available_prompt(ref.name or "")
-    if not p then fail(E.EINVAL, "params.ref.name: unknown prompt '" .. tostring(ref.name) .. "'") end
+    if not p then
+      fail(E.EINVAL, "params.ref.name: unknown prompt '" .. tostring(ref.name) .. "'")
+    end
     for _, a in ipairs(p.arguments or {}) do
       if a.name == arg.name then complete = a.complete end
     end

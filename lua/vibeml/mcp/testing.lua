@@ -105,7 +105,9 @@ local tools = {
     handler = function(args)
       if args.how == "nil" then return nil, "the thing failed: try again with a smaller model" end
       if args.how == "raise" then error("boom in handler") end
-      if args.how == "table" then error({ code = E.EMONEY, message = "over budget", hint = "raise the limit" }) end
+      if args.how == "table" then
+        error({ code = E.EMONEY, message = "over budget", hint = "raise the limit" })
+      end
       if args.how == "badjson" then return { f = function() end } end
       return { n = "not an integer" }
     end,

@@ -18,7 +18,8 @@ local tools = {
       required = { "job_id", "amount" }, additionalProperties = false },
     handler = function(args, ctx)
       local budget = require "vibeml.budget"
-      local ok, msg, code, info = budget.authorize{ job_id = args.job_id, amount = args.amount, ctx = ctx }
+      local ok, msg, code, info = budget.authorize{ job_id = args.job_id, amount = args.amount,
+        ctx = ctx }
       if ok then
         return { approved = true, override = msg.override, needed = msg.needed }
       end

@@ -136,7 +136,8 @@ function M.choose(req, params_b, estimate)
   if ok and type(pick) == "string" and not M.on_cpu(M.get(pick)) then
     return pick, type(why) == "string" and why or "selected by the workflow registry"
   end
-  for _, name in ipairs(M.for_size(params_b)) do
+  local name = M.for_size(params_b)[1]   -- the first that covers the size
+  if name then
     local wf = M.get(name)
     return name, string.format("%s: the lowest cost for a %g B model", wf.title or name, params_b)
   end

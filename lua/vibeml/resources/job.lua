@@ -14,7 +14,10 @@ return {
   read = function(uri, params)
     local id = params and params.id or uri:match("^vibeml://jobs/([^/]+)$")
     local st, msg, code = jobs.status(id)
-    if not st then error({ code = code or E.EIO, message = tostring(msg):gsub("`vibeml jobs list`", "list_jobs or resources/list") }, 0) end
+    if not st then
+      error({ code = code or E.EIO,
+        message = tostring(msg):gsub("`vibeml jobs list`", "list_jobs or resources/list") }, 0)
+    end
     return vibeml.json.encode(st, { sort_keys = true })
   end,
 }

@@ -12,7 +12,10 @@ return {
   read = function(uri, params)
     local id = params and params.id or uri:match("^vibeml://jobs/([^/]+)/logs$")
     local out, msg, code = jobs.logs(id, { stream = "stdout", tail = 200 })
-    if not out then error({ code = code or E.EIO, message = tostring(msg):gsub("`vibeml jobs list`", "list_jobs or resources/list") }, 0) end
+    if not out then
+      error({ code = code or E.EIO,
+        message = tostring(msg):gsub("`vibeml jobs list`", "list_jobs or resources/list") }, 0)
+    end
     local err = jobs.logs(id, { stream = "stderr", tail = 50, pull = false }) or { lines = {} }
     local text = table.concat(out.lines, "\n")
     if #err.lines > 0 then text = text .. "\n--- stderr ---\n" .. table.concat(err.lines, "\n") end

@@ -59,7 +59,10 @@ function M.handler(args, ctx)
   end
   if args.wait_s and args.wait_s > 0 then wait_change(args.job_id, args.wait_s, ctx) end
   local ok, err = pcall(jobs.refresh, args.job_id)
-  if not ok then vibeml.log("warning", "refreshing %s: %s", args.job_id, tostring(type(err) == "table" and err.message or err)) end
+  if not ok then
+    vibeml.log("warning", "refreshing %s: %s", args.job_id,
+      tostring(type(err) == "table" and err.message or err))
+  end
   local st, msg = jobs.status(args.job_id)
   if not st then return nil, msg end
   if ctx and ctx.supports and ctx:supports("extensions/io.modelcontextprotocol/ui") then
@@ -77,12 +80,15 @@ function M.handler(args, ctx)
     st.cost.cap and string.format(" (cap $%.2f)", st.cost.cap) or "")
   if st.failure then
     text = text .. " Failed (" .. st.failure.category .. "): " .. tostring(st.failure.message)
-    for i, f in ipairs(st.failure.fixes or {}) do text = text .. string.format("\n  fix %d: %s", i, f.title or "") end
+    for i, f in ipairs(st.failure.fixes or {}) do
+      text = text .. string.format("\n  fix %d: %s", i, f.title or "")
+    end
   end
   local o = st.outputs
   if o then
     if o.saved then text = text .. " Output: " .. tostring(o.output) .. "."
-    elseif o.last_checkpoint then text = text .. " Last checkpoint: " .. tostring(o.last_checkpoint) .. "." end
+    elseif o.last_checkpoint then text = text .. " Last checkpoint: " .. tostring(o.last_checkpoint)
+      .. "." end
     if o.hub_repo then text = text .. " Hub repo: " .. o.hub_repo .. "." end
     if o.fetch and (o.saved or o.last_checkpoint) then text = text .. " Fetch: " .. o.fetch end
   end

@@ -153,7 +153,9 @@ function M.handler(args, ctx)
     end })
   if not job then
     if lcode == E.EMONEY and info then
-      return nil, string.format("%s (needed $%.2f, remaining $%s)", lmsg, info.needed or 0, tostring(info.remaining))
+      return nil,
+        string.format("%s (needed $%.2f, remaining $%s)", lmsg, info.needed or 0,
+        tostring(info.remaining))
     end
     local where = info and info.job_id
       and (" (job " .. info.job_id .. "; its failure and fixes: get_job_status)") or ""
