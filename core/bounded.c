@@ -21,8 +21,8 @@
 #include "script.h"
 
 #define CHARGE_EVERY 1024
-#define MAX_CAPTURES 32      /* as Lua's LUA_MAXCAPTURES */
-#define MAX_DEPTH 200        /* nested do_match calls: "pattern too complex" beyond */
+#define MAX_CAPTURES 32 /* as Lua's LUA_MAXCAPTURES */
+#define MAX_DEPTH 200   /* nested do_match calls: "pattern too complex" beyond */
 #define CAP_UNFINISHED (-1)
 #define CAP_POSITION (-2)
 #define ESC '%'
@@ -32,12 +32,12 @@ typedef struct matcher {
     const char *src, *src_end; /* subject */
     const char *pat_end;
     lua_State *L;
-    int depth;                 /* calls left before "pattern too complex" */
-    int level;                 /* captures opened */
-    unsigned long steps;       /* not yet charged */
+    int depth;           /* calls left before "pattern too complex" */
+    int level;           /* captures opened */
+    unsigned long steps; /* not yet charged */
     struct {
         const char *init;
-        ptrdiff_t len;         /* or CAP_UNFINISHED / CAP_POSITION */
+        ptrdiff_t len; /* or CAP_UNFINISHED / CAP_POSITION */
     } cap[MAX_CAPTURES];
 } matcher;
 
@@ -66,17 +66,38 @@ static int class_match(int c, int cl)
 {
     int res;
     switch (tolower(cl)) {
-    case 'a': res = isalpha(c); break;
-    case 'c': res = iscntrl(c); break;
-    case 'd': res = isdigit(c); break;
-    case 'g': res = isgraph(c); break;
-    case 'l': res = islower(c); break;
-    case 'p': res = ispunct(c); break;
-    case 's': res = isspace(c); break;
-    case 'u': res = isupper(c); break;
-    case 'w': res = isalnum(c); break;
-    case 'x': res = isxdigit(c); break;
-    default: return cl == c;
+    case 'a':
+        res = isalpha(c);
+        break;
+    case 'c':
+        res = iscntrl(c);
+        break;
+    case 'd':
+        res = isdigit(c);
+        break;
+    case 'g':
+        res = isgraph(c);
+        break;
+    case 'l':
+        res = islower(c);
+        break;
+    case 'p':
+        res = ispunct(c);
+        break;
+    case 's':
+        res = isspace(c);
+        break;
+    case 'u':
+        res = isupper(c);
+        break;
+    case 'w':
+        res = isalnum(c);
+        break;
+    case 'x':
+        res = isxdigit(c);
+        break;
+    default:
+        return cl == c;
     }
     if (isupper(cl))
         res = !res;
@@ -139,10 +160,14 @@ static int single_match(matcher *m, const char *s, const char *p, const char *ep
         return 0;
     c = (unsigned char)*s;
     switch (*p) {
-    case '.': return 1;
-    case ESC: return class_match(c, (unsigned char)p[1]);
-    case '[': return set_match(c, p, ep - 1);
-    default: return (unsigned char)*p == c;
+    case '.':
+        return 1;
+    case ESC:
+        return class_match(c, (unsigned char)p[1]);
+    case '[':
+        return set_match(c, p, ep - 1);
+    default:
+        return (unsigned char)*p == c;
     }
 }
 
@@ -469,8 +494,8 @@ static int l_match(lua_State *L)
 
 /* gmatch's iterator state: a userdata; the subject and pattern are upvalues 1 and 2. */
 typedef struct gmatch_state {
-    size_t pos;       /* next start, 0-based */
-    ptrdiff_t last;   /* end of the last match, or -1 */
+    size_t pos;     /* next start, 0-based */
+    ptrdiff_t last; /* end of the last match, or -1 */
 } gmatch_state;
 
 static int gmatch_next(lua_State *L)
@@ -572,8 +597,9 @@ static int l_gsub(lua_State *L)
     int anchor = lp > 0 && *p == '^', changed = 0;
     matcher m;
     luaL_Buffer b;
-    luaL_argexpected(L, tr == LUA_TNUMBER || tr == LUA_TSTRING || tr == LUA_TFUNCTION ||
-                     tr == LUA_TTABLE, 3, "string/function/table");
+    luaL_argexpected(
+        L, tr == LUA_TNUMBER || tr == LUA_TSTRING || tr == LUA_TFUNCTION || tr == LUA_TTABLE, 3,
+        "string/function/table");
     luaL_buffinit(L, &b);
     if (anchor) {
         p++;

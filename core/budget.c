@@ -205,7 +205,7 @@ static int one_int(sqlite3 *db, const char *sql, int64_t *out, vml_err *err, con
     rc = vml_store_step(st, err);
     if (rc == 1) {
         *out = sqlite3_column_type(st, 0) == SQLITE_NULL ? VML_BUDGET_NONE
-                                                          : sqlite3_column_int64(st, 0);
+                                                         : sqlite3_column_int64(st, 0);
         rc = 0;
     } else if (rc == 0) {
         *out = VML_BUDGET_NONE;
@@ -343,9 +343,8 @@ static int month_use(sqlite3 *db, const char *month, int64_t *spent, int64_t *he
 
 /* {============================================================ reserve, accrue, settle */
 
-int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_t cap,
-                       int override, const char *override_by, vml_budget_info *info,
-                       vml_err *err)
+int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_t cap, int override,
+                       const char *override_by, vml_budget_info *info, vml_err *err)
 {
     vml_budget_info local, *in = info ? info : &local;
     sqlite3_stmt *st = NULL;
@@ -370,8 +369,8 @@ int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_
     if ((rc = vml_store_begin(b->db, "IMMEDIATE", err)) < 0)
         return rc;
     pause_point("reserve-begin");
-    if ((rc = one_int(b->db, "SELECT reserved FROM money_ledger WHERE job_id = ?", &existing,
-                      err, "s", job_id)) < 0)
+    if ((rc = one_int(b->db, "SELECT reserved FROM money_ledger WHERE job_id = ?", &existing, err,
+                      "s", job_id)) < 0)
         goto fail;
     if ((rc = vml_budget_get_limits(b, &in->limit, &in->per_job_cap, err)) < 0)
         goto fail;
@@ -402,14 +401,18 @@ int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_
     {
         int64_t t = (int64_t)now_s();
         pid_t pid = getpid();
-        rc = vml_store_prepare(b->db,
-                               "INSERT INTO money_ledger(job_id, month, state, reserved, estimate,"
-                               " cap, override, override_by, pid, pid_start, host, created, "
-                               "updated) VALUES(?, ?, 'reserved', ?, ?, NULLIF(?, -1), ?, ?, ?, ?, ?, ?, ?)",
-                               &st, err, "ssii" "i" "is" "iisii", job_id, in->month, in->needed,
-                               amount, in->cap,
-                               (int64_t)in->override, in->override ? override_by : NULL,
-                               (int64_t)pid, proc_start(pid), host, t, t);
+        rc = vml_store_prepare(
+            b->db,
+            "INSERT INTO money_ledger(job_id, month, state, reserved, estimate,"
+            " cap, override, override_by, pid, pid_start, host, created, "
+            "updated) VALUES(?, ?, 'reserved', ?, ?, NULLIF(?, -1), ?, ?, ?, ?, ?, ?, ?)",
+            &st, err,
+            "ssii"
+            "i"
+            "is"
+            "iisii",
+            job_id, in->month, in->needed, amount, in->cap, (int64_t)in->override,
+            in->override ? override_by : NULL, (int64_t)pid, proc_start(pid), host, t, t);
     }
     if (rc < 0)
         goto fail;
@@ -459,8 +462,7 @@ int vml_budget_accrue(vml_budget *b, const char *job_id, int64_t cost, int *over
             *over_cap = has_cap && acc >= cap;
         rc = 0;
     } else if (rc == 0) {
-        rc = vml_err_set(err, VML_ENOENT, "job '%s' has no open reservation in the ledger",
-                         job_id);
+        rc = vml_err_set(err, VML_ENOENT, "job '%s' has no open reservation in the ledger", job_id);
     }
     sqlite3_finalize(st);
     return rc;
@@ -553,8 +555,8 @@ fail:
 static int have_outcomes(sqlite3 *db)
 {
     int64_t n = 0;
-    return one_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'job_outcomes'", &n,
-                   NULL, NULL, NULL) == 0 &&
+    return one_int(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'job_outcomes'", &n, NULL,
+                   NULL, NULL) == 0 &&
            n > 0;
 }
 
@@ -638,7 +640,7 @@ int vml_budget_reconcile(vml_budget *b, double grace, int *fixed, vml_err *err)
             why = "reconciled: the job had ended";
         } else if (have_jobs && !job_found && (double)(t - r->created) >= grace) {
             int gone = strcmp(r->host, myhost) == 0 ? !pid_alive(r->pid, r->pid_start)
-                                                     : t - r->created >= 24 * 3600;
+                                                    : t - r->created >= 24 * 3600;
             if (gone) {
                 why = "reconciled: released, the launch never recorded a job";
                 job_cost = 0;
@@ -734,21 +736,24 @@ int vml_budget_status(vml_budget *b, const char *month, json_t **out, vml_err *e
         json_object_set_new(j, "state", json_string((const char *)sqlite3_column_text(st, 1)));
         json_object_set_new(j, "reserved", usd(sqlite3_column_int64(st, 2)));
         json_object_set_new(j, "accrued", usd(sqlite3_column_int64(st, 3)));
-        json_object_set_new(j, "final", sqlite3_column_type(st, 4) == SQLITE_NULL
-                                            ? json_null()
-                                            : usd(sqlite3_column_int64(st, 4)));
-        json_object_set_new(j, "cap", sqlite3_column_type(st, 5) == SQLITE_NULL
-                                          ? json_null()
-                                          : usd(sqlite3_column_int64(st, 5)));
+        json_object_set_new(j, "final",
+                            sqlite3_column_type(st, 4) == SQLITE_NULL
+                                ? json_null()
+                                : usd(sqlite3_column_int64(st, 4)));
+        json_object_set_new(j, "cap",
+                            sqlite3_column_type(st, 5) == SQLITE_NULL
+                                ? json_null()
+                                : usd(sqlite3_column_int64(st, 5)));
         json_object_set_new(j, "override", json_boolean(sqlite3_column_int64(st, 6)));
         json_object_set_new(j, "override_by",
                             sqlite3_column_type(st, 7) == SQLITE_NULL
                                 ? json_null()
                                 : json_string((const char *)sqlite3_column_text(st, 7)));
         json_object_set_new(j, "created", json_integer(sqlite3_column_int64(st, 8)));
-        json_object_set_new(j, "estimate", sqlite3_column_type(st, 9) == SQLITE_NULL
-                                               ? json_null()
-                                               : usd(sqlite3_column_int64(st, 9)));
+        json_object_set_new(j, "estimate",
+                            sqlite3_column_type(st, 9) == SQLITE_NULL
+                                ? json_null()
+                                : usd(sqlite3_column_int64(st, 9)));
         if (sqlite3_column_type(st, 10) != SQLITE_NULL)
             json_object_set_new(j, "note", json_string((const char *)sqlite3_column_text(st, 10)));
         json_array_append_new(jobs, j);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  *
- * budget — the budget's ledger: a monthly budget (calendar month, UTC), a per-job cap, and per job a
- * reservation at launch, accruals while it runs and a settlement at the end, in the state
+ * budget — the budget's ledger: a monthly budget (calendar month, UTC), a per-job cap, and per job
+ * a reservation at launch, accruals while it runs and a settlement at the end, in the state
  * database (vibeml.db, component "money"). Money is exact: amounts are integer micro-dollars
  * (1 USD = 1,000,000), never floating point, inside C and in SQL.
  *
@@ -86,9 +86,8 @@ int vml_budget_get_limits(vml_budget *b, int64_t *monthly, int64_t *per_job, vml
  * unless override (then reserved and recorded as an override by override_by, e.g.
  * "elicitation" or "cli"). A job that already has an open or settled entry: 0, info->existing.
  * info may be NULL. */
-int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_t cap,
-                       int override, const char *override_by, vml_budget_info *info,
-                       vml_err *err);
+int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_t cap, int override,
+                       const char *override_by, vml_budget_info *info, vml_err *err);
 /* Records cost so far (µ$, monotonic: a smaller value is ignored). *over_cap (may be NULL): 1
  * when the accrued cost reached the job's cap. *cap_out (may be NULL): the cap or NONE.
  * VML_ENOENT when the job has no open reservation. */

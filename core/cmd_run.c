@@ -33,8 +33,8 @@ static int parse_num(const char *opt, const char *text, double lo, double hi, do
     errno = 0;
     v = strtod(text ? text : "", &end);
     if (!text || !*text || *end || errno || !(v >= lo && v <= hi)) {
-        fprintf(stderr, "vibeml run: %s needs a number between %g and %g, got '%s'\n", opt, lo,
-                hi, text ? text : "");
+        fprintf(stderr, "vibeml run: %s needs a number between %g and %g, got '%s'\n", opt, lo, hi,
+                text ? text : "");
         return -1;
     }
     *out = v;

@@ -20,7 +20,8 @@ static const char secrets_usage[] =
     "       vibeml secrets list [--json] names and dates of the stored secrets (no values)\n"
     "       vibeml secrets rm NAME       remove a secret\n"
     "       vibeml secrets accept-restore  use the vault file as it is now, after restoring an\n"
-    "                                    older copy on purpose (else it is refused as rolled back)\n"
+    "                                    older copy on purpose (else it is refused as rolled "
+    "back)\n"
     "\n"
     "Secrets live encrypted (XChaCha20-Poly1305) in the vault file in the data folder. The key is\n"
     "VIBEML_PASSPHRASE (Argon2id) when set at creation, else a random key file (vault.key, mode\n"
@@ -153,8 +154,8 @@ static int secrets_main(int argc, char **argv)
                 gen);
         return VML_EXIT_OK;
     }
-    fprintf(stderr, "vibeml secrets: unknown subcommand '%s' (set, list, rm, accept-restore)\n%s", sub,
-            secrets_usage);
+    fprintf(stderr, "vibeml secrets: unknown subcommand '%s' (set, list, rm, accept-restore)\n%s",
+            sub, secrets_usage);
     return VML_EXIT_USAGE;
 }
 

@@ -78,8 +78,10 @@ static int read_token(const char *path, char *buf, size_t n)
     while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
         buf[--len] = '\0';
     if (len < 16) {
-        fprintf(stderr, "vibeml serve: the token in %s is too short (use at least 16 random "
-                        "characters, e.g. `head -c 24 /dev/urandom | base64`)\n", path);
+        fprintf(stderr,
+                "vibeml serve: the token in %s is too short (use at least 16 random "
+                "characters, e.g. `head -c 24 /dev/urandom | base64`)\n",
+                path);
         return -1;
     }
     return 0;
@@ -109,8 +111,10 @@ static int serve_main(int argc, char **argv)
             opts.conformance = 1;
         } else if (strcmp(argv[i], "--http") == 0 && i + 1 < argc) {
             if (parse_listen(argv[++i], addr, sizeof addr, &port) < 0) {
-                fprintf(stderr, "vibeml serve: --http wants [ADDR:]PORT (e.g. 8765 or "
-                                "127.0.0.1:8765 or [::1]:8765), got '%s'\n", argv[i]);
+                fprintf(stderr,
+                        "vibeml serve: --http wants [ADDR:]PORT (e.g. 8765 or "
+                        "127.0.0.1:8765 or [::1]:8765), got '%s'\n",
+                        argv[i]);
                 free(dirs);
                 return VML_EXIT_USAGE;
             }

@@ -12,8 +12,8 @@ const char *vml_strerror(int code)
     switch (code) {
     case VML_OK:
         return "success";
-#define VML__ERR_STR(name, val, msg) \
-    case VML_##name:                 \
+#define VML__ERR_STR(name, val, msg)                                                               \
+    case VML_##name:                                                                               \
         return msg;
         VML_ERRNO_MAP(VML__ERR_STR)
 #undef VML__ERR_STR
@@ -26,8 +26,8 @@ const char *vml_errname(int code)
     switch (code) {
     case VML_OK:
         return "VML_OK";
-#define VML__ERR_NAME(name, val, msg) \
-    case VML_##name:                  \
+#define VML__ERR_NAME(name, val, msg)                                                              \
+    case VML_##name:                                                                               \
         return "VML_" #name;
         VML_ERRNO_MAP(VML__ERR_NAME)
 #undef VML__ERR_NAME

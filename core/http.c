@@ -25,11 +25,11 @@
 struct vml_http_op {
     CURL *easy;
     struct curl_slist *hdrs;
-    char *body;           /* request body copy */
+    char *body; /* request body copy */
     char *url;
-    char *outpath;        /* output_file copy, or NULL */
+    char *outpath; /* output_file copy, or NULL */
     FILE *fp;
-    size_t cap;           /* allocated bytes of resp.body */
+    size_t cap; /* allocated bytes of resp.body */
     size_t max_bytes;
     double timeout;
     int too_big;
@@ -289,8 +289,10 @@ static void finish(vml_http_op *op, CURLcode res)
         op->fp = NULL;
     }
     if (op->too_big || res == CURLE_FILESIZE_EXCEEDED)
-        rc = vml_err_set(&err, VML_ELIMIT, "the reply from %s is larger than the limit of %zu "
-                         "bytes", where, op->max_bytes);
+        rc = vml_err_set(&err, VML_ELIMIT,
+                         "the reply from %s is larger than the limit of %zu "
+                         "bytes",
+                         where, op->max_bytes);
     else if (op->write_failed)
         rc = vml_err_set(&err, VML_EIO, "writing %s failed: %s", op->outpath,
                          strerror(op->write_failed));
@@ -353,12 +355,16 @@ int vml_http_start(const vml_http_req *req, vml_http_done_fn done, void *ud, vml
     if (out)
         *out = NULL;
     if (!req->url || !has_scheme(req->url))
-        return vml_err_set(err, VML_EINVAL, "only http:// and https:// URLs are allowed, not "
-                           "'%.200s'", req->url ? req->url : "(none)");
+        return vml_err_set(err, VML_EINVAL,
+                           "only http:// and https:// URLs are allowed, not "
+                           "'%.200s'",
+                           req->url ? req->url : "(none)");
     for (i = 0; method[i]; i++)
         if (!isupper((unsigned char)method[i]))
-            return vml_err_set(err, VML_EINVAL, "bad HTTP method '%.40s' (use GET, HEAD, POST, "
-                               "PUT, DELETE...)", method);
+            return vml_err_set(err, VML_EINVAL,
+                               "bad HTTP method '%.40s' (use GET, HEAD, POST, "
+                               "PUT, DELETE...)",
+                               method);
     rc = global_init(err);
     if (rc < 0)
         return rc;
@@ -439,8 +445,7 @@ int vml_http_start(const vml_http_req *req, vml_http_done_fn done, void *ud, vml
     }
     mc = curl_multi_add_handle(g.multi, op->easy);
     if (mc != CURLM_OK) {
-        rc = vml_err_set(err, VML_EHTTP, "cannot start the request: %s",
-                         curl_multi_strerror(mc));
+        rc = vml_err_set(err, VML_EHTTP, "cannot start the request: %s", curl_multi_strerror(mc));
         goto out;
     }
     g.active++;

@@ -18,34 +18,34 @@
 
 #include "err.h"
 
-#define VML_HTTP_DEFAULT_TIMEOUT 30.0           /* seconds */
+#define VML_HTTP_DEFAULT_TIMEOUT 30.0          /* seconds */
 #define VML_HTTP_DEFAULT_MAX_BYTES (64u << 20) /* 64 MiB */
 #define VML_HTTP_DEFAULT_MAX_REDIRECTS 5
 
 typedef struct vml_http_req {
-    const char *method;          /* "GET" when NULL */
-    const char *url;             /* http:// or https:// */
-    const char *const *headers;  /* "Name: value" strings, NULL-terminated; may be NULL */
-    const char *body;            /* may be NULL */
+    const char *method;         /* "GET" when NULL */
+    const char *url;            /* http:// or https:// */
+    const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
+    const char *body;           /* may be NULL */
     size_t body_len;
-    double timeout;              /* seconds for the whole exchange; <= 0 = default */
-    size_t max_bytes;            /* body limit; 0 = default */
-    int max_redirects;           /* < 0 = default, 0 = do not follow */
-    const char *output_file;     /* write the body here instead of memory; NULL = memory */
+    double timeout;          /* seconds for the whole exchange; <= 0 = default */
+    size_t max_bytes;        /* body limit; 0 = default */
+    int max_redirects;       /* < 0 = default, 0 = do not follow */
+    const char *output_file; /* write the body here instead of memory; NULL = memory */
 } vml_http_req;
 
 typedef struct vml_http_header {
-    char *name;  /* lower-cased */
+    char *name; /* lower-cased */
     char *value;
 } vml_http_header;
 
 typedef struct vml_http_resp {
     long status;
-    vml_http_header *headers;    /* of the final response */
+    vml_http_header *headers; /* of the final response */
     size_t nheaders;
-    char *body;                  /* NUL-terminated; NULL when written to output_file */
-    size_t body_len;             /* bytes received (also with output_file) */
-    char *effective_url;         /* after redirects */
+    char *body;          /* NUL-terminated; NULL when written to output_file */
+    size_t body_len;     /* bytes received (also with output_file) */
+    char *effective_url; /* after redirects */
 } vml_http_resp;
 
 typedef struct vml_http_op vml_http_op;

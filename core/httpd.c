@@ -27,17 +27,17 @@ typedef struct header {
 
 struct vml_httpd_req {
     vml_httpd *d;
-    int state;            /* REQ_*: written by the loop, read by the connection thread */
-    int refs;             /* the connection's and the loop's */
-    int closed;           /* the client is gone (MHD's completed callback ran) */
-    int ended;            /* the stream is complete */
+    int state;  /* REQ_*: written by the loop, read by the connection thread */
+    int refs;   /* the connection's and the loop's */
+    int closed; /* the client is gone (MHD's completed callback ran) */
+    int ended;  /* the stream is complete */
     char *method, *path;
     header *headers;
     size_t n_headers;
     char *body;
     size_t body_len, body_cap;
-    uint64_t started_ms;  /* when its headers were in (the read deadline counts from there) */
-    int answered;         /* answered on the connection thread (check, 413, 503) */
+    uint64_t started_ms; /* when its headers were in (the read deadline counts from there) */
+    int answered;        /* answered on the connection thread (check, 413, 503) */
     /* the answer */
     int status;
     char *ctype;
@@ -216,8 +216,7 @@ static enum MHD_Result on_headers(vml_httpd *d, struct MHD_Connection *c, vml_ht
     if (cl && strtoull(cl, NULL, 10) > d->lim.max_body) {
         char text[160];
         snprintf(text, sizeof text,
-                 "{\"error\":\"request body too large: the limit is %zu bytes\"}",
-                 d->lim.max_body);
+                 "{\"error\":\"request body too large: the limit is %zu bytes\"}", d->lim.max_body);
         r->answered = 1;
         return queue_json(c, 413, text, NULL);
     }
@@ -327,8 +326,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         resp = MHD_create_response_from_buffer(r->out_len, r->out ? r->out : (char *)"",
                                                MHD_RESPMEM_MUST_COPY);
     } else {
-        resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, r,
-                                                 NULL);
+        resp =
+            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_reader, r, NULL);
     }
     if (!resp)
         return MHD_NO;
@@ -530,8 +529,7 @@ int vml_httpd_start(const char *addr, int port, vml_httpd_handler handler, vml_h
         s4->sin_family = AF_INET;
         s4->sin_port = htons((uint16_t)port);
         if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
-            return vml_err_set(err, VML_EINVAL, "'%s' is not an IP address (e.g. 127.0.0.1)",
-                               addr);
+            return vml_err_set(err, VML_EINVAL, "'%s' is not an IP address (e.g. 127.0.0.1)", addr);
     }
     d = calloc(1, sizeof *d);
     if (!d)
@@ -556,16 +554,14 @@ int vml_httpd_start(const char *addr, int port, vml_httpd_handler handler, vml_h
     pthread_mutex_init(&d->lock, NULL);
     uv_async_init(vml_loop(), &d->async, on_async);
     d->async.data = d;
-    d->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, d,
-                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
+    d->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_access, d, MHD_OPTION_SOCK_ADDR,
+                              (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, d,
                               MHD_OPTION_CONNECTION_LIMIT, d->lim.max_conns,
                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, d->lim.max_conns_per_ip,
                               MHD_OPTION_CONNECTION_TIMEOUT, d->lim.idle_timeout_s,
                               /* a thread per connection: a small stack each keeps hundreds of
                                * connections cheap (the work happens on the loop thread) */
-                              MHD_OPTION_THREAD_STACK_SIZE, (size_t)512 * 1024,
-                              MHD_OPTION_END);
+                              MHD_OPTION_THREAD_STACK_SIZE, (size_t)512 * 1024, MHD_OPTION_END);
     if (!d->mhd) {
         rc = vml_err_set(err, VML_EIO, "cannot listen on %s:%d (in use, or not permitted)", addr,
                          port);
@@ -576,9 +572,8 @@ int vml_httpd_start(const char *addr, int port, vml_httpd_handler handler, vml_h
         struct sockaddr_storage bound;
         socklen_t bl = sizeof bound;
         if (getsockname(info->listen_fd, (struct sockaddr *)&bound, &bl) == 0)
-            d->port = ntohs(bound.ss_family == AF_INET6
-                                ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                : ((struct sockaddr_in *)&bound)->sin_port);
+            d->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                        : ((struct sockaddr_in *)&bound)->sin_port);
     }
     *out = d;
     d = NULL;

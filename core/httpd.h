@@ -42,12 +42,12 @@ typedef int (*vml_httpd_check)(const vml_httpd_req *r, void *ud, const char **bo
 
 /* Limits; a zero field takes the default below. */
 typedef struct vml_httpd_limits {
-    size_t max_body;          /* bytes of one request body; more is 413 */
-    size_t max_buffered;      /* bytes of all bodies being read at once; more is 503 */
-    unsigned max_conns;       /* connections open at once */
+    size_t max_body;     /* bytes of one request body; more is 413 */
+    size_t max_buffered; /* bytes of all bodies being read at once; more is 503 */
+    unsigned max_conns;  /* connections open at once */
     unsigned max_conns_per_ip;
-    unsigned idle_timeout_s;  /* a connection silent this long is closed */
-    unsigned read_timeout_s;  /* a request whose headers and body take longer is dropped */
+    unsigned idle_timeout_s; /* a connection silent this long is closed */
+    unsigned read_timeout_s; /* a request whose headers and body take longer is dropped */
 } vml_httpd_limits;
 
 #define VML_HTTPD_MAX_BODY ((size_t)4 << 20)

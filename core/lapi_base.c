@@ -131,8 +131,7 @@ static int l_mac(lua_State *L)
 
 static int l_log(lua_State *L)
 {
-    static const char *const levels[] = {"debug", "info", "notice", "warning", "error",
-                                         NULL};
+    static const char *const levels[] = {"debug", "info", "notice", "warning", "error", NULL};
     vml_script *s = vml_script_from(L);
     int lvl = luaL_checkoption(L, 1, "info", levels);
     int n = lua_gettop(L);
@@ -157,9 +156,9 @@ static int l_log(lua_State *L)
 }
 
 static const luaL_Reg base_funcs[] = {
-    {"array", l_array},     {"object", l_object}, {"isnull", l_isnull}, {"time", l_time},
-    {"monotonic", l_monotonic}, {"log", l_log},   {"null", NULL},       {"version", NULL},
-    {"hash", l_hash},       {"mac", l_mac},         {NULL, NULL},
+    {"array", l_array},         {"object", l_object}, {"isnull", l_isnull}, {"time", l_time},
+    {"monotonic", l_monotonic}, {"log", l_log},       {"null", NULL},       {"version", NULL},
+    {"hash", l_hash},           {"mac", l_mac},       {NULL, NULL},
 };
 
 static int open_base(lua_State *L)

@@ -84,7 +84,8 @@ static int64_t amount_arg(lua_State *L, int idx, int allow_none, const char *wha
     vml_err err;
     int64_t v = 0;
     vml_err_clear(&err);
-    if (allow_none && (lua_isnoneornil(L, idx) || (lua_isboolean(L, idx) && !lua_toboolean(L, idx))))
+    if (allow_none &&
+        (lua_isnoneornil(L, idx) || (lua_isboolean(L, idx) && !lua_toboolean(L, idx))))
         return VML_BUDGET_NONE;
     if (lua_type(L, idx) == LUA_TNUMBER) {
         if (vml_budget_from_double(lua_tonumber(L, idx), &v, &err) < 0)
@@ -99,7 +100,7 @@ static int64_t amount_arg(lua_State *L, int idx, int allow_none, const char *wha
             vml_lapi_argerror(L, idx, "%s", vml_err_msg(&err));
     } else {
         vml_lapi_argerror(L, idx, "%s: an amount in USD (number or string)%s", what,
-                 allow_none ? ", or false/\"none\" for none" : "");
+                          allow_none ? ", or false/\"none\" for none" : "");
     }
     if (v < 0)
         vml_lapi_argerror(L, idx, "%s cannot be negative", what);
@@ -121,8 +122,8 @@ static void push_info(lua_State *L, const vml_budget_info *in)
     lua_createtable(L, 0, 12);
     lua_pushstring(L, in->month);
     lua_setfield(L, -2, "month");
-#define F(name, v)                                                                               \
-    push_usd(L, v);                                                                              \
+#define F(name, v)                                                                                 \
+    push_usd(L, v);                                                                                \
     lua_setfield(L, -2, name)
     F("limit", in->limit);
     F("used", in->used);
@@ -132,8 +133,8 @@ static void push_info(lua_State *L, const vml_budget_info *in)
     F("cap", in->cap);
     F("per_job_cap", in->per_job_cap);
 #undef F
-#define B(name, v)                                                                               \
-    lua_pushboolean(L, v);                                                                       \
+#define B(name, v)                                                                                 \
+    lua_pushboolean(L, v);                                                                         \
     lua_setfield(L, -2, name)
     B("capped", in->capped);
     B("override", in->override);
@@ -242,7 +243,8 @@ static int l_set_limits(lua_State *L)
         per_job = amount_arg(L, lua_gettop(L), 1, "per_job");
     }
     if (!which)
-        return vml_lapi_argerror(L, 1, "give monthly= and/or per_job= (an amount in USD, or false to remove it)");
+        return vml_lapi_argerror(
+            L, 1, "give monthly= and/or per_job= (an amount in USD, or false to remove it)");
     if (!(b = conn(L, &err)) || vml_budget_set_limits(b, which, monthly, per_job, &err) < 0)
         return vml_lua_fail(L, &err);
     lua_pushboolean(L, 1);
@@ -309,10 +311,10 @@ static int l_month(lua_State *L)
 }
 
 static const luaL_Reg budget_funcs[] = {
-    {"reserve", l_reserve},     {"accrue", l_accrue},       {"settle", l_settle},
-    {"release", l_release},     {"status", l_status},       {"set_limits", l_set_limits},
-    {"limits", l_limits},       {"reconcile", l_reconcile}, {"parse_usd", l_parse_usd},
-    {"format_usd", l_format_usd}, {"month", l_month},       {NULL, NULL},
+    {"reserve", l_reserve},       {"accrue", l_accrue},       {"settle", l_settle},
+    {"release", l_release},       {"status", l_status},       {"set_limits", l_set_limits},
+    {"limits", l_limits},         {"reconcile", l_reconcile}, {"parse_usd", l_parse_usd},
+    {"format_usd", l_format_usd}, {"month", l_month},         {NULL, NULL},
 };
 
 static int open_budget(lua_State *L)

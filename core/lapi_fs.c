@@ -70,10 +70,14 @@ static int l_read(lua_State *L)
         if (!S_ISREG(st.st_mode)) {
             vml_err err;
             close(fd);
-            vml_err_set(&err, VML_EPERM, "%s: is not a regular file (%s); only a regular file "
-                                         "is read here", path,
-                        S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO"
-                        : S_ISSOCK(st.st_mode) ? "a socket" : "a device or special file");
+            vml_err_set(&err, VML_EPERM,
+                        "%s: is not a regular file (%s); only a regular file "
+                        "is read here",
+                        path,
+                        S_ISDIR(st.st_mode)    ? "a folder"
+                        : S_ISFIFO(st.st_mode) ? "a FIFO"
+                        : S_ISSOCK(st.st_mode) ? "a socket"
+                                               : "a device or special file");
             return vml_lua_fail(L, &err);
         }
     }
@@ -298,9 +302,9 @@ static int l_paths(lua_State *L)
 }
 
 static const luaL_Reg fs_funcs[] = {
-    {"read", l_read},     {"write", l_write}, {"append", l_append}, {"exists", l_exists},
-    {"stat", l_stat},     {"mkdirs", l_mkdirs}, {"list", l_list},   {"remove", l_remove},
-    {"paths", l_paths},   {NULL, NULL},
+    {"read", l_read},   {"write", l_write},   {"append", l_append}, {"exists", l_exists},
+    {"stat", l_stat},   {"mkdirs", l_mkdirs}, {"list", l_list},     {"remove", l_remove},
+    {"paths", l_paths}, {NULL, NULL},
 };
 
 static int open_fs(lua_State *L)

@@ -161,8 +161,7 @@ static int l_http_request(lua_State *L)
     req.output_file = opt_string(L, "output_file", NULL);
     req.timeout = opt_number(L, "timeout", VML_HTTP_DEFAULT_TIMEOUT, 0.001, 86400);
     req.max_bytes = (size_t)opt_number(L, "max_bytes", VML_HTTP_DEFAULT_MAX_BYTES, 1, 1e12);
-    req.max_redirects = (int)opt_number(L, "max_redirects", VML_HTTP_DEFAULT_MAX_REDIRECTS, 0,
-                                        20);
+    req.max_redirects = (int)opt_number(L, "max_redirects", VML_HTTP_DEFAULT_MAX_REDIRECTS, 0, 20);
     /* headers: {Name = "value"} → "Name: value" strings anchored on the stack at hidx.. */
     lua_getfield(L, 1, "headers");
     hidx = lua_gettop(L) + 1;
@@ -178,16 +177,16 @@ static int l_http_request(lua_State *L)
                 return vml_lapi_argerror(L, 1, "'headers' holds more than %d headers", MAX_HEADERS);
             k = lua_tostring(L, -2);
             v = lua_tostring(L, -1);
-            if (!k[0] || strpbrk(k, ":\r\n \t") || strpbrk(v, "\r\n") ||
-                !vml_lua_tocstr(L, -2) || !vml_lua_tocstr(L, -1))
+            if (!k[0] || strpbrk(k, ":\r\n \t") || strpbrk(v, "\r\n") || !vml_lua_tocstr(L, -2) ||
+                !vml_lua_tocstr(L, -1))
                 return vml_lapi_argerror(L, 1,
                                          "header '%s': a name without ':', spaces or line "
                                          "breaks, a value without line breaks",
                                          k);
             luaL_checkstack(L, 4, "too many headers");
             lua_pushfstring(L, "%s: %s", k, v); /* [.., key, value, line] */
-            lua_replace(L, -2);                  /* [.., key, line] */
-            lua_insert(L, -2);                   /* [.., line, key]: lines pile up from hidx */
+            lua_replace(L, -2);                 /* [.., key, line] */
+            lua_insert(L, -2);                  /* [.., line, key]: lines pile up from hidx */
             nh++;
         }
         for (int i = 0; i < nh; i++)

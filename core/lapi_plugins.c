@@ -61,7 +61,7 @@ static int l_get(lua_State *L)
         return 1;
     }
     list = vml_plugins_list(NULL);
-    json_array_foreach(list, i, v)
+    json_array_foreach (list, i, v)
         if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
             out = json_incref(v);
     json_decref(list);
@@ -167,9 +167,9 @@ static int l_unwatch(lua_State *L)
 typedef struct waiter waiter;
 typedef struct sub {
     struct sub *next;
-    vml_script *s;  /* the state (key); borrowed */
-    json_t *queue;  /* records not yet handed to this state */
-    waiter *w;      /* its waiting task, or NULL */
+    vml_script *s; /* the state (key); borrowed */
+    json_t *queue; /* records not yet handed to this state */
+    waiter *w;     /* its waiting task, or NULL */
 } sub;
 
 struct waiter {
@@ -323,9 +323,9 @@ static int l_wait(lua_State *L)
 /* }===================================================================== */
 
 static const luaL_Reg plugin_funcs[] = {
-    {"list", l_list},     {"status", l_status}, {"get", l_get},         {"call", l_call},
+    {"list", l_list},         {"status", l_status}, {"get", l_get},     {"call", l_call},
     {"set_dirs", l_set_dirs}, {"rescan", l_rescan}, {"watch", l_watch}, {"unwatch", l_unwatch},
-    {"wait", l_wait},     {NULL, NULL},
+    {"wait", l_wait},         {NULL, NULL},
 };
 
 static int open_plugins(lua_State *L)

@@ -54,18 +54,18 @@ typedef struct obuf {
 
 typedef struct lproc {
     vml_proc *p;
-    obuf out[3];         /* [1] stdout, [2] stderr */
+    obuf out[3]; /* [1] stdout, [2] stderr */
     size_t max_output;
     int exited, timed_out, gone;
     int64_t code;
     int sig;
     pid_t pid;
     double grace;
-    vml_await rd, wt;    /* a reader and a waiter (one each) */
+    vml_await rd, wt; /* a reader and a waiter (one each) */
     int rd_waiting, wt_waiting;
-    uv_timer_t timer;    /* opts.timeout: stop the process */
-    uv_timer_t wtimer;   /* p:wait(timeout) */
-    uv_timer_t rtimer;   /* p:read(timeout) */
+    uv_timer_t timer;  /* opts.timeout: stop the process */
+    uv_timer_t wtimer; /* p:wait(timeout) */
+    uv_timer_t rtimer; /* p:read(timeout) */
     int timers_open;
 } lproc;
 
@@ -494,8 +494,8 @@ static int do_spawn(lua_State *L, int capture_default)
     lua_getfield(L, opts, "cwd");
     o.cwd = vml_lua_optcstr(L, -1, NULL); /* anchored by opts */
     lua_pop(L, 1);
-    o.out_path = sink_of(L, opts, "stdout", &o.out, capture_default ? VML_PROC_PIPE
-                                                                     : VML_PROC_PIPE);
+    o.out_path =
+        sink_of(L, opts, "stdout", &o.out, capture_default ? VML_PROC_PIPE : VML_PROC_PIPE);
     o.err_path = sink_of(L, opts, "stderr", &o.err, VML_PROC_PIPE);
     o.detached = opt_bool(L, opts, "detached");
     o.new_group = o.detached || opt_bool(L, opts, "group");
@@ -634,9 +634,9 @@ static int signal_of(lua_State *L, int idx, int dflt)
     static const struct {
         const char *name;
         int sig;
-    } sigs[] = {{"TERM", SIGTERM}, {"KILL", SIGKILL}, {"INT", SIGINT},   {"HUP", SIGHUP},
-                {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT},
-                {"QUIT", SIGQUIT}};
+    } sigs[] = {{"TERM", SIGTERM}, {"KILL", SIGKILL}, {"INT", SIGINT},
+                {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2},
+                {"STOP", SIGSTOP}, {"CONT", SIGCONT}, {"QUIT", SIGQUIT}};
     size_t i;
     const char *s;
     if (lua_isnoneornil(L, idx))
@@ -784,15 +784,15 @@ static int l_getpid(lua_State *L)
 }
 
 static const luaL_Reg proc_methods[] = {
-    {"wait", l_wait},     {"read", l_read},     {"kill", l_kill},
-    {"stop", l_stop},     {"pid", l_pid},       {"exited", l_exited},
-    {"release", l_release}, {NULL, NULL},
+    {"wait", l_wait}, {"read", l_read},     {"kill", l_kill},       {"stop", l_stop},
+    {"pid", l_pid},   {"exited", l_exited}, {"release", l_release}, {NULL, NULL},
 };
 
 static const luaL_Reg proc_funcs[] = {
-    {"run", l_run},           {"spawn", l_spawn},       {"alive", l_alive},
-    {"start_time", l_start_time}, {"signal", l_signal}, {"self_exe", l_self_exe},
-    {"getpid", l_getpid},     {NULL, NULL},
+    {"run", l_run},       {"spawn", l_spawn},
+    {"alive", l_alive},   {"start_time", l_start_time},
+    {"signal", l_signal}, {"self_exe", l_self_exe},
+    {"getpid", l_getpid}, {NULL, NULL},
 };
 
 static int open_proc(lua_State *L)

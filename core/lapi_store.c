@@ -149,9 +149,8 @@ static int prepare(lua_State *L, ldb *d, int first, sqlite3_stmt **out)
         return vml_lapi_argerror(L, 2, "one statement per call: extra text '%.40s'", tail);
     *out = *g;
     nparams = sqlite3_bind_parameter_count(*g);
-    if (top - first + 1 == 1 && lua_istable(L, first) && lua_rawlen(L, first) == 0 &&
-        nparams > 0 && sqlite3_bind_parameter_name(*g, 1) &&
-        sqlite3_bind_parameter_name(*g, 1)[0] != '?') {
+    if (top - first + 1 == 1 && lua_istable(L, first) && lua_rawlen(L, first) == 0 && nparams > 0 &&
+        sqlite3_bind_parameter_name(*g, 1) && sqlite3_bind_parameter_name(*g, 1)[0] != '?') {
         for (i = 1; i <= nparams; i++) {
             const char *name = sqlite3_bind_parameter_name(*g, i);
             if (!name)

@@ -275,13 +275,22 @@ static int l_valid_name(lua_State *L)
 }
 
 static const luaL_Reg env_methods[] = {
-    {"names", l_env_names}, {"redact", l_env_redact}, {"close", l_env_close}, {NULL, NULL},
+    {"names", l_env_names},
+    {"redact", l_env_redact},
+    {"close", l_env_close},
+    {NULL, NULL},
 };
 
 static const luaL_Reg vault_funcs[] = {
-    {"names", l_names},   {"list", l_list},     {"has", l_has},
-    {"env_for", l_env_for}, {"from_environ", l_from_environ}, {"redact", l_redact},
-    {"prime", l_prime},   {"valid_name", l_valid_name}, {NULL, NULL},
+    {"names", l_names},
+    {"list", l_list},
+    {"has", l_has},
+    {"env_for", l_env_for},
+    {"from_environ", l_from_environ},
+    {"redact", l_redact},
+    {"prime", l_prime},
+    {"valid_name", l_valid_name},
+    {NULL, NULL},
 };
 
 static int open_vault(lua_State *L)

@@ -52,8 +52,7 @@ static int l_sleep(lua_State *L)
     /* at least 1 ms: a 0 ms timer started from a timer callback would run again in the same
      * timer phase (libuv 1.44), so a `while true do vibeml.sleep(0) end` task would starve
      * every other handle of the loop */
-    uv_timer_start(&sl->timer, sleeper_fired, (uint64_t)(secs * 1000.0 + 0.5) + (secs < 0.001),
-                   0);
+    uv_timer_start(&sl->timer, sleeper_fired, (uint64_t)(secs * 1000.0 + 0.5) + (secs < 0.001), 0);
     return vml_await_yield(L, &sl->await, sleeper_cancel);
 }
 

@@ -15,11 +15,11 @@
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;        /* data came (writer waits) / data went (flush waits) */
-    char *buf;                /* ring of VML_LOG_BUFFER bytes */
-    size_t head, len;         /* start of unwritten data, its length */
-    size_t writing;           /* bytes at head the writer is writing now */
-    unsigned long dropped;    /* lines dropped since the last notice */
+    pthread_cond_t cv;     /* data came (writer waits) / data went (flush waits) */
+    char *buf;             /* ring of VML_LOG_BUFFER bytes */
+    size_t head, len;      /* start of unwritten data, its length */
+    size_t writing;        /* bytes at head the writer is writing now */
+    unsigned long dropped; /* lines dropped since the last notice */
     unsigned long dropped_all;
     int started;
 } g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, 0, 0};
@@ -48,8 +48,10 @@ static size_t count_lines(const char *p, size_t n)
 static void put_note(size_t more)
 {
     char note[128];
-    int k = snprintf(note, sizeof note, "vibeml: %lu log lines dropped (stderr was not read "
-                                        "fast enough)\n", g.dropped);
+    int k = snprintf(note, sizeof note,
+                     "vibeml: %lu log lines dropped (stderr was not read "
+                     "fast enough)\n",
+                     g.dropped);
     if (k > 0 && VML_LOG_BUFFER - g.len >= (size_t)k + more) {
         ring_put(note, (size_t)k);
         g.dropped = 0;
@@ -141,7 +143,7 @@ int vml_log_start(void)
     f = fopencookie(NULL, "w", io);
 #endif
     if (!f)
-        return -1; /* the idle writer stays; stderr as before */
+        return -1;               /* the idle writer stays; stderr as before */
     setvbuf(f, NULL, _IOLBF, 0); /* whole lines reach log_write, so whole lines are dropped */
     fflush(stderr);
     stderr = f;

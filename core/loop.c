@@ -11,14 +11,14 @@
 
 struct vml_task {
     vml_script *s;
-    lua_State *L;        /* the coroutine */
-    int ref;             /* registry reference anchoring it */
+    lua_State *L; /* the coroutine */
+    int ref;      /* registry reference anchoring it */
     vml_task_done_fn done;
     void *ud;
-    vml_await *await;    /* the operation it waits on, or NULL */
-    int cancel_code;     /* non-zero once cancelled */
-    int running;         /* inside lua_resume */
-    vml_task **out;      /* the spawner's pointer, cleared when the task ends */
+    vml_await *await; /* the operation it waits on, or NULL */
+    int cancel_code;  /* non-zero once cancelled */
+    int running;      /* inside lua_resume */
+    vml_task **out;   /* the spawner's pointer, cleared when the task ends */
 };
 
 static vml_task *g_current;
@@ -101,8 +101,8 @@ static void task_step(vml_task *t, int nargs)
     t->running = 0;
     g_current = prev;
     if (status == LUA_YIELD) {
-        int awaiting = t->await && nres >= 1 &&
-                       lua_touserdata(t->L, -1) == (void *)&vml__script_await_token;
+        int awaiting =
+            t->await && nres >= 1 && lua_touserdata(t->L, -1) == (void *)&vml__script_await_token;
         lua_pop(t->L, nres);
         if (awaiting)
             return;
@@ -128,9 +128,9 @@ int vml_task_spawn(vml_script *s, int nargs, vml_task_done_fn done, void *ud, vm
     t->s = s;
     t->done = done;
     t->ud = ud;
-    t->L = lua_newthread(L);                  /* [f, args..., co] */
-    t->ref = luaL_ref(L, LUA_REGISTRYINDEX);  /* [f, args...] */
-    lua_xmove(L, t->L, nargs + 1);            /* the coroutine now holds f and args */
+    t->L = lua_newthread(L);                 /* [f, args..., co] */
+    t->ref = luaL_ref(L, LUA_REGISTRYINDEX); /* [f, args...] */
+    lua_xmove(L, t->L, nargs + 1);           /* the coroutine now holds f and args */
     if (out) {
         *out = t;
         t->out = out;
@@ -161,8 +161,9 @@ static int await_k(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     if (g_current && g_current->cancel_code) {
         char buf[128];
-        return luaL_error(L, "%s", vml_script_trip_text(vml_script_from(L),
-                                                        g_current->cancel_code, buf, sizeof buf));
+        return luaL_error(
+            L, "%s",
+            vml_script_trip_text(vml_script_from(L), g_current->cancel_code, buf, sizeof buf));
     }
     return lua_gettop(L) - (int)ctx;
 }

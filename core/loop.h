@@ -50,9 +50,9 @@ void *vml_task_userdata(vml_task *t);
 
 /* An operation a task waits on. Embed it in the operation's own struct. */
 struct vml_await {
-    vml_task *task;                   /* set by vml_await_yield */
-    void (*cancel)(vml_await *a);     /* stops the operation; must not call vml_await_resume */
-    void *data;                       /* the operation's */
+    vml_task *task;               /* set by vml_await_yield */
+    void (*cancel)(vml_await *a); /* stops the operation; must not call vml_await_resume */
+    void *data;                   /* the operation's */
 };
 
 /* From a Lua C function: suspends the running task until vml_await_resume(a, ...). Returns what

@@ -102,7 +102,7 @@ static int push_rec(lua_State *L, const json_t *j, int depth, vml_err *err)
         const char *k;
         json_t *v;
         lua_createtable(L, 0, (int)json_object_size(j));
-        json_object_foreach((json_t *)j, k, v) {
+        json_object_foreach ((json_t *)j, k, v) {
             int rc;
             lua_pushstring(L, k);
             rc = push_rec(L, v, depth + 1, err);
@@ -179,8 +179,10 @@ static int table_to_json(lua_State *L, int idx, json_t **out, int depth, char *p
         } else {
             const char *tn = luaL_typename(L, -2);
             lua_pop(L, 2);
-            return vml_err_set(err, VML_EJSON, "%s: table keys must be strings (or 1..n for an "
-                                               "array), found a %s key", path, tn);
+            return vml_err_set(err, VML_EJSON,
+                               "%s: table keys must be strings (or 1..n for an "
+                               "array), found a %s key",
+                               path, tn);
         }
         lua_pop(L, 1);
     }
@@ -191,8 +193,10 @@ static int table_to_json(lua_State *L, int idx, json_t **out, int depth, char *p
         if (has_other)
             return vml_err_set(err, VML_EJSON, "%s: an array cannot have string keys", path);
         if (maxk != n)
-            return vml_err_set(err, VML_EJSON, "%s: sparse array (keys must be 1..n without "
-                                               "holes; use vibeml.null for a JSON null)", path);
+            return vml_err_set(err, VML_EJSON,
+                               "%s: sparse array (keys must be 1..n without "
+                               "holes; use vibeml.null for a JSON null)",
+                               path);
         res = json_array();
         if (!res)
             return vml_err_set(err, VML_ENOMEM, "out of memory");

@@ -92,10 +92,11 @@ static int h_log(lua_State *L)
     json_t *data = NULL, *p;
     vml_err err;
     if (li < 0)
-        return vml_lapi_argerror(L, 1,
-                        "log level '%s' is not one of debug, info, notice, warning, error, "
-                        "critical, alert, emergency",
-                        level);
+        return vml_lapi_argerror(
+            L, 1,
+            "log level '%s' is not one of debug, info, notice, warning, error, "
+            "critical, alert, emergency",
+            level);
     if (vml_luajson_to_json(L, 2, &data, &err) < 0) { /* not JSON: its text is logged */
         size_t n;
         const char *s = luaL_tolstring(L, 2, &n);
@@ -129,8 +130,8 @@ static int h_notify(lua_State *L)
     json_t *params = NULL;
     vml_err err;
     if (strncmp(method, "notifications/", 14) != 0)
-        return vml_lapi_argerror(L, 1, "'%s' is not a notification (only notifications/... can be sent)",
-                        method);
+        return vml_lapi_argerror(
+            L, 1, "'%s' is not a notification (only notifications/... can be sent)", method);
     if (!lua_isnoneornil(L, 2) && vml_luajson_to_json(L, 2, &params, &err) < 0)
         return vml_lapi_argerror(L, 2, "params must be a JSON-like table: %s", vml_err_msg(&err));
     if (!m->initialized) {

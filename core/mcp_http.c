@@ -42,8 +42,8 @@ typedef struct session {
     int ending;
     /* While a POST is being handled: the answers vml_mcp gives at once that no stream waits
      * for (an envelope error, id null) belong to that POST. */
-    stream *capture;  /* its stream, or NULL */
-    char *captured;   /* a POST without a stream (notifications): the error line, owned */
+    stream *capture; /* its stream, or NULL */
+    char *captured;  /* a POST without a stream (notifications): the error line, owned */
     size_t captured_len;
     int capturing;
 } session;
@@ -79,8 +79,7 @@ static void stream_send(stream *st, const char *line, size_t len)
     if (st->dead)
         return;
     if (vml_httpd_stream_write(st->r, head, sizeof head - 1) < 0 ||
-        vml_httpd_stream_write(st->r, line, len) < 0 ||
-        vml_httpd_stream_write(st->r, "\n", 1) < 0)
+        vml_httpd_stream_write(st->r, line, len) < 0 || vml_httpd_stream_write(st->r, "\n", 1) < 0)
         st->dead = 1;
 }
 
@@ -110,7 +109,7 @@ static int take_id(json_t *ids, json_t *id)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(ids, i, v) {
+    json_array_foreach (ids, i, v) {
         if (json_equal(v, id)) {
             json_array_remove(ids, i);
             return 1;
@@ -123,7 +122,7 @@ static int has_value(json_t *arr, json_t *v)
 {
     size_t i;
     json_t *x;
-    json_array_foreach(arr, i, x) {
+    json_array_foreach (arr, i, x) {
         if (json_equal(x, v))
             return 1;
     }
@@ -145,7 +144,7 @@ static stream *batch_stream(session *s, json_t *arr)
         if (!st->batch)
             continue;
         oldest = st;
-        json_array_foreach(arr, i, e) {
+        json_array_foreach (arr, i, e) {
             json_t *id = json_object_get(e, "id");
             if (id && !json_is_null(id) && has_value(st->ids, id))
                 return st;
@@ -297,8 +296,10 @@ static session *session_new(server *srv, vml_err *err)
     vml_mcp_opts opts = srv->base;
     size_t i;
     if (session_make_room(srv) < 0) {
-        vml_err_set(err, VML_EBUSY, "too many sessions (%d), all of them busy: try again when "
-                                    "one ends", VML_MCP_HTTP_MAX_SESSIONS);
+        vml_err_set(err, VML_EBUSY,
+                    "too many sessions (%d), all of them busy: try again when "
+                    "one ends",
+                    VML_MCP_HTTP_MAX_SESSIONS);
         return NULL;
     }
     s = calloc(1, sizeof *s);
@@ -331,11 +332,11 @@ static session *session_new(server *srv, vml_err *err)
 
 static void respond_error(vml_httpd_req *r, int status, int code, const char *msg)
 {
-    json_t *j = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code",
-                          code, "message", msg);
+    json_t *j = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error", "code", code,
+                          "message", msg);
     char *text = json_dumps(j, JSON_COMPACT);
-    vml_httpd_respond(r, status, "application/json", text ? text : "{}",
-                      text ? strlen(text) : 2, NULL);
+    vml_httpd_respond(r, status, "application/json", text ? text : "{}", text ? strlen(text) : 2,
+                      NULL);
     free(text);
     json_decref(j);
 }
@@ -388,7 +389,8 @@ static size_t collect(json_t *msg, json_t *ids, json_t *tokens, int *is_init)
     size_t i, n = 0;
     json_t *m;
     if (json_is_array(msg)) {
-        json_array_foreach(msg, i, m) n += collect(m, ids, tokens, is_init);
+        json_array_foreach (msg, i, m)
+            n += collect(m, ids, tokens, is_init);
         return n;
     }
     /* a request: a string method and an id that is a string or an integer (as vml_mcp checks;
@@ -442,8 +444,9 @@ static void handle_post(server *srv, vml_httpd_req *r, session *s)
     } else if (!s) {
         const char *sid = vml_httpd_req_header(r, "Mcp-Session-Id");
         if (!sid)
-            respond_error(r, 400, -32600, "Bad Request: Mcp-Session-Id header is required; "
-                                          "send initialize first");
+            respond_error(r, 400, -32600,
+                          "Bad Request: Mcp-Session-Id header is required; "
+                          "send initialize first");
         else
             respond_error(r, 404, -32001, "Session not found: initialize again");
         goto out;
@@ -453,9 +456,11 @@ static void handle_post(server *srv, vml_httpd_req *r, session *s)
         /* refused here: vml_mcp answers a batch it refuses with one id-null error, which no
          * stream waiting for the batch's ids would ever take */
         char text[200];
-        snprintf(text, sizeof text, "Invalid Request: batches are not allowed in protocol %s "
-                                    "(JSON-RPC batching exists only in 2025-03-26); send one "
-                                    "message per POST", vml_mcp_version(s->m));
+        snprintf(text, sizeof text,
+                 "Invalid Request: batches are not allowed in protocol %s "
+                 "(JSON-RPC batching exists only in 2025-03-26); send one "
+                 "message per POST",
+                 vml_mcp_version(s->m));
         respond_error(r, 400, -32600, text);
         goto out;
     }
@@ -544,8 +549,13 @@ static void page_respond(vml_httpd_req *r, int status, const char *body, size_t 
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
         "img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'none'",
-        "X-Content-Type-Options", "nosniff", "Cache-Control", "no-store", "Referrer-Policy",
-        "no-referrer", NULL};
+        "X-Content-Type-Options",
+        "nosniff",
+        "Cache-Control",
+        "no-store",
+        "Referrer-Policy",
+        "no-referrer",
+        NULL};
     vml_httpd_respond(r, status, "text/html; charset=utf-8", body, len, hs);
 }
 
@@ -643,16 +653,18 @@ static void on_request(vml_httpd_req *r, void *ud)
         return;
     }
     if (strcmp(path, "/mcp") != 0) {
-        respond_error(r, 404, -32600, "Not Found: the MCP endpoint is /mcp (job pages: /jobs/<id>)");
+        respond_error(r, 404, -32600,
+                      "Not Found: the MCP endpoint is /mcp (job pages: /jobs/<id>)");
         return;
     }
     if (pv) {
         for (i = 0; versions[i] && strcmp(versions[i], pv) != 0; i++)
             ;
         if (!versions[i]) {
-            respond_error(r, 400, -32600, "Bad Request: unsupported MCP-Protocol-Version "
-                                          "(supported: 2025-11-25, 2025-06-18, 2025-03-26, "
-                                          "2024-11-05)");
+            respond_error(r, 400, -32600,
+                          "Bad Request: unsupported MCP-Protocol-Version "
+                          "(supported: 2025-11-25, 2025-06-18, 2025-03-26, "
+                          "2024-11-05)");
             return;
         }
     }
@@ -789,8 +801,8 @@ int vml_mcp_http_serve(const vml_mcp_opts *opts, const char *addr, int port, con
         memset(&lim, 0, sizeof lim);
         if (t && atoi(t) > 0)
             lim.idle_timeout_s = (unsigned)atoi(t);
-        if (vml_httpd_start(addr, port, on_request, check_headers, &srv, &lim, &srv.httpd,
-                            &err) < 0) {
+        if (vml_httpd_start(addr, port, on_request, check_headers, &srv, &lim, &srv.httpd, &err) <
+            0) {
             fprintf(stderr, "vibeml serve: %s\n", vml_err_msg(&err));
             vml_mcp_free(srv.primary);
             free(srv.token);

@@ -615,7 +615,8 @@ static void handle_batch(vml_mcp *m, json_t *msg)
         return;
     }
     b->pending = 1; /* held until every element was dispatched */
-    json_array_foreach(msg, i, e) handle_object(m, b, e);
+    json_array_foreach (msg, i, e)
+        handle_object(m, b, e);
     batch_done(m, b);
 }
 

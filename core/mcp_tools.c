@@ -81,8 +81,7 @@ static int tools_refresh(vml_mcp *m, vml_err *err)
         json_decref(list);
         return vml_err_set(err, VML_ENOMEM, "out of memory loading the tools");
     }
-    json_array_foreach(list, i, t)
-    {
+    json_array_foreach (list, i, t) {
         const char *name = json_string_value(json_object_get(t, "name"));
         json_t *in = json_object_get(t, "inputSchema"), *out = json_object_get(t, "outputSchema");
         json_t *def;

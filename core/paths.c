@@ -90,8 +90,9 @@ int vml_paths_get(vml_path_kind kind, char *buf, size_t n, int create, vml_err *
         } else {
             const char *uhome = getenv("HOME");
             if (!uhome || !*uhome)
-                return vml_err_set(err, VML_ECONFIG, "neither VIBEML_HOME nor HOME is set; set "
-                                                     "VIBEML_HOME to a folder VibeML may use");
+                return vml_err_set(err, VML_ECONFIG,
+                                   "neither VIBEML_HOME nor HOME is set; set "
+                                   "VIBEML_HOME to a folder VibeML may use");
             w = snprintf(buf, n, "%s/%s/vibeml", uhome, fallback);
         }
     }

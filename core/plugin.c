@@ -36,40 +36,40 @@ struct vml_plugin {
     char name[VML_PLUGIN_NAME_MAX];
     char kind[16];
     char version[32];
-    char source[8];            /* "shipped" | "user" */
-    char path[PATH_MAX_LEN];   /* file or folder; shipped: the embedded path */
+    char source[8];          /* "shipped" | "user" */
+    char path[PATH_MAX_LEN]; /* file or folder; shipped: the embedded path */
     unsigned char hash[HASH_LEN];
     double loaded_at;
-    vml_script *s;             /* the plugin's own state (owned); NULL once a data-only
-                                  plugin validated */
-    int fnref;                 /* registry ref in s->L: table dotted path -> function */
-    json_t *desc;              /* descriptor data, functions removed (owned reference), while
-                                  the version is loaded and validated; then NULL and: */
-    char *desc_text;           /* the same as compact JSON text (owned): an idle server keeps
-                                  ~40 kB of text instead of ~230 kB of jansson trees */
+    vml_script *s;   /* the plugin's own state (owned); NULL once a data-only
+                        plugin validated */
+    int fnref;       /* registry ref in s->L: table dotted path -> function */
+    json_t *desc;    /* descriptor data, functions removed (owned reference), while
+                        the version is loaded and validated; then NULL and: */
+    char *desc_text; /* the same as compact JSON text (owned): an idle server keeps
+                        ~40 kB of text instead of ~230 kB of jansson trees */
     size_t desc_len;
-    json_t *functions;         /* array of dotted paths (owned reference) */
-    char *broken;              /* why the watchdog gave up its state (malloc'd): s is gone and
-                                  calls are refused until a new version loads */
+    json_t *functions; /* array of dotted paths (owned reference) */
+    char *broken;      /* why the watchdog gave up its state (malloc'd): s is gone and
+                          calls are refused until a new version loads */
 };
 
 /* One name in the registry. */
 typedef struct entry {
     char name[VML_PLUGIN_NAME_MAX];
-    vml_plugin *live;          /* the serving version, or NULL (failed first load) */
-    vml_plugin *shipped;       /* a shipped version kept while a user version overrides it */
-    int user_on_disk;          /* seen in the user folders at the last scan */
+    vml_plugin *live;    /* the serving version, or NULL (failed first load) */
+    vml_plugin *shipped; /* a shipped version kept while a user version overrides it */
+    int user_on_disk;    /* seen in the user folders at the last scan */
     char user_path[PATH_MAX_LEN];
     unsigned char tried[HASH_LEN]; /* content hash of the last user version attempted */
     int has_tried;
-    char *error;               /* last failure (malloc'd) or NULL */
+    char *error; /* last failure (malloc'd) or NULL */
     double error_at;
 } entry;
 
 typedef struct watcher {
     uv_fs_event_t ev;
     char path[PATH_MAX_LEN];
-    int seen;                  /* mark during refresh */
+    int seen; /* mark during refresh */
     struct watcher *next;
 } watcher;
 
@@ -79,8 +79,8 @@ static struct {
     size_t n, cap;
     char *dirs[VML_PLUGIN_MAX_DIRS];
     int ndirs;
-    int dirs_set;              /* set explicitly (else: the default config folder) */
-    json_t *changes;           /* pending change records */
+    int dirs_set;    /* set explicitly (else: the default config folder) */
+    json_t *changes; /* pending change records */
     void (*on_change)(void *);
     void *on_change_ud;
     int watching;
@@ -90,8 +90,7 @@ static struct {
     long reloads, failures;
 } g;
 
-static int call_here(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
-                     vml_err *err);
+static int call_here(vml_plugin *p, const char *fn, const json_t *args, json_t **out, vml_err *err);
 static entry *find_entry(const char *name);
 static void set_error(entry *e, const char *msg);
 
@@ -308,8 +307,10 @@ static int want_string(const json_t *o, const char *key, size_t maxlen, vml_err 
     if (!json_is_string(v))
         return vml_err_set(err, VML_EINVAL, "descriptor: field '%s' must be a string", key);
     if (json_string_length(v) > maxlen)
-        return vml_err_set(err, VML_EINVAL, "descriptor: field '%s' is longer than %zu "
-                                            "characters", key, maxlen);
+        return vml_err_set(err, VML_EINVAL,
+                           "descriptor: field '%s' is longer than %zu "
+                           "characters",
+                           key, maxlen);
     return 0;
 }
 
@@ -317,7 +318,7 @@ static int has_function(const vml_plugin *p, const char *path)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(p->functions, i, v)
+    json_array_foreach (p->functions, i, v)
         if (strcmp(json_string_value(v), path) == 0)
             return 1;
     return 0;
@@ -396,14 +397,16 @@ static int kinds_load(vml_err *err)
         return rc;
     if ((rc = vml_luajson_to_json(s->L, -2, &list, err)) < 0)
         goto out;
-    json_array_foreach(list, i, e) {
+    json_array_foreach (list, i, e) {
         kind_rules *k = &g_kinds.k[g_kinds.n];
         const char *name = json_string_value(json_object_get(e, "name"));
         json_t *schema = json_object_get(e, "schema"), *hooks = json_object_get(e, "hooks");
         size_t off = strlen(g_kinds.names);
         if (g_kinds.n == MAX_KINDS || !name || strlen(name) >= sizeof k->name) {
-            rc = vml_err_set(err, VML_EINVAL, "plugin kinds: at most %d, names under 16 "
-                                              "characters", MAX_KINDS);
+            rc = vml_err_set(err, VML_EINVAL,
+                             "plugin kinds: at most %d, names under 16 "
+                             "characters",
+                             MAX_KINDS);
             goto out;
         }
         if ((rc = vml_schema_check(schema, err)) < 0 ||
@@ -464,7 +467,7 @@ static int check_functions(const vml_plugin *p, const json_t *fns, vml_err *err)
 {
     const char *path;
     json_t *hint;
-    json_object_foreach((json_t *)fns, path, hint) {
+    json_object_foreach ((json_t *)fns, path, hint) {
         const char *star = strstr(path, ".*.");
         char list[64], fn[128];
         size_t n = 1, i;
@@ -569,8 +572,9 @@ static int validate(vml_plugin *p, vml_err *err)
     const kind_rules *k;
     int rc;
     if (!json_is_object(d))
-        return vml_err_set(err, VML_EINVAL, "the plugin must return a table with kind=, name=, "
-                                            "version=");
+        return vml_err_set(err, VML_EINVAL,
+                           "the plugin must return a table with kind=, name=, "
+                           "version=");
     if ((rc = want_string(d, "kind", sizeof p->kind - 1, err)) < 0 ||
         (rc = want_string(d, "name", VML_PLUGIN_NAME_MAX - 1, err)) < 0 ||
         (rc = want_string(d, "version", sizeof p->version - 1, err)) < 0)
@@ -578,11 +582,12 @@ static int validate(vml_plugin *p, vml_err *err)
     kind = json_string_value(json_object_get(d, "kind"));
     name = json_string_value(json_object_get(d, "name"));
     if (strcmp(name, p->name) != 0)
-        return vml_err_set(err, VML_EINVAL, "descriptor: name '%s' does not match the plugin's "
-                                            "file name '%s'", name, p->name);
+        return vml_err_set(err, VML_EINVAL,
+                           "descriptor: name '%s' does not match the plugin's "
+                           "file name '%s'",
+                           name, p->name);
     snprintf(p->kind, sizeof p->kind, "%s", kind);
-    snprintf(p->version, sizeof p->version, "%s",
-             json_string_value(json_object_get(d, "version")));
+    snprintf(p->version, sizeof p->version, "%s", json_string_value(json_object_get(d, "version")));
     if ((rc = kinds_find(kind, &k, err)) < 0 ||
         (rc = vml_schema_run(k->schema, p->desc, "descriptor",
                              VML_SCHEMA_HINTS | VML_SCHEMA_LUA_INDEX, err)) < 0 ||
@@ -604,12 +609,11 @@ void vml_plugin_free(vml_plugin *p)
     free(p);
 }
 
-
 /* Loads text, or a shipped plugin's embedded file ef (its build-time bytecode when it has some;
  * text stays NULL), into a fresh state and validates it. Runs on a watchdog worker. */
 static int plugin_load_here(const char *name, const char *text, size_t len,
-                       const vml_embed_file *ef, const char *chunkname, const char *dir,
-                       vml_plugin **out, vml_err *err)
+                            const vml_embed_file *ef, const char *chunkname, const char *dir,
+                            vml_plugin **out, vml_err *err)
 {
     vml_plugin *p = calloc(1, sizeof *p);
     lua_State *L;
@@ -632,15 +636,15 @@ static int plugin_load_here(const char *name, const char *text, size_t len,
     if ((rc = ef ? vml_script_load_embedded(p->s, ef, chunkname, err)
                  : vml_script_load(p->s, text, len, chunkname, err)) < 0)
         goto out;
-    if ((rc = vml_script_pcall(p->s, 0, 1, err)) < 0)   /* [desc] */
+    if ((rc = vml_script_pcall(p->s, 0, 1, err)) < 0) /* [desc] */
         goto out;
     if ((rc = vml_script_load_cached(p->s, &strip_bc, strip_chunk, sizeof strip_chunk - 1,
                                      "=descriptor", err)) < 0) {
         lua_pop(L, 1);
         goto out;
     }
-    lua_insert(L, -2);                                    /* [strip, desc] */
-    if ((rc = vml_script_pcall(p->s, 1, 3, err)) < 0)     /* [data, fns, names] */
+    lua_insert(L, -2);                                /* [strip, desc] */
+    if ((rc = vml_script_pcall(p->s, 1, 3, err)) < 0) /* [data, fns, names] */
         goto out;
     if ((rc = vml_luajson_to_json(L, -1, &p->functions, err)) < 0 ||
         (rc = vml_luajson_to_json(L, -3, &p->desc, err)) < 0) {
@@ -652,8 +656,8 @@ static int plugin_load_here(const char *name, const char *text, size_t len,
         json_decref(p->functions); /* an empty Lua table converts as {} */
         p->functions = json_array();
     }
-    lua_pop(L, 1);                                        /* [data, fns] */
-    p->fnref = luaL_ref(L, LUA_REGISTRYINDEX);            /* [data] */
+    lua_pop(L, 1);                             /* [data, fns] */
+    p->fnref = luaL_ref(L, LUA_REGISTRYINDEX); /* [data] */
     lua_pop(L, 1);
     p->loaded_at = now_s();
     rc = validate(p, err);
@@ -687,12 +691,12 @@ out:
 /* A load on a watchdog worker: the job owns copies of everything it reads. */
 typedef struct plugin_job {
     char name[VML_PLUGIN_NAME_MAX];
-    char *text;                 /* copy (owned), or NULL for an embedded file */
+    char *text; /* copy (owned), or NULL for an embedded file */
     size_t len;
-    const vml_embed_file *ef;   /* static */
+    const vml_embed_file *ef; /* static */
     char chunk[PATH_MAX_LEN + 24];
     char dir[PATH_MAX_LEN];
-    vml_plugin *p;              /* the result (owned until handed out) */
+    vml_plugin *p; /* the result (owned until handed out) */
     int rc;
     vml_err err;
 } plugin_job;
@@ -716,9 +720,8 @@ static void load_job_free(void *ud)
 /* plugin_load_here under the watchdog: a plugin that escapes its limits while loading is given
  * up (its thread left spinning) and reported as failed; later loads go on. Shipped plugins
  * (embedded, ours) load on the calling thread. */
-static int plugin_load(const char *name, const char *text, size_t len,
-                       const vml_embed_file *ef, const char *chunkname, const char *dir,
-                       vml_plugin **out, vml_err *err)
+static int plugin_load(const char *name, const char *text, size_t len, const vml_embed_file *ef,
+                       const char *chunkname, const char *dir, vml_plugin **out, vml_err *err)
 {
     plugin_job *j;
     int rc;
@@ -772,12 +775,12 @@ static int call_push(vml_plugin *p, const char *fn, const json_t *args, int *top
         lua_settop(L, *top);
         return vml_err_set(err, VML_ENOENT, "plugin '%s' has no function '%s'", p->name, fn);
     }
-    lua_remove(L, -2);                                     /* [f] */
+    lua_remove(L, -2); /* [f] */
     if (!lua_checkstack(L, (int)json_array_size(args) + 4)) {
         lua_settop(L, *top);
         return vml_err_set(err, VML_ENOMEM, "plugin '%s': too many arguments", p->name);
     }
-    json_array_foreach(args, k, v) {
+    json_array_foreach (args, k, v) {
         if ((rc = vml_luajson_push(L, v, err)) < 0) {
             lua_settop(L, *top);
             return rc;
@@ -811,8 +814,7 @@ static int call_run(vml_script *s, const char *name, const char *fn, int top, in
             continue;
         }
         if ((rc = vml_luajson_to_json(L, top + i, &j, err)) < 0) {
-            vml_err_prefix(err, "plugin '%s', %s() returned a value JSON cannot hold", name,
-                           fn);
+            vml_err_prefix(err, "plugin '%s', %s() returned a value JSON cannot hold", name, fn);
             json_decref(res);
             lua_settop(L, top);
             return rc;
@@ -826,8 +828,7 @@ static int call_run(vml_script *s, const char *name, const char *fn, int top, in
 }
 
 /* A call on the current thread (loads, which already run on a watchdog worker). */
-static int call_here(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
-                     vml_err *err)
+static int call_here(vml_plugin *p, const char *fn, const json_t *args, json_t **out, vml_err *err)
 {
     int top, nargs, rc;
     *out = NULL;
@@ -863,17 +864,18 @@ static void call_job_free(void *ud)
     free(j);
 }
 
-int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
-                    vml_err *err)
+int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out, vml_err *err)
 {
     call_job *j;
     int rc;
 
     *out = NULL;
     if (p->broken)
-        return vml_err_set(err, VML_ESTATE, "plugin '%s' is disabled: %s; it stays off "
-                                                  "until its file changes or the server "
-                                                  "restarts", p->name, p->broken);
+        return vml_err_set(err, VML_ESTATE,
+                           "plugin '%s' is disabled: %s; it stays off "
+                           "until its file changes or the server "
+                           "restarts",
+                           p->name, p->broken);
     if (!p->s) /* a data-only plugin: its state was closed once it validated */
         return vml_err_set(err, VML_ENOENT, "plugin '%s' has no function '%s'", p->name, fn);
     if (strcmp(p->source, "shipped") == 0) /* our own code: no hand-off (~15 us a call) */
@@ -899,8 +901,10 @@ int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **
         fprintf(stderr, "vibeml: plugin '%s' disabled: %s\n", p->name, msg);
         if ((en = find_entry(p->name)) && en->live == p)
             set_error(en, msg);
-        return vml_err_set(err, VML_ETIMEOUT, "plugin '%s': %s; the plugin is disabled until "
-                                              "its file changes", p->name, msg);
+        return vml_err_set(err, VML_ETIMEOUT,
+                           "plugin '%s': %s; the plugin is disabled until "
+                           "its file changes",
+                           p->name, msg);
     }
     rc = j->rc;
     if (rc < 0) {
@@ -966,8 +970,8 @@ static void remove_entry(entry *e)
     g.n--;
 }
 
-static void note_change(const char *name, const char *action, const vml_plugin *p,
-                        const char *path, const char *message)
+static void note_change(const char *name, const char *action, const vml_plugin *p, const char *path,
+                        const char *message)
 {
     json_t *c = json_pack("{s:s, s:s, s:f}", "name", name, "action", action, "at", now_s());
     if (!g.changes)
@@ -1041,8 +1045,7 @@ static void load_shipped(void)
                 /* a file beside an init.lua belongs to that folder plugin */
                 char init[PATH_MAX_LEN];
                 if (slash) {
-                    snprintf(init, sizeof init, "%.*s/init.lua", (int)(slash - f->path),
-                             f->path);
+                    snprintf(init, sizeof init, "%.*s/init.lua", (int)(slash - f->path), f->path);
                     if (vml_embed_find(init))
                         continue;
                     if (strchr(rest, '/') != slash)
@@ -1071,8 +1074,7 @@ static void load_shipped(void)
             }
             snprintf(p->source, sizeof p->source, "shipped");
             snprintf(p->path, sizeof p->path, "%s", dir[0] ? dir : f->path);
-            crypto_generichash(p->hash, HASH_LEN, (const unsigned char *)f->data, f->len, NULL,
-                               0);
+            crypto_generichash(p->hash, HASH_LEN, (const unsigned char *)f->data, f->len, NULL, 0);
             e = find_entry(name);
             if (!e && !(e = add_entry(name))) {
                 vml_plugin_free(p);
@@ -1127,7 +1129,7 @@ int vml_plugins_set_dirs(const char *const *dirs, int n, vml_err *err)
 /* One user plugin found on disk. */
 typedef struct found {
     char name[VML_PLUGIN_NAME_MAX];
-    char path[PATH_MAX_LEN];  /* file or folder */
+    char path[PATH_MAX_LEN]; /* file or folder */
     int folder;
 } found;
 
@@ -1163,8 +1165,10 @@ static int discover_user(found **out, int *nout)
                 if (strcmp(list[j].name, name) == 0)
                     dup = 1;
             if (dup) {
-                fprintf(stderr, "vibeml: plugin '%s' at %s is ignored: an earlier one has the "
-                                "same name\n", name, path);
+                fprintf(stderr,
+                        "vibeml: plugin '%s' at %s is ignored: an earlier one has the "
+                        "same name\n",
+                        name, path);
                 continue;
             }
             if (n == cap) {
@@ -1207,8 +1211,8 @@ static int load_user(const found *f, const unsigned char hash[HASH_LEN], vml_plu
     free(text);
     if (rc < 0)
         return rc;
-    snprintf((*out)->source, sizeof (*out)->source, "user");
-    snprintf((*out)->path, sizeof (*out)->path, "%s", f->path);
+    snprintf((*out)->source, sizeof(*out)->source, "user");
+    snprintf((*out)->path, sizeof(*out)->path, "%s", f->path);
     memcpy((*out)->hash, hash, HASH_LEN);
     return 0;
 }
@@ -1227,8 +1231,8 @@ typedef struct scan {
     uv_work_t req;
     load_job *jobs;
     int njobs;
-    int before;    /* change count when the scan started */
-    long gen;      /* registry generation it belongs to */
+    int before; /* change count when the scan started */
+    long gen;   /* registry generation it belongs to */
 } scan;
 
 static long g_gen = 1;  /* bumps at shutdown: a scan of an old registry is dropped */
@@ -1338,8 +1342,7 @@ static int scan_apply(scan *sc)
         if (!j->p) {
             g.failures++;
             set_error(en, vml_err_msg(&j->err));
-            fprintf(stderr, "vibeml: plugin '%s' (%s) failed to load; %s: %s\n", f->name,
-                    f->path,
+            fprintf(stderr, "vibeml: plugin '%s' (%s) failed to load; %s: %s\n", f->name, f->path,
                     en->live ? "the previous version keeps serving" : "it is not available",
                     vml_err_msg(&j->err));
             note_change(f->name, "failed", en->live, f->path, vml_err_msg(&j->err));
@@ -1372,8 +1375,10 @@ static int scan_apply(scan *sc)
             en->live = en->shipped;
             en->shipped = NULL;
             note_change(en->name, en->live ? "reverted" : "removed", en->live ? en->live : gone,
-                        en->user_path, en->live ? "the user plugin was removed; the shipped "
-                                                  "version serves again" : NULL);
+                        en->user_path,
+                        en->live ? "the user plugin was removed; the shipped "
+                                   "version serves again"
+                                 : NULL);
             vml_plugin_free(gone);
         } else if (en->error && !en->live) {
             note_change(en->name, "removed", NULL, en->user_path, NULL);
@@ -1441,9 +1446,9 @@ static json_t *plugin_json(const vml_plugin *p)
 {
     char h[2 * HASH_LEN + 1];
     hex(p->hash, h, sizeof h);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:f, s:s}", "name", p->name, "kind",
-                     p->kind, "version", p->version, "source", p->source, "path", p->path,
-                     "functions", p->functions, "loaded_at", p->loaded_at, "hash", h);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:f, s:s}", "name", p->name, "kind", p->kind,
+                     "version", p->version, "source", p->source, "path", p->path, "functions",
+                     p->functions, "loaded_at", p->loaded_at, "hash", h);
 }
 
 json_t *vml_plugins_list(const char *kind)
@@ -1477,10 +1482,10 @@ json_t *vml_plugins_status(void)
         if (e->error) {
             const char *path = e->user_path[0] ? e->user_path : (e->live ? e->live->path : "");
             json_object_set_new(o, "error", json_string(e->error));
-            json_array_append_new(errors, json_pack("{s:s, s:s, s:s, s:f, s:b}", "name",
-                                                    e->name, "path", path, "message", e->error,
-                                                    "at", e->error_at, "serving_previous",
-                                                    e->live != NULL));
+            json_array_append_new(errors,
+                                  json_pack("{s:s, s:s, s:s, s:f, s:b}", "name", e->name, "path",
+                                            path, "message", e->error, "at", e->error_at,
+                                            "serving_previous", e->live != NULL));
         }
         json_array_append_new(plugins, o);
     }
@@ -1493,9 +1498,9 @@ json_t *vml_plugins_status(void)
         json_array_append_new(dirs, json_pack("{s:s, s:b, s:b}", "path", g.dirs[d], "exists",
                                               is_dir(g.dirs[d]), "watched", watched));
     }
-    return json_pack("{s:o, s:o, s:o, s:b, s:I, s:I}", "plugins", plugins, "errors", errors,
-                     "dirs", dirs, "watching", g.watching, "reloads", (json_int_t)g.reloads,
-                     "failures", (json_int_t)g.failures);
+    return json_pack("{s:o, s:o, s:o, s:b, s:I, s:I}", "plugins", plugins, "errors", errors, "dirs",
+                     dirs, "watching", g.watching, "reloads", (json_int_t)g.reloads, "failures",
+                     (json_int_t)g.failures);
 }
 
 json_t *vml_plugins_take_changes(void)

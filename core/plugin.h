@@ -104,8 +104,7 @@ const char *vml_plugin_kind(const vml_plugin *p);
  * of args (an array; NULL = no arguments) inside the plugin's state, under vml_limits_plugin.
  * On success *out is a new JSON array of the function's results (nil -> null). Errors carry the
  * plugin's name and the file:line of the failure. */
-int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out,
-                    vml_err *err);
+int vml_plugin_call(vml_plugin *p, const char *fn, const json_t *args, json_t **out, vml_err *err);
 
 /* Loads one plugin from text into a fresh state and validates it, without registering it. For
  * tests and `vibeml doctor`; any thread. On success *out is the caller's (vml_plugin_free). */

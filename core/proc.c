@@ -31,7 +31,7 @@ struct vml_proc {
     uv_timer_t kill_timer, drain_timer;
     uv_write_t wreq;
     char *stdin_copy;
-    int handles;        /* open libuv handles */
+    int handles; /* open libuv handles */
     int exited, reported, released, group;
     int64_t code;
     int sig;

@@ -35,15 +35,15 @@ typedef void (*vml_proc_data_fn)(vml_proc *p, int stream, const char *buf, size_
 typedef void (*vml_proc_exit_fn)(vml_proc *p, int64_t code, int sig, void *ud);
 
 typedef struct vml_proc_opts {
-    const char *const *argv;  /* argv[0] is looked up on PATH when it has no '/' */
-    const char *const *env;   /* complete "NAME=value" list, NULL-terminated; NULL = ours */
-    const char *cwd;          /* NULL = ours */
-    const char *stdin_data;   /* written to the child's stdin, then closed; NULL = /dev/null */
+    const char *const *argv; /* argv[0] is looked up on PATH when it has no '/' */
+    const char *const *env;  /* complete "NAME=value" list, NULL-terminated; NULL = ours */
+    const char *cwd;         /* NULL = ours */
+    const char *stdin_data;  /* written to the child's stdin, then closed; NULL = /dev/null */
     size_t stdin_len;
     vml_proc_sink out, err;
     const char *out_path, *err_path; /* for VML_PROC_FILE (the same path twice is allowed) */
-    int new_group;            /* setsid: own session and process group; signals reach the tree */
-    int detached;             /* new_group, and the loop does not wait for it */
+    int new_group; /* setsid: own session and process group; signals reach the tree */
+    int detached;  /* new_group, and the loop does not wait for it */
     vml_proc_data_fn on_data;
     vml_proc_exit_fn on_exit;
     void *ud;

@@ -65,8 +65,8 @@ static void on_done(vml_task *t, int rc, const vml_err *err, void *ud)
         r->rc = r->err.code;
         r->exit_code = vml_runner_exit_code(r->rc);
     } else {
-        r->exit_code = (lua_gettop(co) >= 1 && lua_isinteger(co, 1)) ? (int)lua_tointeger(co, 1)
-                                                                      : 0;
+        r->exit_code =
+            (lua_gettop(co) >= 1 && lua_isinteger(co, 1)) ? (int)lua_tointeger(co, 1) : 0;
     }
 }
 
@@ -144,8 +144,9 @@ int vml_runner_exec(vml_script *s, int nargs, vml_err *err)
         /* the timer is unref'd so a finished script never waits for it; while the task still
          * waits on something, keep the loop turning */
         if (!uv_run(loop, UV_RUN_ONCE) && !r.done) {
-            vml_err_set(&r.err, VML_ESTATE, "the script is waiting on nothing (a bug: an await "
-                                            "without an operation)");
+            vml_err_set(&r.err, VML_ESTATE,
+                        "the script is waiting on nothing (a bug: an await "
+                        "without an operation)");
             r.rc = r.err.code;
             r.exit_code = VML_EXIT_FAIL;
             if (r.task)

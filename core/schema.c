@@ -16,13 +16,15 @@
 static int pattern_compile(const char *text, regex_t *re, char *why, size_t n)
 {
     int rc;
-    static const char *const ecma_only[] = {"\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "(?", "*?",
-                                            "+?", "??", "\\b", "\\p", "\\u", NULL};
+    static const char *const ecma_only[] = {"\\d", "\\D", "\\w", "\\W", "\\s", "\\S", "(?",
+                                            "*?",  "+?",  "??",  "\\b", "\\p", "\\u", NULL};
     const char *const *e;
     for (e = ecma_only; *e; e++)
         if (strstr(text, *e)) {
-            snprintf(why, n, "'%s' is ECMA-262 syntax; patterns here are POSIX extended regular "
-                             "expressions (use [0-9], [A-Za-z0-9_], [[:space:]])", *e);
+            snprintf(why, n,
+                     "'%s' is ECMA-262 syntax; patterns here are POSIX extended regular "
+                     "expressions (use [0-9], [A-Za-z0-9_], [[:space:]])",
+                     *e);
             return -1;
         }
     rc = regcomp(re, text, REG_EXTENDED | REG_NOSUB);
@@ -133,7 +135,7 @@ static void show_list(const json_t *arr, char *buf, size_t n)
     size_t i, off = 0;
     json_t *e;
     buf[0] = '\0';
-    json_array_foreach(arr, i, e) {
+    json_array_foreach (arr, i, e) {
         char one[80];
         int w;
         show(e, one, sizeof one);
@@ -153,7 +155,7 @@ static void show_keys(const json_t *obj, char *buf, size_t n)
     json_t *v;
     size_t off = 0, i = 0;
     buf[0] = '\0';
-    json_object_foreach((json_t *)obj, k, v) {
+    json_object_foreach ((json_t *)obj, k, v) {
         int w = snprintf(buf + off, n - off, "%s%s", i++ ? ", " : "", k);
         (void)v;
         if (w < 0 || (size_t)w >= n - off) {
@@ -176,11 +178,30 @@ static const char *where(const vpath *p)
 /* A schema is compiled once (per tool-set change): keyword lookups, type names and patterns are
  * resolved up front, so validating a call touches only what the schema uses. The compiled form
  * borrows the schema's JSON (it holds a reference to the root). */
-enum { T_OBJECT = 1, T_ARRAY = 2, T_STRING = 4, T_INTEGER = 8, T_NUMBER = 16, T_BOOLEAN = 32,
-       T_NULL = 64 };
-enum { H_MIN = 1, H_MAX = 2, H_XMIN = 4, H_XMAX = 8, H_MULT = 16, H_MINLEN = 32, H_MAXLEN = 64,
-       H_MINITEMS = 128, H_MAXITEMS = 256, H_MINPROPS = 512, H_MAXPROPS = 1024, H_PATTERN = 2048,
-       H_ANYOF = 4096 };
+enum {
+    T_OBJECT = 1,
+    T_ARRAY = 2,
+    T_STRING = 4,
+    T_INTEGER = 8,
+    T_NUMBER = 16,
+    T_BOOLEAN = 32,
+    T_NULL = 64
+};
+enum {
+    H_MIN = 1,
+    H_MAX = 2,
+    H_XMIN = 4,
+    H_XMAX = 8,
+    H_MULT = 16,
+    H_MINLEN = 32,
+    H_MAXLEN = 64,
+    H_MINITEMS = 128,
+    H_MAXITEMS = 256,
+    H_MINPROPS = 512,
+    H_MAXPROPS = 1024,
+    H_PATTERN = 2048,
+    H_ANYOF = 4096
+};
 
 typedef struct node node;
 
@@ -200,19 +221,19 @@ struct node {
     double min, max, xmin, xmax, mult;
     json_int_t min_len, max_len, min_items, max_items, min_props, max_props;
     int unique;
-    regex_t re;               /* when H_PATTERN and pattern_why is NULL */
-    const char *pattern;      /* borrowed */
-    char *pattern_why;        /* owned: why the pattern cannot be used */
-    node *items;              /* owned, or NULL */
-    prop *props;              /* owned array */
+    regex_t re;          /* when H_PATTERN and pattern_why is NULL */
+    const char *pattern; /* borrowed */
+    char *pattern_why;   /* owned: why the pattern cannot be used */
+    node *items;         /* owned, or NULL */
+    prop *props;         /* owned array */
     size_t n_props;
     const json_t *props_json; /* borrowed: for messages */
     const json_t *required;   /* borrowed array, or NULL */
     int addl_false;
-    node *addl;               /* owned, or NULL */
-    node **any_of;            /* owned */
+    node *addl;    /* owned, or NULL */
+    node **any_of; /* owned */
     size_t n_any;
-    const char *hint;         /* borrowed: the description, for VML_SCHEMA_HINTS */
+    const char *hint; /* borrowed: the description, for VML_SCHEMA_HINTS */
 };
 
 struct vml_schema {
@@ -241,8 +262,8 @@ static void node_free(node *n)
 
 static unsigned type_bit(const char *t)
 {
-    static const char *const names[] = {"object", "array", "string", "integer", "number",
-                                        "boolean", "null", NULL};
+    static const char *const names[] = {"object", "array",   "string", "integer",
+                                        "number", "boolean", "null",   NULL};
     unsigned i;
     for (i = 0; names[i]; i++)
         if (strcmp(t, names[i]) == 0)
@@ -290,7 +311,7 @@ static node *compile(const json_t *s)
             n->any_of = calloc(json_array_size(k), sizeof *n->any_of);
             if (!n->any_of)
                 goto oom;
-            json_array_foreach(k, i, e) {
+            json_array_foreach (k, i, e) {
                 if (!(n->any_of[i] = compile(e)))
                     goto oom;
                 n->n_any++;
@@ -301,7 +322,7 @@ static node *compile(const json_t *s)
         n->type = k;
         if (json_is_string(k))
             n->types = type_bit(json_string_value(k));
-        json_array_foreach(k, i, e) {
+        json_array_foreach (k, i, e) {
             if (json_is_string(e))
                 n->types |= type_bit(json_string_value(e));
         }
@@ -338,7 +359,7 @@ static node *compile(const json_t *s)
         n->props = calloc(json_object_size(k) + 1, sizeof *n->props);
         if (!n->props)
             goto oom;
-        json_object_foreach(k, key, e) {
+        json_object_foreach (k, key, e) {
             prop *p = &n->props[n->n_props];
             p->name = key;
             p->len = strlen(key);
@@ -443,7 +464,7 @@ static int check_type(const node *s, const json_t *v, vpath *p, vml_err *err)
     allowed[0] = '\0';
     {
         size_t off = 0;
-        json_array_foreach(s->type, i, e) {
+        json_array_foreach (s->type, i, e) {
             int w = snprintf(allowed + off, sizeof allowed - off, "%s%s", i ? " or " : "",
                              json_is_string(e) ? json_string_value(e) : "?");
             if (w < 0 || (size_t)w >= sizeof allowed - off)
@@ -451,8 +472,7 @@ static int check_type(const node *s, const json_t *v, vpath *p, vml_err *err)
             off += (size_t)w;
         }
     }
-    return vml_err_set(err, VML_EINVAL, "%s: expected %s, got %s", where(p), allowed,
-                       type_name(v));
+    return vml_err_set(err, VML_EINVAL, "%s: expected %s, got %s", where(p), allowed, type_name(v));
 }
 
 static int json_equal_num(const json_t *a, const json_t *b)
@@ -472,8 +492,9 @@ static int check_number(const node *s, const json_t *v, vpath *p, vml_err *err)
      * from dollars, hours times rates) overflows to inf: no argument needs that range. */
     if (!isfinite(d) || fabs(d) > 9007199254740992.0) {
         show(v, num, sizeof num);
-        return vml_err_set(err, VML_EINVAL, "%s: %s is not a usable number (numbers must be "
-                                            "finite and between -2^53 and 2^53, about 9e15)",
+        return vml_err_set(err, VML_EINVAL,
+                           "%s: %s is not a usable number (numbers must be "
+                           "finite and between -2^53 and 2^53, about 9e15)",
                            where(p), num);
     }
     if ((s->has & H_MIN) && d < s->min)
@@ -484,8 +505,7 @@ static int check_number(const node *s, const json_t *v, vpath *p, vml_err *err)
         what = "must be greater than", lim = s->xmin;
     else if ((s->has & H_XMAX) && d >= s->xmax)
         what = "must be less than", lim = s->xmax;
-    else if ((s->has & H_MULT) &&
-             !(fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q))))
+    else if ((s->has & H_MULT) && !(fabs(q - nearbyint(q)) <= 1e-9 * fmax(1.0, fabs(q))))
         what = "is not a multiple of", lim = s->mult;
     if (!what)
         return 0;
@@ -541,7 +561,7 @@ static int check_array(const node *s, json_t *v, vpath *p, int flags, int depth,
                                        where(p), i, j);
     }
     if (s->items) {
-        json_array_foreach(v, i, e) {
+        json_array_foreach (v, i, e) {
             size_t old = path_push_index(p, i);
             int rc = validate(s->items, e, p, flags, depth + 1, err);
             path_pop(p, old);
@@ -567,7 +587,7 @@ static int check_object(const node *s, json_t *v, vpath *p, int flags, int depth
     const char *key;
     size_t i;
     if (s->required) {
-        json_array_foreach(s->required, i, e) {
+        json_array_foreach (s->required, i, e) {
             const char *name = json_string_value(e);
             if (name && !json_object_get(v, name)) {
                 const prop *ps = find_prop(s, name, strlen(name));
@@ -584,7 +604,7 @@ static int check_object(const node *s, json_t *v, vpath *p, int flags, int depth
     if ((s->has & H_MAXPROPS) && (json_int_t)json_object_size(v) > s->max_props)
         return vml_err_set(err, VML_EINVAL, "%s: at most %lld fields allowed", where(p),
                            (long long)s->max_props);
-    json_object_foreach(v, key, e) {
+    json_object_foreach (v, key, e) {
         const prop *ps = find_prop(s, key, strlen(key));
         const node *sub = ps ? ps->schema : NULL;
         size_t old;
@@ -653,7 +673,7 @@ static int validate_here(const node *s, json_t *v, vpath *p, int flags, int dept
         size_t i;
         json_t *e;
         int found = 0;
-        json_array_foreach(s->enm, i, e) {
+        json_array_foreach (s->enm, i, e) {
             if (json_equal_num(e, v)) {
                 found = 1;
                 break;
@@ -663,8 +683,8 @@ static int validate_here(const node *s, json_t *v, vpath *p, int flags, int dept
             char got[80], allowed[400];
             show(v, got, sizeof got);
             show_list(s->enm, allowed, sizeof allowed);
-            return vml_err_set(err, VML_EINVAL, "%s: %s is not allowed (one of: %s)", where(p),
-                               got, allowed);
+            return vml_err_set(err, VML_EINVAL, "%s: %s is not allowed (one of: %s)", where(p), got,
+                               allowed);
         }
     }
     if (json_is_number(v))
@@ -683,8 +703,7 @@ static int validate(const node *s, json_t *v, vpath *p, int flags, int depth, vm
     return add_hint(s, p, flags, validate_here(s, v, p, flags, depth, err), err);
 }
 
-int vml_schema_run(const vml_schema *c, json_t *value, const char *root, int flags,
-                   vml_err *err)
+int vml_schema_run(const vml_schema *c, json_t *value, const char *root, int flags, vml_err *err)
 {
     vpath p;
     const char *name = root && *root ? root : "value";
@@ -722,11 +741,11 @@ static int is_nonneg_int(const json_t *v)
 
 static int check_keyword(const char *key, const json_t *val, vpath *p, int depth, vml_err *err)
 {
-    static const char *const ignored[] = {"$schema", "$id", "title", "description", "examples",
-                                          "format", "deprecated", "readOnly", "writeOnly",
-                                          "$comment", "default", NULL};
-    static const char *const types[] = {"object", "array", "string", "integer", "number",
-                                        "boolean", "null", NULL};
+    static const char *const ignored[] = {"$schema",   "$id",      "title",      "description",
+                                          "examples",  "format",   "deprecated", "readOnly",
+                                          "writeOnly", "$comment", "default",    NULL};
+    static const char *const types[] = {"object", "array",   "string", "integer",
+                                        "number", "boolean", "null",   NULL};
     const char *const *q;
     size_t i;
     json_t *e;
@@ -747,8 +766,8 @@ static int check_keyword(const char *key, const json_t *val, vpath *p, int depth
             if (!*q)
                 goto badtype;
         }
-        return n ? 0 : vml_err_set(err, VML_EINVAL, "%s: an empty type list allows nothing",
-                                   p->buf);
+        return n ? 0
+                 : vml_err_set(err, VML_EINVAL, "%s: an empty type list allows nothing", p->buf);
     badtype:
         return vml_err_set(err, VML_EINVAL,
                            "%s: must be one of object, array, string, integer, number, boolean, "
@@ -763,20 +782,20 @@ static int check_keyword(const char *key, const json_t *val, vpath *p, int depth
         return 0;
     if (!strcmp(key, "minimum") || !strcmp(key, "maximum") || !strcmp(key, "exclusiveMinimum") ||
         !strcmp(key, "exclusiveMaximum"))
-        return json_is_number(val) ? 0 : vml_err_set(err, VML_EINVAL, "%s: must be a number",
-                                                     p->buf);
+        return json_is_number(val) ? 0
+                                   : vml_err_set(err, VML_EINVAL, "%s: must be a number", p->buf);
     if (!strcmp(key, "multipleOf"))
         return json_is_number(val) && json_number_value(val) > 0
                    ? 0
                    : vml_err_set(err, VML_EINVAL, "%s: must be a number above 0", p->buf);
     if (!strcmp(key, "minLength") || !strcmp(key, "maxLength") || !strcmp(key, "minItems") ||
-        !strcmp(key, "maxItems") || !strcmp(key, "minProperties") ||
-        !strcmp(key, "maxProperties"))
-        return is_nonneg_int(val) ? 0 : vml_err_set(err, VML_EINVAL,
-                                                    "%s: must be an integer >= 0", p->buf);
+        !strcmp(key, "maxItems") || !strcmp(key, "minProperties") || !strcmp(key, "maxProperties"))
+        return is_nonneg_int(val)
+                   ? 0
+                   : vml_err_set(err, VML_EINVAL, "%s: must be an integer >= 0", p->buf);
     if (!strcmp(key, "uniqueItems"))
-        return json_is_boolean(val) ? 0 : vml_err_set(err, VML_EINVAL, "%s: must be a boolean",
-                                                      p->buf);
+        return json_is_boolean(val) ? 0
+                                    : vml_err_set(err, VML_EINVAL, "%s: must be a boolean", p->buf);
     if (!strcmp(key, "pattern")) {
         regex_t re;
         char why[256];
@@ -790,7 +809,7 @@ static int check_keyword(const char *key, const json_t *val, vpath *p, int depth
     if (!strcmp(key, "required")) {
         if (!json_is_array(val))
             return vml_err_set(err, VML_EINVAL, "%s: must be an array of names", p->buf);
-        json_array_foreach(val, i, e) {
+        json_array_foreach (val, i, e) {
             if (!json_is_string(e))
                 return vml_err_set(err, VML_EINVAL, "%s: must be an array of names", p->buf);
         }
@@ -800,7 +819,7 @@ static int check_keyword(const char *key, const json_t *val, vpath *p, int depth
         const char *k;
         if (!json_is_object(val))
             return vml_err_set(err, VML_EINVAL, "%s: must be an object of schemas", p->buf);
-        json_object_foreach((json_t *)val, k, e) {
+        json_object_foreach ((json_t *)val, k, e) {
             size_t old = path_push_key(p, k);
             int rc = check_schema(e, p, depth + 1, err);
             path_pop(p, old);
@@ -813,9 +832,8 @@ static int check_keyword(const char *key, const json_t *val, vpath *p, int depth
         return json_is_boolean(val) ? 0 : check_schema(val, p, depth + 1, err);
     if (!strcmp(key, "anyOf")) {
         if (!json_is_array(val) || !json_array_size(val))
-            return vml_err_set(err, VML_EINVAL, "%s: must be a non-empty array of schemas",
-                               p->buf);
-        json_array_foreach(val, i, e) {
+            return vml_err_set(err, VML_EINVAL, "%s: must be a non-empty array of schemas", p->buf);
+        json_array_foreach (val, i, e) {
             size_t old = path_push_index(p, i);
             int rc = check_schema(e, p, depth + 1, err);
             path_pop(p, old);
@@ -842,7 +860,7 @@ static int check_schema(const json_t *s, vpath *p, int depth, vml_err *err)
         return 0;
     if (!json_is_object(s))
         return vml_err_set(err, VML_EINVAL, "%s: a schema must be an object", p->buf);
-    json_object_foreach((json_t *)s, key, val) {
+    json_object_foreach ((json_t *)s, key, val) {
         size_t old = path_push_key(p, key);
         int rc = check_keyword(key, val, p, depth, err);
         path_pop(p, old);

@@ -33,9 +33,10 @@
 
 /* Flags for vml_schema_validate. */
 #define VML_SCHEMA_FILL_DEFAULTS 1 /* add absent properties that have a `default` to objects */
-#define VML_SCHEMA_HINTS 2         /* end a message with "; <description>" of the innermost
-                                      schema on the failing path that has one (plugin kinds) */
-#define VML_SCHEMA_LUA_INDEX 4     /* number array items from 1 in messages, as Lua does */
+#define VML_SCHEMA_HINTS                                                                           \
+    2                          /* end a message with "; <description>" of the innermost            \
+                                  schema on the failing path that has one (plugin kinds) */
+#define VML_SCHEMA_LUA_INDEX 4 /* number array items from 1 in messages, as Lua does */
 
 /* Checks that schema is an object that uses only supported keywords with well-formed values and
  * compilable patterns. Returns 0 or VML_EINVAL with the path in the schema ("properties.x.
@@ -54,8 +55,7 @@ void vml_schema_free(vml_schema *c);
 /* Validates value against the compiled schema; root names the value in messages
  * ("arguments"). With VML_SCHEMA_FILL_DEFAULTS, value (an object tree) gets the defaults of
  * absent properties, copied. Returns 0 or VML_EINVAL with the first problem found. */
-int vml_schema_run(const vml_schema *c, json_t *value, const char *root, int flags,
-                   vml_err *err);
+int vml_schema_run(const vml_schema *c, json_t *value, const char *root, int flags, vml_err *err);
 
 /* Compiles, runs and frees: for a schema used once. */
 int vml_schema_validate(const json_t *schema, json_t *value, const char *root, int flags,

@@ -131,8 +131,7 @@ void vml_script_arm(vml_script *s)
     s->instr_used = 0;
     s->trip = 0;
     s->mem_refused = 0;
-    s->deadline_ns = s->limits.timeout > 0 ? uv_hrtime() + (uint64_t)(s->limits.timeout * 1e9)
-                                           : 0;
+    s->deadline_ns = s->limits.timeout > 0 ? uv_hrtime() + (uint64_t)(s->limits.timeout * 1e9) : 0;
     if (vml__script_watch && s->deadline_ns) /* a watchdog waits on this thread (watchdog.c) */
         __atomic_store_n(vml__script_watch, s->deadline_ns, __ATOMIC_RELAXED);
     lua_sethook(s->L, hook, LUA_MASKCOUNT, VML_HOOK_COUNT);
@@ -262,8 +261,10 @@ static int l_collectgarbage(lua_State *L)
         lua_pushboolean(L, 1);
         return 1;
     }
-    return luaL_error(L, "collectgarbage(\"%s\") is not allowed here (allowed: count, step, "
-                         "collect)", opt);
+    return luaL_error(L,
+                      "collectgarbage(\"%s\") is not allowed here (allowed: count, step, "
+                      "collect)",
+                      opt);
 }
 
 /* }===================================================================== */
@@ -476,8 +477,8 @@ void vml_lua_freeze(lua_State *L, int idx)
     idx = lua_absindex(L, idx);
     /* A userdata, not a table: rawset() cannot write into it and setmetatable() cannot strip
      * its metatable, so the only way in is __index. */
-    lua_newuserdatauv(L, 0, 0);  /* [proxy] */
-    lua_createtable(L, 0, 6);    /* [proxy, mt] */
+    lua_newuserdatauv(L, 0, 0); /* [proxy] */
+    lua_createtable(L, 0, 6);   /* [proxy, mt] */
     lua_pushvalue(L, idx);
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, idx);
@@ -490,7 +491,7 @@ void vml_lua_freeze(lua_State *L, int idx)
     lua_setfield(L, -2, "__len");
     lua_pushliteral(L, "read-only");
     lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);     /* [proxy] */
+    lua_setmetatable(L, -2); /* [proxy] */
 }
 
 /* __index of the vibeml proxy in the SCRIPT profile: a field that the C modules did not define
@@ -499,7 +500,7 @@ static int l_vibeml_index(lua_State *L)
 {
     const char *k = lua_tostring(L, 2);
     char mod[160];
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &k_vibeml);  /* [t, k, real] */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &k_vibeml); /* [t, k, real] */
     lua_pushvalue(L, 2);
     if (lua_rawget(L, -2) != LUA_TNIL || !k)
         return 1;
@@ -512,22 +513,22 @@ static int l_vibeml_index(lua_State *L)
     snprintf(mod, sizeof mod, "vibeml.api.%s", k);
     lua_pushcfunction(L, l_require);
     lua_pushstring(L, mod);
-    lua_call(L, 1, 1);                              /* [t, k, real, value] */
+    lua_call(L, 1, 1); /* [t, k, real, value] */
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
-    lua_rawset(L, -4);                              /* real[k] = value */
+    lua_rawset(L, -4); /* real[k] = value */
     return 1;
 }
 
 static int open_vibeml(lua_State *L, vml_script *s)
 {
     const vml_lapi *const *m;
-    lua_newtable(L);                               /* [real] */
+    lua_newtable(L); /* [real] */
     for (m = vml_lapi_all; *m; m++) {
         if (!((*m)->profiles & s->profile))
             continue;
         lua_pushcfunction(L, (*m)->open);
-        lua_call(L, 0, 1);                         /* [real, mod] */
+        lua_call(L, 0, 1); /* [real, mod] */
         if ((*m)->name) {
             if (lua_istable(L, -1)) {
                 vml_lua_freeze(L, -1);
@@ -536,7 +537,7 @@ static int open_vibeml(lua_State *L, vml_script *s)
             lua_setfield(L, -2, (*m)->name);
         } else {
             lua_pushnil(L);
-            while (lua_next(L, -2)) {              /* [real, mod, k, v] */
+            while (lua_next(L, -2)) { /* [real, mod, k, v] */
                 lua_pushvalue(L, -2);
                 lua_insert(L, -2);
                 lua_rawset(L, -5);
@@ -545,20 +546,20 @@ static int open_vibeml(lua_State *L, vml_script *s)
         }
     }
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, LUA_REGISTRYINDEX, &k_vibeml);  /* registry keeps the real table */
-    vml_lua_freeze(L, -1);                         /* [real, proxy] */
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &k_vibeml); /* registry keeps the real table */
+    vml_lua_freeze(L, -1);                        /* [real, proxy] */
     if (s->profile == VML_PROFILE_SCRIPT) {
         lua_getmetatable(L, -1);
         lua_pushcfunction(L, l_vibeml_index);
         lua_setfield(L, -2, "__index");
         lua_pop(L, 1);
     }
-    lua_remove(L, -2);                             /* [proxy] */
+    lua_remove(L, -2); /* [proxy] */
     lua_pushvalue(L, -1);
     lua_setglobal(L, "vibeml");
     lua_rawgetp(L, LUA_REGISTRYINDEX, &k_loaded);
     lua_insert(L, -2);
-    lua_setfield(L, -2, "vibeml");                 /* loaded.vibeml = proxy */
+    lua_setfield(L, -2, "vibeml"); /* loaded.vibeml = proxy */
     lua_pop(L, 1);
     return 0;
 }
@@ -726,8 +727,8 @@ static int setup(lua_State *L)
     lua_pop(L, 1);
     /* a small os: clocks and dates; getenv for scripts only */
     lua_pushcfunction(L, luaopen_os);
-    lua_call(L, 0, 1);                         /* [realos] */
-    lua_newtable(L);                           /* [realos, os] */
+    lua_call(L, 0, 1); /* [realos] */
+    lua_newtable(L);   /* [realos, os] */
     for (i = 0; os_keep[i]; i++) {
         if (strcmp(os_keep[i], "getenv") == 0 && s->profile != VML_PROFILE_SCRIPT)
             continue;
@@ -739,8 +740,8 @@ static int setup(lua_State *L)
     /* the loaded libraries as require sees them */
     lua_rawgetp(L, LUA_REGISTRYINDEX, &k_loaded);
     {
-        static const char *const names[] = {"string", "table", "math", "utf8", "coroutine",
-                                            "os", NULL};
+        static const char *const names[] = {"string",    "table", "math", "utf8",
+                                            "coroutine", "os",    NULL};
         for (i = 0; names[i]; i++) {
             lua_getglobal(L, names[i]);
             lua_setfield(L, -2, names[i]);
@@ -749,8 +750,8 @@ static int setup(lua_State *L)
     lua_pop(L, 1);
     open_vibeml(L, s);
     if (s->profile == VML_PROFILE_SCRIPT) {
-        if (load_cached(L, &coroutine_prelude_bc, coroutine_prelude,
-                        sizeof coroutine_prelude - 1, "=prelude") != LUA_OK)
+        if (load_cached(L, &coroutine_prelude_bc, coroutine_prelude, sizeof coroutine_prelude - 1,
+                        "=prelude") != LUA_OK)
             return lua_error(L);
         lua_pushlightuserdata(L, &vml__script_await_token);
         lua_getglobal(L, LUA_COLIBNAME);
@@ -851,8 +852,10 @@ int vml_script_loadfile(vml_script *s, const char *path, vml_err *err)
         return vml_err_prefix(err, "cannot read script");
     if (len >= 4 && memcmp(text, LUA_SIGNATURE, 4) == 0) {
         free(text);
-        return vml_err_set(err, VML_ESANDBOX, "%s: binary chunks are not allowed; pass the .lua "
-                                              "source", path);
+        return vml_err_set(err, VML_ESANDBOX,
+                           "%s: binary chunks are not allowed; pass the .lua "
+                           "source",
+                           path);
     }
     if (len > 0 && text[0] == '#') { /* a #! line, as lua.c allows; keep line numbers right */
         while (skip < len && text[skip] != '\n')

@@ -33,8 +33,8 @@ typedef enum { VML_PROFILE_PLUGIN = 1, VML_PROFILE_SCRIPT = 2 } vml_profile;
 #define VML_PROFILE_ALL (VML_PROFILE_PLUGIN | VML_PROFILE_SCRIPT)
 
 typedef struct vml_limits {
-    size_t max_memory;             /* bytes a state may hold; 0 = no limit */
-    double timeout;                /* seconds of wall time after vml_script_arm(); 0 = none */
+    size_t max_memory;              /* bytes a state may hold; 0 = no limit */
+    double timeout;                 /* seconds of wall time after vml_script_arm(); 0 = none */
     unsigned long max_instructions; /* VM instructions after vml_script_arm(); 0 = none */
 } vml_limits;
 
@@ -46,19 +46,19 @@ typedef struct vml_script {
     vml_profile profile;
     vml_limits limits;
     size_t mem_used, mem_peak;
-    long alloc_count;      /* allocations made (not frees); for fault injection */
-    long fail_at;          /* tests: fail every growth from this allocation count on; 0 = off */
-    int mem_refused;       /* the last growth was refused (see l_alloc) */
-    uint64_t deadline_ns;  /* uv_hrtime() value at which the time budget trips; 0 = none */
+    long alloc_count;     /* allocations made (not frees); for fault injection */
+    long fail_at;         /* tests: fail every growth from this allocation count on; 0 = off */
+    int mem_refused;      /* the last growth was refused (see l_alloc) */
+    uint64_t deadline_ns; /* uv_hrtime() value at which the time budget trips; 0 = none */
     unsigned long instr_used;
-    int trip;              /* sticky: 0 or VML_ETIMEOUT / VML_EBUDGET / VML_ELIMIT / VML_ECANCELED */
-    lua_State *running;    /* the task thread now resumed (loop.c), else NULL: the main one */
+    int trip;           /* sticky: 0 or VML_ETIMEOUT / VML_EBUDGET / VML_ELIMIT / VML_ECANCELED */
+    lua_State *running; /* the task thread now resumed (loop.c), else NULL: the main one */
     const int *task_cancel; /* that task's cancel code (loop.c), else NULL: the count hook
                                reads it to stop a cancelled task that never waits */
-    FILE *out;             /* where print() writes: stdout for `vibeml run`, stderr for servers */
-    char *script_dir;      /* folder searched by require (owned); NULL = embedded modules only */
-    void *host;            /* the owner's pointer (server, plugin); borrowed */
-    char name[128];        /* for messages: plugin name or script file */
+    FILE *out;              /* where print() writes: stdout for `vibeml run`, stderr for servers */
+    char *script_dir;       /* folder searched by require (owned); NULL = embedded modules only */
+    void *host;             /* the owner's pointer (server, plugin); borrowed */
+    char name[128];         /* for messages: plugin name or script file */
 } vml_script;
 
 /* A C module exposed to Lua: core/lapi_<mod>.c defines `const vml_lapi vml_lapi_<mod>`; the build

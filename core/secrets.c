@@ -13,8 +13,8 @@
 
 typedef struct secret {
     char name[VML_SECRET_NAME_MAX + 1];
-    char *entry;   /* sodium: "NAME=value\0" */
-    size_t vlen;   /* value = entry + strlen(name) + 1 */
+    char *entry;         /* sodium: "NAME=value\0" */
+    size_t vlen;         /* value = entry + strlen(name) + 1 */
     char *forms[NFORMS]; /* sodium: encodings for masking (NUL-terminated) */
     size_t flen[NFORMS];
 } secret;
@@ -99,8 +99,7 @@ static int add_b64_forms(secret *s, int *k, const unsigned char *val, size_t n, 
         size_t total = (size_t)shift + n, elen, drop_front, keep;
         memset(pre, 0, (size_t)shift);
         memcpy(pre + shift, val, n);
-        sodium_bin2base64(scratch, sodium_base64_encoded_len(total, variant), pre, total,
-                          variant);
+        sodium_bin2base64(scratch, sodium_base64_encoded_len(total, variant), pre, total, variant);
         elen = strlen(scratch);
         drop_front = shift == 0 ? 0 : shift == 1 ? 2 : 3;
         keep = elen - drop_front;
@@ -277,8 +276,7 @@ out:
     pthread_mutex_unlock(&seen_lock);
 }
 
-int vml_secrets_add(vml_secrets *s, const char *name, const char *value, size_t vlen,
-                    vml_err *err)
+int vml_secrets_add(vml_secrets *s, const char *name, const char *value, size_t vlen, vml_err *err)
 {
     int rc = set_append(s, name, value, vlen, err);
     if (rc == 0)
@@ -327,8 +325,7 @@ const char *vml_secrets_env_entry(const vml_secrets *s, size_t i)
     return s && i < s->n ? s->v[i].entry : NULL;
 }
 
-int vml_secrets_env_apply(const vml_secrets *s, int (*put)(void *ud, const char *entry),
-                          void *ud)
+int vml_secrets_env_apply(const vml_secrets *s, int (*put)(void *ud, const char *entry), void *ud)
 {
     size_t i;
     int rc;

@@ -40,8 +40,7 @@ int vml_secrets_name_error(vml_err *err, const char *name);
 vml_secrets *vml_secrets_new(void);
 /* Adds name=value (value: vlen bytes, borrowed; copied into sodium memory) and the value's
  * masking forms. Also adds the value to the process-wide set. Returns 0 or VML_ENOMEM. */
-int vml_secrets_add(vml_secrets *s, const char *name, const char *value, size_t vlen,
-                    vml_err *err);
+int vml_secrets_add(vml_secrets *s, const char *name, const char *value, size_t vlen, vml_err *err);
 /* A set built from this process's own environment (the named variables that are set): for a
  * supervisor process that received secrets in its environment and must mask its child's output.
  * *out is the caller's. VML_EINVAL for a name that is not a secret name. */
@@ -66,8 +65,7 @@ const char *vml_secrets_env_entry(const vml_secrets *s, size_t i);
  *     vml_secrets_free(secrets);     -- after the spawn call
  * For SkyPilot: put "NAME=value" into the `sky` process's environment and pass `--secret NAME`
  * (the name only) on its command line, never `--env`. */
-int vml_secrets_env_apply(const vml_secrets *s, int (*put)(void *ud, const char *entry),
-                          void *ud);
+int vml_secrets_env_apply(const vml_secrets *s, int (*put)(void *ud, const char *entry), void *ud);
 
 /* Masks every occurrence in buf of each value of s and of its encodings, in place. Returns the
  * number of occurrences masked. Mask whole lines (or whole documents): a value split across two

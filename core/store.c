@@ -71,9 +71,10 @@ static void marker_write(const char *path)
     if (!plain_path(path) || !marker_path(path, m, sizeof m) || stat(m, &st) == 0)
         return;
     if ((f = fopen(m, "w"))) {
-        fprintf(f, "VibeML's state database %s exists and holds budgets, the money ledger and "
-                   "jobs.\nIf it goes missing or empty, vibeml refuses to start afresh; delete "
-                   "this file only to start with an empty database on purpose.\n",
+        fprintf(f,
+                "VibeML's state database %s exists and holds budgets, the money ledger and "
+                "jobs.\nIf it goes missing or empty, vibeml refuses to start afresh; delete "
+                "this file only to start with an empty database on purpose.\n",
                 path);
         fclose(f);
         chmod(m, 0600);
@@ -115,8 +116,8 @@ static int marker_check_schema(sqlite3 *db, const char *path, vml_err *err)
     int n = 0;
     if (!plain_path(path) || !marker_path(path, m, sizeof m))
         return 0;
-    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM schema_versions", -1, &q, NULL) ==
-            SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM schema_versions", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
         n = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
     if (stat(m, &st) == 0)
@@ -270,8 +271,8 @@ int vml_store_version(sqlite3 *db, const char *component, int *version, vml_err 
     sqlite3_stmt *st = NULL;
     int rc;
     *version = 0;
-    rc = vml_store_prepare(db, "SELECT version FROM schema_versions WHERE component = ?", &st,
-                           err, "s", component);
+    rc = vml_store_prepare(db, "SELECT version FROM schema_versions WHERE component = ?", &st, err,
+                           "s", component);
     if (rc < 0)
         return rc;
     rc = vml_store_step(st, err);

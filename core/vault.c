@@ -111,8 +111,8 @@ typedef struct vault {
     size_t n, cap;
     unsigned char *keys; /* sodium_malloc: enc(32) mac(32) check(32); NULL until unlocked */
     int lockfd;
-    long long gen;       /* the file's generation (0 for files written before it existed) */
-    int accept_older;    /* vml_vault_accept_restore: skip the rollback check once */
+    long long gen;    /* the file's generation (0 for files written before it existed) */
+    int accept_older; /* vml_vault_accept_restore: skip the rollback check once */
 } vault;
 
 static void vault_deinit(vault *v)
@@ -308,7 +308,8 @@ static int vault_read(vault *v, vault_text *t, vml_err *err)
     /* the last "\nmac " line */
     p = NULL;
     for (i = t->len; i-- > sizeof MAGIC - 2;) {
-        if (t->len - i >= sizeof MAC_TAG - 1 && memcmp(t->data + i, MAC_TAG, sizeof MAC_TAG - 1) == 0) {
+        if (t->len - i >= sizeof MAC_TAG - 1 &&
+            memcmp(t->data + i, MAC_TAG, sizeof MAC_TAG - 1) == 0) {
             p = t->data + i;
             break;
         }
@@ -351,12 +352,11 @@ static int vault_read(vault *v, vault_text *t, vml_err *err)
         json_int_t ops = json_integer_value(json_object_get(kdf, "opslimit"));
         json_int_t mem = json_integer_value(json_object_get(kdf, "memlimit"));
         v->passphrase = 1;
-        if (b64_decode_exact(json_string_value(json_object_get(kdf, "salt")), v->salt,
-                             SALTBYTES) < 0 ||
+        if (b64_decode_exact(json_string_value(json_object_get(kdf, "salt")), v->salt, SALTBYTES) <
+                0 ||
             ops < (json_int_t)crypto_pwhash_OPSLIMIT_MIN ||
             ops > (json_int_t)crypto_pwhash_OPSLIMIT_SENSITIVE * 4 ||
-            mem < (json_int_t)crypto_pwhash_MEMLIMIT_MIN ||
-            mem > (json_int_t)4096 * 1024 * 1024) {
+            mem < (json_int_t)crypto_pwhash_MEMLIMIT_MIN || mem > (json_int_t)4096 * 1024 * 1024) {
             rc = damaged(err, v, "its key-derivation parameters are malformed");
             goto out;
         }
@@ -368,8 +368,8 @@ static int vault_read(vault *v, vault_text *t, vml_err *err)
         rc = damaged(err, v, "its key-derivation section is malformed");
         goto out;
     }
-    if (b64_decode_exact(json_string_value(json_object_get(root, "check")), v->check,
-                         CHECKBYTES) < 0) {
+    if (b64_decode_exact(json_string_value(json_object_get(root, "check")), v->check, CHECKBYTES) <
+        0) {
         rc = damaged(err, v, "its key check value is malformed");
         goto out;
     }
@@ -474,8 +474,7 @@ int vml_vault_read_secret(int fd, const char *prompt, unsigned char **out, size_
     if (n && buf[n - 1] == '\r')
         n--;
     if (n > VML_VAULT_VALUE_MAX) {
-        rc = vml_err_set(err, VML_EINVAL, "the value is longer than %d bytes",
-                         VML_VAULT_VALUE_MAX);
+        rc = vml_err_set(err, VML_EINVAL, "the value is longer than %d bytes", VML_VAULT_VALUE_MAX);
         goto out;
     }
     if (n == 0) {
@@ -577,8 +576,8 @@ static void derive_subkeys(const unsigned char *master, unsigned char *keys)
 
 static void compute_check(const unsigned char *keys, unsigned char *check)
 {
-    crypto_generichash(check, CHECKBYTES, (const unsigned char *)CHECK_TEXT,
-                       sizeof CHECK_TEXT - 1, keys + 2 * KEYBYTES, KEYBYTES);
+    crypto_generichash(check, CHECKBYTES, (const unsigned char *)CHECK_TEXT, sizeof CHECK_TEXT - 1,
+                       keys + 2 * KEYBYTES, KEYBYTES);
 }
 
 /* Gets the master key and the sub-keys into v->keys. For a vault that does not exist yet
@@ -671,8 +670,7 @@ static int gen_check(vault *v, vml_err *err)
 
 /* }============================================================ */
 
-static int vault_unlock(vault *v, const vault_text *t, int allow_prompt, int create,
-                        vml_err *err)
+static int vault_unlock(vault *v, const vault_text *t, int allow_prompt, int create, vml_err *err)
 {
     unsigned char *master = NULL, *pw = NULL;
     unsigned char check[CHECKBYTES];
@@ -736,8 +734,9 @@ static int vault_unlock(vault *v, const vault_text *t, int allow_prompt, int cre
         crypto_generichash(mac, MACBYTES, (const unsigned char *)t->data, t->mac_at,
                            v->keys + KEYBYTES, KEYBYTES);
         if (crypto_verify_32(mac, t->mac) != 0)
-            rc = damaged(err, v, "its authentication code does not match: it was edited or "
-                                 "corrupted");
+            rc = damaged(err, v,
+                         "its authentication code does not match: it was edited or "
+                         "corrupted");
         else if (!v->accept_older)
             rc = gen_check(v, err);
     }
@@ -1081,8 +1080,8 @@ int vml_vault_set(const char *name, const unsigned char *value, size_t len, vml_
     }
     snprintf(e->updated, sizeof e->updated, "%s", now);
     randombytes_buf(e->nonce, NONCEBYTES);
-    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, value, len, ad, ad_make(ad, name),
-                                               NULL, e->nonce, v.keys);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, value, len, ad, ad_make(ad, name), NULL,
+                                               e->nonce, v.keys);
     free(e->ct);
     e->ct = ct;
     e->ctlen = (size_t)ctlen;
@@ -1105,8 +1104,9 @@ int vml_vault_remove(const char *name, vml_err *err)
     if ((rc = vault_open(&v, &t, 1, err)) < 0)
         goto out;
     if (!v.exists || !(e = find_entry(&v, name))) {
-        rc = vml_err_set(err, VML_ENOENT, "there is no secret called '%s' (see `vibeml secrets "
-                                          "list`)",
+        rc = vml_err_set(err, VML_ENOENT,
+                         "there is no secret called '%s' (see `vibeml secrets "
+                         "list`)",
                          name);
         goto out;
     }
@@ -1195,8 +1195,7 @@ static int load_some(const char *const *names, size_t n, const char *const *opti
     {
         int need = 0;
         for (i = 0; i < v.n && !need; i++)
-            need = all_names || in_list(names, n, v.e[i].name) ||
-                   in_list(optional, m, v.e[i].name);
+            need = all_names || in_list(names, n, v.e[i].name) || in_list(optional, m, v.e[i].name);
         if (!need)
             goto done;
     }

@@ -66,9 +66,9 @@ typedef struct vml_vault_entry {
 typedef struct vml_vault_index {
     vml_vault_entry *entries; /* sorted by name; owned (vml_vault_index_deinit) */
     size_t count;
-    int exists;        /* 0: no vault file yet (count 0) */
-    int passphrase;    /* 1: passphrase (Argon2id) vault, 0: key-file vault */
-    int verified;      /* 1: key known and the file's MAC checked */
+    int exists;     /* 0: no vault file yet (count 0) */
+    int passphrase; /* 1: passphrase (Argon2id) vault, 0: key-file vault */
+    int verified;   /* 1: key known and the file's MAC checked */
     char path[4096];
 } vml_vault_index;
 
@@ -134,6 +134,5 @@ int vml_vault_read_secret(int fd, const char *prompt, unsigned char **out, size_
 void vml_vault_set_kdf_cost(unsigned long long opslimit, size_t memlimit);
 
 /* }============================================================ */
-
 
 #endif

@@ -14,13 +14,13 @@ uint64_t vml_watchdog_grace_ns = 3000000000ull;
 
 typedef struct worker {
     uv_mutex_t mu;
-    uv_cond_t cv;              /* signals both ways: a job came, the job is done */
+    uv_cond_t cv; /* signals both ways: a job came, the job is done */
     void (*fn)(void *);
     void (*release)(void *);
     void *arg;
     int has_job, done, given_up;
-    uint64_t watch;            /* the job state's deadline (uv_hrtime ns), written atomically */
-    struct worker *next;       /* idle list */
+    uint64_t watch;      /* the job state's deadline (uv_hrtime ns), written atomically */
+    struct worker *next; /* idle list */
 } worker;
 
 static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -118,9 +118,10 @@ int vml_watchdog_run(void (*fn)(void *), void (*release)(void *), void *arg, vml
             w->given_up = 1;
             __atomic_add_fetch(&g_stuck, 1, __ATOMIC_RELAXED);
             uv_mutex_unlock(&w->mu);
-            return vml_err_set(err, VML_ETIMEOUT, "it did not stop at its time limit (it ran "
-                                                  "code the limit cannot interrupt) and its "
-                                                  "thread was abandoned");
+            return vml_err_set(err, VML_ETIMEOUT,
+                               "it did not stop at its time limit (it ran "
+                               "code the limit cannot interrupt) and its "
+                               "thread was abandoned");
         }
         uv_cond_timedwait(&w->cv, &w->mu, limit - now);
     }

@@ -163,12 +163,13 @@ int main(int argc, char **argv)
     fprintf(out, "\nconst vml_embed_file vml_embed_files[] = {\n");
     for (i = 2; i < argc; i++) {
         if (bc_len[i])
-            fprintf(out, "    {\"%s\", (const char *)vml_embed_blob + %zu, %zu, "
-                         "(const char *)vml_embed_blob + %zu, %zu},\n",
+            fprintf(out,
+                    "    {\"%s\", (const char *)vml_embed_blob + %zu, %zu, "
+                    "(const char *)vml_embed_blob + %zu, %zu},\n",
                     argv[i], off[i], len[i], bc_off[i], bc_len[i]);
         else
-            fprintf(out, "    {\"%s\", (const char *)vml_embed_blob + %zu, %zu, 0, 0},\n",
-                    argv[i], off[i], len[i]);
+            fprintf(out, "    {\"%s\", (const char *)vml_embed_blob + %zu, %zu, 0, 0},\n", argv[i],
+                    off[i], len[i]);
     }
     fprintf(out, "    {0, 0, 0, 0, 0}\n};\n");
 #ifdef VML_EMBED_BYTECODE

@@ -73,7 +73,8 @@ static __attribute__((unused)) void fuzz_home_init(void)
 
 #ifdef VML_FUZZ_LIBFUZZER
 #define FUZZ_LUA_COV (1u << 16)
-__attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t fuzz_lua_cov[FUZZ_LUA_COV];
+__attribute__((used,
+               section("__libfuzzer_extra_counters"))) static uint8_t fuzz_lua_cov[FUZZ_LUA_COV];
 static uintptr_t fuzz_lua_prev;
 
 static void fuzz_lua_hook(lua_State *L, lua_Debug *ar)

@@ -14,9 +14,11 @@
 static const char harness[] =
     "return function(input, jansson_ok)\n"
     "  local v, e = vibeml.json.decode(input)\n"
-    "  if v == nil and e == nil then error('FINDING decode gave neither a value nor a message') end\n"
+    "  if v == nil and e == nil then error('FINDING decode gave neither a value nor a message') "
+    "end\n"
     "  if v == nil then\n"
-    "    if jansson_ok and not tostring(e):find('deep', 1, true) and not tostring(e):find('nest', 1, true) then\n"
+    "    if jansson_ok and not tostring(e):find('deep', 1, true) and not tostring(e):find('nest', "
+    "1, true) then\n"
     "      error('FINDING decode refused what jansson reads: ' .. tostring(e))\n"
     "    end\n"
     "    return\n"
@@ -27,9 +29,11 @@ static const char harness[] =
     "    local ok, t = pcall(vibeml.json.encode, v, opts)\n"
     "    if not ok then error('FINDING encode refused a decoded value: ' .. tostring(t)) end\n"
     "    local v2, e2 = vibeml.json.decode(t)\n"
-    "    if v2 == nil then error('FINDING decode refused what encode wrote: ' .. tostring(e2)) end\n"
+    "    if v2 == nil then error('FINDING decode refused what encode wrote: ' .. tostring(e2)) "
+    "end\n"
     "    local t2 = vibeml.json.encode(v2, { sort_keys = true })\n"
-    "    if t2 ~= want then error('FINDING decode(encode(v)) differs:\\n' .. want .. '\\n' .. t2) end\n"
+    "    if t2 ~= want then error('FINDING decode(encode(v)) differs:\\n' .. want .. '\\n' .. t2) "
+    "end\n"
     "  end\n"
     "end\n";
 

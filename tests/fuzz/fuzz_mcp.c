@@ -38,7 +38,8 @@ static int on_write(void *ud, char *line, size_t len)
     (void)ud;
     ok = vml_mcp_parse(line, len, &msg, NULL, NULL) == 0;
     if (ok && json_is_array(msg) && json_array_size(msg) > 0) {
-        json_array_foreach(msg, i, m) ok = ok && is_jsonrpc(m); /* a batch's responses */
+        json_array_foreach (msg, i, m)
+            ok = ok && is_jsonrpc(m); /* a batch's responses */
     } else if (ok) {
         ok = is_jsonrpc(msg);
     }
@@ -128,11 +129,14 @@ static int forbidden_json(const json_t *j)
     if (json_is_string(j))
         return names_forbidden(json_string_value(j), json_string_length(j));
     if (json_is_array(j)) {
-        json_array_foreach(j, i, v) if (forbidden_json(v)) return 1;
+        json_array_foreach (j, i, v)
+            if (forbidden_json(v))
+                return 1;
     }
     if (json_is_object(j)) {
-        json_object_foreach((json_t *)j, k, v) if (names_forbidden(k, strlen(k)) ||
-                                                   forbidden_json(v)) return 1;
+        json_object_foreach ((json_t *)j, k, v)
+            if (names_forbidden(k, strlen(k)) || forbidden_json(v))
+                return 1;
     }
     return 0;
 }

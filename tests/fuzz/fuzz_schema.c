@@ -32,8 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int a = vml_schema_run(c, v, "arguments", 0, &err);
             int b = vml_schema_run(c, v, "arguments", 0, &err);
             if (a != b || (a < 0 && (a != VML_EINVAL || !vml_err_msg(&err)[0]))) {
-                fprintf(stderr, "fuzz: FINDING verdicts %d then %d: %s\n", a, b,
-                        vml_err_msg(&err));
+                fprintf(stderr, "fuzz: FINDING verdicts %d then %d: %s\n", a, b, vml_err_msg(&err));
                 abort();
             }
             if (!json_equal(v, copy)) {

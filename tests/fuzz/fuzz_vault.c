@@ -71,7 +71,7 @@ static char *encrypt_entries(const char *body, size_t len)
     char *out;
     if (!root)
         return NULL;
-    json_array_foreach(json_object_get(root, "entries"), i, e) {
+    json_array_foreach (json_object_get(root, "entries"), i, e) {
         const char *name = json_string_value(json_object_get(e, "name"));
         const char *ct = json_string_value(json_object_get(e, "ct"));
         if (name && ct && strcmp(ct, "@") == 0 && strlen(name) < 200) {
@@ -114,8 +114,8 @@ static void write_vault(const uint8_t *data, size_t size)
         char *cb, *body = NULL, *text = NULL, *mb;
         size_t blen = size, tlen = 0, i;
         int replaced = 0;
-        crypto_generichash(check, 16, (const unsigned char *)"vibeml vault key check", 22,
-                           keys[2], 32);
+        crypto_generichash(check, 16, (const unsigned char *)"vibeml vault key check", 22, keys[2],
+                           32);
         cb = b64(check, 16);
         body = malloc(size + 1);
         memcpy(body, data, size);

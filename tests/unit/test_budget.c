@@ -18,7 +18,7 @@
 #include "store.h"
 
 static char home[256];
-#define USD(x) ((int64_t)(x) * VML_MICROS_PER_USD)
+#define USD(x) ((int64_t)(x)*VML_MICROS_PER_USD)
 
 static int setup(void **state)
 {
@@ -57,9 +57,9 @@ static void test_parse_format(void **state)
     static const struct {
         const char *text;
         int64_t micros;
-    } ok[] = {{"50", 50000000},          {"12.5", 12500000},    {"$12.345678", 12345678},
-              {"1,250.00", 1250000000},  {"0.000001", 1},       {".5", 500000},
-              {" 7 ", 7000000},          {"0", 0}};
+    } ok[] = {
+        {"50", 50000000}, {"12.5", 12500000}, {"$12.345678", 12345678}, {"1,250.00", 1250000000},
+        {"0.000001", 1},  {".5", 500000},     {" 7 ", 7000000},         {"0", 0}};
     static const char *const bad[] = {"", "abc", "-5", "1.2345678", "12.3.4", "5 USD", "$", "1e3"};
     char buf[48];
     int64_t v;
@@ -118,9 +118,8 @@ static void test_limits_and_refusal(void **state)
                      VML_EMONEY);
     assert_int_equal(in.remaining, 0);
     assert_int_equal(in.needed, USD(50));
-    assert_int_equal(vml_budget_reserve(b, "d", USD(50), VML_BUDGET_NONE, 1, "elicitation", &in,
-                                        &err),
-                     0);
+    assert_int_equal(
+        vml_budget_reserve(b, "d", USD(50), VML_BUDGET_NONE, 1, "elicitation", &in, &err), 0);
     assert_true(in.override);
     assert_int_equal(q(b, "SELECT override FROM money_ledger WHERE job_id = 'd'"), 1);
     assert_int_equal(q(b, "SELECT COUNT(*) FROM money_events WHERE job_id = 'd' AND kind = "
@@ -182,15 +181,13 @@ static void test_months(void **state)
     vml_budget_month(m);
     assert_string_equal(m, "2026-11");
     assert_int_equal(vml_budget_set_limits(b, 1, USD(10), 0, &err), 0);
-    assert_int_equal(vml_budget_reserve(b, "nov", USD(10), VML_BUDGET_NONE, 0, NULL, &in, &err),
-                     0);
+    assert_int_equal(vml_budget_reserve(b, "nov", USD(10), VML_BUDGET_NONE, 0, NULL, &in, &err), 0);
     assert_int_equal(vml_budget_reserve(b, "nov2", USD(1), VML_BUDGET_NONE, 0, NULL, &in, &err),
                      VML_EMONEY);
     setenv("VIBEML_BUDGET_NOW", "1796083200", 1); /* 2026-12-01T00:00:00Z: a fresh month */
     vml_budget_month(m);
     assert_string_equal(m, "2026-12");
-    assert_int_equal(vml_budget_reserve(b, "dec", USD(10), VML_BUDGET_NONE, 0, NULL, &in, &err),
-                     0);
+    assert_int_equal(vml_budget_reserve(b, "dec", USD(10), VML_BUDGET_NONE, 0, NULL, &in, &err), 0);
     assert_int_equal(in.used, 0);
     /* a job settles against the month it was reserved in */
     assert_int_equal(vml_budget_settle(b, "nov", USD(7), &err), 0);
@@ -258,8 +255,7 @@ static void reserve_in_child(const char *job, int64_t amount)
         vml_err e;
         if (vml_budget_open(NULL, &cb, &e) < 0)
             _exit(3);
-        _exit(vml_budget_reserve(cb, job, amount, VML_BUDGET_NONE, 0, NULL, NULL, &e) == 0 ? 0
-                                                                                           : 1);
+        _exit(vml_budget_reserve(cb, job, amount, VML_BUDGET_NONE, 0, NULL, NULL, &e) == 0 ? 0 : 1);
     }
     waitpid(pid, &status, 0);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -291,15 +287,13 @@ static void test_reconcile(void **state)
     /* 1. reserver gone, no job recorded: kept during the grace period, released after it */
     assert_int_equal(vml_budget_reconcile(b, 300, &fixed, &err), 0);
     assert_int_equal(fixed, 0);
-    assert_int_equal(q(b, "SELECT state = 'reserved' FROM money_ledger WHERE job_id = 'ghost'"),
-                     1);
+    assert_int_equal(q(b, "SELECT state = 'reserved' FROM money_ledger WHERE job_id = 'ghost'"), 1);
     assert_int_equal(vml_budget_reconcile(b, 0, &fixed, &err), 0);
     assert_int_equal(fixed, 1);
     assert_int_equal(q(b, "SELECT final FROM money_ledger WHERE job_id = 'ghost'"), 0);
 
     /* 2. the reserver is alive (this process): kept even past the grace period */
-    assert_int_equal(vml_budget_reserve(b, "mine", USD(5), VML_BUDGET_NONE, 0, NULL, &in, &err),
-                     0);
+    assert_int_equal(vml_budget_reserve(b, "mine", USD(5), VML_BUDGET_NONE, 0, NULL, &in, &err), 0);
     assert_int_equal(vml_budget_reconcile(b, 0, &fixed, &err), 0);
     assert_int_equal(fixed, 0);
 

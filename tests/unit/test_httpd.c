@@ -117,8 +117,8 @@ static void handler(vml_httpd_req *r, void *ud)
         const char *hv = vml_httpd_req_header(r, "x-test");
         static const char *const hs[] = {"X-Seen", "1", NULL};
         char out[256];
-        snprintf(out, sizeof out, "%s %s %.*s", vml_httpd_req_method(r), hv ? hv : "-",
-                 (int)len, body);
+        snprintf(out, sizeof out, "%s %s %.*s", vml_httpd_req_method(r), hv ? hv : "-", (int)len,
+                 body);
         vml_httpd_respond(r, 200, "text/plain", out, strlen(out), hs);
     } else if (strcmp(path, "/stream") == 0) {
         streamer *s = calloc(1, sizeof *s);
@@ -214,8 +214,10 @@ static void test_many_at_once_and_limits(void **state)
     vml_httpd_stop(d);
     uv_run(vml_loop(), UV_RUN_NOWAIT);
     free(big);
-    assert_int_equal(vml_httpd_start("not-an-ip", 0, handler, NULL, NULL, NULL, &d, &e), VML_EINVAL);
-    assert_int_equal(vml_httpd_start("127.0.0.1", 70000, handler, NULL, NULL, NULL, &d, &e), VML_EINVAL);
+    assert_int_equal(vml_httpd_start("not-an-ip", 0, handler, NULL, NULL, NULL, &d, &e),
+                     VML_EINVAL);
+    assert_int_equal(vml_httpd_start("127.0.0.1", 70000, handler, NULL, NULL, NULL, &d, &e),
+                     VML_EINVAL);
 }
 
 static void test_refused_before_the_body(void **state)

@@ -137,8 +137,9 @@ static void test_task_errors(void **state)
     assert_int_equal(o.rc, VML_ELUA);
     assert_non_null(strstr(o.err.msg, "outside a coroutine"));
     /* waiting inside a metamethod called from C cannot yield: a clear error */
-    spawn(s, "local t = {3, 1, 2} table.sort(t, function(a, b) vibeml.sleep(0) return a < b "
-             "end)",
+    spawn(s,
+          "local t = {3, 1, 2} table.sort(t, function(a, b) vibeml.sleep(0) return a < b "
+          "end)",
           &o);
     vml_loop_run_until(&o.done);
     assert_int_equal(o.rc, VML_ELUA);

@@ -69,7 +69,7 @@ static json_t *by_id(cap *c, const char *id_json)
 {
     size_t i;
     json_t *msg, *want = json_loads(id_json, JSON_DECODE_ANY, NULL);
-    json_array_foreach(c->msgs, i, msg) {
+    json_array_foreach (c->msgs, i, msg) {
         json_t *id = json_is_object(msg) ? json_object_get(msg, "id") : NULL;
         if (id && json_equal(id, want)) {
             json_decref(want);
@@ -85,7 +85,7 @@ static json_t *result_of(cap *c, json_int_t id)
 {
     size_t i;
     json_t *msg;
-    json_array_foreach(c->msgs, i, msg) {
+    json_array_foreach (c->msgs, i, msg) {
         json_t *j = json_is_object(msg) ? json_object_get(msg, "id") : NULL;
         if (json_is_integer(j) && json_integer_value(j) == id && json_object_get(msg, "result"))
             return json_object_get(msg, "result");
@@ -101,11 +101,12 @@ static int err_code(json_t *msg)
 static void init(vml_mcp *m, const char *version, const char *caps)
 {
     char buf[512];
-    snprintf(buf, sizeof buf,
-             "{\"jsonrpc\":\"2.0\",\"id\":\"init\",\"method\":\"initialize\",\"params\":{"
-             "\"protocolVersion\":\"%s\",\"capabilities\":%s,\"clientInfo\":{\"name\":\"u\","
-             "\"version\":\"1\"}}}\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n",
-             version, caps);
+    snprintf(
+        buf, sizeof buf,
+        "{\"jsonrpc\":\"2.0\",\"id\":\"init\",\"method\":\"initialize\",\"params\":{"
+        "\"protocolVersion\":\"%s\",\"capabilities\":%s,\"clientInfo\":{\"name\":\"u\","
+        "\"version\":\"1\"}}}\n{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n",
+        version, caps);
     feed(m, buf);
 }
 
@@ -132,7 +133,8 @@ static void test_framing_split_and_joined(void **state)
     assert_int_equal(json_array_size(c.msgs), 3);
     assert_non_null(json_object_get(by_id(&c, "3"), "result"));
     /* several lines in one chunk */
-    feed(m, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}\n{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}\n");
+    feed(m, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"ping\"}\n{\"jsonrpc\":\"2.0\",\"id\":5,"
+            "\"method\":\"ping\"}\n");
     assert_non_null(by_id(&c, "5"));
     done(m, &c);
 }
@@ -184,7 +186,9 @@ static void test_envelope_errors(void **state)
     assert_int_equal(err_code(json_array_get(c.msgs, json_array_size(c.msgs) - 1)), -32700);
     feed(m, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}\n");
     assert_int_equal(err_code(by_id(&c, "3")), -32601);
-    feed(m, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"zzz\"}}\n");
+    feed(
+        m,
+        "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"zzz\"}}\n");
     assert_int_equal(err_code(by_id(&c, "4")), -32602);
     feed(m, "{\"jsonrpc\":\"2.0\",\"id\":5}\n");
     assert_int_equal(err_code(by_id(&c, "5")), -32600);
@@ -197,7 +201,7 @@ static void test_envelope_errors(void **state)
         size_t before = json_array_size(c.msgs);
         feed(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/unknown\"}\n");
         feed(m, "{\"jsonrpc\":\"2.0\",\"method\":\"tools/list\"}\n"); /* a request without id */
-        assert_int_equal(json_array_size(c.msgs), before);           /* never answered */
+        assert_int_equal(json_array_size(c.msgs), before);            /* never answered */
     }
     feed(m, "[{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"ping\"}]\n");
     assert_null(by_id(&c, "6"));
@@ -260,29 +264,31 @@ static void test_tool_calls_and_cancel(void **state)
             "\"test_echo\",\"arguments\":{\"message\":\"hey\"}}}\n");
     r = json_object_get(by_id(&c, "1"), "result");
     assert_non_null(r);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "structuredContent"),
-                                                        "count")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(r, "structuredContent"), "count")), 1);
     /* a waiting call, and one cancelled while it waits */
-    feed(m, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
-            "\"test_sleep\",\"arguments\":{\"seconds\":0.05},\"_meta\":{\"progressToken\":\"t\"}}}\n");
+    feed(m,
+         "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":"
+         "\"test_sleep\",\"arguments\":{\"seconds\":0.05},\"_meta\":{\"progressToken\":\"t\"}}}\n");
     feed(m, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
             "\"test_sleep\",\"arguments\":{\"seconds\":30}}}\n");
     assert_int_equal(vml_mcp_inflight(m), 2);
     feed(m, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\n");
     assert_int_equal(err_code(by_id(&c, "2")), -32600); /* id 2 is still running */
-    feed(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":3}}\n");
+    feed(m, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/"
+            "cancelled\",\"params\":{\"requestId\":3}}\n");
     assert_int_equal(vml_mcp_inflight(m), 1);
     run_until_idle(m);
     {
         size_t i, n3 = 0, progress = 0;
         json_t *msg;
-        json_array_foreach(c.msgs, i, msg) {
+        json_array_foreach (c.msgs, i, msg) {
             json_t *id = json_object_get(msg, "id");
             if (json_is_integer(id) && json_integer_value(id) == 3)
                 n3++;
             if (json_is_string(json_object_get(msg, "method")) &&
-                strcmp(json_string_value(json_object_get(msg, "method")), "notifications/progress") == 0)
+                strcmp(json_string_value(json_object_get(msg, "method")),
+                       "notifications/progress") == 0)
                 progress++;
         }
         assert_int_equal(n3, 0);       /* no response after cancellation */
@@ -351,12 +357,9 @@ static void test_elicitation_correlation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_framing_split_and_joined),
-        cmocka_unit_test(test_oversized_lines),
-        cmocka_unit_test(test_envelope_errors),
-        cmocka_unit_test(test_json_text),
-        cmocka_unit_test(test_tool_calls_and_cancel),
-        cmocka_unit_test(test_batch_2025_03_26),
+        cmocka_unit_test(test_framing_split_and_joined), cmocka_unit_test(test_oversized_lines),
+        cmocka_unit_test(test_envelope_errors),          cmocka_unit_test(test_json_text),
+        cmocka_unit_test(test_tool_calls_and_cancel),    cmocka_unit_test(test_batch_2025_03_26),
         cmocka_unit_test(test_elicitation_correlation),
     };
     setenv("VIBEML_HOME", "/tmp", 0);

@@ -108,11 +108,10 @@ static void assert_serving(const char *version)
     json_t *args, *out = NULL, *task;
     vml_err err;
     assert_non_null(p);
-    assert_string_equal(desc_version(p),
-                        version);
+    assert_string_equal(desc_version(p), version);
     args = json_pack("[{s:s, s:s, s:[{s:s, s:i, s:s, s:s, s:b}]}]", "model", "a/b", "dataset",
-                     "c/d", "candidates", "accelerator", "L4", "count", 1, "cloud", "aws",
-                     "region", "us-east-1", "spot", 1);
+                     "c/d", "candidates", "accelerator", "L4", "count", 1, "cloud", "aws", "region",
+                     "us-east-1", "spot", 1);
     vml_err_clear(&err);
     assert_int_equal(vml_plugin_call(p, "build", args, &out, &err), 0);
     task = json_array_get(out, 0);
@@ -133,8 +132,7 @@ static const char *rescan_action(char *msg, size_t n)
     if (msg)
         msg[0] = '\0';
     if (added > 0 && (first = json_array_get(c, json_array_size(c) - 1))) {
-        snprintf(action, sizeof action, "%s",
-                 json_string_value(json_object_get(first, "action")));
+        snprintf(action, sizeof action, "%s", json_string_value(json_object_get(first, "action")));
         if (msg && json_is_string(json_object_get(first, "message")))
             snprintf(msg, n, "%s", json_string_value(json_object_get(first, "message")));
     }
@@ -263,7 +261,8 @@ static void test_validation(void **state)
          "kind 'nope' is not one of error_rules, gpu_map, tools, watchdog, workflow"},
         {"return { kind = 'workflow', name = 'other', version = '1' }", "does not match"},
         {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
-         " method = 'magic' }", "descriptor.model_sizes: required field missing; model_sizes = "
+         " method = 'magic' }",
+         "descriptor.model_sizes: required field missing; model_sizes = "
          "{min_b=, max_b=}"},
         {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
          " method = 'magic', model_sizes = { min_b = 0, max_b = 1 }, vram = {}, throughput = {},"
@@ -288,14 +287,16 @@ static void test_validation(void **state)
         {"return { kind = 'workflow', name = 'x', version = '1', title = 't', description = 'd',"
          " method = 'lora', model_sizes = { min_b = 0, max_b = 1 }, vram = {}, throughput = {},"
          " hyperparameters = {}, gpu = { required = false, min_count = 2, max_count = 1 },"
-         " build = function() end }", "descriptor: gpu: max_count is below min_count"},
+         " build = function() end }",
+         "descriptor: gpu: max_count is below min_count"},
         {"return { kind = 'tools', name = 'x', version = '1', tools = { { name = 'ok', "
          "description = 'd', inputSchema = {} } } }",
          "descriptor.tools.1.handler: missing or not a function"},
         {"return { kind = 'gpu_map', name = 'x', version = '1', gpus = {} }",
          "descriptor.cloud: required field missing"},
         {"return { kind = 'tools', name = 'x', version = '1', tools = { { name = 'Bad Name', "
-         "description = 'd', inputSchema = {}, handler = function() end } } }", "snake_case"},
+         "description = 'd', inputSchema = {}, handler = function() end } } }",
+         "snake_case"},
         {"return { kind = 'error_rules', name = 'x', version = '1', rules = { { match = 'a' } } }",
          "message"},
         {"return { kind = 'watchdog', name = 'x', version = '1', rules = { { id = 'r', "
@@ -311,18 +312,20 @@ static void test_validation(void **state)
         {"local f, e = load(string.char(27) .. 'Lua') error(e)", "binary chunk"},
         {"local t = { kind = 'gpu_map', name = 'x', version = '1', cloud = 'c', gpus = {} }\n"
          "t.gpus.A100 = { inner = { 1, 2, {} } }; t.gpus.A100.inner[3].back = t.gpus\n"
-         "return t", "refers to itself at gpus.A100.inner.3.back"},
+         "return t",
+         "refers to itself at gpus.A100.inner.3.back"},
         {"local t = { kind = 'gpu_map', name = 'x', version = '1', cloud = 'c', gpus = {} }\n"
          "local n = t.gpus; for i = 1, 40 do n.x = {}; n = n.x end\n"
-         "return t", "nested too deeply at gpus.x.x.x"},
+         "return t",
+         "nested too deeply at gpus.x.x.x"},
     };
     size_t i;
     for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         vml_plugin *p = NULL;
         vml_err err;
         vml_err_clear(&err);
-        assert_true(vml_plugin_load_text("x", cases[i].text, strlen(cases[i].text), "=x", NULL,
-                                         &p, &err) < 0);
+        assert_true(vml_plugin_load_text("x", cases[i].text, strlen(cases[i].text), "=x", NULL, &p,
+                                         &err) < 0);
         assert_null(p);
         if (!strstr(err.msg, cases[i].needle))
             fail_msg("case %zu: expected '%s' in: %s", i, cases[i].needle, err.msg);
@@ -412,8 +415,7 @@ static void test_override_and_revert(void **state)
     assert_string_equal(rescan_action(msg, sizeof msg), "overridden");
     assert_non_null(strstr(msg, "overrides the shipped plugin 'smoke'"));
     p = vml_plugins_get("smoke");
-    assert_string_equal(desc_version(p),
-                        "9.0.0");
+    assert_string_equal(desc_version(p), "9.0.0");
     /* disabled = removed: the shipped version serves again */
     {
         char a[512], b[512];
@@ -423,8 +425,7 @@ static void test_override_and_revert(void **state)
     }
     assert_string_equal(rescan_action(NULL, 0), "reverted");
     p = vml_plugins_get("smoke");
-    assert_string_equal(desc_version(p),
-                        "1.0.0");
+    assert_string_equal(desc_version(p), "1.0.0");
 }
 
 static void test_folder_plugin_and_tools(void **state)

@@ -35,17 +35,17 @@ static const char *check(const char *schema, const char *value, int flags, char 
     return out;
 }
 
-#define OK(schema, value)                                                                      \
-    do {                                                                                       \
-        char b_[VML_ERR_MSG_MAX];                                                              \
-        assert_string_equal(check(schema, value, 0, b_, sizeof b_), "");                       \
+#define OK(schema, value)                                                                          \
+    do {                                                                                           \
+        char b_[VML_ERR_MSG_MAX];                                                                  \
+        assert_string_equal(check(schema, value, 0, b_, sizeof b_), "");                           \
     } while (0)
-#define BAD(schema, value, want)                                                               \
-    do {                                                                                       \
-        char b_[VML_ERR_MSG_MAX];                                                              \
-        const char *got_ = check(schema, value, 0, b_, sizeof b_);                             \
-        if (!strstr(got_, want))                                                               \
-            fail_msg("for %s against %s: wanted '%s', got '%s'", value, schema, want, got_);   \
+#define BAD(schema, value, want)                                                                   \
+    do {                                                                                           \
+        char b_[VML_ERR_MSG_MAX];                                                                  \
+        const char *got_ = check(schema, value, 0, b_, sizeof b_);                                 \
+        if (!strstr(got_, want))                                                                   \
+            fail_msg("for %s against %s: wanted '%s', got '%s'", value, schema, want, got_);       \
     } while (0)
 
 static void test_types(void **state)
@@ -80,13 +80,15 @@ static void test_objects(void **state)
     BAD(s, "{\"a\":\"x\",\"b\":{\"c\":\"1\"}}", "arguments.b.c: expected integer, got string");
     BAD(s, "{\"a\":\"x\",\"b\":{\"c\":1,\"d\":2}}", "arguments.b: unknown field 'd' (allowed: c)");
     /* additionalProperties as a schema */
-    OK("{\"type\":\"object\",\"additionalProperties\":{\"type\":\"number\"}}", "{\"x\":1,\"y\":2.5}");
+    OK("{\"type\":\"object\",\"additionalProperties\":{\"type\":\"number\"}}",
+       "{\"x\":1,\"y\":2.5}");
     BAD("{\"type\":\"object\",\"additionalProperties\":{\"type\":\"number\"}}", "{\"x\":\"1\"}",
         "arguments.x: expected number, got string");
     /* open objects allow anything extra */
     OK("{\"type\":\"object\",\"properties\":{}}", "{\"x\":1}");
     BAD("{\"type\":\"object\",\"minProperties\":1}", "{}", "at least 1 fields needed");
-    BAD("{\"type\":\"object\",\"maxProperties\":1}", "{\"a\":1,\"b\":2}", "at most 1 fields allowed");
+    BAD("{\"type\":\"object\",\"maxProperties\":1}", "{\"a\":1,\"b\":2}",
+        "at most 1 fields allowed");
 }
 
 static void test_numbers(void **state)
@@ -124,7 +126,8 @@ static void test_strings(void **state)
     BAD("{\"pattern\":\"^[a-z]+$\"}", "\"ABC\"", "\"ABC\" does not match the pattern ^[a-z]+$");
     OK("{\"pattern\":\"b\"}", "\"abc\""); /* unanchored, like ECMA-262 */
     OK("{\"enum\":[\"a\",1,null]}", "1.0");
-    BAD("{\"enum\":[\"fast\",\"slow\"]}", "\"medium\"", "\"medium\" is not allowed (one of: \"fast\", \"slow\")");
+    BAD("{\"enum\":[\"fast\",\"slow\"]}", "\"medium\"",
+        "\"medium\" is not allowed (one of: \"fast\", \"slow\")");
     OK("{\"const\":\"x\"}", "\"x\"");
     BAD("{\"const\":\"x\"}", "\"y\"", "must be \"x\"");
 }
@@ -206,7 +209,8 @@ static void test_check(void **state)
         {"{\"maxLength\":-1}", "must be an integer >= 0"},
         {"{\"required\":\"a\"}", "schema.required: must be an array of names"},
         {"{\"enum\":[]}", "must be a non-empty array"},
-        {"{\"items\":{\"type\":\"string\",\"$ref\":\"#/x\"}}", "schema.items.$ref: keyword not supported"},
+        {"{\"items\":{\"type\":\"string\",\"$ref\":\"#/x\"}}",
+         "schema.items.$ref: keyword not supported"},
         {"[]", "schema: must be an object"},
     };
     size_t i;
@@ -292,12 +296,11 @@ static void test_compiled(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_types),   cmocka_unit_test(test_objects),
-        cmocka_unit_test(test_numbers), cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_arrays),  cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_check),   cmocka_unit_test(test_deep),
-        cmocka_unit_test(test_compiled),
-        cmocka_unit_test(test_hints_and_lua_index),
+        cmocka_unit_test(test_types),    cmocka_unit_test(test_objects),
+        cmocka_unit_test(test_numbers),  cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_arrays),   cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_check),    cmocka_unit_test(test_deep),
+        cmocka_unit_test(test_compiled), cmocka_unit_test(test_hints_and_lua_index),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     return rc;

@@ -19,18 +19,18 @@ static void test_plugin_profile_basics(void **state)
 {
     vml_err e;
     (void)state;
-    assert_int_equal(vml_test_eval_plugin(
-                         "assert(type(string.format) == 'function')\n"
-                         "assert(math.floor(2.5) == 2 and utf8.char(233) == '\\xc3\\xa9')\n"
-                         "assert(type(table.concat) == 'function' and coroutine.wrap)\n"
-                         "assert(type(os.time()) == 'number' and os.clock and os.date)\n"
-                         "assert(vibeml.json.decode('[1]')[1] == 1)\n"
-                         "assert(vibeml.null ~= nil and vibeml.version)\n"
-                         "assert(vibeml.sleep == nil and vibeml.fs == nil, 'no waits/files')\n"
-                         "local ok = pcall(load, 'return 1'); assert(ok)\n"
-                         "assert(load('return 40 + 2')() == 42)\n",
-                         &quick, &e),
-                     0);
+    assert_int_equal(
+        vml_test_eval_plugin("assert(type(string.format) == 'function')\n"
+                             "assert(math.floor(2.5) == 2 and utf8.char(233) == '\\xc3\\xa9')\n"
+                             "assert(type(table.concat) == 'function' and coroutine.wrap)\n"
+                             "assert(type(os.time()) == 'number' and os.clock and os.date)\n"
+                             "assert(vibeml.json.decode('[1]')[1] == 1)\n"
+                             "assert(vibeml.null ~= nil and vibeml.version)\n"
+                             "assert(vibeml.sleep == nil and vibeml.fs == nil, 'no waits/files')\n"
+                             "local ok = pcall(load, 'return 1'); assert(ok)\n"
+                             "assert(load('return 40 + 2')() == 42)\n",
+                             &quick, &e),
+        0);
 }
 
 static void test_infinite_loop(void **state)
@@ -87,9 +87,9 @@ static void test_memory_bomb(void **state)
                                           "return 'escaped'",
                                           &roomy, &e),
                      VML_ELIMIT);
-    assert_int_equal(vml_test_eval_plugin("local t = {} for i = 1, 1e9 do t[i] = {i, i, i} end",
-                                          &roomy, &e),
-                     VML_ELIMIT);
+    assert_int_equal(
+        vml_test_eval_plugin("local t = {} for i = 1, 1e9 do t[i] = {i, i, i} end", &roomy, &e),
+        VML_ELIMIT);
 }
 
 /* Each snippet must raise (rc < 0) without tripping a limit. */
@@ -161,19 +161,18 @@ static void test_readonly_vibeml_still_readable(void **state)
  * unknown name raises instead of reading as nil */
 static void test_error_code_table(void **state)
 {
-    static const char code[] =
-        "local want = 0\n"
-#define CHECK(name, val, msg) \
+    static const char code[] = "local want = 0\n"
+#define CHECK(name, val, msg)                                                                      \
     "assert(vibeml.E." #name " == 'VML_" #name "', '" #name "') want = want + 1\n"
         VML_ERRNO_MAP(CHECK)
 #undef CHECK
-        "local n = 0 for k, v in pairs(vibeml.E) do n = n + 1 end\n"
-        "assert(n == want, 'codes: ' .. n .. ', expected ' .. want)\n"
-        "local ok, m = pcall(function() return vibeml.E.ENOPE end)\n"
-        "assert(not ok and m:find(\"no code 'ENOPE' (known: EINVAL, ENOMEM\", 1, true), m)\n"
-        "assert(not pcall(function() vibeml.E.EINVAL = 'x' end))\n"
-        "assert(not pcall(rawset, vibeml.E, 'EX', 'x'))\n"
-        "assert(getmetatable(vibeml.E) == 'read-only')\n";
+            "local n = 0 for k, v in pairs(vibeml.E) do n = n + 1 end\n"
+            "assert(n == want, 'codes: ' .. n .. ', expected ' .. want)\n"
+            "local ok, m = pcall(function() return vibeml.E.ENOPE end)\n"
+            "assert(not ok and m:find(\"no code 'ENOPE' (known: EINVAL, ENOMEM\", 1, true), m)\n"
+            "assert(not pcall(function() vibeml.E.EINVAL = 'x' end))\n"
+            "assert(not pcall(rawset, vibeml.E, 'EX', 'x'))\n"
+            "assert(getmetatable(vibeml.E) == 'read-only')\n";
     vml_err e;
     (void)state;
     assert_int_equal(vml_test_eval_plugin(code, &quick, &e), 0);
@@ -281,8 +280,11 @@ static void test_memory_accounting(void **state)
     (void)state;
     assert_int_equal(vml_script_new(VML_PROFILE_SCRIPT, NULL, &s, &e), 0);
     before = s->mem_used;
-    assert_int_equal(vml_test_eval(s, "local s = string.rep('x', 4 << 20) s = nil "
-                                      "collectgarbage('collect')", 0, &e), 0);
+    assert_int_equal(vml_test_eval(s,
+                                   "local s = string.rep('x', 4 << 20) s = nil "
+                                   "collectgarbage('collect')",
+                                   0, &e),
+                     0);
     assert_true(s->mem_peak >= before + (4u << 20));
     assert_true(s->mem_used < before + (1u << 20));
     vml_script_free(s);

@@ -188,8 +188,9 @@ static void test_race_begin_immediate(void **state)
     pid_t kids[3];
     int i, status;
     assert_int_equal(vml_store_open(f->path, &db, &err), 0);
-    assert_int_equal(vml_store_exec(db, "CREATE TABLE counter(v INTEGER); "
-                                        "INSERT INTO counter VALUES(0)",
+    assert_int_equal(vml_store_exec(db,
+                                    "CREATE TABLE counter(v INTEGER); "
+                                    "INSERT INTO counter VALUES(0)",
                                     &err),
                      0);
     vml_store_close(db); /* no connection crosses fork() */
@@ -303,8 +304,7 @@ static void expect_refused(fx *f, const char *what)
     vml_err_clear(&err);
     assert_int_equal(vml_store_open(f->path, &db, &err), VML_ESTATE);
     assert_null(db);
-    if (!strstr(err.msg, what) || !strstr(err.msg, "Restore") ||
-        !strstr(err.msg, ".expected"))
+    if (!strstr(err.msg, what) || !strstr(err.msg, "Restore") || !strstr(err.msg, ".expected"))
         fail_msg("wanted '%s' and the fix, got: %s", what, err.msg);
 }
 

@@ -213,8 +213,8 @@ static void test_tampered(void **state)
     char path[512];
     size_t len, i;
     char *orig, *bad;
-    const char *marks[] = {"\"ct\": \"", "\"nonce\": \"", "\"created\": \"", "\"name\": \"",
-                           "\"check\": \"", "mac ", "\"alg\": \""};
+    const char *marks[] = {"\"ct\": \"",    "\"nonce\": \"", "\"created\": \"", "\"name\": \"",
+                           "\"check\": \"", "mac ",          "\"alg\": \""};
     put("HF_TOKEN", SECRET);
     put("OTHER_KEY", "other-value-99");
     vault_file(path, sizeof path);
@@ -540,15 +540,15 @@ static void test_rollback(void **state)
     const char *names[] = {"HF_TOKEN"};
     long long gen = -1;
 
-    put("HF_TOKEN", "hf_old_value_1234");                /* generation 1 */
+    put("HF_TOKEN", "hf_old_value_1234"); /* generation 1 */
     vault_file(path, sizeof path);
     old = slurp(path, &oldlen);
     assert_non_null(old);
     assert_non_null(strstr(old, "\"generation\": 1"));
-    put("HF_TOKEN", SECRET);                             /* 2: rotated */
-    put("WANDB_API_KEY", "wandb-0123456789");            /* 3 */
+    put("HF_TOKEN", SECRET);                                      /* 2: rotated */
+    put("WANDB_API_KEY", "wandb-0123456789");                     /* 3 */
     assert_int_equal(vml_vault_remove("WANDB_API_KEY", &err), 0); /* 4 */
-    spew(path, old, oldlen);                              /* an old backup comes back */
+    spew(path, old, oldlen);                                      /* an old backup comes back */
 
     vml_err_clear(&err);
     assert_int_equal(vml_vault_list(&idx, &err), VML_ESTATE);
