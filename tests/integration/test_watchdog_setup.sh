@@ -66,7 +66,8 @@ expect_stuck() {
   [ "$(echo "$js" | field failure.category)" = watchdog ] || fail "failure category"
   echo "$js" | field failure.message | grep "no checkpoint" >/dev/null || fail "the status does not say there is no checkpoint"
   echo "$js" | field failure.message | grep "Evidence: no first step" >/dev/null || fail "no evidence in the status"
-  echo "$js" | field failure.message | grep "workflow smoke's set-up range" >/dev/null || fail "the evidence does not name the estimate"
+  # a planned job carries the plan's estimate.setup_s; the evidence names where the figure came from
+  echo "$js" | field failure.message | grep "the plan's set-up estimate" >/dev/null || fail "the evidence does not name the estimate"
   [ "$(echo "$js" | field failure.fixes.0.tool)" = get_job_logs ] || fail "the first fix is not reading the logs"
   case "$(echo "$js" | field progress.step)" in ""|0) ;; *) fail "the job made a step: $(echo "$js" | field progress.step)" ;; esac
   [ -z "$(echo "$js" | field outputs.last_checkpoint)" ] || fail "a checkpoint was recorded"
