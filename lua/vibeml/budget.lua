@@ -230,7 +230,7 @@ local function cap_refusal(a, info)
   local remaining = math.max(info.remaining or 0, 0)
   local suggest = (micros(info.used + info.needed) + 999999) // 1000000
   return string.format("Raising the cap to %s needs %s more, but only %s remains of this month's "
-    .. "%s budget (%s for %s; %s already spent or reserved). Raise the budget with `vibeml budget "
+    .. "budget (%s for %s; %s already spent or reserved). Raise the budget with `vibeml budget "
     .. "set --monthly %d`, or choose a cap of at most %s.", M.format(a.cap), M.format(info.needed),
     M.format(remaining), M.format(info.limit), info.month, M.format(info.used), suggest,
     M.format(a.cap - info.needed + remaining))
@@ -247,12 +247,12 @@ function M.set_cap(a)
   if ok then return true, info end
   local msg
   msg, info = info, i2
-  if code == vibeml.E.VML_EINVAL and info and info.accrued and a.cap < info.accrued then
+  if code == "VML_EINVAL" and info and info.accrued and a.cap < info.accrued then
     return nil, string.format("A cap of %s is below what job %s has already cost (%s); choose "
       .. "%s or more.", M.format(a.cap), a.job_id, M.format(info.accrued), M.format(info.accrued)),
       code, info
   end
-  if code ~= vibeml.E.VML_EMONEY or not info then return nil, msg, code, info end
+  if code ~= "VML_EMONEY" or not info then return nil, msg, code, info end
   msg = cap_refusal(a, info)
   local q = msg:gsub("Raise the budget with.*$", ""):gsub("Raise that with.*$", "")
     .. "Raise the cap anyway?"

@@ -540,7 +540,7 @@ function M.set_cap(id, usd, opts)
   end
   if money then
     local ok, msg, code, info = budget.set_cap{ job_id = id, cap = usd, ctx = opts.ctx, confirm = opts.confirm }
-    if not ok and code == vibeml.E.VML_ENOENT then
+    if not ok and code == "VML_ENOENT" then
       -- launched without a reservation (no estimate, no cap, no limits): hold the new cap now
       ok, msg, code, info = budget.authorize{ job_id = id, amount = usd, cap = usd, ctx = opts.ctx, confirm = opts.confirm }
     end

@@ -17,11 +17,12 @@ done
 ]]
 local function task() return { task = { name = "capped", run = TRAIN }, workflow = "tiny" } end
 
+-- the job's cap-change events (kind "cost" with old_cap), oldest first
 local function events_of(id)
   local out = {}
   for _, l in ipairs(jobs.logs(id, { stream = "events", tail = 100000 }).lines) do
     local e = vibeml.json.decode(l)
-    if e.kind == "cost" then out[#out + 1] = e.data end
+    if e.kind == "cost" and e.data.old_cap then out[#out + 1] = e.data end
   end
   return out
 end
@@ -37,6 +38,45 @@ local function ctx(answer)
   end
   return c
 end
+
+T.case("the ledger: a raise is reserved; over the month's budget it is asked or refused", function()
+  assert(budget.set_limits{ monthly = 10, per_job = false })
+  assert(budget.reserve{ job_id = "other", amount = 4, cap = 4 })
+  assert(budget.reserve{ job_id = "j1", amount = 2, cap = 2 })
+  T.eq(budget.accrue("j1", 1), false)
+  local ok, info = budget.set_cap{ job_id = "j1", cap = 5 }
+  T.ok(ok, tostring(info)); T.eq(info.old_cap, 2); T.eq(info.needed, 3)
+  T.eq(budget.status().reserved, 9)
+  local over, cap = budget.over_cap("j1", 2.5)
+  T.eq(over, false); T.eq(cap, 5)
+  -- 4 + 8 > 10: refused with the numbers and the fix when nobody can be asked
+  local r, msg, code, i = budget.set_cap{ job_id = "j1", cap = 8 }
+  T.eq(r, nil); T.eq(code, "VML_EMONEY"); T.eq(i.remaining, 1)
+  T.contains(msg, "Raising the cap to $8.00 needs $3.00 more, but only $1.00 remains of this month's budget ($10.00 for")
+  T.contains(msg, "vibeml budget set --monthly 12"); T.contains(msg, "a cap of at most $6.00")
+  -- declined, then approved through elicitation (recorded as an override)
+  local c = ctx(false)
+  r, msg = budget.set_cap{ job_id = "j1", cap = 8, ctx = c }
+  T.eq(r, nil); T.contains(msg, "declined"); T.contains(c.asked[1], "Raise the cap anyway?")
+  T.eq(budget.status().reserved, 9)
+  ok, info = budget.set_cap{ job_id = "j1", cap = 8, ctx = ctx(true) }
+  T.ok(ok, tostring(info)); T.eq(info.override, true)
+  local row
+  for _, j in ipairs(budget.status().jobs) do if j.job_id == "j1" then row = j end end
+  T.eq(row.reserved, 8); T.eq(row.cap, 8); T.eq(row.override_by, "elicitation")
+  -- below the cost so far, and after settlement
+  r, msg, code = budget.set_cap{ job_id = "j1", cap = 0.5 }
+  T.eq(code, "VML_EINVAL"); T.contains(msg, "below what job j1 has already cost ($2.50)")
+  assert(budget.settle("j1", 2))
+  r, msg, code = budget.set_cap{ job_id = "j1", cap = 9 }
+  T.eq(code, "VML_ESTATE")
+  -- above the per-job cap
+  assert(budget.set_limits{ per_job = 3 })
+  assert(budget.reserve{ job_id = "j2", amount = 1, cap = 1 })
+  r, msg, code = budget.set_cap{ job_id = "j2", cap = 4 }
+  T.eq(code, "VML_EMONEY"); T.contains(msg, "above the per-job cap of $3.00")
+  assert(budget.set_limits{ monthly = false, per_job = false })
+end)
 
 T.case("a raised cap is enforced: the job runs past its old cap and stops at the new one", function()
   -- 3600 $/h = 1 $/s: the old cap 1 $ would stop it after about 1 s, the new 3 $ after about 3 s
@@ -75,42 +115,4 @@ T.case("lowering below the cost so far is refused; lowering above it is enforced
   T.contains(m2, "no job 'nope'")
 end)
 
-T.case("the ledger: a raise is reserved; over the month's budget it is asked or refused", function()
-  assert(budget.set_limits{ monthly = 10, per_job = false })
-  assert(budget.reserve{ job_id = "other", amount = 4, cap = 4 })
-  assert(budget.reserve{ job_id = "j1", amount = 2, cap = 2 })
-  assert(budget.accrue("j1", 1))
-  local ok, info = budget.set_cap{ job_id = "j1", cap = 5 }
-  T.ok(ok, tostring(info)); T.eq(info.old_cap, 2); T.eq(info.needed, 3)
-  T.eq(budget.status().reserved, 9)
-  local over, cap = budget.over_cap("j1", 2.5)
-  T.eq(over, false); T.eq(cap, 5)
-  -- 4 + 8 > 10: refused with the numbers and the fix when nobody can be asked
-  local r, msg, code, i = budget.set_cap{ job_id = "j1", cap = 8 }
-  T.eq(r, nil); T.eq(code, "VML_EMONEY"); T.eq(i.remaining, 1)
-  T.contains(msg, "Raising the cap to $8.00 needs $3.00 more, but only $1.00 remains of this month's $10.00 budget")
-  T.contains(msg, "vibeml budget set --monthly 12"); T.contains(msg, "a cap of at most $6.00")
-  -- declined, then approved through elicitation (recorded as an override)
-  local c = ctx(false)
-  r, msg = budget.set_cap{ job_id = "j1", cap = 8, ctx = c }
-  T.eq(r, nil); T.contains(msg, "declined"); T.contains(c.asked[1], "Raise the cap anyway?")
-  T.eq(budget.status().reserved, 9)
-  ok, info = budget.set_cap{ job_id = "j1", cap = 8, ctx = ctx(true) }
-  T.ok(ok, tostring(info)); T.eq(info.override, true)
-  local row
-  for _, j in ipairs(budget.status().jobs) do if j.job_id == "j1" then row = j end end
-  T.eq(row.reserved, 8); T.eq(row.cap, 8); T.eq(row.override_by, "elicitation")
-  -- below the cost so far, and after settlement
-  r, msg, code = budget.set_cap{ job_id = "j1", cap = 0.5 }
-  T.eq(code, "VML_EINVAL"); T.contains(msg, "below what job j1 has already cost ($1.00)")
-  assert(budget.settle("j1", 2))
-  r, msg, code = budget.set_cap{ job_id = "j1", cap = 9 }
-  T.eq(code, "VML_ESTATE")
-  -- above the per-job cap
-  assert(budget.set_limits{ per_job = 3 })
-  assert(budget.reserve{ job_id = "j2", amount = 1, cap = 1 })
-  r, msg, code = budget.set_cap{ job_id = "j2", cap = 4 }
-  T.eq(code, "VML_EMONEY"); T.contains(msg, "above the per-job cap of $3.00")
-end)
-
-T.run()
+return T.run()
