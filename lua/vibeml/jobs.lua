@@ -536,7 +536,7 @@ function M.set_cap(id, usd, opts)
   local function fmt(x) return x and (budget and budget.format(x) or string.format("$%.2f", x)) or "none" end
   if usd < spent then
     return fail(string.format("a cap of %s is below what job %s has already cost (%s); choose "
-      .. "%s or more", fmt(usd), id, fmt(spent), fmt(math.ceil(spent * 100) / 100)), "VML_EINVAL")
+      .. "%s or more", fmt(usd), id, fmt(spent), fmt(spent)), "VML_EINVAL")
   end
   if money then
     local ok, msg, code, info = budget.set_cap{ job_id = id, cap = usd, ctx = opts.ctx, confirm = opts.confirm }

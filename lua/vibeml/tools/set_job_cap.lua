@@ -8,9 +8,9 @@ local jobs = require "vibeml.jobs"
 
 return {
   name = "set_job_cap",
-  title = "Change a job's cost cap",
-  description = "Raises (or lowers, not below its cost so far) a pending or running job's cost cap; "
-    .. "a raise is reserved in the budget, over it the person is asked.",
+  title = "Change a job's cap",
+  description = "Sets a running job's cost cap (not below its cost so far); a raise is reserved in "
+    .. "the budget, and over it the person is asked.",
   inputSchema = {
     type = "object",
     properties = {
