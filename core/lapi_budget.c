@@ -351,10 +351,11 @@ static int l_month(lua_State *L)
 }
 
 static const luaL_Reg budget_funcs[] = {
-    {"reserve", l_reserve},     {"set_cap", l_set_cap},     {"accrue", l_accrue},       {"settle", l_settle},
-    {"release", l_release},     {"status", l_status},       {"set_limits", l_set_limits},
-    {"limits", l_limits},       {"reconcile", l_reconcile}, {"parse_usd", l_parse_usd},
-    {"format_usd", l_format_usd}, {"month", l_month},       {NULL, NULL},
+    {"reserve", l_reserve},       {"set_cap", l_set_cap},     {"accrue", l_accrue},
+    {"settle", l_settle},         {"release", l_release},     {"status", l_status},
+    {"set_limits", l_set_limits}, {"limits", l_limits},       {"reconcile", l_reconcile},
+    {"parse_usd", l_parse_usd},   {"format_usd", l_format_usd}, {"month", l_month},
+    {NULL, NULL},
 };
 
 static int open_budget(lua_State *L)

@@ -265,7 +265,7 @@ test('MCP Apps: linked view, screenshot, Stop through the bridge', async () => {
   for (let i = 0; i < 300 && capCalls().length === 0; i++) await sleep(100);
   await view.locator('#msg', { hasText: 'cap is now $0.75' }).waitFor({ timeout: 30000 });
   assert.equal(capCalls().length, 1, 'set_job_cap relayed through the bridge once');
-  assert.deepEqual(capCalls()[0].params.arguments, { job_id: JOB_APP, max_cost_usd: 0.75 });
+  assert.deepEqual(capCalls()[0].params.arguments, { job_id: JOB_APP, max_cost: 0.75 });
   assert.equal((await status(client, JOB_APP)).structuredContent.cost.cap, 0.75, 'the job\'s cap changed');
   await view.locator('#cost-plan', { hasText: 'cap $0.7500' }).waitFor({ timeout: 30000 });
 

@@ -86,7 +86,9 @@ echo "$js" | python3 -c '
 import json, sys
 s = json.load(sys.stdin)
 assert s["state"] == "terminated" and s["stop_reason"] == "budget", (s["state"], s.get("stop_reason"))
-assert 0.0006 <= s["cost"]["final"] < 0.0009, s["cost"]' || fail "stop at the new cap: $js"
+# at the new cap, plus the graceful stop (SIGTERM, checkpoint, cancel: seconds on a loaded
+# machine); the uncapped run would cost about 0.0027
+assert 0.0006 <= s["cost"]["final"] < 0.0012, s["cost"]' || fail "stop at the new cap: $js"
 "$bin" jobs logs "$id" --stream events --tail 100000 | grep -F 'cap raised from $0.0003 to $0.0006 by the CLI' >/dev/null \
   || fail "no cap event"
 echo "ok 5 - stopped at the new cap, final $(echo "$js" | field cost.final)"

@@ -104,14 +104,14 @@ T.case("lowering below the cost so far is refused; lowering above it is enforced
   T.raises("USD above 0", function() assert(jobs.set_cap(job.id, -1)) end)
   -- the tool, as an MCP client calls it: lowered to 4 $, stopped there
   local tool = require "vibeml.tools.set_job_cap"
-  local st, text = tool.handler({ job_id = job.id, max_cost_usd = 4 }, ctx())
+  local st, text = tool.handler({ job_id = job.id, max_cost = 4 }, ctx())
   T.ok(st, tostring(text)); T.contains(text, "cap is now $4.00")
   T.eq(jobs.status(job.id).cost.cap, 4)
   st = assert(job:wait{ timeout = 30 })
   T.eq(st.stop_reason, "budget")
   T.ok(st.cost.final >= 4 and st.cost.final < 6, "stopped at the lowered cap: " .. st.cost.final)
   T.contains(events_of(job.id)[1].message, "cap lowered from $20.00 to $4.00 by an MCP client")
-  local _, m2 = tool.handler({ job_id = "nope", max_cost_usd = 4 }, ctx())
+  local _, m2 = tool.handler({ job_id = "nope", max_cost = 4 }, ctx())
   T.contains(m2, "no job 'nope'")
 end)
 
