@@ -434,6 +434,91 @@ fail:
     return rc;
 }
 
+int vml_budget_set_cap(vml_budget *b, const char *job_id, int64_t new_cap, int override,
+                       const char *override_by, vml_budget_info *info, vml_err *err)
+{
+    vml_budget_info local, *in = info ? info : &local;
+    sqlite3_stmt *st = NULL;
+    int64_t spent = 0, held = 0, reserved = 0;
+    int settled = 0, rc;
+
+    memset(in, 0, sizeof *in);
+    in->limit = in->remaining = in->cap = in->per_job_cap = in->old_cap = VML_BUDGET_NONE;
+    in->estimate = VML_BUDGET_NONE;
+    if (!job_id || !*job_id || strlen(job_id) > 200)
+        return vml_err_set(err, VML_EINVAL, "set_cap: a job id is required");
+    if (new_cap <= 0)
+        return vml_err_set(err, VML_EINVAL, "set_cap: a job's cap must be more than $0");
+    in->cap = new_cap;
+    if ((rc = vml_store_begin(b->db, "IMMEDIATE", err)) < 0)
+        return rc;
+    rc = vml_store_prepare(b->db,
+                           "SELECT state = 'settled', reserved, accrued, cap, month FROM "
+                           "money_ledger WHERE job_id = ?",
+                           &st, err, "s", job_id);
+    if (rc < 0)
+        goto out;
+    if ((rc = vml_store_step(st, err)) < 0)
+        goto out;
+    if (rc == 0) {
+        rc = vml_err_set(err, VML_ENOENT, "job '%s' has no entry in the ledger", job_id);
+        goto out;
+    }
+    settled = sqlite3_column_int(st, 0);
+    reserved = sqlite3_column_int64(st, 1);
+    in->accrued = sqlite3_column_int64(st, 2);
+    if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+        in->old_cap = sqlite3_column_int64(st, 3);
+    snprintf(in->month, sizeof in->month, "%s", (const char *)sqlite3_column_text(st, 4));
+    sqlite3_finalize(st);
+    st = NULL;
+    if (settled) {
+        rc = vml_err_set(err, VML_ESTATE, "job '%s' has ended: its cost is settled", job_id);
+        goto out;
+    }
+    if ((rc = vml_budget_get_limits(b, &in->limit, &in->per_job_cap, err)) < 0)
+        goto out;
+    if ((rc = month_use(b->db, in->month, &spent, &held, err)) < 0)
+        goto out;
+    in->used = spent + held;
+    if (in->limit != VML_BUDGET_NONE)
+        in->remaining = in->limit - in->used;
+    /* the month holds max(reserved, accrued) for an open entry; afterwards new_cap */
+    in->needed = new_cap - (reserved > in->accrued ? reserved : in->accrued);
+    if (new_cap < in->accrued) {
+        rc = vml_err_set(err, VML_EINVAL, "the cap is below the cost so far");
+        goto out;
+    }
+    if (in->needed > 0 && ((in->limit != VML_BUDGET_NONE && in->needed > in->remaining) ||
+                           (in->per_job_cap != VML_BUDGET_NONE && new_cap > in->per_job_cap))) {
+        if (!override) {
+            /* the numbers are in *in; the wording is the caller's (lua/vibeml/budget.lua) */
+            rc = vml_err_set(err, VML_EMONEY, "over this month's budget or the per-job cap");
+            goto out;
+        }
+        in->override = 1;
+    }
+    rc = vml_store_prepare(b->db,
+                           "UPDATE money_ledger SET reserved = ?1, cap = ?1, updated = ?2, "
+                           "override = MAX(override, ?3), override_by = COALESCE(?4, override_by) "
+                           "WHERE job_id = ?5 AND state = 'reserved'",
+                           &st, err, "iiiss", new_cap, (int64_t)now_s(), (int64_t)in->override,
+                           in->override ? override_by : NULL, job_id);
+    if (rc < 0)
+        goto out;
+    if ((rc = vml_store_step(st, err)) < 0)
+        goto out;
+    if ((rc = event(b->db, job_id, in->override ? "cap_override" : "cap", new_cap,
+                    in->override ? (override_by ? override_by : "override") : NULL, err)) < 0)
+        goto out;
+    rc = vml_store_commit(b->db, err);
+out:
+    sqlite3_finalize(st);
+    if (rc < 0)
+        vml_store_rollback(b->db);
+    return rc < 0 ? rc : 0;
+}
+
 int vml_budget_accrue(vml_budget *b, const char *job_id, int64_t cost, int *over_cap,
                       int64_t *cap_out, vml_err *err)
 {

@@ -66,6 +66,8 @@ typedef struct vml_budget_info {
     int capped;          /* 1: the estimate exceeds the cap; the job will be stopped at the cap */
     int override;        /* 1: reserved beyond the limit with a person's approval */
     int existing;        /* 1: the job already had a reservation (reserve is idempotent) */
+    int64_t old_cap;     /* set_cap: the cap before the change, or NONE */
+    int64_t accrued;     /* set_cap: the job's cost so far */
 } vml_budget_info;
 
 /* Opens the ledger in the database at db_path (NULL = the state folder's vibeml.db), applies the
@@ -87,6 +89,15 @@ int vml_budget_get_limits(vml_budget *b, int64_t *monthly, int64_t *per_job, vml
  * "elicitation" or "cli"). A job that already has an open or settled entry: 0, info->existing.
  * info may be NULL. */
 int vml_budget_reserve(vml_budget *b, const char *job_id, int64_t amount, int64_t cap, int override,
+                       const char *override_by, vml_budget_info *info, vml_err *err);
+/* Changes the cap of a job whose reservation is open (the job runs): the reservation becomes
+ * new_cap (µ$, > 0), in one BEGIN IMMEDIATE transaction like reserve. info->needed is the change
+ * of what the month holds for it (new_cap - max(reserved, accrued); negative when lowered),
+ * info->old_cap and info->accrued are filled. Refused, with info filled: VML_EINVAL when new_cap
+ * is below the cost so far; VML_EMONEY when a raise takes the month over its limit or the cap
+ * above the per-job cap, unless override (then recorded as an override by override_by);
+ * VML_ESTATE when the entry is settled; VML_ENOENT when the job has no entry. */
+int vml_budget_set_cap(vml_budget *b, const char *job_id, int64_t new_cap, int override,
                        const char *override_by, vml_budget_info *info, vml_err *err);
 /* Records cost so far (µ$, monotonic: a smaller value is ignored). *over_cap (may be NULL): 1
  * when the accrued cost reached the job's cap. *cap_out (may be NULL): the cap or NONE.

@@ -9,6 +9,11 @@
  *        records that a person approved it. info = {month=, limit=, used=, remaining=, needed=,
  *        estimate=, cap=, per_job_cap=, capped=, override=, existing=}; over the limit the
  *        code is "VML_EMONEY" and info carries the numbers (the wording is Lua's)
+ *   set_cap(job_id, cap [, override_by]) -> true, info | nil, msg, code, info
+ *        a running job's new cap (its reservation); info adds old_cap= and accrued=, needed= is
+ *        the change of what the month holds. Codes: VML_EMONEY (over the month or the per-job
+ *        cap; override_by goes over with a person's approval), VML_EINVAL (below the cost so
+ *        far), VML_ESTATE (settled), VML_ENOENT (no entry)
  *   accrue(job_id, cost_so_far) -> over_cap, cap | nil, msg, code
  *   settle(job_id, final) -> true | nil, msg, code      release(job_id) -> true | nil, msg, code
  *   status([month]) -> {month=, monthly_limit=, spent=, reserved=, remaining=, used_percent=,
@@ -132,6 +137,8 @@ static void push_info(lua_State *L, const vml_budget_info *in)
     F("estimate", in->estimate);
     F("cap", in->cap);
     F("per_job_cap", in->per_job_cap);
+    F("old_cap", in->old_cap);
+    F("accrued", in->accrued);
 #undef F
 #define B(name, v)                                                                                 \
     lua_pushboolean(L, v);                                                                         \
@@ -155,6 +162,29 @@ static int l_reserve(lua_State *L)
     if (!(b = conn(L, &err)))
         return vml_lua_fail(L, &err);
     if (vml_budget_reserve(b, job, amount, cap, by != NULL, by, &info, &err) < 0) {
+        vml_lua_fail(L, &err);
+        push_info(L, &info);
+        return 4;
+    }
+    lua_pushboolean(L, 1);
+    push_info(L, &info);
+    return 2;
+}
+
+static int l_set_cap(lua_State *L)
+{
+    const char *job = vml_lua_checkcstr(L, 1);
+    int64_t cap = amount_arg(L, 2, 0, "cap");
+    const char *by = vml_lua_optcstr(L, 3, NULL);
+    vml_budget *b;
+    vml_budget_info info;
+    vml_err err;
+    vml_err_clear(&err);
+    if (cap <= 0)
+        vml_lapi_argerror(L, 2, "a job's cap must be more than $0");
+    if (!(b = conn(L, &err)))
+        return vml_lua_fail(L, &err);
+    if (vml_budget_set_cap(b, job, cap, by != NULL, by, &info, &err) < 0) {
         vml_lua_fail(L, &err);
         push_info(L, &info);
         return 4;
@@ -311,10 +341,19 @@ static int l_month(lua_State *L)
 }
 
 static const luaL_Reg budget_funcs[] = {
-    {"reserve", l_reserve},       {"accrue", l_accrue},       {"settle", l_settle},
-    {"release", l_release},       {"status", l_status},       {"set_limits", l_set_limits},
-    {"limits", l_limits},         {"reconcile", l_reconcile}, {"parse_usd", l_parse_usd},
-    {"format_usd", l_format_usd}, {"month", l_month},         {NULL, NULL},
+    {"reserve", l_reserve},
+    {"set_cap", l_set_cap},
+    {"accrue", l_accrue},
+    {"settle", l_settle},
+    {"release", l_release},
+    {"status", l_status},
+    {"set_limits", l_set_limits},
+    {"limits", l_limits},
+    {"reconcile", l_reconcile},
+    {"parse_usd", l_parse_usd},
+    {"format_usd", l_format_usd},
+    {"month", l_month},
+    {NULL, NULL},
 };
 
 static int open_budget(lua_State *L)

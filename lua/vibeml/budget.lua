@@ -13,6 +13,10 @@
 --        support elicitation) or confirm(question) -> bool (a terminal prompt from the CLI) —
 --        and reserve anyway only on an explicit yes, recorded as an override in the ledger.
 --        Without a way to ask, refused with the numbers and the command that raises the budget.
+--   budget.set_cap{ job_id=, cap=, ctx=, confirm= } -> true, info | nil, message, code, info
+--        a running job's new cap, reserved in the ledger (lower: not below its cost so far).
+--        A raise over the month's budget or the per-job cap is asked like authorize (a yes is
+--        recorded as an override), else refused with the numbers and the fix.
 --   budget.accrue(job_id, cost_so_far) -> over_cap, cap      (cost in USD, monotonic)
 --   budget.over_cap(job_id, accrued) -> bool, cap            (accrue + "has it reached its cap?")
 --   budget.settle(job_id, final_cost) -> true                (idempotent; never drops a charge)
@@ -207,6 +211,78 @@ function M.confirm_cap(a)
     .. "(max_steps) that fits the cap, or ask the person to raise the per-job cap in a terminal "
     .. "with `vibeml budget set --per-job USD` (this client cannot ask them for you).",
     M.format(cap), M.format(expected), pct), E.EMONEY, info
+end
+
+local RAISE_SCHEMA = {
+  type = "object",
+  properties = {
+    raise = { type = "boolean", title = "Raise anyway",
+      description = "Go over the budget for this job's new cap", default = false },
+  },
+  required = { "raise" },
+}
+
+-- Why a raise does not fit, with the numbers and what to do; nil when it is not about money.
+local function cap_refusal(a, info)
+  local over_per_job = info.per_job_cap and a.cap > info.per_job_cap
+  if over_per_job then
+    return string.format("A cap of %s is above the per-job cap of %s. Raise that with `vibeml "
+      .. "budget set --per-job %d`, or choose a cap of at most %s.", M.format(a.cap),
+      M.format(info.per_job_cap), math.ceil(a.cap), M.format(info.per_job_cap))
+  end
+  local remaining = math.max(info.remaining or 0, 0)
+  local suggest = (micros(info.used + info.needed) + 999999) // 1000000
+  return string.format("Raising the cap to %s needs %s more, but only %s remains of this month's "
+    .. "budget (%s for %s; %s already spent or reserved). Raise the budget with `vibeml budget "
+    .. "set --monthly %d`, or choose a cap of at most %s.", M.format(a.cap), M.format(info.needed),
+    M.format(remaining), M.format(info.limit), info.month, M.format(info.used), suggest,
+    M.format(a.cap - info.needed + remaining))
+end
+
+function M.set_cap(a)
+  if type(a) ~= "table" or type(a.job_id) ~= "string" or a.job_id == "" then
+    error("budget.set_cap{job_id=, cap=}: job_id (a string) is required", 2)
+  end
+  if type(a.cap) ~= "number" or a.cap <= 0 then
+    error("budget.set_cap: cap (USD, more than 0) is required", 2)
+  end
+  local ok, info, code, i2 = L.set_cap(a.job_id, a.cap)
+  if ok then return true, info end
+  local msg
+  msg, info = info, i2
+  if code == E.EINVAL and info and info.accrued and a.cap < info.accrued then
+    return nil, string.format("A cap of %s is below what job %s has already cost (%s); choose "
+      .. "%s or more.", M.format(a.cap), a.job_id, M.format(info.accrued), M.format(info.accrued)),
+      code, info
+  end
+  if code ~= E.EMONEY or not info then return nil, msg, code, info end
+  msg = cap_refusal(a, info)
+  local q = msg:gsub("Raise the budget with.*$", ""):gsub("Raise that with.*$", "")
+    .. "Raise the cap anyway?"
+  local approved_by
+  local ctx = a.ctx
+  if ctx and ctx.supports and ctx:supports("elicitation") then
+    local res, why = ctx:elicit(q, RAISE_SCHEMA)
+    if not res then return nil, msg .. " (could not ask: " .. tostring(why) .. ")", code, info end
+    if res.action == "accept" and type(res.content) == "table" and res.content.raise == true then
+      approved_by = "elicitation"
+    else
+      return nil, "The person " .. (res.action == "cancel" and "cancelled" or "declined")
+        .. " raising the cap over budget. " .. msg, code, info
+    end
+  elseif type(a.confirm) == "function" then
+    if a.confirm(q) ~= true then
+      return nil, "Raising the cap over budget declined. " .. msg, code, info
+    end
+    approved_by = "cli"
+  else
+    return nil, msg, code, info
+  end
+  local ok2, info2, code2, i3 = L.set_cap(a.job_id, a.cap, approved_by)
+  if not ok2 then return nil, info2, code2, i3 end
+  events.emit("log", "warning", string.format("Job %s's cap was raised over budget to %s with the "
+    .. "person's approval (%s).", a.job_id, M.format(a.cap), approved_by))
+  return true, info2
 end
 
 function M.accrue(job_id, cost)

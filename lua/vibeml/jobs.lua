@@ -14,13 +14,17 @@
 --   jobs.get(id) -> Job | nil, message, code       jobs.status(id) -> status table
 --   jobs.list{state=, backend=, limit=, offset=} -> { status, ... }, total
 --   jobs.stop(id [, {reason=, grace=, wait=}]) -> status
+--   jobs.set_cap(id, usd [, {by=, ctx=, confirm=}]) -> status | nil, message, code [, info]
+--       a pending or running job's new cost cap (raise, or lower to no less than its cost so
+--       far); a cloud job's raise is reserved in the budget first (over budget: asked through
+--       ctx/confirm as at launch, else refused). by: who, for the job's events ("the CLI").
 --   jobs.logs(id, {stream = "stdout"|"stderr"|"events", tail = N, since = cursor})
 --       -> {stream=, lines={...}, cursor=, truncated=}
 --   jobs.poll([{force = true}]) -> changed ids (one backend status call per interval for all jobs)
 --   jobs.wait(id, {timeout=, interval=}) -> status | nil, "timeout", "VML_ETIMEOUT"
 --   jobs.refresh(id) -> poll + (SkyPilot) log pull, both rate-limited
 -- Job: job.id, job:status(), job:wait{timeout=}, job:logs{tail=, stream=} (iterator over lines),
---      job:stop([opts]).
+--      job:stop([opts]), job:set_cap(usd [, opts]).
 -- Changes are announced with events.emit("job_changed", id) and
 -- events.emit("resource_updated", "vibeml://jobs/<id>") (and .../logs).
 local jdb = require "vibeml.jobs.db"
@@ -185,6 +189,7 @@ Job.__index = Job
 function Job:status() return M.status(self.id) end
 function Job:wait(opts) return M.wait(self.id, opts) end
 function Job:stop(opts) return M.stop(self.id, opts) end
+function Job:set_cap(usd, opts) return M.set_cap(self.id, usd, opts) end
 function Job:logs(opts)
   local r, msg, code = M.logs(self.id, opts)
   if not r then return nil, msg, code end
@@ -554,6 +559,64 @@ function M.stop(id, opts)
       { timeout = opts.wait_timeout or ((opts.grace or 10) + 20), interval = 0.2 })
     if st then return st end
   end
+  return M.status(id)
+end
+
+-- The cap is enforced in two places that both must move: the job's row (the local supervisor
+-- and the SkyPilot poll compare cost_accrued with cap_usd) and the budget's ledger (its
+-- reservation, and accrue's "over cap" for cloud jobs). The ledger goes first, so a raise is
+-- never enforced before its money is reserved.
+function M.set_cap(id, usd, opts)
+  opts = opts or {}
+  if type(usd) ~= "number" or usd ~= usd or usd <= 0 or usd == math.huge then
+    return fail("a cap is an amount in USD above 0 (e.g. 5 or 12.50), not " .. tostring(usd))
+  end
+  usd = math.floor(usd * 1e6 + 0.5) / 1e6
+  local row = jdb.get(id)
+  if not row then
+    return fail("no job '" .. tostring(id) .. "' (list them with `vibeml jobs list`)", E.ENOENT)
+  end
+  if jdb.TERMINAL[row.state] then
+    return fail(
+      string.format("job %s has ended (%s); only a pending or running job's cap can change",
+      id, row.state), E.ESTATE)
+  end
+  if row.stop_requested_at then
+    return fail(string.format("job %s is already stopping (%s); its cap can no longer change",
+      id, row.stop_reason or "stop requested"), E.ESTATE)
+  end
+  local budget = guarded("vibeml.budget")
+  local money = budget and budget.set_cap and row.backend ~= "local"
+  local old, spent = row.cap_usd, jdb.cost_of(row)
+  local function fmt(x)
+    return x and (budget and budget.format(x) or string.format("$%.2f", x)) or "none"
+  end
+  if usd < spent then
+    return fail(string.format("a cap of %s is below what job %s has already cost (%s); choose "
+      .. "%s or more", fmt(usd), id, fmt(spent), fmt(spent)), E.EINVAL)
+  end
+  if money then
+    local ok, msg, code, info = budget.set_cap{ job_id = id, cap = usd, ctx = opts.ctx,
+      confirm = opts.confirm }
+    if not ok and code == E.ENOENT then
+      -- launched without a reservation (no estimate, no cap, no limits): hold the new cap now
+      ok, msg, code, info = budget.authorize{ job_id = id, amount = usd, cap = usd, ctx = opts.ctx,
+        confirm = opts.confirm }
+    end
+    if not ok then return nil, msg, code or E.EMONEY, info end
+  end
+  local db = jdb.db()
+  db:exec("UPDATE jobs SET cap_usd = ?, updated_at = ? WHERE id = ? AND state NOT IN "
+    .. "('completed', 'failed', 'terminated') AND stop_requested_at IS NULL", usd, jdb.now(), id)
+  if db:changes() == 0 then
+    return fail("job " .. id .. " ended while its cap was changed; the cap stays as it was",
+      E.ESTATE)
+  end
+  jdb.event(db, id, "cost", { cap = usd, old_cap = old, accrued = spent, by = opts.by,
+    message = string.format("cap %s from %s to %s by %s", (old and usd < old) and "lowered"
+      or "raised",
+      fmt(old), fmt(usd), opts.by or "Lua") })
+  announce(id)
   return M.status(id)
 end
 

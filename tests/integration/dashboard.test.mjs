@@ -9,8 +9,9 @@
 //    (@modelcontextprotocol/ext-apps), which answers ui/initialize, sends tool-input and
 //    tool-result, and relays the view's tools/call to the server. A screenshot is
 //    decoded and checked: the loss curve's colour draws a curve across the chart; the cost
-//    figures are on the page. Stop asks for confirmation, then terminate_job goes through the
-//    bridge and the job really stops. A client without the extension sees no link and no history.
+//    figures are on the page. Raise cap takes an amount (prefilled) and asks for confirmation,
+//    then set_job_cap goes through the bridge and the job's cap changes. Stop asks for
+//    confirmation, then terminate_job goes through the bridge and the job really stops. A client without the extension sees no link and no history.
 //    The same check on the job with no steps finds the chart empty.
 // 2. Browser: `vibeml serve --http` serves the view at /jobs/<id> (404 page for an unknown id);
 //    the page speaks MCP to /mcp, draws the curve, and its Stop stops the job.
@@ -243,6 +244,30 @@ test('MCP Apps: linked view, screenshot, Stop through the bridge', async () => {
   assert.match(await view.locator('#progress').textContent(), /^\d+ \/ 100000/);
   assert.match(await view.locator('#throughput').textContent(), /tokens\/s/);
   assert.equal(await view.locator('#recoveries').textContent(), '0');
+
+  // Raise cap: an amount (prefilled above the cap), a confirmation, then exactly one set_job_cap
+  const capCalls = () => log.filter((m) => m.method === 'tools/call' && m.params.name === 'set_job_cap');
+  await view.locator('#raise').click();
+  await view.locator('#raise-form').waitFor({ state: 'visible' });
+  const prefilled = Number(await view.locator('#raise-usd').inputValue());
+  assert.ok(prefilled > 0.5, `prefilled above the cap: ${prefilled}`);
+  await view.locator('#raise-usd').fill('0.75');
+  await view.locator('#raise-go').click();
+  await view.locator('#raise-confirm').waitFor({ state: 'visible' });
+  const question = await view.locator('#raise-text').textContent();
+  assert.match(question, new RegExp(`${JOB_APP}.*from \\$0\\.5000 to \\$0\\.7500`), question);
+  await view.locator('#raise-back').click();
+  assert.equal(capCalls().length, 0, 'cancel calls nothing');
+  await view.locator('#raise').click();
+  await view.locator('#raise-usd').fill('0.75');
+  await view.locator('#raise-go').click();
+  await view.locator('#raise-yes').click();
+  for (let i = 0; i < 300 && capCalls().length === 0; i++) await sleep(100);
+  await view.locator('#msg', { hasText: 'cap is now $0.75' }).waitFor({ timeout: 30000 });
+  assert.equal(capCalls().length, 1, 'set_job_cap relayed through the bridge once');
+  assert.deepEqual(capCalls()[0].params.arguments, { job_id: JOB_APP, max_cost: 0.75 });
+  assert.equal((await status(client, JOB_APP)).structuredContent.cost.cap, 0.75, 'the job\'s cap changed');
+  await view.locator('#cost-plan', { hasText: 'cap $0.7500' }).waitFor({ timeout: 30000 });
 
   // Stop asks first; nothing is called until it is confirmed
   const calls = () => log.filter((m) => m.method === 'tools/call' && m.params.name === 'terminate_job');

@@ -171,6 +171,65 @@ static void test_caps_accrue_settle(void **state)
     json_decref(st);
 }
 
+/* A running job's cap changes: the reservation follows it, a raise is checked against the month
+ * and the per-job cap (refused with the numbers, or recorded as a person's override), a cap below
+ * the cost so far and a settled job are refused, and the new cap is the one accrue enforces. */
+static void test_set_cap(void **state)
+{
+    vml_budget *b = *state;
+    vml_budget_info in;
+    vml_err err;
+    int over;
+    int64_t cap;
+    assert_int_equal(vml_budget_set_limits(b, 3, USD(10), USD(6), &err), 0);
+    assert_int_equal(vml_budget_reserve(b, "other", USD(3), USD(3), 0, NULL, &in, &err), 0);
+    assert_int_equal(vml_budget_reserve(b, "j", USD(2), USD(2), 0, NULL, &in, &err), 0);
+    assert_int_equal(vml_budget_accrue(b, "j", USD(1), &over, &cap, &err), 0);
+    /* raise 2 -> 5: the month holds 3 + 5 = 8 of 10 */
+    assert_int_equal(vml_budget_set_cap(b, "j", USD(5), 0, NULL, &in, &err), 0);
+    assert_int_equal(in.old_cap, USD(2));
+    assert_int_equal(in.needed, USD(3));
+    assert_int_equal(in.accrued, USD(1));
+    assert_int_equal(q(b, "SELECT reserved FROM money_ledger WHERE job_id = 'j'"), USD(5));
+    assert_int_equal(q(b, "SELECT cap FROM money_ledger WHERE job_id = 'j'"), USD(5));
+    assert_int_equal(vml_budget_accrue(b, "j", USD(2), &over, &cap, &err), 0);
+    assert_false(over); /* would have been stopped at the old cap */
+    assert_int_equal(cap, USD(5));
+    /* above the per-job cap (6): refused with the numbers, nothing changed */
+    assert_int_equal(vml_budget_set_cap(b, "j", USD(7), 0, NULL, &in, &err), VML_EMONEY);
+    assert_int_equal(in.per_job_cap, USD(6));
+    assert_int_equal(q(b, "SELECT reserved FROM money_ledger WHERE job_id = 'j'"), USD(5));
+    /* over the month: 3 + 6 = 9 fits, then lift the per-job cap and ask for 8 (3 + 8 > 10) */
+    assert_int_equal(vml_budget_set_limits(b, 2, 0, VML_BUDGET_NONE, &err), 0);
+    assert_int_equal(vml_budget_set_cap(b, "j", USD(8), 0, NULL, &in, &err), VML_EMONEY);
+    assert_int_equal(in.limit, USD(10));
+    assert_int_equal(in.used, USD(8));
+    assert_int_equal(in.needed, USD(3));
+    assert_int_equal(in.remaining, USD(2));
+    assert_int_equal(q(b, "SELECT reserved FROM money_ledger WHERE job_id = 'j'"), USD(5));
+    /* a person's approval goes over, recorded */
+    assert_int_equal(vml_budget_set_cap(b, "j", USD(8), 1, "cli", &in, &err), 0);
+    assert_true(in.override);
+    assert_int_equal(q(b, "SELECT reserved FROM money_ledger WHERE job_id = 'j'"), USD(8));
+    assert_int_equal(q(b, "SELECT count(*) FROM money_events WHERE job_id = 'j' AND kind = "
+                          "'cap_override' AND detail = 'cli'"),
+                     1);
+    /* lowering: allowed down to the cost so far, not below */
+    assert_int_equal(vml_budget_set_cap(b, "j", 1500000, 0, NULL, &in, &err), VML_EINVAL);
+    assert_int_equal(in.accrued, USD(2));
+    assert_int_equal(vml_budget_set_cap(b, "j", USD(2), 0, NULL, &in, &err), 0);
+    assert_int_equal(in.needed, -USD(6));
+    assert_int_equal(vml_budget_accrue(b, "j", USD(2), &over, &cap, &err), 0);
+    assert_true(over);
+    assert_int_equal(vml_budget_set_cap(b, "j", 0, 0, NULL, &in, &err), VML_EINVAL);
+    assert_int_equal(vml_budget_set_cap(b, "nope", USD(1), 0, NULL, &in, &err), VML_ENOENT);
+    assert_int_equal(vml_budget_settle(b, "j", USD(2), &err), 0);
+    assert_int_equal(vml_budget_set_cap(b, "j", USD(4), 0, NULL, &in, &err), VML_ESTATE);
+    assert_int_equal(q(b, "SELECT count(*) FROM money_events WHERE job_id = 'j' AND kind LIKE "
+                          "'cap%'"),
+                     3);
+}
+
 static void test_months(void **state)
 {
     vml_budget *b = *state;
@@ -331,6 +390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_format, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limits_and_refusal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_caps_accrue_settle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_set_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_months, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconcile, setup, teardown),

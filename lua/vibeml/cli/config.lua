@@ -4,6 +4,7 @@
 -- terminal); they are stored in the ledger, like `vibeml budget set`. Webhooks
 -- (notify.webhook, several allowed) live in notify.json, whose rules are in lua/vibeml/notify.lua;
 -- their URLs are shown masked unless --reveal is given (a webhook URL is often a credential).
+local E = vibeml.E
 local prefs = require "vibeml.prefs"
 
 local usage = [[
@@ -104,7 +105,7 @@ local function webhooks(sub, args, json, reveal)
     local hook, what, code = notify.add_hook(o.value,
       { format = o.format, key_secret = o.key_secret })
     if not hook then
-      err("vibeml config set " .. HOOK .. ": " .. what) return code == "VML_EINVAL" and 2 or 1
+      err("vibeml config set " .. HOOK .. ": " .. what) return code == E.EINVAL and 2 or 1
     end
     local kname = hook.key_secret or (notify.config() or {}).key_secret or "VIBEML_NOTIFY_KEY"
     print(string.format("%s %s (%s, signed with %s)", what, reveal and hook.url or masked(hook.url),
@@ -122,7 +123,7 @@ local function webhooks(sub, args, json, reveal)
     end
     local removed, msg, code = notify.remove_hook(o.value)
     if not removed then
-      err("vibeml config unset " .. HOOK .. ": " .. msg) return code == "VML_ENOENT" and 1 or 2
+      err("vibeml config unset " .. HOOK .. ": " .. msg) return code == E.ENOENT and 1 or 2
     end
     for _, h in ipairs(removed) do
       print("removed " .. (reveal and h.url or masked(h.url or "")))

@@ -1,7 +1,8 @@
 -- `vibeml jobs [list] [--state S] [--backend B] [--limit N] [--json]` · `jobs show ID [--json]`
 -- · `jobs logs ID [--follow] [--raw] [--stream stdout|stderr|events] [--tail N]` · `jobs stop ID
--- [--grace S]`. On a terminal, `logs` shows the protocol's @@VIBEML lines as a progress bar and
--- plain sentences (render); piped, or with --raw, it prints the lines as they are, for scripts.
+-- [--grace S]` · `jobs cap ID USD [--yes]`. On a terminal, `logs` shows the protocol's @@VIBEML
+-- lines as a progress bar and plain sentences (render); piped, or with --raw, it prints the
+-- lines as they are, for scripts.
 local jobs = require "vibeml.jobs"
 local progress = require "vibeml.jobs.progress"
 local A = require "vibeml.cli._args"
@@ -13,6 +14,7 @@ usage: vibeml jobs [list] [--state S] [--backend local|skypilot] [--limit N] [--
        vibeml jobs show ID [--json]
        vibeml jobs logs ID [--follow] [--raw] [--stream stdout|stderr|events] [--tail N]
        vibeml jobs stop ID [--grace SECONDS] [--json]
+       vibeml jobs cap ID USD [--yes] [--json]
 
   list    jobs newest first (state: active, pending, launching, running, recovering, completed,
           failed, terminated)
@@ -21,7 +23,9 @@ usage: vibeml jobs [list] [--state S] [--backend local|skypilot] [--limit N] [--
           progress is one bar and events are sentences; --raw (or a pipe) prints the
           @@VIBEML protocol lines as they are
   stop    graceful stop (SIGTERM, checkpoint, SIGKILL after the grace period; SkyPilot: cancel)
-Exit codes: 0 ok, 1 failure (e.g. no such job), 2 usage.
+  cap     a pending or running job's new cost cap: a raise is reserved in the budget (over it:
+          asked, or --yes to approve); lowering is allowed down to the cost so far
+Exit codes: 0 ok, 1 failure (e.g. no such job), 2 usage, 3 refused by the budget.
 ]]
 
 -- Whether stdout is a terminal; escapes: whether cursor movement may be used (not NO_COLOR or
@@ -32,9 +36,9 @@ local function is_tty()
 end
 local function escapes_ok() return not os.getenv("NO_COLOR") and os.getenv("TERM") ~= "dumb" end
 
-local SUBS = { "list", "show", "logs", "stop" }
+local SUBS = { "list", "show", "logs", "stop", "cap" }
 local OPTIONS = { "--json", "--follow", "--raw", "--state", "--backend", "--limit", "--offset",
-  "--tail", "--stream", "--grace", "--help" }
+  "--tail", "--stream", "--grace", "--yes", "--help" }
 
 local function parse(args, from)
   local o = { pos = {} }
@@ -61,6 +65,7 @@ local function parse(args, from)
     elseif a == "--grace" then
       o.grace = A.number(a, val(),
       { min = 0, max = 3600, what = "a number of seconds", example = "30" })
+    elseif a == "--yes" or a == "-y" then o.yes = true
     elseif a == "-h" or a == "--help" then o.help = true
     elseif a:sub(1, 1) == "-" then error({ usage = A.unknown_option(a, OPTIONS) })
     else o.pos[#o.pos + 1] = a end
@@ -286,10 +291,34 @@ local function main(args)
     print(string.format("job %s %s; final cost %s", safe(st.id), safe(st.state),
       money(st.cost.final or st.cost.accrued)))
     return 0
+  elseif sub == "cap" then
+    local okn, usd = pcall(A.number, "the new cap", o.pos[2] and (o.pos[2]:gsub("^%$", "")),
+      { min = 0.000001, what = "an amount in USD", example = "5" })
+    if not okn then
+      vibeml.eprint("vibeml jobs cap: " .. (type(usd) == "table" and usd.usage or tostring(usd)))
+        return 2
+    end
+    if not usd then
+      vibeml.eprint("vibeml jobs cap: the new cap in USD is required (e.g. `vibeml jobs cap "
+        .. safe(id) .. " 5`)") return 2
+    end
+    local st, msg, code = jobs.set_cap(id, usd, { by = "the CLI", confirm = function(question)
+      if o.yes then return true end
+      vibeml.eprint(question .. " (re-run with --yes to approve)")
+      return false
+    end })
+    if not st then
+      vibeml.eprint("vibeml jobs cap: " .. safe(msg))
+      return code == E.EMONEY and 3 or (code == E.EINVAL and 2 or 1)
+    end
+    if o.json then print(vibeml.json.encode(st)) return 0 end
+    print(string.format("job %s %s; cap %s, cost so far %s", safe(st.id), safe(st.state),
+      require("vibeml.budget").format(st.cost.cap), money(st.cost.accrued)))
+    return 0
   end
   return 2
 end
 
-return { summary = "list, show, follow the logs of, and stop training jobs", usage = USAGE,
+return { summary = "list, show, follow the logs of, stop and re-cap training jobs", usage = USAGE,
   main = main, bar = M_bar,
          render = render }
