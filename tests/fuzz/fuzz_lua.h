@@ -125,4 +125,17 @@ static __attribute__((unused)) void fuzz_lua_run(fuzz_lua *f, const uint8_t *dat
     lua_settop(L, 0);
 }
 
+/* The whole of a target that passes only the input to its harness: the state is made on the
+ * first input and kept for the process (libFuzzer's or the replay's). Returns 0 as
+ * LLVMFuzzerTestOneInput does. */
+static __attribute__((unused)) int fuzz_lua_input(const char *harness, const uint8_t *data,
+                                                  size_t size)
+{
+    static fuzz_lua f;
+    if (!f.s)
+        fuzz_lua_init(&f, harness);
+    fuzz_lua_run(&f, data, size);
+    return 0;
+}
+
 #endif

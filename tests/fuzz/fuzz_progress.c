@@ -44,12 +44,7 @@ static const char harness[] =
     "  if #joined + nl ~= #input then error('FINDING splitter lost or added bytes') end\n"
     "end\n";
 
-static fuzz_lua f;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!f.s)
-        fuzz_lua_init(&f, harness);
-    fuzz_lua_run(&f, data, size);
-    return 0;
+    return fuzz_lua_input(harness, data, size);
 }

@@ -2,21 +2,13 @@
 # A per-job cap below the expected cost through `vibeml serve` with the official SDK client:
 # the plan warns, no elicitation refuses, decline, accept (assistant_cap.test.mjs), stand-in sky.
 set -euo pipefail
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-src=${VML_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-if [ ! -d "$here/node_modules/@modelcontextprotocol/sdk" ]; then
-  echo "test_assistant_cap.sh: the MCP SDK is not installed; run: bash .ci/deps --tests" >&2
-  exit 1
-fi
-home=$(mktemp -d); trap 'FAKE_SKY_STATE=$home/fake_sky PATH="$src/tests/fixtures/fake_sky:$PATH" sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"' EXIT
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=5
-unset VIBEML_SKY VIBEML_PASSPHRASE
+source "$(dirname "$0")/lib.sh" "$1"
+need_node_module @modelcontextprotocol/sdk
+job_home 5
+sim_env
 "$bin" budget set --monthly 100 --per-job 0.5 >/dev/null
 mkdir -p "$FAKE_SKY_STATE"; : >"$FAKE_SKY_STATE/argv.log"
-cd "$here"
-VIBEML_BIN="$bin" node --test --test-concurrency=1 assistant_cap.test.mjs
+run_node_test assistant_cap.test.mjs
 # the CLI asks the same question; without --yes it is refused before anything launches
 before=$(grep -c '"jobs", "launch"' "$FAKE_SKY_STATE/argv.log" || true)
 set +e

@@ -6,30 +6,10 @@
 # says so (JSON and the CLI's text), one "cost" event records it before the budget is reached,
 # and the configured webhook receives "budget_projected".
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
-unset VIBEML_SKY
-rpid=""
-ids=()
-cleanup() {
-  for id in "${ids[@]}"; do "$bin" jobs stop "$id" >/dev/null 2>&1 || true; done
-  sky _shutdown >/dev/null 2>&1 || true
-  [ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
-  rm -rf "$home"
-}
-trap cleanup EXIT
-cd "$home"
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
+sim_env
 fail() { echo "FAIL: $*" >&2; [ -n "${id:-}" ] && "$bin" jobs show "$id" --json >&2; exit 1; }
-field() { python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else (v or {}).get(k)
-print("" if v is None else v)' "$1"; }
-show() { "$bin" jobs show "$1" --json; }
 "$bin" doctor >/dev/null 2>&1 || true
 
 cat > "$home/recv.py" <<'PY'
@@ -46,10 +26,7 @@ s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
-python3 "$home/recv.py" "$home/got.jsonl" > "$home/port" &
-rpid=$!
-for _ in $(seq 1 100); do [ -s "$home/port" ] && break; sleep 0.1; done
-[ -s "$home/port" ] || fail "receiver did not start"
+start_receiver "$home/recv.py"
 "$bin" config set notify.webhook "http://127.0.0.1:$(cat "$home/port")/hook" >/dev/null 2>&1 || fail "config set notify.webhook"
 "$bin" budget set --monthly 5 >/dev/null || fail "budget set"
 

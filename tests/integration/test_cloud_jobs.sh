@@ -9,50 +9,11 @@
 #   of another run is never resumed; a job that lands on its second candidate is billed at that
 #   candidate's rate and stopped at its cap (cloud_jobs.lua).
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
-unset VIBEML_SKY
-cleanup() { sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"; }
-trap cleanup EXIT
-cd "$home"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-# field PATH < json: prints one value (dotted path; numbers index arrays)
-field() { python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else (v or {}).get(k)
-print("" if v is None else v)' "$1"; }
-show() { "$bin" jobs show "$1" --json; }
-# wait_for ID STATE...: polls (bounded) until the job is in one of the states
-wait_for() {
-  local id=$1; shift
-  local st=""
-  for _ in $(seq 1 240); do
-    st=$(show "$id" | field state)
-    for want in "$@"; do [ "$st" = "$want" ] && return 0; done
-    sleep 0.25
-  done
-  fail "job $id is $st, expected $*"
-}
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
+sim_env
 next_sky_id() { python3 -c 'import json,os; print(json.load(open(os.environ["FAKE_SKY_STATE"]+"/state.json")).get("next_id", 1))' 2>/dev/null || echo 1; }
-knob() { python3 - "$@" <<'PY'
-import json, os, sys, fcntl
-d = os.environ["FAKE_SKY_STATE"]; os.makedirs(d, exist_ok=True)
-p = d + "/state.json"
-with open(d + "/lock", "w") as lk:
-    fcntl.flock(lk, fcntl.LOCK_EX)
-    st = json.load(open(p)) if os.path.exists(p) else {}
-    st[sys.argv[1]] = json.loads(sys.argv[2])
-    json.dump(st, open(p + ".t", "w")); os.replace(p + ".t", p)
-PY
-}
-launch() { "$bin" launch --model acme/tiny-1B --dataset acme/text --workflow smoke --offline \
-             --backend skypilot "$@" 2>"$home/launch.err" || { cat "$home/launch.err" >&2; fail "launch $*"; }; }
+launch() { launch_smoke --backend skypilot "$@"; }
 start_events() { "$bin" jobs logs "$1" --stream events | python3 -c '
 import json, sys
 for l in sys.stdin:

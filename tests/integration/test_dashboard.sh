@@ -6,26 +6,13 @@
 # /jobs/<id> of `vibeml serve --http`. Jobs run through the VM simulator `sky` (billed at the
 # smoke's CPU rate, so the cost figures are not zero).
 set -euo pipefail
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-src=${VML_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
-[ -d "$here/node_modules/playwright-core" ] || { echo "run: bash .ci/deps --tests" >&2; exit 1; }
+source "$(dirname "$0")/lib.sh" "$1"
+need_node_module playwright-core
 chromium=${VIBEML_CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 [ -n "$chromium" ] || { echo "no chromium: install the Debian package (bash .ci/deps)" >&2; exit 1; }
-home=$(mktemp -d)
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0.3
-unset VIBEML_SKY
-ids=()
-cleanup() {
-  for id in "${ids[@]}"; do "$bin" jobs stop "$id" >/dev/null 2>&1 || true; done
-  sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"
-}
-trap cleanup EXIT
-cd "$home"
-launch() { local id; id=$("$bin" launch --model acme/tiny-1B --dataset acme/text --workflow smoke --offline \
-             --backend skypilot "$@" 2>"$home/launch.err") || { cat "$home/launch.err" >&2; exit 1; }
-           ids+=("$id"); echo "$id"; }
+job_home 0.3
+sim_env
+launch() { launch_smoke --backend skypilot "$@"; }
 "$bin" doctor >/dev/null 2>&1 || true
 # two long runs (one stopped through the MCP Apps bridge, one from the browser page) and one that
 # fails before its first step (its chart must be found empty)

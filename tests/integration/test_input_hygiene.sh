@@ -3,9 +3,6 @@
 # run the name before it, and a max_cost of 1e308 is refused by the schema (it used to end in a
 # Lua stack trace and a phantom pending job).
 set -euo pipefail
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
-cd "$here"
-VIBEML_BIN="$bin" VIBEML_HOME="$home" node --test --test-concurrency=1 input_hygiene.test.mjs
+source "$(dirname "$0")/lib.sh" "$1"
+job_home ""
+run_node_test input_hygiene.test.mjs

@@ -6,51 +6,21 @@
 # the job by the name recorded before the launch and tracks it to the end with its cost (or,
 # for the one stopped before that, cancels it by name): no job is left running untracked.
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
-unset VIBEML_SKY
-cleanup() { sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"; }
-trap cleanup EXIT
-cd "$home"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-knob() { python3 - "$@" <<'PY'
-import json, os, sys, fcntl
-d = os.environ["FAKE_SKY_STATE"]; os.makedirs(d, exist_ok=True)
-p = d + "/state.json"
-with open(d + "/lock", "w") as lk:
-    fcntl.flock(lk, fcntl.LOCK_EX)
-    st = json.load(open(p)) if os.path.exists(p) else {}
-    st[sys.argv[1]] = json.loads(sys.argv[2])
-    json.dump(st, open(p + ".t", "w")); os.replace(p + ".t", p)
-PY
-}
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
+sim_env
 sky_jobs() { python3 -c 'import json,os
 p=os.environ["FAKE_SKY_STATE"]+"/state.json"
 print(len(json.load(open(p)).get("jobs", {})) if os.path.exists(p) else 0)'; }
 sky_status() { python3 -c 'import json,os,sys
 st=json.load(open(os.environ["FAKE_SKY_STATE"]+"/state.json"))
 print([j["status"] for j in st["jobs"].values() if j["job_name"]==sys.argv[1]][0])' "$1"; }
-field() { python3 -c 'import json,sys
-v=json.load(sys.stdin)
-for k in sys.argv[1].split("."): v=(v or {}).get(k)
-print("" if v is None else v)' "$1"; }
 newest_job() { "$bin" jobs list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["jobs"][0]["id"])'; }
 wait_sky_registered() {  # until the simulator has $1 jobs
   for _ in $(seq 1 200); do [ "$(sky_jobs)" -ge "$1" ] && return 0; sleep 0.05; done
   fail "sky never registered job $1"
 }
-wait_state() {
-  local id=$1 want=$2 st=""
-  for _ in $(seq 1 240); do
-    st=$("$bin" jobs show "$id" --json | field state)
-    [ "$st" = "$want" ] && return 0
-    sleep 0.25
-  done
-  fail "job $id is $st, expected $want"
-}
+wait_state() { wait_for "$1" "$2"; }
 
 "$bin" budget set --monthly 50 --per-job 5 >/dev/null
 knob launch_delay_s 6   # long enough that a loaded machine still kills inside the window

@@ -4,9 +4,6 @@
 # pipe and the 256 kB log buffer) must all be answered, and once someone reads stderr again the
 # server says how many lines it dropped. Before the fix the server froze at the first full pipe.
 set -euo pipefail
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
-cd "$here"
-VIBEML_BIN="$bin" VIBEML_HOME="$home" node --test --test-concurrency=1 log_full_pipe.test.mjs
+source "$(dirname "$0")/lib.sh" "$1"
+job_home ""
+run_node_test log_full_pipe.test.mjs

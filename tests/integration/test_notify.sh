@@ -5,20 +5,8 @@
 # secret (the job's name is a vault secret's value: it arrives redacted); the per-job delivery
 # log names hosts only.
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home VML_SOURCE_DIR=$src VIBEML_POLL_INTERVAL=0
-unset VIBEML_PASSPHRASE
-rpid=""
-ids=()
-cleanup() {
-  for id in "${ids[@]}"; do "$bin" jobs stop "$id" >/dev/null 2>&1 || true; done
-  [ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
-  rm -rf "$home"
-}
-trap cleanup EXIT
-cd "$home"
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
 fail() { echo "FAIL: $*" >&2; cat "$home/got.jsonl" >&2 2>/dev/null || true; exit 1; }
 
 key='nk-9Qw2Lz7Tx4Pm1Rb8Vc3D'
@@ -46,19 +34,13 @@ s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
-python3 "$home/recv.py" "$home/got.jsonl" > "$home/port" &
-rpid=$!
-for _ in $(seq 1 100); do [ -s "$home/port" ] && break; sleep 0.1; done
-port=$(cat "$home/port")
-[ -n "$port" ] || fail "receiver did not start"
+start_receiver "$home/recv.py"
 cat > "$home/notify.json" <<JSON
 { "webhooks": [ "http://127.0.0.1:$port/hook/tok-path-4411",
                 { "url": "http://127.0.0.1:$port/slack", "format": "slack" } ] }
 JSON
 
-launch() { local id; id=$("$bin" launch --model acme/tiny-1B --dataset acme/text --workflow smoke --offline \
-             --backend local "$@" 2>"$home/launch.err") || { cat "$home/launch.err" >&2; fail "launch $*"; }
-           ids+=("$id"); echo "$id"; }
+launch() { launch_smoke --backend local "$@"; }
 ok_id=$(launch --param max_steps=40 --param step_delay_s=0.01 --name "run-$token")
 nan_id=$(launch --param max_steps=4000 --param step_delay_s=0.01 --param nan_at_step=30)
 

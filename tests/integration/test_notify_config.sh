@@ -8,28 +8,9 @@
 # report.md, and the configured hooks receive "failed", each signed with its own vault key and
 # none carrying a secret. Hooks removed with `config unset` get nothing.
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home VML_SOURCE_DIR=$src VIBEML_POLL_INTERVAL=0
-unset VIBEML_PASSPHRASE
-rpid=""
-ids=()
-cleanup() {
-  for id in "${ids[@]}"; do "$bin" jobs stop "$id" >/dev/null 2>&1 || true; done
-  [ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
-  rm -rf "$home"
-}
-trap cleanup EXIT
-cd "$home"
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
 fail() { echo "FAIL: $*" >&2; cat "$home/got.jsonl" >&2 2>/dev/null || true; exit 1; }
-field() { python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else (v or {}).get(k)
-print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))' "$1"; }
-show() { "$bin" jobs show "$1" --json; }
 
 key='nk-7Hs2Qe9Lw4Zx1Vb6Tr3P'
 key2='ok-3Jd8Rm5Wq1Ly7Nc2Gf9K'
@@ -51,11 +32,7 @@ s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
-python3 "$home/recv.py" "$home/got.jsonl" > "$home/port" &
-rpid=$!
-for _ in $(seq 1 100); do [ -s "$home/port" ] && break; sleep 0.1; done
-port=$(cat "$home/port")
-[ -n "$port" ] || fail "receiver did not start"
+start_receiver "$home/recv.py"
 hook_a="http://127.0.0.1:$port/hook/tok-a-5521"
 hook_b="http://127.0.0.1:$port/slack/tok-b-7730"
 

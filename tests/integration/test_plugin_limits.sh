@@ -4,9 +4,6 @@
 # plugin after them, answer tools/list, answer every tool call (with an error for the hostile
 # ones) and exit on stdin EOF. Before the fix each case hung the server at 100 % CPU.
 set -euo pipefail
-bin=$(realpath "$1")
-here=$(cd "$(dirname "$0")" && pwd)
-home=$(mktemp -d)
-trap 'rm -rf "$home"' EXIT
-cd "$here"
-VIBEML_BIN="$bin" VIBEML_HOME="$home" node --test --test-concurrency=1 plugin_limits.test.mjs
+source "$(dirname "$0")/lib.sh" "$1"
+job_home ""
+run_node_test plugin_limits.test.mjs

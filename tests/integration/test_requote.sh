@@ -5,30 +5,10 @@
 # the same run without the delay; a job whose projected total crosses its cap gets a warning
 # event before the cap stop happens.
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
-unset VIBEML_SKY
-ids=()
-cleanup() {
-  for id in "${ids[@]}"; do "$bin" jobs stop "$id" >/dev/null 2>&1 || true; done
-  sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"
-}
-trap cleanup EXIT
-cd "$home"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-field() { python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else (v or {}).get(k)
-print("" if v is None else v)' "$1"; }
-show() { "$bin" jobs show "$1" --json; }
-launch() { local id; id=$("$bin" launch --model acme/tiny-1B --dataset acme/text --workflow smoke --offline \
-             --backend skypilot "$@" 2>"$home/launch.err") || { cat "$home/launch.err" >&2; fail "launch $*"; }
-           ids+=("$id"); echo "$id"; }
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
+sim_env
+launch() { launch_smoke --backend skypilot "$@"; }
 # requote_at ID PERCENT: the job's status (JSON) once it is past PERCENT with a re-quote
 requote_at() {
   local js

@@ -5,43 +5,10 @@
 # alone. A user file in <config>/watchdogs/ overrides the stall rule's limits (so the test does
 # not wait minutes) and another turns a rule into a warning.
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home VML_SOURCE_DIR=$src VIBEML_POLL_INTERVAL=0
-ids=()
-cleanup() {
-  for id in "${ids[@]}"; do "$bin" jobs stop "$id" >/dev/null 2>&1 || true; done
-  rm -rf "$home"
-}
-trap cleanup EXIT
-cd "$home"
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
 fail() { echo "FAIL: $*" >&2; [ -n "${last:-}" ] && { "$bin" jobs show "$last" --json >&2 || true; tail -5 "$home/jobs/$last/stderr.log" >&2 || true; }; exit 1; }
-field() { python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else (v or {}).get(k)
-print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))' "$1"; }
-show() { "$bin" jobs show "$1" --json; }
-wait_end() {
-  local st=""
-  for _ in $(seq 1 400); do
-    st=$(show "$1" | field state)
-    case "$st" in completed|failed|terminated) echo "$st"; return 0 ;; esac
-    sleep 0.25
-  done
-  echo "$st"
-}
-launch() { local id; id=$("$bin" launch --model acme/tiny-1B --dataset acme/text --workflow smoke --offline \
-             --backend local "$@" 2>"$home/launch.err") || { cat "$home/launch.err" >&2; fail "launch $*"; }
-           ids+=("$id"); last=$id; echo "$id"; }
-watchdog_events() { "$bin" jobs logs "$1" --stream events --tail 100000 | python3 -c '
-import json, sys
-for l in sys.stdin:
-    e = json.loads(l)
-    if e.get("kind") == "watchdog":
-        d = e["data"]; print(d["rule"], d["action"], "|", d["evidence"])'; }
+launch() { launch_smoke --backend local "$@"; }
 # expect_stop ID RULE: terminated by that rule, with a checkpoint, evidence and a fix
 expect_stop() {
   local id=$1 rule=$2 js st

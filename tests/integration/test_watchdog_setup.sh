@@ -7,46 +7,10 @@
 # an 18 s estimate, at least 2 / 10 minutes, would make the test wait minutes); with the shipped
 # limits a run with a short set-up is left alone.
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
-unset VIBEML_SKY
-ids=()
-cleanup() {
-  for id in "${ids[@]}"; do "$bin" jobs stop "$id" >/dev/null 2>&1 || true; done
-  sky _shutdown >/dev/null 2>&1 || true
-  rm -rf "$home"
-}
-trap cleanup EXIT
-cd "$home"
-fail() { echo "FAIL: $*" >&2; [ -n "${last:-}" ] && { "$bin" jobs show "$last" --json >&2 || true; }; exit 1; }
-field() { python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else (v or {}).get(k)
-print("" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else v))' "$1"; }
-show() { "$bin" jobs show "$1" --json; }
-wait_end() {
-  local st=""
-  for _ in $(seq 1 600); do
-    st=$(show "$1" | field state)
-    case "$st" in completed|failed|terminated) echo "$st"; return 0 ;; esac
-    sleep 0.25
-  done
-  echo "$st"
-}
-launch() { local id; id=$("$bin" launch --model acme/tiny-1B --dataset acme/text --workflow smoke --offline "$@" \
-             2>"$home/launch.err") || { cat "$home/launch.err" >&2; fail "launch $*"; }
-           ids+=("$id"); last=$id; echo "$id"; }
-watchdog_events() { "$bin" jobs logs "$1" --stream events --tail 100000 | python3 -c '
-import json, sys
-for l in sys.stdin:
-    e = json.loads(l)
-    if e.get("kind") == "watchdog":
-        d = e["data"]; print(d["rule"], d["action"], "|", d["evidence"])'; }
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
+sim_env
+launch() { launch_smoke "$@"; }
 "$bin" doctor >/dev/null 2>&1 || true
 mkdir -p "$home/watchdogs"
 # smoke's set-up estimate is 18 s (5-30 s install, 0-1 s warm-up): warn after 4.5 s, stop after 9 s

@@ -4,34 +4,10 @@
 # managed job (the program gets SIGTERM and saves a checkpoint into the bucket), and the job ends
 # terminated with the rule as its reason, the evidence and a fix.
 set -euo pipefail
-bin=$(realpath "$1")
-src=${VML_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-home=$(mktemp -d)
-export VIBEML_HOME=$home FAKE_SKY_STATE=$home/fake_sky VML_SOURCE_DIR=$src
-export PATH="$src/tests/fixtures/fake_sky:$PATH" VIBEML_SKY_BACKOFF=0.01 VIBEML_POLL_INTERVAL=0
-unset VIBEML_SKY
-cleanup() { sky _shutdown >/dev/null 2>&1 || true; rm -rf "$home"; }
-trap cleanup EXIT
-cd "$home"
-fail() { echo "FAIL: $*" >&2; [ -n "${last:-}" ] && "$bin" jobs show "$last" --json >&2; exit 1; }
-field() { python3 -c '
-import json, sys
-v = json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    v = v[int(k)] if isinstance(v, list) else (v or {}).get(k)
-print("" if v is None else v)' "$1"; }
-show() { "$bin" jobs show "$1" --json; }
-wait_end() {
-  local st=""
-  for _ in $(seq 1 600); do
-    st=$(show "$1" | field state)
-    case "$st" in completed|failed|terminated) echo "$st"; return 0 ;; esac
-    sleep 0.25
-  done
-  echo "$st"
-}
-launch() { "$bin" launch --model acme/tiny-1B --dataset acme/text --workflow smoke --offline \
-             --backend skypilot "$@" 2>"$home/launch.err" || { cat "$home/launch.err" >&2; fail "launch $*"; }; }
+source "$(dirname "$0")/lib.sh" "$1"
+job_home
+sim_env
+launch() { launch_smoke --backend skypilot "$@"; }
 "$bin" doctor >/dev/null 2>&1 || true
 mkdir -p "$home/watchdogs"
 cat > "$home/watchdogs/fast.lua" <<'LUA'
