@@ -20,38 +20,7 @@ local PINS = {
   "hf_transfer==0.1.9",
 }
 
-local function pip_line(pins)
-  local q = {}
-  for i, p in ipairs(pins) do q[i] = '"' .. p .. '"' end
-  return "pip install -q " .. table.concat(q, " ")
-end
-
-local SETUP = table.concat({
-  "set -e",
-  kit.PHASE_FN,
-  "vibeml_phase install start",
-  'if [ ! -x "' .. ENV .. '/bin/python" ]; then',
-  '  python3 -m venv "' .. ENV
-    .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV
-    .. '"; }',
-  "fi",
-  '. "' .. ENV .. '/bin/activate"',
-  "pip install -q --upgrade pip",
-  pip_line({ PINS[1] }),   -- torch first: deepspeed's setup imports it
-  pip_line(PINS),
-  "vibeml_phase install end",
-}, "\n")
-
-local function run_for(config)
-  return table.concat({
-    "set -e",
-    '. "' .. ENV .. '/bin/activate"',
-    "export HF_HUB_ENABLE_HF_TRANSFER=1",
-    kit.launch_line("train.py", config),
-  }, "\n")
-end
-
-local CONFIGS = { zero3 = "accelerate_zero3.json", fsdp2 = "accelerate_fsdp2.json" }
+local SETUP = kit.venv_setup(ENV, PINS)
 
 local D
 D = {
@@ -124,7 +93,7 @@ D = {
 
   build = function(p)
     local hp = p.hyperparameters or {}
-    local config = CONFIGS[hp.distributed or "zero3"]
+    local config = kit.ACCELERATE_CONFIGS[hp.distributed or "zero3"]
     if not config then
       return nil, "distributed must be zero3 or fsdp2"
     end
@@ -132,12 +101,9 @@ D = {
       workflow = "full", p = p, method = "full", gpu = true,
       disk_size = kit.disk_gb((p.model_info or {}).params_b, "full",
         { hp = hp, nodes = p.num_nodes, vram = D.vram, throughput = D.throughput }),
-      setup = SETUP, run = run_for(config),
+      setup = SETUP, run = kit.venv_run(ENV, kit.launch_line("train.py", config)),
       extra = { accelerate_config = config },
-      files = { { "train.py", "workflows/full/train.py" },
-                { "vibeml_hf.py", "workflows/vibeml_hf.py" },
-                { "accelerate_zero3.json", "workflows/full/accelerate_zero3.json" },
-                { "accelerate_fsdp2.json", "workflows/full/accelerate_fsdp2.json" } },
+      files = kit.hf_files("full", true),
     }
   end,
 }
