@@ -2,23 +2,10 @@
 -- shard the model with DeepSpeed ZeRO-3 (default) or FSDP2 through accelerate; several nodes use
 -- SkyPilot's node variables (SKYPILOT_NODE_RANK, SKYPILOT_NODE_IPS, SKYPILOT_NUM_NODES).
 local kit = require "vibeml.taskkit"
+local trl_env = require "vibeml.trl_env"
 
-local ENV = "$HOME/vibeml-envs/trl-1.9.0"
-
--- Exact versions, the same list as `lora` (they share one environment; see its comment and
--- workflows/UPSTREAM.md). bitsandbytes provides the 8-bit optimizers. Change them deliberately.
-local PINS = {
-  "torch==2.8.0",
-  "transformers==4.56.2",
-  "trl==1.9.0",
-  "peft==0.17.1",
-  "accelerate==1.10.1",
-  "datasets==4.7.0",
-  "deepspeed==0.17.5",
-  "bitsandbytes==0.47.0",
-  "huggingface_hub==0.35.3",
-  "hf_transfer==0.1.9",
-}
+-- The environment `lora` and `full` share (folder and exact pins: lua/vibeml/trl_env.lua).
+local ENV, PINS = trl_env.path, trl_env.pins
 
 local SETUP = kit.venv_setup(ENV, PINS)
 

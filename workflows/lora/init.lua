@@ -2,26 +2,10 @@
 -- frozen base model with DeepSpeed ZeRO-3 (default) or FSDP2 through accelerate, as `full` does,
 -- so a 70B LoRA runs on 4-8 ordinary 80 GB GPUs instead of one very large one.
 local kit = require "vibeml.taskkit"
+local trl_env = require "vibeml.trl_env"
 
-local ENV = "$HOME/vibeml-envs/trl-1.9.0"
-
--- Exact versions, installed together and checked against their sources (workflows/UPSTREAM.md):
--- transformers 4.56.2 + datasets 4.7.0 are the versions TRL 1.9.0's minimum-version CI runs (on
--- torch 2.8.0); accelerate 1.10.1 is the first of TRL's allowed range with FSDP2 in its launcher
--- configs we checked; bitsandbytes provides the 8-bit optimizers offered below; deepspeed ZeRO-3.
--- The same list as `full` (they share one environment). Change them together, deliberately.
-local PINS = {
-  "torch==2.8.0",
-  "transformers==4.56.2",
-  "trl==1.9.0",
-  "peft==0.17.1",
-  "accelerate==1.10.1",
-  "datasets==4.7.0",
-  "deepspeed==0.17.5",
-  "bitsandbytes==0.47.0",
-  "huggingface_hub==0.35.3",
-  "hf_transfer==0.1.9",
-}
+-- The environment `lora` and `full` share (folder and exact pins: lua/vibeml/trl_env.lua).
+local ENV, PINS = trl_env.path, trl_env.pins
 
 local SETUP = kit.venv_setup(ENV, PINS)
 
@@ -68,7 +52,7 @@ D = {
   },
   typical = { duration_h = { 0.5, 8 }, cost_usd = { 2, 80 } },
   hyperparameters = kit.hf_hyperparameters({
-    -- bitsandbytes (pinned above) provides the 8-bit optimizers
+    -- bitsandbytes (pinned in vibeml.trl_env) provides the 8-bit optimizers
     optim = { type = "string", default = "adamw_torch_fused",
               enum = { "adamw_torch_fused", "adamw_torch", "adamw_8bit", "paged_adamw_8bit" },
               description = "optimizer" },
