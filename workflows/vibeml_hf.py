@@ -487,6 +487,66 @@ def sft_data_kwargs(params, kind):
     return {}
 
 
+def load_tokenizer(params):
+    """The model's tokenizer (the TRL workflows let the trainer load the model itself), with the
+    end-of-sequence token as padding where the model has none."""
+    from transformers import AutoTokenizer
+    emit("phase", phase="load_model", status="start")
+    tok = AutoTokenizer.from_pretrained(params.model, token=hf_token())
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    emit("phase", phase="load_model", status="end")
+    return tok
+
+
+def prepare_data(params, tok):
+    """The tokenize phase of the TRL workflows: the dataset in a format SFTTrainer takes, the
+    held-out rows, and the tokenizer with a chat template when the data is conversational.
+    Returns (tok, ds, held, kind)."""
+    emit("phase", phase="tokenize", status="start")
+    ds, held, kind, fmt = load_and_format(params, eos_token=tok.eos_token or "")
+    tok = ensure_chat_template(tok, params, is_conversational(ds, kind))
+    emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds),
+         eval_rows=len(held) if held is not None else 0)
+    return tok, ds, held, kind
+
+
+def resume_point(params):
+    """The checkpoint to resume from (None for a fresh start) and the progress callback that
+    counts from its step."""
+    resume, step = latest_checkpoint(params.checkpoint_dir, params.fingerprint)
+    if resume:
+        log("resuming from %s (step %d)" % (resume, step))
+    return resume, VibeMLProgress(params, step)
+
+
+def run_training(trainer, resume):
+    """The train phase: trainer.train() from the resume checkpoint. Returns its result."""
+    emit("phase", phase="train", status="start")
+    result = trainer.train(resume_from_checkpoint=resume)
+    emit("phase", phase="train", status="end")
+    return result
+
+
+def save_sharded(trainer, tok, params):
+    """The save phase of the TRL workflows: every rank takes part in gathering the weights from
+    the ZeRO-3/FSDP shards; the first one writes the tokenizer beside them."""
+    emit("phase", phase="save", status="start")
+    trainer.save_model(params.output_dir)
+    if trainer.is_world_process_zero():
+        tok.save_pretrained(params.output_dir)
+    emit("phase", phase="save", status="end")
+
+
+def end_event(trainer, result, params, code):
+    """The completed (code 0) or failed end event after the outputs are written. Returns code."""
+    emit("end", status="completed" if code == 0 else "failed", step=trainer.state.global_step,
+         total_steps=trainer.state.max_steps,
+         train_runtime_s=_num(result.metrics.get("train_runtime")),
+         train_loss=_num(result.metrics.get("train_loss")), output_dir=params.output_dir)
+    return code
+
+
 def final_eval(trainer, has_eval):
     """One last evaluation after training (the eval event comes from on_log)."""
     if has_eval:
@@ -531,7 +591,8 @@ def publish(params, kind, message):
 
 
 def finish(trainer, progress, params, started):
-    """After trainer.train(): the stopped/completed end event. Returns the exit status."""
+    """After trainer.train(): the stopped end event and exit status 143 when a signal stopped the
+    run, else None (the script goes on to save; end_event() reports completion)."""
     if progress.stopped:
         emit("end", status="stopped", step=trainer.state.global_step,
              total_steps=trainer.state.max_steps, train_runtime_s=round(time.time() - started, 1))

@@ -169,6 +169,61 @@ function M.task(spec)
   }
 end
 
+-- One `pip install -q "a==1" "b==2"` line for exact pins.
+local function pip_line(pins)
+  local q = {}
+  for i, p in ipairs(pins) do q[i] = '"' .. p .. '"' end
+  return "pip install -q " .. table.concat(q, " ")
+end
+
+-- The setup of a workflow with its own Python environment at `env` (a path under $HOME, shared by
+-- workflows that pin the same list): create the venv once (virtualenv where python3-venv is
+-- missing), then install the exact pins, the first one (torch) alone before the rest because
+-- other packages' setup imports it. Constant text: nothing from the user is spliced in.
+function M.venv_setup(env, pins)
+  return table.concat({
+    "set -e",
+    M.PHASE_FN,
+    "vibeml_phase install start",
+    'if [ ! -x "' .. env .. '/bin/python" ]; then',
+    '  python3 -m venv "' .. env
+      .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. env
+      .. '"; }',
+    "fi",
+    '. "' .. env .. '/bin/activate"',
+    "pip install -q --upgrade pip",
+    pip_line({ pins[1] }),
+    pip_line(pins),
+    "vibeml_phase install end",
+  }, "\n")
+end
+
+-- The run of such a workflow: activate `env`, fast Hub downloads, then `line`.
+function M.venv_run(env, line)
+  return table.concat({
+    "set -e",
+    '. "' .. env .. '/bin/activate"',
+    "export HF_HUB_ENABLE_HF_TRANSFER=1",
+    line,
+  }, "\n")
+end
+
+-- The accelerate config file for each value of the TRL workflows' `distributed` hyperparameter
+-- (the files live in workflows/full/).
+M.ACCELERATE_CONFIGS = { zero3 = "accelerate_zero3.json", fsdp2 = "accelerate_fsdp2.json" }
+
+-- The files a Hugging Face workflow ships as the task's workdir: its train.py, the shared
+-- vibeml_hf.py beside it and, with `accelerate`, the accelerate configs.
+function M.hf_files(workflow, accelerate)
+  local files = { { "train.py", "workflows/" .. workflow .. "/train.py" },
+                  { "vibeml_hf.py", "workflows/vibeml_hf.py" } }
+  if accelerate then
+    files[#files + 1] = { "accelerate_zero3.json", "workflows/full/accelerate_zero3.json" }
+    files[#files + 1] = { "accelerate_fsdp2.json", "workflows/full/accelerate_fsdp2.json" }
+  end
+  return files
+end
+
 -- Hyperparameters shared by the Hugging Face workflows (unsloth, lora, full). `over` replaces
 -- or adds entries (a value false removes one).
 function M.hf_hyperparameters(over)

@@ -2,7 +2,8 @@
 keyword argument the scripts pass to SFTConfig (TrainingArguments), SFTTrainer, LoraConfig and
 Unsloth's calls must be a name that the pinned version defines. The allowed names per version are
 in tests/fixtures/upstream_api/*.txt (taken from the upstream sources, see workflows/UPSTREAM.md);
-the versions come from each workflow's pins in workflows/<name>/init.lua. Standard library only.
+the versions come from each workflow's pins in workflows/<name>/init.lua (or the shared
+environment module it requires, lua/vibeml/trl_env.lua). Standard library only.
 
 usage: check_script_kwargs.py SOURCE_DIR            exit 0 when every name is allowed
        check_script_kwargs.py SOURCE_DIR --self-test  also proves a wrong name is caught"""
@@ -28,6 +29,10 @@ def names(fname):
 def pins(workflow):
     with open(os.path.join(WF, workflow, "init.lua")) as f:
         text = f.read()
+    # a shared environment's pins live in its module (lora and full: lua/vibeml/trl_env.lua)
+    for mod in re.findall(r'require "vibeml\.(\w+_env)"', text):
+        with open(os.path.join(SRC, "lua", "vibeml", mod + ".lua")) as f:
+            text += f.read()
     return dict(re.findall(r'"([A-Za-z0-9_.-]+)==([0-9][0-9A-Za-z.+-]*)"', text))
 
 

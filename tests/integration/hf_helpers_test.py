@@ -297,5 +297,114 @@ class ScriptStartTest(unittest.TestCase):
             self.assertIn(ev[-1]["exc_type"], ("ModuleNotFoundError", "ImportError"))
 
 
+# Stand-ins for the ML packages, just enough for the TRL scripts (full, lora) to run from start to
+# end on the CPU: a tokenizer, a dataset with a text column, SFTConfig/SFTTrainer that "train" by
+# calling the callbacks and write the output folder, LoraConfig.
+STUBS = {
+    "transformers/__init__.py": """
+class TrainerCallback(object):
+    pass
+class _Tok(object):
+    pad_token = None
+    eos_token = "</s>"
+    chat_template = None
+    def save_pretrained(self, out):
+        import os
+        os.makedirs(out, exist_ok=True)
+        open(os.path.join(out, "tokenizer.json"), "w").write("{}")
+class AutoTokenizer(object):
+    @staticmethod
+    def from_pretrained(name, token=None):
+        return _Tok()
+""",
+    "datasets/__init__.py": """
+class Dataset(object):
+    def __init__(self, rows):
+        self.rows = rows
+        self.column_names = sorted(rows[0]) if rows else []
+    def __len__(self):
+        return len(self.rows)
+    def __getitem__(self, i):
+        return self.rows[i]
+    def select(self, r):
+        return Dataset([self.rows[i] for i in r])
+    def remove_columns(self, cols):
+        return Dataset([{k: v for k, v in r.items() if k not in cols} for r in self.rows])
+    def train_test_split(self, test_size, seed, shuffle):
+        return {"train": Dataset(self.rows[test_size:]), "test": Dataset(self.rows[:test_size])}
+def load_dataset(name, config, split, token=None):
+    return Dataset([{"text": "row %d" % i} for i in range(40)])
+""",
+    "peft/__init__.py": """
+class LoraConfig(object):
+    def __init__(self, **kw):
+        self.kw = kw
+""",
+    "trl/__init__.py": """
+import os, types
+class SFTConfig(object):
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+class SFTTrainer(object):
+    def __init__(self, model, args, train_dataset, eval_dataset, processing_class, callbacks,
+                 peft_config=None):
+        self.args, self.callbacks, self.peft = args, callbacks, peft_config
+        self.state = types.SimpleNamespace(global_step=0, max_steps=3, epoch=0.0,
+                                           is_world_process_zero=True, log_history=[],
+                                           num_input_tokens_seen=0)
+    def is_world_process_zero(self):
+        return True
+    def train(self, resume_from_checkpoint=None):
+        self.state.global_step = self.state.max_steps
+        return types.SimpleNamespace(metrics={"train_runtime": 1.5, "train_loss": 0.25})
+    def evaluate(self):
+        return {}
+    def save_model(self, out):
+        os.makedirs(out, exist_ok=True)
+        name = "adapter_model.safetensors" if self.peft else "model.safetensors"
+        open(os.path.join(out, name), "w").write("w")
+""",
+}
+
+
+class ScriptRunTest(unittest.TestCase):
+    """full and lora from start to end against the stand-in packages: the phases in order, the
+    output files, the artifact and the completed end event."""
+
+    def test_trl_scripts_end_to_end(self):
+        for name, weights, kind in (("full", "model.safetensors", "model"),
+                                    ("lora", "adapter_model.safetensors", "lora_adapter")):
+            with tempfile.TemporaryDirectory() as tmp:
+                for rel, text in STUBS.items():
+                    os.makedirs(os.path.join(tmp, "stubs", os.path.dirname(rel)), exist_ok=True)
+                    with open(os.path.join(tmp, "stubs", rel), "w") as f:
+                        f.write(text)
+                params = {"model": "a/b", "dataset": "c/d", "workflow": name,
+                          "hyperparameters": {"max_steps": 3}, "push_to_hub": None}
+                env = dict(os.environ, VIBEML_PARAMS=json.dumps(params),
+                           PYTHONPATH=os.path.join(tmp, "stubs"),
+                           VIBEML_CHECKPOINT_DIR=os.path.join(tmp, "ckpt"),
+                           VIBEML_OUTPUT_DIR=os.path.join(tmp, "out"))
+                env.pop("VIBEML_PARAMS_FILE", None)
+                r = subprocess.run([sys.executable, os.path.join(WF, name, "train.py")], env=env,
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(r.returncode, 0, name + r.stdout + r.stderr)
+                ev = events(r.stdout)
+                phases = [(e["phase"], e["status"]) for e in ev if e["event"] == "phase"]
+                order = ["load_model", "tokenize", "download", "train", "save"]
+                self.assertEqual([p for p, st in phases if st == "start" and p in order], order,
+                                 name)
+                tok = [e for e in ev if e["event"] == "phase" and e["phase"] == "tokenize"]
+                self.assertEqual((tok[-1]["dataset_format"], tok[-1]["rows"],
+                                  tok[-1]["eval_rows"]), ("text", 39, 1), name)
+                art = [e for e in ev if e["event"] == "artifact"]
+                self.assertEqual(len(art), 1, name)
+                self.assertEqual(art[0]["kind"], kind)
+                self.assertEqual(sorted(art[0]["files"]), sorted([weights, "tokenizer.json"]))
+                self.assertEqual(ev[-1]["event"], "end", name)
+                self.assertEqual((ev[-1]["status"], ev[-1]["step"], ev[-1]["total_steps"],
+                                  ev[-1]["train_loss"]), ("completed", 3, 3, 0.25), name)
+
+
 if __name__ == "__main__":
     unittest.main()

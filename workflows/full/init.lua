@@ -2,56 +2,12 @@
 -- shard the model with DeepSpeed ZeRO-3 (default) or FSDP2 through accelerate; several nodes use
 -- SkyPilot's node variables (SKYPILOT_NODE_RANK, SKYPILOT_NODE_IPS, SKYPILOT_NUM_NODES).
 local kit = require "vibeml.taskkit"
+local trl_env = require "vibeml.trl_env"
 
-local ENV = "$HOME/vibeml-envs/trl-1.9.0"
+-- The environment `lora` and `full` share (folder and exact pins: lua/vibeml/trl_env.lua).
+local ENV, PINS = trl_env.path, trl_env.pins
 
--- Exact versions, the same list as `lora` (they share one environment; see its comment and
--- workflows/UPSTREAM.md). bitsandbytes provides the 8-bit optimizers. Change them deliberately.
-local PINS = {
-  "torch==2.8.0",
-  "transformers==4.56.2",
-  "trl==1.9.0",
-  "peft==0.17.1",
-  "accelerate==1.10.1",
-  "datasets==4.7.0",
-  "deepspeed==0.17.5",
-  "bitsandbytes==0.47.0",
-  "huggingface_hub==0.35.3",
-  "hf_transfer==0.1.9",
-}
-
-local function pip_line(pins)
-  local q = {}
-  for i, p in ipairs(pins) do q[i] = '"' .. p .. '"' end
-  return "pip install -q " .. table.concat(q, " ")
-end
-
-local SETUP = table.concat({
-  "set -e",
-  kit.PHASE_FN,
-  "vibeml_phase install start",
-  'if [ ! -x "' .. ENV .. '/bin/python" ]; then',
-  '  python3 -m venv "' .. ENV
-    .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV
-    .. '"; }',
-  "fi",
-  '. "' .. ENV .. '/bin/activate"',
-  "pip install -q --upgrade pip",
-  pip_line({ PINS[1] }),   -- torch first: deepspeed's setup imports it
-  pip_line(PINS),
-  "vibeml_phase install end",
-}, "\n")
-
-local function run_for(config)
-  return table.concat({
-    "set -e",
-    '. "' .. ENV .. '/bin/activate"',
-    "export HF_HUB_ENABLE_HF_TRANSFER=1",
-    kit.launch_line("train.py", config),
-  }, "\n")
-end
-
-local CONFIGS = { zero3 = "accelerate_zero3.json", fsdp2 = "accelerate_fsdp2.json" }
+local SETUP = kit.venv_setup(ENV, PINS)
 
 local D
 D = {
@@ -124,7 +80,7 @@ D = {
 
   build = function(p)
     local hp = p.hyperparameters or {}
-    local config = CONFIGS[hp.distributed or "zero3"]
+    local config = kit.ACCELERATE_CONFIGS[hp.distributed or "zero3"]
     if not config then
       return nil, "distributed must be zero3 or fsdp2"
     end
@@ -132,12 +88,9 @@ D = {
       workflow = "full", p = p, method = "full", gpu = true,
       disk_size = kit.disk_gb((p.model_info or {}).params_b, "full",
         { hp = hp, nodes = p.num_nodes, vram = D.vram, throughput = D.throughput }),
-      setup = SETUP, run = run_for(config),
+      setup = SETUP, run = kit.venv_run(ENV, kit.launch_line("train.py", config)),
       extra = { accelerate_config = config },
-      files = { { "train.py", "workflows/full/train.py" },
-                { "vibeml_hf.py", "workflows/vibeml_hf.py" },
-                { "accelerate_zero3.json", "workflows/full/accelerate_zero3.json" },
-                { "accelerate_fsdp2.json", "workflows/full/accelerate_fsdp2.json" } },
+      files = kit.hf_files("full", true),
     }
   end,
 }

@@ -2,59 +2,12 @@
 -- frozen base model with DeepSpeed ZeRO-3 (default) or FSDP2 through accelerate, as `full` does,
 -- so a 70B LoRA runs on 4-8 ordinary 80 GB GPUs instead of one very large one.
 local kit = require "vibeml.taskkit"
+local trl_env = require "vibeml.trl_env"
 
-local ENV = "$HOME/vibeml-envs/trl-1.9.0"
+-- The environment `lora` and `full` share (folder and exact pins: lua/vibeml/trl_env.lua).
+local ENV, PINS = trl_env.path, trl_env.pins
 
--- Exact versions, installed together and checked against their sources (workflows/UPSTREAM.md):
--- transformers 4.56.2 + datasets 4.7.0 are the versions TRL 1.9.0's minimum-version CI runs (on
--- torch 2.8.0); accelerate 1.10.1 is the first of TRL's allowed range with FSDP2 in its launcher
--- configs we checked; bitsandbytes provides the 8-bit optimizers offered below; deepspeed ZeRO-3.
--- The same list as `full` (they share one environment). Change them together, deliberately.
-local PINS = {
-  "torch==2.8.0",
-  "transformers==4.56.2",
-  "trl==1.9.0",
-  "peft==0.17.1",
-  "accelerate==1.10.1",
-  "datasets==4.7.0",
-  "deepspeed==0.17.5",
-  "bitsandbytes==0.47.0",
-  "huggingface_hub==0.35.3",
-  "hf_transfer==0.1.9",
-}
-
-local function pip_line(pins)
-  local q = {}
-  for i, p in ipairs(pins) do q[i] = '"' .. p .. '"' end
-  return "pip install -q " .. table.concat(q, " ")
-end
-
-local SETUP = table.concat({
-  "set -e",
-  kit.PHASE_FN,
-  "vibeml_phase install start",
-  'if [ ! -x "' .. ENV .. '/bin/python" ]; then',
-  '  python3 -m venv "' .. ENV
-    .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV
-    .. '"; }',
-  "fi",
-  '. "' .. ENV .. '/bin/activate"',
-  "pip install -q --upgrade pip",
-  pip_line({ PINS[1] }),   -- torch first: deepspeed's setup imports it
-  pip_line(PINS),
-  "vibeml_phase install end",
-}, "\n")
-
-local function run_for(config)
-  return table.concat({
-    "set -e",
-    '. "' .. ENV .. '/bin/activate"',
-    "export HF_HUB_ENABLE_HF_TRANSFER=1",
-    kit.launch_line("train.py", config),
-  }, "\n")
-end
-
-local CONFIGS = { zero3 = "accelerate_zero3.json", fsdp2 = "accelerate_fsdp2.json" }
+local SETUP = kit.venv_setup(ENV, PINS)
 
 local D
 D = {
@@ -99,7 +52,7 @@ D = {
   },
   typical = { duration_h = { 0.5, 8 }, cost_usd = { 2, 80 } },
   hyperparameters = kit.hf_hyperparameters({
-    -- bitsandbytes (pinned above) provides the 8-bit optimizers
+    -- bitsandbytes (pinned in vibeml.trl_env) provides the 8-bit optimizers
     optim = { type = "string", default = "adamw_torch_fused",
               enum = { "adamw_torch_fused", "adamw_torch", "adamw_8bit", "paged_adamw_8bit" },
               description = "optimizer" },
@@ -119,18 +72,15 @@ D = {
       return nil, "the lora workflow runs on one node (up to 8 GPUs); use full for several nodes"
     end
     local hp = p.hyperparameters or {}
-    local config = CONFIGS[hp.distributed or "zero3"]
+    local config = kit.ACCELERATE_CONFIGS[hp.distributed or "zero3"]
     if not config then return nil, "distributed must be zero3 or fsdp2" end
     return kit.task {
       workflow = "lora", p = p, method = "lora", gpu = true,
       disk_size = kit.disk_gb((p.model_info or {}).params_b, "lora",
         { hp = hp, nodes = p.num_nodes, vram = D.vram, throughput = D.throughput }),
-      setup = SETUP, run = run_for(config),
+      setup = SETUP, run = kit.venv_run(ENV, kit.launch_line("train.py", config)),
       extra = { accelerate_config = config },
-      files = { { "train.py", "workflows/lora/train.py" },
-                { "vibeml_hf.py", "workflows/vibeml_hf.py" },
-                { "accelerate_zero3.json", "workflows/full/accelerate_zero3.json" },
-                { "accelerate_fsdp2.json", "workflows/full/accelerate_fsdp2.json" } },
+      files = kit.hf_files("lora", true),
     }
   end,
 }

@@ -19,21 +19,10 @@ def main():
     vh.install_signal_handlers()
     started = time.time()
     from peft import LoraConfig
-    from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
     hp = params.hp
-    vh.emit("phase", phase="load_model", status="start")
-    tok = AutoTokenizer.from_pretrained(params.model, token=vh.hf_token())
-    if tok.pad_token is None:
-        tok.pad_token = tok.eos_token
-    vh.emit("phase", phase="load_model", status="end")
-
-    vh.emit("phase", phase="tokenize", status="start")
-    ds, held, kind, fmt = vh.load_and_format(params, eos_token=tok.eos_token or "")
-    tok = vh.ensure_chat_template(tok, params, vh.is_conversational(ds, kind))
-    vh.emit("phase", phase="tokenize", status="end", dataset_format=fmt, rows=len(ds),
-            eval_rows=len(held) if held is not None else 0)
+    tok, ds, held, kind = vh.prepare_data(params, vh.load_tokenizer(params))
 
     peft_config = LoraConfig(r=int(hp("lora_r", 16)), lora_alpha=int(hp("lora_alpha", 32)),
                              lora_dropout=float(hp("lora_dropout", 0.05)), bias="none",
@@ -47,36 +36,23 @@ def main():
     kw.update(vh.sft_data_kwargs(params, kind))
     args = SFTConfig(**kw)
 
-    resume, step = vh.latest_checkpoint(params.checkpoint_dir, params.fingerprint)
-    if resume:
-        vh.log("resuming from %s (step %d)" % (resume, step))
-    progress = vh.VibeMLProgress(params, step)
+    resume, progress = vh.resume_point(params)
     trainer = SFTTrainer(model=params.model, args=args, train_dataset=ds, eval_dataset=held,
                          processing_class=tok, peft_config=peft_config, callbacks=[progress])
-    vh.emit("phase", phase="train", status="start")
-    result = trainer.train(resume_from_checkpoint=resume)
-    vh.emit("phase", phase="train", status="end")
+    result = vh.run_training(trainer, resume)
     code = vh.finish(trainer, progress, params, started)
     if code is not None:
         return code
     vh.final_eval(trainer, held is not None)
 
-    vh.emit("phase", phase="save", status="start")
-    trainer.save_model(params.output_dir)  # the adapter (gathered from the shards)
-    if trainer.is_world_process_zero():
-        tok.save_pretrained(params.output_dir)
-    vh.emit("phase", phase="save", status="end")
+    vh.save_sharded(trainer, tok, params)  # the adapter, gathered from the ZeRO-3/FSDP shards
     code = 0
     if trainer.is_world_process_zero():
         if hp("merge_adapter", False):
             merge(params, tok)
         code = vh.publish(params, "lora_adapter", "VibeML LoRA adapter")
     vh.barrier()
-    vh.emit("end", status="completed" if code == 0 else "failed", step=trainer.state.global_step,
-            total_steps=trainer.state.max_steps,
-            train_runtime_s=vh._num(result.metrics.get("train_runtime")),
-            train_loss=vh._num(result.metrics.get("train_loss")), output_dir=params.output_dir)
-    return code
+    return vh.end_event(trainer, result, params, code)
 
 
 def merge(params, tok):

@@ -22,34 +22,8 @@ local PINS = {
   "hf_transfer==0.1.9",
 }
 
-local function pip_line(pins)
-  local q = {}
-  for i, p in ipairs(pins) do q[i] = '"' .. p .. '"' end
-  return "pip install -q " .. table.concat(q, " ")
-end
-
-local SETUP = table.concat({
-  "set -e",
-  kit.PHASE_FN,
-  "vibeml_phase install start",
-  'if [ ! -x "' .. ENV .. '/bin/python" ]; then',
-  '  python3 -m venv "' .. ENV
-    .. '" || { python3 -m pip install -q --user virtualenv && python3 -m virtualenv "' .. ENV
-    .. '"; }',
-  "fi",
-  '. "' .. ENV .. '/bin/activate"',
-  "pip install -q --upgrade pip",
-  pip_line({ PINS[1] }),   -- torch first: the others build against it
-  pip_line(PINS),
-  "vibeml_phase install end",
-}, "\n")
-
-local RUN = table.concat({
-  "set -e",
-  '. "' .. ENV .. '/bin/activate"',
-  "export HF_HUB_ENABLE_HF_TRANSFER=1",
-  "python train.py",
-}, "\n")
+local SETUP = kit.venv_setup(ENV, PINS)
+local RUN = kit.venv_run(ENV, "python train.py")
 
 local hp = kit.hf_hyperparameters({
   learning_rate = { type = "number", default = 2e-4, min = 1e-7, max = 1e-2,
@@ -149,8 +123,7 @@ D = {
         { hp = hpv, nodes = p.num_nodes, vram = D.vram, throughput = D.throughput }),
       desc_secrets = { required = {} },
       setup = SETUP, run = RUN,
-      files = { { "train.py", "workflows/unsloth/train.py" },
-                { "vibeml_hf.py", "workflows/vibeml_hf.py" } },
+      files = kit.hf_files("unsloth"),
     }
   end,
 }

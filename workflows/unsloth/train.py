@@ -62,15 +62,10 @@ def main():
     kw.pop("gradient_checkpointing", None)  # Unsloth's own checkpointing is on (above)
     args = SFTConfig(**kw)
 
-    resume, step = vh.latest_checkpoint(params.checkpoint_dir, params.fingerprint)
-    if resume:
-        vh.log("resuming from %s (step %d)" % (resume, step))
-    progress = vh.VibeMLProgress(params, step)
+    resume, progress = vh.resume_point(params)
     trainer = SFTTrainer(model=model, processing_class=tok, train_dataset=ds, eval_dataset=held,
                          args=args, callbacks=[progress])
-    vh.emit("phase", phase="train", status="start")
-    result = trainer.train(resume_from_checkpoint=resume)
-    vh.emit("phase", phase="train", status="end")
+    result = vh.run_training(trainer, resume)
     code = vh.finish(trainer, progress, params, started)
     if code is not None:
         return code
@@ -92,11 +87,7 @@ def main():
                                    quantization_method=gguf)
         vh.emit("phase", phase="export", status="end")
     code = vh.publish(params, "lora_adapter", "VibeML QLoRA adapter (Unsloth)")
-    vh.emit("end", status="completed" if code == 0 else "failed", step=trainer.state.global_step,
-            total_steps=trainer.state.max_steps,
-            train_runtime_s=vh._num(result.metrics.get("train_runtime")),
-            train_loss=vh._num(result.metrics.get("train_loss")), output_dir=params.output_dir)
-    return code
+    return vh.end_event(trainer, result, params, code)
 
 
 if __name__ == "__main__":
