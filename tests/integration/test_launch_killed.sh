@@ -65,7 +65,9 @@ call='{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"launch_tra
 spid=$!
 n=$((n + 1))
 wait_sky_registered "$n"
-pkill -KILL -f "$bin serve" || true
+# only this test's server ($! of a background pipeline is its last command): a pattern kill
+# would also take down the `vibeml serve` of tests running beside this one
+kill -KILL "$spid" 2>/dev/null || true
 wait "$spid" 2>/dev/null || true
 id=$(newest_job)
 [ -n "$("$bin" jobs show "$id" --json | field backend_ids.sky_job_id)" ] || fail "serve's orphan not adopted"
